@@ -131,3 +131,13 @@ export function parseText(parser: Parser, text: string, options: {path?: string;
   lp.end(endedWithNewline)
   return sink.result
 }
+
+/**
+ * Line accounting: every input line must be exactly one of (a) the `line` of one or more records,
+ * (b) a structure line, (c) a skipped line. Returns the number of lines so accounted for; a parser
+ * is right when this equals the number of input lines.
+ */
+export function accountedLines(c: Collected): number {
+  const recordLines = new Set(c.records.map((r) => r.line))
+  return recordLines.size + c.structureLines + c.skipped.length
+}
