@@ -31,6 +31,8 @@ export type InputSummary = {
   skippedExamples: {line: number; reason: SkipReason; text: string}[]
   /** Facts the parser noted (view, host…). */
   notes: Record<string, string>
+  /** Why the input could not be read (or was read only in part), else null. */
+  error: string | null
 }
 
 export type RangeSource = 'default' | 'netsh' | 'flag'

@@ -1,0 +1,81 @@
+import {Command, Errors, type Interfaces} from '@oclif/core'
+
+import {ExitCode, PortleakError} from './errors.js'
+import type {Progress} from './input/ingest.js'
+
+export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags'] & (typeof BaseCommand)['baseFlags']>
+export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * Owns the output policy of every command: domain errors become one-line messages with an exit
+ * code and suggestions (never a stack trace), Ctrl-C stops long reads cleanly, and progress goes to
+ * stderr only when stderr is a terminal.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  protected args!: InferredArgs<T>
+  protected flags!: InferredFlags<T>
+  private readonly abort = new AbortController()
+  private lastProgress = 0
+  private progressShown = false
+  private progressStart = 0
+
+  protected get signal(): AbortSignal {
+    return this.abort.signal
+  }
+
+  override async init(): Promise<void> {
+    await super.init()
+    const onSigint = () => {
+      if (this.abort.signal.aborted) process.exit(130)
+      this.abort.abort()
+      process.stderr.write('\ninterrupted: finishing with partial results (Ctrl-C again to quit now)\n')
+    }
+    process.once('SIGINT', onSigint)
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.args = args as InferredArgs<T>
+    this.flags = flags as InferredFlags<T>
+  }
+
+  /** A progress callback for the input layer: bytes, MB/s and ETA on a TTY, nothing otherwise. */
+  protected progress(): ((p: Progress) => void) | undefined {
+    if (!process.stderr.isTTY || process.env.CI) return undefined
+    this.progressStart = Date.now()
+    return (p) => {
+      const now = Date.now()
+      if (now - this.lastProgress < 100) return
+      this.lastProgress = now
+      const secs = Math.max(0.001, (now - this.progressStart) / 1000)
+      const mb = p.bytes / 1e6
+      const rate = mb / secs
+      const total = p.size ? ` / ${(p.size / 1e6).toFixed(0)} MB, ETA ${Math.max(0, (p.size / 1e6 - mb) / rate).toFixed(0)} s` : ''
+      process.stderr.write(`\r\u001B[2Kreading ${p.path}: ${mb.toFixed(0)} MB${total} (${rate.toFixed(0)} MB/s)`)
+      this.progressShown = true
+    }
+  }
+
+  protected clearProgress(): void {
+    if (this.progressShown) process.stderr.write('\r\u001B[2K')
+    this.progressShown = false
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    this.clearProgress()
+    if (err instanceof PortleakError) {
+      return super.catch(new Errors.CLIError(err.message, {code: err.code, exit: err.exit, suggestions: [...err.suggestions]}))
+    }
+    if (err instanceof Errors.CLIError || err.oclif) return super.catch(err)
+    const detail = process.env.DEBUG ? `\n${err.stack}` : ''
+    return super.catch(
+      new Errors.CLIError(`internal error: ${err.message}${detail}`, {
+        exit: ExitCode.Runtime,
+        suggestions: ['Run again with DEBUG=1 for details and report it with the input that caused it.'],
+      }),
+    )
+  }
+}

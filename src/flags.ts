@@ -1,0 +1,31 @@
+import {Flags} from '@oclif/core'
+
+import {NATIVE_ENCODINGS} from './input/encoding.js'
+
+/** Flags every command that reads inputs shares. */
+export const inputFlags = {
+  'date-order': Flags.option({
+    description: 'Day/month order for ambiguous stamps like 03/04/2023 (default: decided from the whole file).',
+    options: ['dmy', 'mdy', 'ymd'] as const,
+  })(),
+  encoding: Flags.string({
+    description: `Input encoding (default: detected per input). E.g. ${NATIVE_ENCODINGS.join(', ')}, cp437, cp850, cp866, cp932, cp936, cp1252.`,
+  }),
+  format: Flags.string({
+    description: 'Input format id (default: detected per input from its content). See `portleak formats`.',
+  }),
+  tz: Flags.string({
+    description: 'Time zone of the stamps (IANA name like Europe/Berlin, or +01:00, or UTC): times are printed with that offset. Default: times as written, without a zone.',
+  }),
+}
+
+/** Flags of the commands that analyze (analyze, report, export, timeline). */
+export const analysisFlags = {
+  ...inputFlags,
+  'dynamic-range': Flags.string({
+    description: 'Dynamic TCP port range START-END (e.g. 49152-65535) when no netsh output is among the inputs.',
+  }),
+  host: Flags.string({
+    description: 'Analyze only the inputs of this host when inputs come from several machines.',
+  }),
+}

@@ -1,0 +1,143 @@
+import type {Readable} from 'node:stream'
+
+import yauzl from 'yauzl'
+
+import type {InputSource} from './sources.js'
+
+/** Limits against zip bombs and hostile archives. Every limit hit is reported, never silent. */
+export type ArchiveLimits = {
+  /** Largest uncompressed entry, bytes. */
+  readonly maxEntryBytes: number
+  /** Largest total uncompressed bytes of one archive, bytes. */
+  readonly maxTotalBytes: number
+  /** Largest compression ratio of an entry over 1 MiB. */
+  readonly maxRatio: number
+  /** Most entries read from one archive. */
+  readonly maxEntries: number
+  /** Largest nested archive kept in memory, bytes. */
+  readonly maxNestedBytes: number
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxEntryBytes: 64 * 1024 ** 3,
+  maxTotalBytes: 256 * 1024 ** 3,
+  maxRatio: 1000,
+  maxEntries: 100_000,
+  maxNestedBytes: 512 * 1024 ** 2,
+}
+
+/** An archive entry that was not read, and why. */
+export type EntryProblem = {path: string; reason: string}
+
+export type ZipEntrySource = InputSource & {readonly compressedSize: number}
+
+const ZIP_OPTIONS = {lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true} as const
+
+export function openZip(file: string | Buffer): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, zf?: yauzl.ZipFile) => (err || !zf ? reject(err ?? new Error('no zip')) : resolve(zf))
+    if (typeof file === 'string') yauzl.open(file, ZIP_OPTIONS, done)
+    else yauzl.fromBuffer(file, ZIP_OPTIONS, done)
+  })
+}
+
+/** Entry names are display strings only: never used as file-system paths. Control characters removed. */
+function entryName(entry: yauzl.Entry): string {
+  const raw = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false)
+  // eslint-disable-next-line no-control-regex
+  return raw.replace(/[\u0000-\u001f\u007f]/g, '?')
+}
+
+/**
+ * Walks the entries of an open zip in order, yielding readable entry sources and problems
+ * (encrypted, too large, bomb-like ratio, too many entries). Entries are streamed, never extracted.
+ */
+export async function* zipEntries(
+  zf: yauzl.ZipFile,
+  archivePath: string,
+  limits: ArchiveLimits,
+): AsyncGenerator<{source: ZipEntrySource} | {problem: EntryProblem}> {
+  let count = 0
+  let total = 0
+  try {
+    for (;;) {
+      const entry = await nextEntry(zf)
+      if (!entry) return
+      const name = entryName(entry)
+      const path = `${archivePath}!${name}`
+      if (name.endsWith('/')) continue
+      if (++count > limits.maxEntries) {
+        yield {problem: {path: archivePath, reason: `more than ${limits.maxEntries} entries; the rest were not read`}}
+        return
+      }
+      if ((entry.generalPurposeBitFlag & 1) !== 0) {
+        yield {problem: {path, reason: 'entry is encrypted; extract it with the password and pass the file'}}
+        continue
+      }
+      const size = entry.uncompressedSize
+      if (size > limits.maxEntryBytes) {
+        yield {problem: {path, reason: `entry is ${size} bytes uncompressed, over the ${limits.maxEntryBytes}-byte limit`}}
+        continue
+      }
+      if (size > 1024 ** 2 && entry.compressedSize > 0 && size / entry.compressedSize > limits.maxRatio) {
+        yield {problem: {path, reason: `compression ratio ${Math.round(size / entry.compressedSize)}:1 looks like a zip bomb; not read`}}
+        continue
+      }
+      if (total + size > limits.maxTotalBytes) {
+        yield {problem: {path, reason: `archive total over the ${limits.maxTotalBytes}-byte limit; not read`}}
+        continue
+      }
+      total += size
+      const stream = await openEntry(zf, entry).catch((error: Error) => error)
+      if (stream instanceof Error) {
+        yield {problem: {path, reason: stream.message}}
+        continue
+      }
+      let opened = false
+      yield {
+        source: {
+          path,
+          size,
+          compressedSize: entry.compressedSize,
+          file: null,
+          open: () => {
+            if (opened) throw new Error(`${path}: entry opened twice`)
+            opened = true
+            return stream
+          },
+        },
+      }
+      // The consumer must read or destroy the stream before asking for the next entry.
+      if (!opened) stream.destroy()
+    }
+  } finally {
+    zf.close()
+  }
+}
+
+function nextEntry(zf: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+  return new Promise((resolve, reject) => {
+    const onEntry = (e: yauzl.Entry) => (cleanup(), resolve(e))
+    const onEnd = () => (cleanup(), resolve(null))
+    const onError = (err: Error) => (cleanup(), reject(err))
+    const cleanup = () => {
+      zf.off('entry', onEntry)
+      zf.off('end', onEnd)
+      zf.off('error', onError)
+    }
+    zf.on('entry', onEntry)
+    zf.on('end', onEnd)
+    zf.on('error', onError)
+    zf.readEntry()
+  })
+}
+
+function openEntry(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    zf.openReadStream(entry, (err, stream) => (err || !stream ? reject(err ?? new Error('cannot open entry')) : resolve(stream)))
+  })
+}
+
+export const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04
+export const isEmptyZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x05 && head[3] === 0x06
+export const isGzip = (head: Buffer) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b

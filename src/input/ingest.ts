@@ -1,0 +1,336 @@
+import {createHash} from 'node:crypto'
+import {Readable} from 'node:stream'
+import {createGunzip} from 'node:zlib'
+
+import {PortleakError} from '../errors.js'
+import {SummarySink} from '../model/summary.js'
+import type {InputSummary} from '../model/types.js'
+import {detectFormat, getParser} from '../parsers/registry.js'
+import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
+import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, zipEntries} from './archive.js'
+import {createDecoder, sniffEncoding} from './encoding.js'
+import {type InputSource, fsError, listSources} from './sources.js'
+
+export type IngestOptions = {
+  readonly format?: FormatId | undefined
+  readonly encoding?: string | undefined
+  readonly dateOrder?: DateOrder | undefined
+  readonly limits?: ArchiveLimits | undefined
+  /** Longest line kept, in characters; longer lines are skipped as `too-long`. */
+  readonly maxLineLength?: number | undefined
+  readonly signal?: AbortSignal | undefined
+  readonly onProgress?: ((p: Progress) => void) | undefined
+  readonly stdin?: (() => Readable) | undefined
+}
+
+export type Progress = {path: string; bytes: number; size: number | null}
+
+/** Where an input's records go once its format is known. Return null to only count them. */
+export type SinkFactory = (input: {path: string; format: FormatId; index: number}) => RecordSink | null
+
+const SAMPLE_BYTES = 64 * 1024
+const DEFAULT_MAX_LINE = 1024 * 1024
+
+/**
+ * Reads every input (files, directories, stdin, zip entries, gzip), detects each one's encoding and
+ * format from its content, and streams its lines through its parser into the sink the factory gives.
+ * Returns one summary per input, in path order. An input that cannot be read gets a summary with
+ * `error` set; the others go on.
+ */
+export async function ingest(args: readonly string[], options: IngestOptions, sinkFor: SinkFactory): Promise<InputSummary[]> {
+  const sources = await listSources(args, options.stdin)
+  const out: InputSummary[] = []
+  for (const source of sources) {
+    if (options.signal?.aborted) break
+    await ingestSource(source, options, sinkFor, out, 0)
+  }
+  return out
+}
+
+async function ingestSource(
+  source: InputSource,
+  options: IngestOptions,
+  sinkFor: SinkFactory,
+  out: InputSummary[],
+  depth: number,
+): Promise<void> {
+  const limits = options.limits ?? DEFAULT_ARCHIVE_LIMITS
+  let stream: Readable
+  try {
+    stream = source.open()
+  } catch (error) {
+    out.push(failed(source.path, fsError(source.path, error).message))
+    return
+  }
+  const hash = createHash('sha256')
+  const reader = new ChunkReader(stream, hash)
+  let head: Buffer
+  try {
+    head = await reader.head(SAMPLE_BYTES)
+  } catch (error) {
+    out.push(failed(source.path, readError(source.path, error)))
+    return
+  }
+  if (isZip(head) || isEmptyZip(head)) {
+    if (depth >= 2) {
+      reader.destroy()
+      out.push(failed(source.path, 'archive nested more than one level deep; not read'))
+      return
+    }
+    await ingestZip(source, reader, head, options, sinkFor, out, depth, limits)
+    return
+  }
+  if (isGzip(head)) {
+    const gunzip = createGunzip()
+    const inner = reader.rest().pipe(gunzip)
+    await ingestSource({path: source.path, size: null, file: null, open: () => inner}, options, sinkFor, out, depth + 1)
+    return
+  }
+  await parseInput(source, reader, head, hash, options, sinkFor, out)
+}
+
+async function ingestZip(
+  source: InputSource,
+  reader: ChunkReader,
+  head: Buffer,
+  options: IngestOptions,
+  sinkFor: SinkFactory,
+  out: InputSummary[],
+  depth: number,
+  limits: ArchiveLimits,
+): Promise<void> {
+  let zf
+  try {
+    if (source.file && depth === 0) {
+      reader.destroy()
+      zf = await openZip(source.file)
+    } else {
+      zf = await openZip(await reader.readAll(limits.maxNestedBytes, head))
+    }
+  } catch (error) {
+    out.push(failed(source.path, `not a readable zip archive (${(error as Error).message}); the upload may be truncated`))
+    return
+  }
+  try {
+    for await (const item of zipEntries(zf, source.path, limits)) {
+      if (options.signal?.aborted) break
+      if ('problem' in item) out.push(failed(item.problem.path, item.problem.reason))
+      else await ingestSource(item.source, options, sinkFor, out, depth + 1)
+    }
+  } catch (error) {
+    out.push(failed(source.path, `archive is damaged (${(error as Error).message}); entries after this point were not read`))
+  }
+}
+
+async function parseInput(
+  source: InputSource,
+  reader: ChunkReader,
+  head: Buffer,
+  hash: ReturnType<typeof createHash>,
+  options: IngestOptions,
+  sinkFor: SinkFactory,
+  out: InputSummary[],
+): Promise<void> {
+  const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(head)
+  const decoder = createDecoder(sniffed.encoding)
+  const headText = decoder.write(sniffed.bomLength ? head.subarray(sniffed.bomLength) : head)
+  let parser: Parser | undefined
+  if (options.format) {
+    parser = getParser(options.format)
+    if (!parser) throw new PortleakError(`unknown format '${options.format}'`, 'EUSAGE')
+  } else parser = detectFormat(headText.slice(0, SAMPLE_BYTES))?.parser
+  if (!parser) {
+    reader.destroy()
+    out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
+    return
+  }
+  const next = sinkFor({path: source.path, format: parser.id, index: out.length})
+  const summary = new SummarySink(source.path, parser.id, next)
+  const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder})
+  const splitter = new LineSplitter(lp, summary, options.maxLineLength ?? DEFAULT_MAX_LINE)
+  let error: string | null = null
+  splitter.push(headText)
+  try {
+    for await (const chunk of reader.body()) {
+      splitter.push(decoder.write(chunk))
+      options.onProgress?.({path: source.path, bytes: reader.bytes, size: source.size})
+      if (options.signal?.aborted) {
+        error = 'interrupted; results are partial'
+        reader.destroy()
+        break
+      }
+    }
+  } catch (e) {
+    error = `${readError(source.path, e)}; results are partial`
+  }
+  splitter.push(decoder.end())
+  const lines = splitter.end()
+  const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
+  s.error = error
+  out.push(s)
+}
+
+function failed(path: string, error: string, encoding = 'unknown'): InputSummary {
+  const s = new SummarySink(path, null).summary({encoding, bytes: 0, sha256: '', lines: 0})
+  s.error = error
+  return s
+}
+
+function readError(path: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code) return fsError(path, error).message
+  return `${path}: cannot read (${(error as Error).message})`
+}
+
+/** One line naming what the input looks like and how to turn it into something portleak reads. */
+export function unsupportedMessage(path: string, head: Buffer, text: string): string {
+  if (head.length === 0) return 'empty input'
+  const lower = path.toLowerCase()
+  const nul = head.subarray(0, 4096).filter((b) => b === 0).length
+  if (lower.endsWith('.etl')) return 'binary ETW trace (.etl): convert it with `netsh trace convert input=<file>.etl output=<file>.txt` and pass the text'
+  if (lower.endsWith('.dmp') || head.subarray(0, 4).toString('latin1') === 'PAGE' || head.subarray(0, 4).toString('latin1') === 'MDMP')
+    return 'memory dump: run WinDbg `!process 0 1` / `!handle` or Volatility `windows.netscan`/`windows.handles` on it and pass their text output'
+  if (lower.endsWith('.evtx') || head.subarray(0, 7).toString('latin1') === 'ElfFile')
+    return 'binary event log (.evtx): export the Tcpip events as text or CSV (Event Viewer "Save as", or `wevtutil qe System /f:text`)'
+  if (nul > 16) return 'binary data, not a supported text format'
+  const firstLine = text.split('\n', 1)[0]!.trim().slice(0, 60)
+  return `not a recognised format (starts with "${firstLine}"); pass --format if you know what it is`
+}
+
+/** Pulls chunks from a stream, hashing and counting them, with a look-ahead head. */
+class ChunkReader {
+  bytes = 0
+  private readonly iter: AsyncIterator<Buffer>
+  private buffered: Buffer[] = []
+  constructor(
+    private readonly stream: Readable,
+    private readonly hash: ReturnType<typeof createHash>,
+  ) {
+    this.iter = stream[Symbol.asyncIterator]()
+  }
+
+  private async pull(): Promise<Buffer | null> {
+    const r = await this.iter.next()
+    if (r.done) return null
+    const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Buffer)
+    this.bytes += chunk.length
+    this.hash.update(chunk)
+    return chunk
+  }
+
+  /** At least `n` bytes (fewer at end of input), kept for `body()` to return again. */
+  async head(n: number): Promise<Buffer> {
+    let size = 0
+    while (size < n) {
+      const c = await this.pull()
+      if (!c) break
+      this.buffered.push(c)
+      size += c.length
+    }
+    return Buffer.concat(this.buffered)
+  }
+
+  /** Chunks after the head. */
+  async *body(): AsyncGenerator<Buffer> {
+    this.buffered = []
+    for (;;) {
+      const c = await this.pull()
+      if (!c) return
+      yield c
+    }
+  }
+
+  /** Everything including the head, as a stream (for gunzip). */
+  rest(): Readable {
+    // Rebuild a stream from the buffered head and the remaining chunks.
+    const self = this
+    const gen = async function* () {
+      for (const b of self.buffered) yield b
+      self.buffered = []
+      yield* self.body()
+    }
+    return ReadableFrom(gen())
+  }
+
+  async readAll(max: number, head: Buffer): Promise<Buffer> {
+    const parts = [head]
+    let size = head.length
+    for await (const c of this.body()) {
+      size += c.length
+      if (size > max) {
+        this.destroy()
+        throw new Error(`nested archive larger than ${max} bytes`)
+      }
+      parts.push(c)
+    }
+    return Buffer.concat(parts)
+  }
+
+  destroy(): void {
+    this.stream.destroy()
+  }
+}
+
+const ReadableFrom = (it: AsyncIterable<Buffer>) => Readable.from(it, {objectMode: false})
+
+/** Splits decoded text into lines (LF, CRLF, stray CRs at line end), feeding them to the parser in order. */
+class LineSplitter {
+  private carry = ''
+  private lineNo = 0
+  private overLong = false
+
+  constructor(
+    private readonly parser: LineParser,
+    private readonly sink: RecordSink,
+    private readonly maxLine: number,
+  ) {}
+
+  push(text: string): void {
+    if (text.length === 0) return
+    let s = this.carry.length > 0 ? this.carry + text : text
+    let start = 0
+    for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', start)) {
+      let end = nl
+      while (end > start && s.charCodeAt(end - 1) === 13) end--
+      this.emit(s, start, end)
+      start = nl + 1
+    }
+    if (s.length - start > this.maxLine) {
+      if (!this.overLong) this.emitTooLong(s.slice(start, start + 200))
+      this.overLong = true
+      s = ''
+      start = 0
+    }
+    this.carry = start === 0 ? s : s.slice(start)
+  }
+
+  private emit(s: string, start: number, end: number): void {
+    if (this.overLong) {
+      this.overLong = false
+      return
+    }
+    this.lineNo++
+    this.parser.line(s.slice(start, end), this.lineNo)
+  }
+
+  private emitTooLong(preview: string): void {
+    this.lineNo++
+    this.sink.skip(this.lineNo, 'too-long', preview)
+  }
+
+  /** Ends the input; returns the number of lines. */
+  end(): number {
+    let ended = true
+    if (this.overLong) this.overLong = false
+    else if (this.carry.length > 0) {
+      let end = this.carry.length
+      while (end > 0 && this.carry.charCodeAt(end - 1) === 13) end--
+      this.lineNo++
+      this.parser.line(this.carry.slice(0, end), this.lineNo)
+      ended = false
+    }
+    this.carry = ''
+    this.parser.end(ended)
+    return this.lineNo
+  }
+}

@@ -1,0 +1,161 @@
+import {formatWallTime} from '../parsers/timestamps.js'
+import type {
+  ConnectionRecord,
+  DateOrder,
+  EventRecord,
+  FormatId,
+  HandleCountRecord,
+  HandleRecord,
+  PortRangeRecord,
+  ProcessRecord,
+  RecordSink,
+  SkipReason,
+  SnapshotMark,
+  TcpState,
+  WallTime,
+} from '../parsers/types.js'
+import type {InputSummary} from './types.js'
+
+const EXAMPLES_PER_REASON = 3
+
+/**
+ * Counts what one input produced (for `inspect` and the report appendix) and passes every call on
+ * to the next sink, if any. Cheap on the hot path: counters only.
+ */
+export class SummarySink implements RecordSink {
+  private readonly byState: Partial<Record<TcpState, number>> = {}
+  private tcp = 0
+  private udp = 0
+  private readonly byKind = {connection: 0, process: 0, handle: 0, handleCount: 0, event: 0, portRange: 0}
+  private snapshots = 0
+  private truncated = 0
+  private structureLines = 0
+  private readonly skippedByReason: Partial<Record<SkipReason, number>> = {}
+  private readonly examples: InputSummary['skippedExamples'] = []
+  private skipped = 0
+  private readonly notes: Record<string, string> = {}
+  private dateOrder: DateOrder | null = null
+  private minTime = Infinity
+  private maxTime = -Infinity
+
+  constructor(
+    private readonly path: string,
+    private readonly format: FormatId | null,
+    private readonly next: RecordSink | null = null,
+  ) {}
+
+  snapshot(mark: SnapshotMark): void {
+    this.snapshots++
+    this.next?.snapshot(mark)
+  }
+
+  snapshotTimes(times: readonly (WallTime | null)[], dateOrder: DateOrder | null): void {
+    for (const t of times) if (t !== null) this.time(t)
+    this.dateOrder = dateOrder
+    this.next?.snapshotTimes(times, dateOrder)
+  }
+
+  truncatedSnapshot(): void {
+    this.truncated++
+    this.next?.truncatedSnapshot()
+  }
+
+  connection(r: ConnectionRecord): void {
+    this.byKind.connection++
+    if (r.proto === 'TCP') this.tcp++
+    else this.udp++
+    const s = r.state
+    if (s !== null) this.byState[s] = (this.byState[s] ?? 0) + 1
+    this.next?.connection(r)
+  }
+
+  process(r: ProcessRecord): void {
+    this.byKind.process++
+    this.next?.process(r)
+  }
+
+  handle(r: HandleRecord): void {
+    this.byKind.handle++
+    this.next?.handle(r)
+  }
+
+  handleCount(r: HandleCountRecord): void {
+    this.byKind.handleCount++
+    this.next?.handleCount(r)
+  }
+
+  event(r: EventRecord): void {
+    this.byKind.event++
+    if (r.time !== null) this.time(r.time)
+    this.next?.event(r)
+  }
+
+  portRange(r: PortRangeRecord): void {
+    this.byKind.portRange++
+    this.next?.portRange(r)
+  }
+
+  structure(count = 1): void {
+    this.structureLines += count
+    this.next?.structure(count)
+  }
+
+  skip(line: number, reason: SkipReason, raw: string): void {
+    this.skipped++
+    const n = (this.skippedByReason[reason] ?? 0) + 1
+    this.skippedByReason[reason] = n
+    if (n <= EXAMPLES_PER_REASON) this.examples.push({line, reason, text: raw.length > 200 ? `${raw.slice(0, 200)}…` : raw})
+    this.next?.skip(line, reason, raw)
+  }
+
+  note(key: string, value: string): void {
+    this.notes[key] = value
+    this.next?.note(key, value)
+  }
+
+  private time(t: WallTime): void {
+    if (t < this.minTime) this.minTime = t
+    if (t > this.maxTime) this.maxTime = t
+  }
+
+  /** The summary; `lines`, `bytes`, `sha256` and `encoding` come from the input layer. */
+  summary(io: {encoding: string; bytes: number; sha256: string; lines: number}): InputSummary {
+    const byKind = Object.fromEntries(Object.entries(this.byKind).filter(([, v]) => v > 0))
+    const records = Object.values(this.byKind).reduce((a, b) => a + b, 0)
+    const byProto: Record<string, number> = {}
+    if (this.tcp) byProto.TCP = this.tcp
+    if (this.udp) byProto.UDP = this.udp
+    const {dateOrderSource, ...notes} = this.notes
+    return {
+      path: this.path,
+      format: this.format,
+      encoding: io.encoding,
+      bytes: io.bytes,
+      sha256: io.sha256,
+      lines: io.lines,
+      snapshots: this.snapshots,
+      truncatedSnapshots: this.truncated,
+      timeRange: this.minTime <= this.maxTime ? {start: formatWallTime(this.minTime), end: formatWallTime(this.maxTime)} : null,
+      dateOrder: this.dateOrder,
+      dateOrderSource: this.dateOrder ? (dateOrderSource ?? null) : null,
+      records,
+      byProto,
+      byState: sortedCounts(this.byState),
+      byKind,
+      skipped: this.skipped,
+      skippedByReason: sortedCounts(this.skippedByReason),
+      skippedExamples: this.examples.sort((a, b) => a.line - b.line),
+      notes: sortedCounts(notes),
+      error: null,
+    }
+  }
+
+  /** Lines accounted for so far (records' lines are counted by the input layer). */
+  get accounted(): {structure: number; skipped: number} {
+    return {structure: this.structureLines, skipped: this.skipped}
+  }
+}
+
+function sortedCounts<T>(o: Partial<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as Record<string, T>
+}

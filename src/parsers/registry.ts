@@ -1,0 +1,26 @@
+import {netstatParser} from './netstat.js'
+import type {FormatId, Parser} from './types.js'
+
+/** Every parser, most specific first (order matters only for ties). New formats: add one line here. */
+export const parsers: readonly Parser[] = [netstatParser]
+
+export function getParser(id: string): Parser | undefined {
+  return parsers.find((p) => p.id === id)
+}
+
+export const formatIds = (): FormatId[] => parsers.map((p) => p.id)
+
+/** The parser most confident about `sample`, if any is at least 0.5 confident. */
+export function detectFormat(sample: string): {parser: Parser; confidence: number} | undefined {
+  let best: {parser: Parser; confidence: number} | undefined
+  for (const parser of parsers) {
+    let confidence = 0
+    try {
+      confidence = parser.detect(sample)
+    } catch {
+      confidence = 0
+    }
+    if (confidence >= 0.5 && confidence > (best?.confidence ?? 0)) best = {parser, confidence}
+  }
+  return best
+}

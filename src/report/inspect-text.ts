@@ -1,0 +1,47 @@
+import type {InputSummary} from '../model/types.js'
+
+const n = (v: number) => v.toLocaleString('en-US')
+
+function size(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`
+  return `${bytes} B`
+}
+
+const counts = (o: Record<string, number>) =>
+  Object.entries(o)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ')
+
+/** Human `inspect` output: one block per input. Pure. */
+export function renderInspect(inputs: readonly InputSummary[]): string {
+  const out: string[] = []
+  for (const s of inputs) {
+    out.push(`${s.path}`)
+    if (s.format === null) {
+      out.push(`  not read: ${s.error ?? 'unknown format'}`, '')
+      continue
+    }
+    out.push(`  format ${s.format}, encoding ${s.encoding}, ${size(s.bytes)}, ${n(s.lines)} lines${s.notes.view ? `, ${s.notes.view}` : ''}`)
+    if (s.snapshots > 0) {
+      const range = s.timeRange ? `${s.timeRange.start} → ${s.timeRange.end}` : 'no timestamps (snapshots numbered)'
+      const order = s.dateOrder ? `, date order ${s.dateOrder}${s.dateOrderSource ? ` (${s.dateOrderSource})` : ''}` : ''
+      const trunc = s.truncatedSnapshots ? `, ${s.truncatedSnapshots} truncated` : ''
+      out.push(`  snapshots ${n(s.snapshots)}${trunc}: ${range}${order}`)
+    } else if (s.timeRange) out.push(`  time range ${s.timeRange.start} → ${s.timeRange.end}`)
+    const protos = Object.keys(s.byProto).length ? ` (${counts(s.byProto)})` : ''
+    out.push(`  records ${n(s.records)}${protos}`)
+    if (Object.keys(s.byState).length) out.push(`  states ${counts(s.byState)}`)
+    const kinds = Object.keys(s.byKind).filter((k) => k !== 'connection')
+    if (kinds.length) out.push(`  kinds ${counts(s.byKind)}`)
+    if (s.skipped > 0) {
+      out.push(`  skipped ${n(s.skipped)} lines: ${counts(s.skippedByReason as Record<string, number>)}`)
+      for (const e of s.skippedExamples) out.push(`    line ${e.line} ${e.reason}: ${JSON.stringify(e.text)}`)
+    } else out.push('  skipped 0 lines')
+    if (s.error) out.push(`  warning: ${s.error}`)
+    out.push('')
+  }
+  return out.join('\n')
+}
