@@ -14,7 +14,7 @@ export type StampParts = {
   monthName: boolean
   /** Date separator as written (`/`, `.`, `-`), or '' for month-name dates. */
   sep: string
-  /** True when an English weekday name preceded the date (en-US `%date%`). */
+  /** True when an English weekday name preceded the date (en-US `%date%`) or an AM/PM marker followed it. */
   englishWeekday: boolean
   h: number
   mi: number
@@ -76,7 +76,8 @@ export function parseStamp(text: string): StampParts | null {
     if (!yearFirst && m[5]!.length === 3) return null
     const c = !yearFirst && m[5]!.length === 2 ? 2000 + +m[5]! : +m[5]!
     const h = hour12(+m[6]!, m[10])
-    return parts(a, +m[4]!, c, yearFirst, false, m[3]!, word !== undefined && EN_WEEKDAYS.has(word), h, +m[7]!, +(m[8] ?? 0), frac(m[9]))
+    const enUs = (word !== undefined && EN_WEEKDAYS.has(word)) || /^[AaPp]/.test(m[10] ?? '')
+    return parts(a, +m[4]!, c, yearFirst, false, m[3]!, enUs, h, +m[7]!, +(m[8] ?? 0), frac(m[9]))
   }
   m = NUMERIC_MARKER_FIRST.exec(text)
   if (m) return parts(+m[1]!, +m[3]!, +m[4]!, true, false, m[2]!, false, hour12(+m[6]!, m[5]), +m[7]!, +(m[8] ?? 0), frac(m[9]))
@@ -199,11 +200,13 @@ export class StampResolver {
   }
 }
 
-/** Windows conventions: `.` and `-` with year last are day-first; `/` is month-first only with an English weekday. */
+/**
+ * Windows conventions when nothing in the data decides: en-US writes `Tue 03/10/2023` (`%date%`) or
+ * `3/10/2023 2:05:12 PM` (Get-Date), so `/` with an English weekday or AM/PM is month-first; every
+ * other year-last short date (en-GB, fr, de, es, it, nl, ru…) is day-first.
+ */
 function conventionOrder(p: StampParts): DateOrder {
-  if (p.sep === '/' && p.englishWeekday) return 'mdy'
-  if (p.sep === '/') return 'mdy'
-  return 'dmy'
+  return p.sep === '/' && p.englishWeekday ? 'mdy' : 'dmy'
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
