@@ -3,8 +3,11 @@ import type {Readable} from 'node:stream'
 import {PortleakError} from './errors.js'
 import {isKnownEncoding} from './input/encoding.js'
 import {ingest, type Progress} from './input/ingest.js'
-import {zoneTimes} from './model/time-zone.js'
-import type {InputSummary} from './model/types.js'
+import {analyzeCase} from './analysis/analyze.js'
+import {CaseBuilder} from './model/case-builder.js'
+import type {PortRange} from './model/slots.js'
+import {withZone, zoneTimes} from './model/time-zone.js'
+import type {Analysis, InputSummary} from './model/types.js'
 import {getParser} from './parsers/registry.js'
 import type {DateOrder, FormatId} from './parsers/types.js'
 
@@ -35,4 +38,41 @@ export async function inspectInputs(inputs: readonly string[], o: PipelineOption
   const {format} = checkOptions(o)
   const summaries = await ingest(inputs, {...o, format}, () => null)
   return {schema: 'portleak/inspect@1', inputs: summaries.map((s) => zoneTimes(s, o.tz))}
+}
+
+/** `49152-65535` or `49152+16384` → a range; validated like netsh does (start ≥ 1025, ≥ 255 ports, end ≤ 65535). */
+export function parseRange(text: string): PortRange {
+  const m = /^\s*(\d{1,5})\s*([-+])\s*(\d{1,5})\s*$/.exec(text)
+  const bad = () => new PortleakError(`--dynamic-range '${text}' is not START-END (e.g. 49152-65535)`, 'EUSAGE')
+  if (!m) throw bad()
+  const start = Number(m[1])
+  const count = m[2] === '+' ? Number(m[3]) : Number(m[3]) - start + 1
+  if (start < 1025 || count < 255 || start + count - 1 > 65535) throw bad()
+  return {start, count}
+}
+
+/** Reads every input into one case and analyzes it. */
+export async function runAnalysis(inputs: readonly string[], o: PipelineOptions): Promise<Analysis> {
+  const {format} = checkOptions(o)
+  const flagRange = o.dynamicRange ? parseRange(o.dynamicRange) : null
+  const tz = (iso: string) => withZone(iso, o.tz)
+  if (o.tz) tz('2000-01-01T00:00:00.000')
+  const c = new CaseBuilder(flagRange)
+  const summaries = await ingest(inputs, {...o, format}, ({path, format: f}) => c.sinkFor(path, f))
+  if (summaries.length === 0) throw new PortleakError('no input files found', 'EUSAGE', ['Name files, directories or archives.'])
+  if (summaries.every((s) => s.format === null)) {
+    const first = summaries[0]!
+    throw new PortleakError(`${first.path}: ${first.error}`, 'EFORMAT')
+  }
+  const hosts = [...new Set(c.inputs.map((i) => i.host).filter((h): h is string => h !== null))].sort()
+  if (hosts.length > 1 && !o.host) {
+    throw new PortleakError(`the inputs come from ${hosts.length} machines (${hosts.join(', ')}); refusing to merge them`, 'EUSAGE', [
+      `Analyze one machine at a time with --host ${hosts[0]}.`,
+    ])
+  }
+  return analyzeCase(
+    c,
+    summaries.map((s) => zoneTimes(s, o.tz)),
+    {flagRange, host: o.host, tz},
+  )
 }

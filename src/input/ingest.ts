@@ -25,8 +25,8 @@ export type IngestOptions = {
 
 export type Progress = {path: string; bytes: number; size: number | null}
 
-/** Where an input's records go once its format is known. Return null to only count them. */
-export type SinkFactory = (input: {path: string; format: FormatId; index: number}) => RecordSink | null
+/** Where an input's records go once its format is known (null: only count them); `finish` runs when it ends. */
+export type SinkFactory = (input: {path: string; format: FormatId; index: number}) => (RecordSink & {finish?(): void}) | null
 
 const SAMPLE_BYTES = 64 * 1024
 const DEFAULT_MAX_LINE = 1024 * 1024
@@ -165,6 +165,7 @@ async function parseInput(
   }
   splitter.push(decoder.end())
   const lines = splitter.end()
+  next?.finish?.()
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
   s.error = error
   out.push(s)

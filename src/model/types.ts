@@ -53,6 +53,8 @@ export type ProcessSeries = {
   byState: Partial<Record<TcpState, Int32Array>>
   /** TIME_WAIT rows attributed to this process (a subset of byState.TIME_WAIT). */
   timeWaitAttributed: Int32Array
+  /** Of those, the rows attributed by remote-endpoint affinity (the rest by tuple lineage). */
+  timeWaitAffinity?: Int32Array
   /** UDP endpoints per snapshot. */
   udp: Int32Array
   /** Distinct local ports held (all states that hold a port, TCP and UDP) per snapshot. */

@@ -1,0 +1,153 @@
+import type {CaseBuilder} from '../model/case-builder.js'
+import {DEFAULT_RANGE, type PortRange} from '../model/slots.js'
+import {buildTimeline} from '../model/timeline.js'
+import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
+import {TCP_STATES} from '../parsers/types.js'
+import {dumpFindings, handleFindings} from './corroborate.js'
+import {detectGrowth, testTimes} from './detect.js'
+import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './findings.js'
+import {nextSteps, samplingOf, verdictOf} from './verdict.js'
+
+export type AnalyzeOptions = {
+  /** `--dynamic-range`, when given. */
+  flagRange: PortRange | null
+  /** Analyze only inputs of this host (inputs that name no host are kept). */
+  host?: string | undefined
+  /** Formats an ISO wall time for output (adds the `--tz` offset). */
+  tz: (iso: string) => string
+}
+
+const REMOTES_TESTED = 30
+
+/** From the aggregated case to the answer: timeline, findings, verdict, next steps. Pure. */
+export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOptions): Analysis {
+  const keep = (i: number) => !o.host || c.inputs[i]!.host === null || c.inputs[i]!.host === o.host
+  const {tcp, udp} = chooseRanges(c, o.flagRange, keep)
+  const b = buildTimeline(c, tcp, keep)
+  const tl = b.timeline
+  const {timed} = testTimes(tl)
+  const end = [...tl.times].reverse().find((t) => t !== null) ?? null
+  const lastComplete = tl.times.map((_, i) => i).filter((i) => !tl.truncated[i]).at(-1) ?? tl.times.length - 1
+  const exhaustedEvents = c.events.some((e) => [4227, 4231, 4266, 0x209].includes(e.id))
+  const ctx: FindingContext = {
+    c,
+    b,
+    rangeCount: tcp.count,
+    inUseNow: tl.ephemeralInUse[lastComplete] ?? 0,
+    endTime: end,
+    exhausted: exhaustedEvents || (tl.ephemeralInUse[lastComplete] ?? 0) >= tcp.count * 0.98,
+    timed,
+    tz: o.tz,
+  }
+  const growth = detectGrowth(tl, remoteSeries(c, b.order, tl))
+  const findings: Finding[] = [
+    ...growth.map((g) => growthFinding(g, ctx)),
+    ...handleFindings(tl.handles, o.tz),
+    ...dumpFindings(c, o.tz, tcp.count),
+  ].sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      (b.slopePerHour ?? 0) - (a.slopePerHour ?? 0) ||
+      b.now - a.now ||
+      (a.pid ?? -1) - (b.pid ?? -1) ||
+      (a.state < b.state ? -1 : a.state > b.state ? 1 : 0),
+  )
+  const verdict = verdictOf(tl, tcp, findings, c, o.tz)
+  const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
+  for (const s of b.order) {
+    const a = s.summary.timeWait
+    tw.owner += a.owner
+    tw.lineage += a.lineage
+    tw.remoteAffinity += a['remote-affinity']
+    tw.unattributed += a.unattributed
+  }
+  tw.total = tw.owner + tw.lineage + tw.remoteAffinity + tw.unattributed
+  const kept = inputs.filter((s) => {
+    const ci = c.inputs.find((x) => x.path === s.path)
+    return !ci || keep(ci.index)
+  })
+  const hosts = [...new Set(c.inputs.filter((x) => keep(x.index)).map((x) => x.host).filter((h) => h !== null))]
+  const partial: Omit<AnalysisDocument, 'nextSteps'> = {
+    schema: 'portleak/analysis@1',
+    host: o.host ?? hosts[0] ?? null,
+    inputs: kept,
+    snapshots: tl.times.length,
+    timeRange: timeRange(tl, o.tz),
+    dynamicRange: {tcp, udp},
+    verdict,
+    processes: processSummaries(tl, o.tz),
+    findings,
+    attribution: {timeWait: tw},
+    sampling: samplingOf(tl, c, o.tz),
+    events: tl.events.map((e) => ({id: e.id, time: isoOrNull(e.time, o.tz), source: e.source, path: e.path, line: e.line, message: e.message})),
+  }
+  const hasBound = tl.totalsByState.BOUND !== undefined || inputs.some((i) => (i.byState.BOUND ?? 0) > 0)
+  const hasNames = tl.processes.some((p) => p.name !== null && p.pid > 4)
+  return {document: {...partial, nextSteps: nextSteps(partial, hasBound, hasNames)}, timeline: tl}
+}
+
+function chooseRanges(c: CaseBuilder, flag: PortRange | null, keep: (i: number) => boolean): {tcp: DynamicRange; udp: DynamicRange} {
+  const pick = (proto: 'TCP' | 'UDP'): DynamicRange => {
+    const fromNetsh = c.ranges.filter((r) => keep(r.input) && r.proto === proto && r.family !== 'ipv6')
+    const r = fromNetsh.at(-1)
+    if (r) return {start: r.start, count: r.count, source: 'netsh', path: `${c.inputs[r.input]!.path}:${r.line}`}
+    if (flag) return {start: flag.start, count: flag.count, source: 'flag'}
+    return {start: DEFAULT_RANGE.start, count: DEFAULT_RANGE.count, source: 'default'}
+  }
+  return {tcp: pick('TCP'), udp: pick('UDP')}
+}
+
+function timeRange(tl: Timeline, tz: (iso: string) => string): AnalysisDocument['timeRange'] {
+  const times = tl.times.filter((t): t is number => t !== null)
+  if (times.length === 0) return null
+  return {start: isoOrNull(Math.min(...times), tz)!, end: isoOrNull(Math.max(...times), tz)!}
+}
+
+function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSummary[] {
+  const peakOf = (a: ArrayLike<number>) => {
+    let m = 0
+    for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!
+    return m
+  }
+  const out: ProcessSummary[] = tl.processes.map((p) => {
+    const peak: Record<string, number> = {}
+    const now: Record<string, number> = {}
+    for (const s of TCP_STATES) {
+      const v = p.byState[s]
+      if (v && peakOf(v) > 0) {
+        peak[s] = peakOf(v)
+        now[s] = v[p.last] ?? 0
+      }
+    }
+    if (peakOf(p.udp) > 0) (peak.UDP = peakOf(p.udp)), (now.UDP = p.udp[p.last] ?? 0)
+    if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), (now.PORTS = p.ports[p.last] ?? 0)
+    const h = tl.handles.find((x) => x.pid === p.pid && (x.name === null || p.name === null || x.name.toLowerCase() === p.name.toLowerCase()))
+    const handles = h
+      ? {peak: Math.max(0, ...h.points.map((x) => x.total ?? 0)), afdPeak: h.points.some((x) => x.afd !== null) ? Math.max(...h.points.map((x) => x.afd ?? 0)) : null}
+      : null
+    return {pid: p.pid, name: p.name, firstSeen: isoOrNull(tl.times[p.first] ?? null, tz), lastSeen: isoOrNull(tl.times[p.last] ?? null, tz), peak, now, handles}
+  })
+  return out.sort((a, b) => (b.peak.PORTS ?? 0) + (b.peak.TIME_WAIT ?? 0) - ((a.peak.PORTS ?? 0) + (a.peak.TIME_WAIT ?? 0)) || a.pid - b.pid).slice(0, 500)
+}
+
+/** Connections per remote endpoint over time, for the busiest endpoints. */
+function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32Array}}[], tl: Timeline): Map<string, Int32Array> {
+  const peak = new Map<number, number>()
+  for (const s of order) {
+    const r = s.summary.remotes
+    for (let i = 0; i < r.length; i += 2) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
+  }
+  const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, REMOTES_TESTED)
+  const out = new Map<string, Int32Array>()
+  for (const [key] of top) {
+    const addr = c.agg.addresses.value(Math.floor(key / 65536)) ?? '?'
+    const label = `${addr.includes(':') ? `[${addr}]` : addr}:${key % 65536}`
+    const v = new Int32Array(tl.times.length)
+    order.forEach((s, t) => {
+      const r = s.summary.remotes
+      for (let i = 0; i < r.length; i += 2) if (r[i] === key) v[t] = r[i + 1]!
+    })
+    out.set(label, v)
+  }
+  return out
+}

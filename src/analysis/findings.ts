@@ -1,0 +1,138 @@
+import type {CaseBuilder} from '../model/case-builder.js'
+import {STATE_SLOT, PORTS_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from '../model/slots.js'
+import type {BuiltTimeline} from '../model/timeline.js'
+import type {Evidence, Finding, IsoTime, Severity} from '../model/types.js'
+import {formatWallTime} from '../parsers/timestamps.js'
+import type {TcpState, WallTime} from '../parsers/types.js'
+import type {Growth} from './detect.js'
+
+const HOUR = 3_600_000
+
+export const SEVERITY_RANK: Record<Severity, number> = {critical: 0, high: 1, medium: 2, low: 3}
+
+export type SeverityInput = {
+  slopePerHour: number | null
+  /** The process's current value of the leaking series, and the range size. */
+  now: number
+  rangeCount: number
+  /** Ports of the range in use on the busiest address at the end of the case. */
+  inUseNow: number
+  endTime: WallTime | null
+  exhausted: boolean
+  holdsPorts: boolean
+}
+
+/** Hours until the range is used up at this slope (0 when already full), null without growth or times. */
+export function hoursToExhaustion(i: SeverityInput): number | null {
+  if (!i.holdsPorts || i.slopePerHour === null || i.slopePerHour <= 0 || i.endTime === null) return null
+  const left = i.rangeCount - i.inUseNow
+  return left <= 0 ? 0 : left / i.slopePerHour
+}
+
+/**
+ * Severity from the slope, the process's share of the dynamic range and the time left until the
+ * range is exhausted at that slope.
+ */
+export function severityOf(i: SeverityInput): Severity {
+  const hours = hoursToExhaustion(i)
+  const share = i.holdsPorts ? i.now / i.rangeCount : 0
+  if ((hours !== null && hours <= 24) || share >= 0.5 || (i.exhausted && share >= 0.1)) return 'critical'
+  if ((hours !== null && hours <= 24 * 7) || share >= 0.2) return 'high'
+  if ((i.slopePerHour ?? 0) >= 10 || share >= 0.05) return 'medium'
+  return 'low'
+}
+
+const counterOf = (state: string): number[] => {
+  if (state === 'PORTS') return [PORTS_SLOT]
+  if (state === 'UDP') return [UDP_SLOT]
+  if (state === 'TIME_WAIT') return [STATE_SLOT.TIME_WAIT, TW_ATTRIBUTED_SLOT]
+  const s = STATE_SLOT[state as TcpState]
+  return s === undefined ? [] : [s]
+}
+
+/** The source line of the first row behind a series at a timeline position, if any. */
+export function rowAt(b: BuiltTimeline, c: CaseBuilder, slots: readonly number[], state: string, t: number, tz: (iso: string) => string): Evidence | null {
+  const snap = b.order[t]
+  if (!snap) return null
+  const counters = counterOf(state)
+  const q = snap.summary.counts
+  let line = Infinity
+  for (let i = 0; i < q.length; i += 4) if (slots.includes(q[i]!) && counters.includes(q[i + 1]!)) line = Math.min(line, q[i + 3]!)
+  const path = c.inputs[snap.input]!.path
+  const time = snap.time === null ? null : tz(formatWallTime(snap.time))
+  if (line === Infinity) return {path, line: snap.line, time, text: snap.stamp ?? undefined}
+  return {path, line, time}
+}
+
+export type FindingContext = {
+  c: CaseBuilder
+  b: BuiltTimeline
+  rangeCount: number
+  inUseNow: number
+  endTime: WallTime | null
+  exhausted: boolean
+  timed: boolean
+  tz: (iso: string) => string
+}
+
+/** Turns a detected growth into a finding: names, severity, projection and cited rows. */
+export function growthFinding(g: Growth, x: FindingContext): Finding {
+  const tl = x.b.timeline
+  const procs = g.series.map((i) => tl.processes[i]!)
+  const main = procs.at(-1)
+  const pids = [...new Set(procs.map((p) => p.pid))]
+  const slope = x.timed ? g.trend.slopePerHour : null
+  const holdsPorts = g.state !== 'LISTENING'
+  const sev: SeverityInput = {slopePerHour: slope, now: g.now, rangeCount: x.rangeCount, inUseNow: x.inUseNow, endTime: x.endTime, exhausted: x.exhausted, holdsPorts}
+  const hours = hoursToExhaustion(sev)
+  const projected = hours === null || x.endTime === null ? null : x.tz(formatWallTime(x.endTime + hours * HOUR))
+  const evidence: Evidence[] = []
+  const slots = g.series.flatMap((i) => x.b.slots[i] ?? [])
+  const mid = Math.floor((g.first + g.last) / 2)
+  for (const t of [...new Set([g.first, mid, g.last])]) {
+    const e = g.kind === 'remote-endpoint-growth' ? stampAt(x, t) : rowAt(x.b, x.c, slots, g.state, t, x.tz)
+    if (e) evidence.push(e)
+  }
+  const growthStart = tl.times[g.first] ?? null
+  const who = g.remote ? `connections to ${g.remote}` : `${main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : `PID ${main?.pid}`)}`
+  const rate = slope === null ? `${round(g.trend.slopePerHour)}/snapshot` : `${round(slope)}/h`
+  const summary =
+    g.kind === 'sawtooth-growth'
+      ? `${who} ${g.state} grows ${rate} again after each restart (PIDs ${pids.join(', ')}): ${g.start} → ${g.now}, peak ${g.peak}`
+      : `${who} ${g.state} grows ${rate}: ${g.start} → ${g.now}, peak ${g.peak}`
+  return {
+    kind: g.kind,
+    pid: main && main.pid >= 0 && g.kind !== 'remote-endpoint-growth' ? main.pid : null,
+    pids: g.kind === 'remote-endpoint-growth' ? [] : pids,
+    process: g.kind === 'remote-endpoint-growth' ? null : (main?.name ?? null),
+    state: g.state,
+    severity: severityOf(sev),
+    slopePerHour: slope === null ? null : round(slope),
+    slopeLow: x.timed ? round(g.trend.slopeLowPerHour) : null,
+    slopeHigh: x.timed ? round(g.trend.slopeHighPerHour) : null,
+    first: g.first,
+    last: g.last,
+    growthStart: growthStart === null ? null : x.tz(formatWallTime(growthStart)),
+    start: g.start,
+    now: g.now,
+    peak: g.peak,
+    pValue: Number(g.trend.pValue.toPrecision(3)),
+    projectedExhaustion: projected,
+    attribution: g.attribution,
+    ...(g.remote ? {remote: g.remote} : {}),
+    summary,
+    evidence,
+  }
+}
+
+function stampAt(x: FindingContext, t: number): Evidence | null {
+  const s = x.b.order[t]
+  if (!s) return null
+  return {path: x.c.inputs[s.input]!.path, line: s.line, time: s.time === null ? null : x.tz(formatWallTime(s.time))}
+}
+
+export const round = (v: number) => Math.round(v * 10) / 10
+
+export function isoOrNull(t: WallTime | null, tz: (iso: string) => string): IsoTime | null {
+  return t === null ? null : tz(formatWallTime(t))
+}

@@ -1,0 +1,57 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {ExitCode, PortleakError} from '../errors.js'
+import {analysisFlags} from '../flags.js'
+import type {AnalysisDocument, Severity} from '../model/types.js'
+import {runAnalysis} from '../pipeline.js'
+import {renderAnalysis} from '../report/analyze-text.js'
+
+const RANK: Record<Severity, number> = {critical: 0, high: 1, medium: 2, low: 3}
+
+export default class Analyze extends BaseCommand<typeof Analyze> {
+  static override args = {
+    inputs: Args.string({description: 'Files, directories, .zip/.gz archives, or - for stdin.', required: true}),
+  }
+  static override description = `Is the machine out of ephemeral ports (or heading there), and which process is doing it? Rebuilds per-process port use over time from every input, tests each process × state series for a rising floor, and prints the verdict, the culprits and the evidence on one screen.
+
+Exit codes: 0 success, 1 runtime error, 2 usage error, 3 a finding at or above --fail-on exists.`
+  static override enableJsonFlag = true
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> netstat.txt',
+    '<%= config.bin %> <%= command.id %> upload.zip --json',
+    '<%= config.bin %> <%= command.id %> logs/ --fail-on high',
+  ]
+  static override flags = {
+    ...analysisFlags,
+    'fail-on': Flags.option({
+      description: 'Exit with code 3 when a finding at or above this severity exists (for scripted triage).',
+      options: ['critical', 'high', 'medium'] as const,
+    })(),
+  }
+  static override strict = false
+  static override summary = 'Verdict, culprit and evidence: is the machine running out of ephemeral ports, and why?'
+
+  async run(): Promise<AnalysisDocument> {
+    const {argv, flags} = await this.parse(Analyze)
+    const {document} = await runAnalysis(argv as string[], {
+      dateOrder: flags['date-order'],
+      dynamicRange: flags['dynamic-range'],
+      encoding: flags.encoding,
+      format: flags.format,
+      host: flags.host,
+      onProgress: this.jsonEnabled() ? undefined : this.progress(),
+      signal: this.signal,
+      tz: flags.tz,
+    })
+    this.clearProgress()
+    for (const i of document.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
+    this.log(renderAnalysis(document))
+    const failOn = flags['fail-on']
+    if (failOn && document.findings.some((f) => RANK[f.severity] <= RANK[failOn])) {
+      if (this.jsonEnabled()) this.logJson(document)
+      throw new PortleakError(`a finding at or above '${failOn}' exists (--fail-on)`, 'ELIMIT', [], ExitCode.FailOn)
+    }
+    return document
+  }
+}

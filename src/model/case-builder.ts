@@ -1,0 +1,225 @@
+import type {
+  ConnectionRecord,
+  DateOrder,
+  EventRecord,
+  FormatId,
+  HandleCountRecord,
+  HandleRecord,
+  PortRangeRecord,
+  ProcessRecord,
+  RecordSink,
+  SkipReason,
+  SnapshotMark,
+  TcpState,
+  WallTime,
+} from '../parsers/types.js'
+import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
+import {SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
+
+export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}
+
+export type CaseSnapshot = {
+  input: number
+  /** Index within its input. */
+  index: number
+  line: number
+  stamp: string | null
+  time: WallTime | null
+  truncated: boolean
+  summary: SnapshotSummary
+}
+
+/** A handle total for one process at one point (handle listings counted, summaries, process lists). */
+export type HandlePoint = {
+  input: number
+  snapshot: number
+  pid: number
+  name: string | null
+  total: number | null
+  afd: number | null
+  line: number
+}
+
+export type RangePoint = PortRangeRecord & {input: number}
+export type EventPoint = EventRecord & {input: number}
+
+/** Connection rows of a point-in-time input (memory-dump netscan): per PID, states and creation times. */
+export type DumpHolder = {
+  input: number
+  pid: number
+  name: string | null
+  byState: Partial<Record<TcpState | 'UDP', number>>
+  rows: number
+  created: number[]
+  line: number
+}
+
+const MAX_EVENTS = 100_000
+const MAX_CREATED_PER_PID = 200_000
+
+/**
+ * The case: every input's records, aggregated as they stream. Snapshot rows are folded into
+ * per-snapshot counts at once; other evidence is small and kept as points.
+ */
+export class CaseBuilder {
+  readonly inputs: CaseInput[] = []
+  readonly snapshots: CaseSnapshot[] = []
+  readonly handles: HandlePoint[] = []
+  readonly processes: HandlePoint[] = []
+  readonly events: EventPoint[] = []
+  readonly ranges: RangePoint[] = []
+  readonly dumps = new Map<string, DumpHolder>()
+  eventsDropped = 0
+  readonly agg: SnapshotAggregator
+  readonly trackedRanges: PortRange[]
+
+  constructor(flagRange: PortRange | null) {
+    const ranges = [flagRange ?? DEFAULT_RANGE]
+    for (const r of [DEFAULT_RANGE, LEGACY_RANGE]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
+    this.trackedRanges = ranges
+    this.agg = new SnapshotAggregator(ranges)
+  }
+
+  /** A sink for one input's records. */
+  sinkFor(path: string, format: FormatId): InputSink {
+    const input: CaseInput = {index: this.inputs.length, path, format, host: null, notes: {}}
+    this.inputs.push(input)
+    this.agg.newInput()
+    return new InputSink(this, input)
+  }
+
+  addRange(r: PortRangeRecord, input: number): void {
+    this.ranges.push({...r, input})
+    if (r.proto === 'TCP' && !this.trackedRanges.some((x) => x.start === r.start && x.count === r.count)) {
+      this.trackedRanges.push({start: r.start, count: r.count})
+    }
+  }
+
+  addEvent(r: EventRecord, input: number): void {
+    if (this.events.length >= MAX_EVENTS) this.eventsDropped++
+    else this.events.push({...r, input})
+  }
+
+  dumpRow(r: ConnectionRecord, input: number): void {
+    const key = `${input}:${r.pid}:${r.process ?? ''}`
+    let h = this.dumps.get(key)
+    if (!h) this.dumps.set(key, (h = {input, pid: r.pid, name: r.process, byState: {}, rows: 0, created: [], line: r.line}))
+    h.rows++
+    const k = r.state ?? 'UDP'
+    h.byState[k] = (h.byState[k] ?? 0) + 1
+    if (r.created !== null && h.created.length < MAX_CREATED_PER_PID) h.created.push(r.created)
+  }
+}
+
+/** Routes one input's records into the case; closes its snapshots as they end. */
+export class InputSink implements RecordSink {
+  private first = -1
+  private open: CaseSnapshot | null = null
+  private readonly handleAgg = new Map<number, HandlePoint>()
+
+  constructor(
+    private readonly c: CaseBuilder,
+    private readonly input: CaseInput,
+  ) {}
+
+  private get snapIndex(): number {
+    return this.open ? this.open.index : this.lastIndex
+  }
+  private lastIndex = -1
+
+  snapshot(mark: SnapshotMark): void {
+    this.close()
+    const index = this.first < 0 ? 0 : this.c.snapshots.length - this.first
+    if (this.first < 0) this.first = this.c.snapshots.length
+    this.open = {input: this.input.index, index, line: mark.line, stamp: mark.stamp, time: null, truncated: false, summary: EMPTY}
+    this.c.snapshots.push(this.open)
+    this.lastIndex = index
+  }
+
+  private close(): void {
+    if (this.open) this.open.summary = this.c.agg.end()
+    this.open = null
+    this.flushHandles()
+  }
+
+  snapshotTimes(times: readonly (WallTime | null)[], _order: DateOrder | null): void {
+    if (this.first < 0) return
+    for (let i = 0; i < times.length; i++) {
+      const s = this.c.snapshots[this.first + i]
+      if (s && s.input === this.input.index) s.time = times[i] ?? null
+    }
+  }
+
+  truncatedSnapshot(): void {
+    const last = this.open ?? this.c.snapshots.at(-1)
+    if (last && last.input === this.input.index) last.truncated = true
+  }
+
+  connection(r: ConnectionRecord): void {
+    if (this.open) this.c.agg.connection(r)
+    else this.c.dumpRow(r, this.input.index)
+  }
+
+  process(r: ProcessRecord): void {
+    this.c.processes.push({input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: r.name, total: r.handles, afd: null, line: r.line})
+  }
+
+  handle(r: HandleRecord): void {
+    let p = this.handleAgg.get(r.pid)
+    if (!p) {
+      p = {input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: r.process, total: 0, afd: 0, line: r.line}
+      this.handleAgg.set(r.pid, p)
+    }
+    p.total = (p.total ?? 0) + 1
+    if (r.afd) p.afd = (p.afd ?? 0) + 1
+  }
+
+  private flushHandles(): void {
+    for (const p of this.handleAgg.values()) this.c.handles.push(p)
+    this.handleAgg.clear()
+  }
+
+  handleCount(r: HandleCountRecord): void {
+    this.c.handles.push({
+      input: this.input.index,
+      snapshot: this.snapIndex,
+      pid: r.pid ?? -1,
+      name: r.process,
+      total: r.total,
+      afd: r.afd ?? (r.byType ? null : null),
+      line: r.line,
+    })
+  }
+
+  event(r: EventRecord): void {
+    this.c.addEvent(r, this.input.index)
+  }
+
+  portRange(r: PortRangeRecord): void {
+    this.c.addRange(r, this.input.index)
+  }
+
+  structure(): void {}
+
+  skip(_line: number, _reason: SkipReason, _raw: string): void {}
+
+  note(key: string, value: string): void {
+    this.input.notes[key] = value
+    if (key === 'host') this.input.host = value
+  }
+
+  /** The input ended: its last snapshot is complete. */
+  finish(): void {
+    this.close()
+  }
+}
+
+const EMPTY: SnapshotSummary = {
+  rows: 0,
+  counts: new Int32Array(0),
+  ephemeral: new Int32Array(0),
+  ephemeralAddr: [],
+  remotes: new Int32Array(0),
+  timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
+}
+

@@ -1,0 +1,301 @@
+import type {ConnectionRecord} from '../parsers/types.js'
+import {
+  EPHEMERAL_SLOT,
+  Interner,
+  inRange,
+  isIpv6,
+  isLoopback,
+  isWildcard,
+  PORTS_SLOT,
+  type PortRange,
+  SLOT_COUNT,
+  STATE_SLOT,
+  TW_AFFINITY_SLOT,
+  TW_ATTRIBUTED_SLOT,
+  UDP_SLOT,
+} from './slots.js'
+
+export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
+
+/** What one snapshot leaves behind: small, no rows. */
+export type SnapshotSummary = {
+  rows: number
+  /** Quads (processSlot, counterSlot, count, firstLine) for every nonzero counter. */
+  counts: Int32Array
+  /** Per tracked range (same order as the aggregator's ranges): highest dynamic ports in use on one address. */
+  ephemeral: Int32Array
+  ephemeralAddr: string[]
+  /** Pairs (remoteEndpointId, connections) for remote endpoints with at least REMOTE_MIN connections. */
+  remotes: Int32Array
+  timeWait: Record<Attribution, number>
+}
+
+const REMOTE_MIN = 3
+// Tuple keys pack (remote address id, remote port, local port) into one safe integer.
+const tupleKey = (raddr: number, rport: number, lport: number) => (raddr * 65536 + rport) * 65536 + lport
+const remoteKey = (raddr: number, rport: number) => raddr * 65536 + rport
+const NO_OWNER = -1
+const AMBIGUOUS = -2
+
+/**
+ * Aggregates the rows of one snapshot at a time (any input that has snapshots). Allocation-free per
+ * row apart from Map/Set entries; state carried between snapshots is one snapshot of tuples back,
+ * which is what TIME_WAIT lineage needs.
+ */
+export class SnapshotAggregator {
+  readonly processes = new Interner()
+  readonly addresses = new Interner()
+  /** Process slot → [pid, nameId]. */
+  readonly slotPid: number[] = []
+  readonly slotName: number[] = []
+  private readonly slotOf = new Map<number, number>()
+  private cur = new Int32Array(64 * SLOT_COUNT)
+  private curLine = new Int32Array(64 * SLOT_COUNT)
+  private touched: number[] = []
+  private readonly touchedMark: Uint8Array[] = [new Uint8Array(64)]
+  private readonly portSeen = new Set<number>()
+  private readonly addrPorts = new Set<number>()
+  private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
+  private readonly wildCount = [0, 0]
+  private wildTouched: number[] = []
+  private remoteCount = new Map<number, number>()
+  private owners = new Map<number, number>()
+  private prevOwners = new Map<number, number>()
+  private remoteOwners = new Map<number, number>()
+  private prevRemoteOwners = new Map<number, number>()
+  private twAttr = new Map<number, number>()
+  private prevTwAttr = new Map<number, number>()
+  private twTuples: number[] = []
+  private twLines: number[] = []
+  private rows = 0
+  private ownedTimeWait = 0
+
+  constructor(readonly ranges: PortRange[]) {}
+
+  slot(pid: number, name: string | null): number {
+    const nameId = this.processes.id(name)
+    const key = pid * 1048576 + nameId
+    let s = this.slotOf.get(key)
+    if (s === undefined) {
+      s = this.slotPid.length
+      this.slotPid.push(pid)
+      this.slotName.push(nameId)
+      this.slotOf.set(key, s)
+      if ((s + 1) * SLOT_COUNT > this.cur.length) {
+        const grow = (a: Int32Array) => {
+          const b = new Int32Array(a.length * 2)
+          b.set(a)
+          return b
+        }
+        this.cur = grow(this.cur)
+        this.curLine = grow(this.curLine)
+        const mark = new Uint8Array(this.cur.length / SLOT_COUNT)
+        mark.set(this.touchedMark[0]!)
+        this.touchedMark[0] = mark
+      }
+    }
+    return s
+  }
+
+  private bump(slot: number, counter: number, line: number, by = 1): void {
+    const i = slot * SLOT_COUNT + counter
+    if (this.cur[i] === 0) this.curLine[i] = line
+    this.cur[i] = this.cur[i]! + by
+    const mark = this.touchedMark[0]!
+    if (mark[slot] === 0) {
+      mark[slot] = 1
+      this.touched.push(slot)
+    }
+  }
+
+  connection(r: ConnectionRecord): void {
+    this.rows++
+    const tw = r.state === 'TIME_WAIT'
+    const laddr = this.addresses.id(r.localAddr)
+    const raddr = this.addresses.id(r.remoteAddr)
+    if (tw && r.pid <= 0) {
+      // The owner let go: attribute at the end of the snapshot, when all rows are known.
+      this.twTuples.push(tupleKey(raddr, r.remotePort, r.localPort))
+      this.twLines.push(r.line)
+      this.countEphemeral(r, laddr)
+      this.countLoopbackPeer(r, raddr)
+      return
+    }
+    const slot = this.slot(r.pid, r.process)
+    this.bump(slot, r.state === null ? UDP_SLOT : STATE_SLOT[r.state], r.line)
+    if (tw) this.ownedTimeWait++
+    if (r.localPort >= 0 && !tw) {
+      const key = (slot * 2 + (r.proto === 'UDP' ? 1 : 0)) * 65536 + r.localPort
+      if (!this.portSeen.has(key)) {
+        this.portSeen.add(key)
+        this.bump(slot, PORTS_SLOT, r.line)
+        if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
+      }
+    }
+    if (r.proto === 'TCP') {
+      this.countEphemeral(r, laddr)
+      if (r.pid > 0 && r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
+        const tk = tupleKey(raddr, r.remotePort, r.localPort)
+        this.owners.set(tk, slot)
+        const rk = remoteKey(raddr, r.remotePort)
+        const o = this.remoteOwners.get(rk)
+        this.remoteOwners.set(rk, o === undefined || o === slot ? slot : AMBIGUOUS)
+        this.remoteCount.set(rk, (this.remoteCount.get(rk) ?? 0) + 1)
+      }
+    }
+  }
+
+  /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
+  private countEphemeral(r: ConnectionRecord, laddr: number): void {
+    if (r.proto !== 'TCP' || r.localPort < 0 || r.state === 'LISTENING') return
+    if (isWildcard(r.localAddr)) {
+      const fam = isIpv6(r.localAddr) ? 1 : 0
+      const w = this.wild[fam]!
+      if (w[r.localPort] === 0) {
+        w[r.localPort] = 1
+        this.wildCount[fam]!++
+        this.wildTouched.push(fam * 65536 + r.localPort)
+      }
+    } else this.addrPorts.add(laddr * 65536 + r.localPort)
+  }
+
+  /** Same-host TIME_WAIT: when this host was also the client, its ephemeral port is the foreign one. */
+  private countLoopbackPeer(r: ConnectionRecord, raddr: number): void {
+    if (r.remotePort < 0 || !(isLoopback(r.remoteAddr) || r.remoteAddr === r.localAddr)) return
+    this.addrPorts.add(raddr * 65536 + r.remotePort)
+  }
+
+  /** Closes the snapshot and returns its summary. */
+  end(): SnapshotSummary {
+    const timeWait = this.attributeTimeWait()
+    const counts: number[] = []
+    for (const slot of this.touched) {
+      for (let c = 0; c < SLOT_COUNT; c++) {
+        const i = slot * SLOT_COUNT + c
+        const v = this.cur[i]!
+        if (v !== 0) counts.push(slot, c, v, this.curLine[i]!)
+        this.cur[i] = 0
+      }
+      this.touchedMark[0]![slot] = 0
+    }
+    const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
+    const remotes: number[] = []
+    for (const [k, v] of this.remoteCount) if (v >= REMOTE_MIN) remotes.push(k, v)
+    const summary: SnapshotSummary = {
+      rows: this.rows,
+      counts: Int32Array.from(counts),
+      ephemeral,
+      ephemeralAddr,
+      remotes: Int32Array.from(remotes),
+      timeWait,
+    }
+    this.reset()
+    return summary
+  }
+
+  private attributeTimeWait(): Record<Attribution, number> {
+    const out: Record<Attribution, number> = {owner: this.ownedTimeWait, lineage: 0, 'remote-affinity': 0, unattributed: 0}
+    const zero = this.twTuples.length > 0 ? this.slot(0, null) : -1
+    for (let i = 0; i < this.twTuples.length; i++) {
+      const tk = this.twTuples[i]!
+      const line = this.twLines[i]!
+      // A TIME_WAIT row seen in the previous snapshot keeps the owner (and method) it was given then.
+      const carried = this.prevTwAttr.get(tk)
+      let slot = carried === undefined ? NO_OWNER : carried >> 1
+      let how: Attribution = carried !== undefined && (carried & 1) === 1 ? 'remote-affinity' : 'lineage'
+      if (slot < 0) {
+        slot = this.prevOwners.get(tk) ?? this.owners.get(tk) ?? NO_OWNER
+        if (slot < 0) {
+          const rk = Math.floor(tk / 65536)
+          const a = this.remoteOwners.get(rk)
+          const b = this.prevRemoteOwners.get(rk)
+          const owner = a === undefined ? b : b === undefined || b === a ? a : AMBIGUOUS
+          if (owner !== undefined && owner >= 0) {
+            slot = owner
+            how = 'remote-affinity'
+          }
+        }
+      }
+      if (slot >= 0) {
+        this.bump(slot, STATE_SLOT.TIME_WAIT, line)
+        this.bump(slot, TW_ATTRIBUTED_SLOT, line)
+        if (how === 'remote-affinity') this.bump(slot, TW_AFFINITY_SLOT, line)
+        this.twAttr.set(tk, slot * 2 + (how === 'remote-affinity' ? 1 : 0))
+        out[how]++
+      } else {
+        this.bump(zero, STATE_SLOT.TIME_WAIT, line)
+        out.unattributed++
+      }
+    }
+    return out
+  }
+
+  private ephemeralByAddress(): {ephemeral: Int32Array; ephemeralAddr: string[]} {
+    const n = this.ranges.length
+    const ephemeral = new Int32Array(n)
+    const ephemeralAddr: string[] = new Array(n).fill('')
+    const perAddr = new Map<number, Int32Array>()
+    for (const key of this.addrPorts) {
+      const addr = Math.floor(key / 65536)
+      const port = key % 65536
+      const fam = isIpv6(this.addresses.value(addr) ?? '') ? 1 : 0
+      if (this.wild[fam]![port] === 1) continue
+      let c = perAddr.get(addr)
+      if (!c) perAddr.set(addr, (c = new Int32Array(n)))
+      for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, port)) c[r]!++
+    }
+    const wildIn = [new Int32Array(n), new Int32Array(n)]
+    for (const k of this.wildTouched) {
+      const fam = k >= 65536 ? 1 : 0
+      for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, k % 65536)) wildIn[fam]![r]!++
+    }
+    const consider = (label: string, counts: Int32Array) => {
+      for (let r = 0; r < n; r++) {
+        if (counts[r]! > ephemeral[r]!) {
+          ephemeral[r] = counts[r]!
+          ephemeralAddr[r] = label
+        }
+      }
+    }
+    for (const [addr, c] of perAddr) {
+      const value = this.addresses.value(addr) ?? ''
+      const fam = isIpv6(value) ? 1 : 0
+      const total = c.map((v, r) => v + wildIn[fam]![r]!)
+      consider(value, total)
+    }
+    consider('0.0.0.0', wildIn[0]!)
+    consider('::', wildIn[1]!)
+    return {ephemeral, ephemeralAddr}
+  }
+
+  private reset(): void {
+    this.rows = 0
+    this.ownedTimeWait = 0
+    this.touched = []
+    this.portSeen.clear()
+    this.addrPorts.clear()
+    for (const k of this.wildTouched) this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
+    this.wildTouched = []
+    this.wildCount[0] = 0
+    this.wildCount[1] = 0
+    this.remoteCount = new Map()
+    this.prevOwners = this.owners
+    this.owners = new Map()
+    this.prevRemoteOwners = this.remoteOwners
+    this.remoteOwners = new Map()
+    this.prevTwAttr = this.twAttr
+    this.twAttr = new Map()
+    this.twTuples = []
+    this.twLines = []
+  }
+
+  /** Forgets the tuple state carried between snapshots (a new input starts). */
+  newInput(): void {
+    this.owners = new Map()
+    this.prevOwners = new Map()
+    this.remoteOwners = new Map()
+    this.prevRemoteOwners = new Map()
+    this.twAttr = new Map()
+    this.prevTwAttr = new Map()
+  }
+}

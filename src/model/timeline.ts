@@ -1,0 +1,208 @@
+import {TCP_STATES, type TcpState, type WallTime} from '../parsers/types.js'
+import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, type PortRange, rangeKey, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
+
+/** The timeline plus what is needed to cite evidence for a series afterwards. */
+export type BuiltTimeline = {
+  timeline: Timeline
+  /** Snapshots in timeline order. */
+  order: CaseSnapshot[]
+  /** Aggregator slots folded into each process series (same index as timeline.processes). */
+  slots: number[][]
+  /** Snapshots left out of the series: untimed ones when others have times. */
+  untimed: number
+  rangeIndex: number
+}
+
+/**
+ * Orders the snapshots of every input in time (untimed snapshots only when no input has times),
+ * resolves process identities, and builds per-process series aligned with the snapshots.
+ */
+export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (input: number) => boolean): BuiltTimeline {
+  const candidates = c.snapshots.filter((s) => inputFilter(s.input))
+  const timed = candidates.filter((s) => s.time !== null)
+  const order = (timed.length > 0 ? timed : candidates).slice()
+  order.sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.input - b.input || a.index - b.index)
+  const n = order.length
+  const rangeIndex = Math.max(0, c.trackedRanges.findIndex((r) => rangeKey(r) === rangeKey(range)))
+
+  const identity = resolveIdentities(c, order)
+  const series: ProcessSeries[] = []
+  const slots: number[][] = []
+  const byKey = new Map<string, number>()
+  const totalsByState: Partial<Record<TcpState, Int32Array>> = {}
+  const rows = new Int32Array(n)
+  const ephemeralInUse = new Int32Array(n)
+  const ephemeralAddr: string[] = new Array(n).fill('')
+  for (let t = 0; t < n; t++) {
+    const s = order[t]!.summary
+    rows[t] = s.rows
+    ephemeralInUse[t] = s.ephemeral[rangeIndex] ?? 0
+    ephemeralAddr[t] = s.ephemeralAddr[rangeIndex] ?? ''
+    const q = s.counts
+    for (let i = 0; i < q.length; i += 4) {
+      const slot = q[i]!
+      const counter = q[i + 1]!
+      const count = q[i + 2]!
+      const {pid, name} = identity(slot, t)
+      const key = `${pid}|${name ?? ''}`
+      let idx = byKey.get(key)
+      if (idx === undefined) {
+        idx = series.length
+        byKey.set(key, idx)
+        series.push(emptySeries(key, pid, name, n))
+        slots.push([])
+      }
+      const p = series[idx]!
+      if (!slots[idx]!.includes(slot)) slots[idx]!.push(slot)
+      p.first = Math.min(p.first, t)
+      p.last = Math.max(p.last, t)
+      if (counter < TCP_STATES.length) {
+        const state = TCP_STATES[counter]!
+        ;(p.byState[state] ??= new Int32Array(n))[t]! += count
+        ;(totalsByState[state] ??= new Int32Array(n))[t]! += count
+      } else if (counter === UDP_SLOT) p.udp[t]! += count
+      else if (counter === PORTS_SLOT) p.ports[t]! += count
+      else if (counter === EPHEMERAL_SLOT) p.ephemeral[t]! += count
+      else if (counter === TW_ATTRIBUTED_SLOT) p.timeWaitAttributed[t]! += count
+      else if (counter === TW_AFFINITY_SLOT) p.timeWaitAffinity![t]! += count
+    }
+  }
+  const timeOf = snapshotTimes(c)
+  return {
+    timeline: {
+      times: order.map((s) => s.time),
+      truncated: order.map((s) => s.truncated),
+      rows,
+      ephemeralInUse,
+      ephemeralAddr,
+      totalsByState,
+      processes: series,
+      handles: handleSeries(c, timeOf, inputFilter),
+      events: eventMarkers(c, order, inputFilter),
+    },
+    order,
+    slots,
+    untimed: candidates.length - order.length,
+    rangeIndex,
+  }
+}
+
+function emptySeries(key: string, pid: number, name: string | null, n: number): ProcessSeries {
+  return {
+    key,
+    pid,
+    name,
+    first: n,
+    last: -1,
+    byState: {},
+    timeWaitAttributed: new Int32Array(n),
+    timeWaitAffinity: new Int32Array(n),
+    udp: new Int32Array(n),
+    ports: new Int32Array(n),
+    ephemeral: new Int32Array(n),
+  }
+}
+
+/**
+ * Maps an aggregator slot (PID, name as written) at a timeline position to a process identity.
+ * A PID whose image name changes is a new process; rows without a name take the name the PID has
+ * nearest in time, or the name another source (handle listing, process list) gives that PID.
+ */
+function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[]): (slot: number, t: number) => {pid: number; name: string | null} {
+  const agg = c.agg
+  // Per PID: named appearances [t, nameId] in timeline order.
+  const named = new Map<number, {t: number; name: number}[]>()
+  for (let t = 0; t < order.length; t++) {
+    const q = order[t]!.summary.counts
+    for (let i = 0; i < q.length; i += 4) {
+      const slot = q[i]!
+      const nameId = agg.slotName[slot]!
+      if (nameId === 0) continue
+      const pid = agg.slotPid[slot]!
+      const list = named.get(pid) ?? []
+      if (list.at(-1)?.name !== nameId || list.at(-1)?.t !== t) list.push({t, name: nameId})
+      named.set(pid, list)
+    }
+  }
+  const otherNames = namesFromOtherSources(c)
+  return (slot, t) => {
+    const pid = agg.slotPid[slot]!
+    const nameId = agg.slotName[slot]!
+    if (nameId !== 0) return {pid, name: agg.processes.value(nameId)}
+    if (pid <= 4) return {pid, name: pid === 4 ? 'System' : pid === 0 ? null : null}
+    const list = named.get(pid)
+    if (!list || list.length === 0) return {pid, name: otherNames.get(pid) ?? null}
+    // The nearest named appearance, preferring the one at or before t.
+    let best = list[0]!
+    for (const a of list) {
+      if (a.t <= t) best = a
+      else break
+    }
+    return {pid, name: agg.processes.value(best.name)}
+  }
+}
+
+function namesFromOtherSources(c: CaseBuilder): Map<number, string> {
+  const seen = new Map<number, Map<string, number>>()
+  const add = (pid: number, name: string | null) => {
+    if (pid <= 0 || !name) return
+    const m = seen.get(pid) ?? new Map<string, number>()
+    m.set(name, (m.get(name) ?? 0) + 1)
+    seen.set(pid, m)
+  }
+  for (const p of c.processes) add(p.pid, p.name)
+  for (const h of c.handles) add(h.pid, h.name)
+  for (const d of c.dumps.values()) add(d.pid, d.name)
+  const out = new Map<number, string>()
+  for (const [pid, m] of seen) {
+    const [name] = [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!
+    out.set(pid, name)
+  }
+  return out
+}
+
+function snapshotTimes(c: CaseBuilder): (input: number, index: number) => WallTime | null {
+  const m = new Map<string, WallTime | null>()
+  for (const s of c.snapshots) m.set(`${s.input}:${s.index}`, s.time)
+  return (input, index) => (index < 0 ? null : (m.get(`${input}:${index}`) ?? null))
+}
+
+function handleSeries(c: CaseBuilder, timeOf: (input: number, index: number) => WallTime | null, keep: (input: number) => boolean): HandleSeries[] {
+  const out = new Map<string, HandleSeries>()
+  const add = (p: HandlePoint) => {
+    if (!keep(p.input) || p.pid < 0) return
+    const key = `${p.pid}|${p.name ?? ''}`
+    let s = out.get(key)
+    if (!s) out.set(key, (s = {pid: p.pid, name: p.name, points: []}))
+    s.points.push({time: timeOf(p.input, p.snapshot), total: p.total, afd: p.afd, path: c.inputs[p.input]!.path, line: p.line})
+  }
+  for (const p of c.handles) add(p)
+  for (const p of c.processes) if (p.total !== null) add(p)
+  const list = [...out.values()]
+  for (const s of list) s.points.sort((a, b) => (a.time ?? 0) - (b.time ?? 0))
+  return list.sort((a, b) => a.pid - b.pid || ((a.name ?? '') < (b.name ?? '') ? -1 : 1))
+}
+
+function eventMarkers(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input: number) => boolean): EventMarker[] {
+  const times = order.map((s) => s.time ?? -Infinity)
+  return c.events
+    .filter((e) => keep(e.input))
+    .map((e) => {
+      let snapshot = -1
+      if (e.time !== null) {
+        let lo = 0
+        let hi = times.length - 1
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1
+          if (times[mid]! <= e.time) {
+            snapshot = mid
+            lo = mid + 1
+          } else hi = mid - 1
+        }
+      }
+      return {id: e.id, time: e.time, snapshot, source: e.source, message: e.message, path: c.inputs[e.input]!.path, line: e.line}
+    })
+    .sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.line - b.line)
+}

@@ -1,0 +1,49 @@
+import type {AnalysisDocument, Finding} from '../model/types.js'
+
+const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
+  exhausted: 'EXHAUSTED: the machine ran out of ephemeral ports',
+  'at-risk': 'AT RISK: ephemeral port use is heading for exhaustion',
+  healthy: 'HEALTHY: no port exhaustion and no leaking process found',
+}
+
+const pad = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w))
+const num = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'))
+
+function culpritRow(f: Finding): string {
+  const who = f.process ?? (f.remote ? `→ ${f.remote}` : f.pid === 0 ? '(PID 0, no owner)' : '?')
+  const pids = f.pids.length ? f.pids.join(',') : '–'
+  const slope = f.slopePerHour === null ? '–' : `${f.slopePerHour >= 0 ? '+' : ''}${f.slopePerHour}`
+  const eta = f.projectedExhaustion ? f.projectedExhaustion.slice(0, 16).replace('T', ' ') : '–'
+  return `${pad(f.severity, 9)}${pad(who, 22)}${pad(pids, 12)}${pad(f.state, 12)}${pad(`${num(f.now)} → ${num(f.peak)}`, 16)}${pad(slope, 10)}${eta}`
+}
+
+/** The one-screen answer: verdict, evidence, culprit table, next steps. Pure; color-free. */
+export function renderAnalysis(doc: AnalysisDocument, maxFindings = 8): string {
+  const out: string[] = []
+  const span = doc.timeRange ? `${doc.timeRange.start} → ${doc.timeRange.end}` : 'no timestamps'
+  out.push(STATUS[doc.verdict.status])
+  const r = doc.dynamicRange.tcp
+  out.push(
+    `${doc.host ? `${doc.host}, ` : ''}${doc.snapshots} snapshots, ${span}; dynamic range ${r.start}–${r.start + r.count - 1} (${r.count} ports, ${r.source}); peak use ${(doc.verdict.peakUtilization * 100).toFixed(1)}%${doc.verdict.peakAt ? ` at ${doc.verdict.peakAt}` : ''}`,
+  )
+  for (const e of doc.verdict.evidence.slice(0, 4)) out.push(`  · ${e}`)
+  out.push('')
+  if (doc.findings.length === 0) out.push('No findings.')
+  else {
+    out.push(`${pad('severity', 9)}${pad('process', 22)}${pad('PID(s)', 12)}${pad('state', 12)}${pad('now → peak', 16)}${pad('slope/h', 10)}exhausts at`)
+    for (const f of doc.findings.slice(0, maxFindings)) out.push(culpritRow(f))
+    if (doc.findings.length > maxFindings) out.push(`… and ${doc.findings.length - maxFindings} more findings (--json for all)`)
+    const top = doc.findings[0]!
+    const e = top.evidence[0]
+    if (e) out.push(`  evidence: ${e.path}:${e.line}${e.time ? ` (${e.time})` : ''}${top.growthStart ? `; growth since ${top.growthStart}` : ''}`)
+  }
+  const tw = doc.attribution.timeWait
+  if (tw.total > 0) {
+    out.push(`TIME_WAIT rows: ${num(tw.total)}; owner known ${num(tw.owner)}, by tuple lineage ${num(tw.lineage)}, by remote endpoint ${num(tw.remoteAffinity)}, unattributed ${num(tw.unattributed)}`)
+  }
+  if (doc.nextSteps.length) {
+    out.push('', 'Next steps:')
+    for (const s of doc.nextSteps.slice(0, 5)) out.push(`  ${s}`)
+  }
+  return out.join('\n')
+}
