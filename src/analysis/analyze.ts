@@ -4,9 +4,9 @@ import {buildTimeline} from '../model/timeline.js'
 import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
 import {TCP_STATES} from '../parsers/types.js'
 import {dumpFindings, handleFindings} from './corroborate.js'
-import {detectGrowth, testTimes} from './detect.js'
+import {detectGrowth, type Growth, testTimes} from './detect.js'
 import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './findings.js'
-import {nextSteps, samplingOf, verdictOf} from './verdict.js'
+import {nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
 
 export type AnalyzeOptions = {
   /** `--dynamic-range`, when given. */
@@ -28,7 +28,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const {timed} = testTimes(tl)
   const end = [...tl.times].reverse().find((t) => t !== null) ?? null
   const lastComplete = tl.times.map((_, i) => i).filter((i) => !tl.truncated[i]).at(-1) ?? tl.times.length - 1
-  const exhaustedEvents = c.events.some((e) => [4227, 4231, 4266, 0x209].includes(e.id))
+  const exhaustedEvents = c.events.some((e) => PROOF.has(e.symptom))
   const ctx: FindingContext = {
     c,
     b,
@@ -39,7 +39,8 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     timed,
     tz: o.tz,
   }
-  const growth = detectGrowth(tl, remoteSeries(c, b.order, tl))
+  const remotes = remoteSeries(c, b.order, tl)
+  const growth = foldRemotes(detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v]))), remotes, b.slots)
   const findings: Finding[] = [
     ...growth.map((g) => growthFinding(g, ctx)),
     ...handleFindings(tl.handles, o.tz),
@@ -125,29 +126,57 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
     const handles = h
       ? {peak: Math.max(0, ...h.points.map((x) => x.total ?? 0)), afdPeak: h.points.some((x) => x.afd !== null) ? Math.max(...h.points.map((x) => x.afd ?? 0)) : null}
       : null
-    return {pid: p.pid, name: p.name, firstSeen: isoOrNull(tl.times[p.first] ?? null, tz), lastSeen: isoOrNull(tl.times[p.last] ?? null, tz), peak, now, handles}
+    const first = p.seenFirst ?? p.first
+    const last = p.seenLast ?? p.last
+    return {pid: p.pid, name: p.name, firstSeen: isoOrNull(tl.times[first] ?? null, tz), lastSeen: isoOrNull(tl.times[last] ?? null, tz), peak, now, handles}
   })
   return out.sort((a, b) => (b.peak.PORTS ?? 0) + (b.peak.TIME_WAIT ?? 0) - ((a.peak.PORTS ?? 0) + (a.peak.TIME_WAIT ?? 0)) || a.pid - b.pid).slice(0, 500)
 }
 
-/** Connections per remote endpoint over time, for the busiest endpoints. */
-function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32Array}}[], tl: Timeline): Map<string, Int32Array> {
+/** Connections per remote endpoint over time, for the busiest endpoints, with the slot that mostly owns them. */
+function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32Array}}[], tl: Timeline): Map<string, {v: Int32Array; owner: number}> {
   const peak = new Map<number, number>()
   for (const s of order) {
     const r = s.summary.remotes
-    for (let i = 0; i < r.length; i += 2) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
+    for (let i = 0; i < r.length; i += 3) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
   }
   const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, REMOTES_TESTED)
-  const out = new Map<string, Int32Array>()
+  const out = new Map<string, {v: Int32Array; owner: number}>()
   for (const [key] of top) {
     const addr = c.agg.addresses.value(Math.floor(key / 65536)) ?? '?'
     const label = `${addr.includes(':') ? `[${addr}]` : addr}:${key % 65536}`
     const v = new Int32Array(tl.times.length)
+    const owners = new Map<number, number>()
     order.forEach((s, t) => {
       const r = s.summary.remotes
-      for (let i = 0; i < r.length; i += 2) if (r[i] === key) v[t] = r[i + 1]!
+      for (let i = 0; i < r.length; i += 3) {
+        if (r[i] !== key) continue
+        v[t] = r[i + 1]!
+        if (r[i + 2]! >= 0) owners.set(r[i + 2]!, (owners.get(r[i + 2]!) ?? 0) + 1)
+      }
     })
-    out.set(label, v)
+    const owner = [...owners.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? -1
+    out.set(label, {v, owner})
+  }
+  return out
+}
+
+/**
+ * A remote endpoint whose connections grow because a named process leaks them is that process's
+ * finding, not a second one: the endpoint is attached to it. Endpoints nobody owns stay findings.
+ */
+function foldRemotes(growth: Growth[], remotes: Map<string, {v: Int32Array; owner: number}>, slots: number[][]): Growth[] {
+  const out: Growth[] = []
+  for (const g of growth) {
+    if (g.kind !== 'remote-endpoint-growth' || !g.remote) {
+      out.push(g)
+      continue
+    }
+    const owner = remotes.get(g.remote)?.owner ?? -1
+    const si = owner < 0 ? -1 : slots.findIndex((s) => s.includes(owner))
+    const host = growth.find((h) => h.kind !== 'remote-endpoint-growth' && h.series.includes(si))
+    if (host) host.remote ??= g.remote
+    else out.push(g)
   }
   return out
 }

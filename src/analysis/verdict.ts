@@ -3,9 +3,18 @@ import type {AnalysisDocument, DynamicRange, Finding, Sampling, Timeline, Verdic
 import {formatWallTime} from '../parsers/timestamps.js'
 
 /** Events that prove exhaustion: Tcpip 4227 (TIME_WAIT collision), 4231 (TCP), 4266 (UDP), AFD 0x209. */
-export const EXHAUSTION_EVENTS = new Set([4227, 4231, 4266, 0x209])
+export const PROOF: ReadonlySet<string> = new Set(['time-wait-collision', 'tcp-ports-exhausted', 'udp-ports-exhausted', 'afd-too-many-addresses'])
 
 const DAY = 24 * 3_600_000
+
+const SYMPTOM_LABEL: Record<string, string> = {
+  'time-wait-collision': 'Tcpip event 4227 (TIME_WAIT collision)',
+  'tcp-ports-exhausted': 'Tcpip event 4231 (TCP ephemeral ports exhausted)',
+  'udp-ports-exhausted': 'Tcpip event 4266 (UDP ephemeral ports exhausted)',
+  'afd-too-many-addresses': 'AFD bind failures STATUS_TOO_MANY_ADDRESSES (0x209)',
+  wsaenobufs: 'WinSock 10055 (WSAENOBUFS) errors',
+  wsaeaddrinuse: 'WinSock 10048 (WSAEADDRINUSE) errors',
+}
 
 export function verdictOf(tl: Timeline, range: DynamicRange, findings: readonly Finding[], c: CaseBuilder, tz: (iso: string) => string): Verdict {
   let peak = 0
@@ -24,12 +33,12 @@ export function verdictOf(tl: Timeline, range: DynamicRange, findings: readonly 
       `peak ${peak} of ${range.count} dynamic ports (${(peakUtilization * 100).toFixed(1)}%) in use on ${tl.ephemeralAddr[peakAt] || 'one address'}${at ? ` at ${at}` : ''}`,
     )
   }
-  const events = c.events.filter((e) => EXHAUSTION_EVENTS.has(e.id))
-  const byId = new Map<number, number>()
-  for (const e of events) byId.set(e.id, (byId.get(e.id) ?? 0) + 1)
-  for (const [id, n] of [...byId].sort((a, b) => a[0] - b[0])) {
-    const first = events.find((e) => e.id === id)!
-    const label = id === 0x209 ? 'AFD bind failures STATUS_TOO_MANY_ADDRESSES (0x209)' : `Tcpip event ${id}`
+  const events = c.events.filter((e) => PROOF.has(e.symptom))
+  const bySymptom = new Map<string, number>()
+  for (const e of c.events) bySymptom.set(e.symptom, (bySymptom.get(e.symptom) ?? 0) + 1)
+  for (const [symptom, n] of [...bySymptom].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const first = c.events.find((e) => e.symptom === symptom)!
+    const label = SYMPTOM_LABEL[symptom] ?? symptom
     evidence.push(`${n} × ${label}, first${first.time !== null ? ` at ${tz(formatWallTime(first.time))}` : ''} (${c.inputs[first.input]!.path}:${first.line})`)
   }
   const end = [...tl.times].reverse().find((t) => t !== null) ?? null

@@ -13,6 +13,7 @@ import type {
   TcpState,
   WallTime,
 } from '../parsers/types.js'
+import {type EventSymptom, eventSymptom} from '../parsers/tcpip-events.js'
 import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
 import {SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 
@@ -41,7 +42,7 @@ export type HandlePoint = {
 }
 
 export type RangePoint = PortRangeRecord & {input: number}
-export type EventPoint = EventRecord & {input: number}
+export type EventPoint = EventRecord & {input: number; symptom: EventSymptom}
 
 /** Connection rows of a point-in-time input (memory-dump netscan): per PID, states and creation times. */
 export type DumpHolder = {
@@ -70,6 +71,8 @@ export class CaseBuilder {
   readonly ranges: RangePoint[] = []
   readonly dumps = new Map<string, DumpHolder>()
   eventsDropped = 0
+  /** Events of other ids in the same exports: read and counted, not relevant. */
+  eventsIgnored = 0
   readonly agg: SnapshotAggregator
   readonly trackedRanges: PortRange[]
 
@@ -95,9 +98,12 @@ export class CaseBuilder {
     }
   }
 
+  /** Keeps the events that speak of port exhaustion (Tcpip 4227/4231/4266, AFD 0x209, WinSock 10055/10048). */
   addEvent(r: EventRecord, input: number): void {
-    if (this.events.length >= MAX_EVENTS) this.eventsDropped++
-    else this.events.push({...r, input})
+    const symptom = eventSymptom(r)
+    if (symptom === null) this.eventsIgnored++
+    else if (this.events.length >= MAX_EVENTS) this.eventsDropped++
+    else this.events.push({...r, input, symptom})
   }
 
   dumpRow(r: ConnectionRecord, input: number): void {

@@ -25,7 +25,7 @@ export type SnapshotSummary = {
   /** Per tracked range (same order as the aggregator's ranges): highest dynamic ports in use on one address. */
   ephemeral: Int32Array
   ephemeralAddr: string[]
-  /** Pairs (remoteEndpointId, connections) for remote endpoints with at least REMOTE_MIN connections. */
+  /** Triples (remoteEndpointId, connections, owner slot or -1) for endpoints with at least REMOTE_MIN connections. */
   remotes: Int32Array
   timeWait: Record<Attribution, number>
 }
@@ -119,6 +119,10 @@ export class SnapshotAggregator {
       this.twLines.push(r.line)
       this.countEphemeral(r, laddr)
       this.countLoopbackPeer(r, raddr)
+      if (r.remotePort >= 0) {
+        const rk = remoteKey(raddr, r.remotePort)
+        this.remoteCount.set(rk, (this.remoteCount.get(rk) ?? 0) + 1)
+      }
       return
     }
     const slot = this.slot(r.pid, r.process)
@@ -134,13 +138,14 @@ export class SnapshotAggregator {
     }
     if (r.proto === 'TCP') {
       this.countEphemeral(r, laddr)
-      if (r.pid > 0 && r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
-        const tk = tupleKey(raddr, r.remotePort, r.localPort)
-        this.owners.set(tk, slot)
+      if (r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
         const rk = remoteKey(raddr, r.remotePort)
-        const o = this.remoteOwners.get(rk)
-        this.remoteOwners.set(rk, o === undefined || o === slot ? slot : AMBIGUOUS)
         this.remoteCount.set(rk, (this.remoteCount.get(rk) ?? 0) + 1)
+        if (r.pid > 0) {
+          this.owners.set(tupleKey(raddr, r.remotePort, r.localPort), slot)
+          const o = this.remoteOwners.get(rk)
+          this.remoteOwners.set(rk, o === undefined || o === slot ? slot : AMBIGUOUS)
+        }
       }
     }
   }
@@ -180,7 +185,7 @@ export class SnapshotAggregator {
     }
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
     const remotes: number[] = []
-    for (const [k, v] of this.remoteCount) if (v >= REMOTE_MIN) remotes.push(k, v)
+    for (const [k, v] of this.remoteCount) if (v >= REMOTE_MIN) remotes.push(k, v, Math.max(-1, this.remoteOwners.get(k) ?? this.prevRemoteOwners.get(k) ?? -1))
     const summary: SnapshotSummary = {
       rows: this.rows,
       counts: Int32Array.from(counts),

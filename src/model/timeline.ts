@@ -1,6 +1,6 @@
 import {TCP_STATES, type TcpState, type WallTime} from '../parsers/types.js'
 import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
-import {EPHEMERAL_SLOT, PORTS_SLOT, type PortRange, rangeKey, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, type PortRange, rangeKey, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
 /** The timeline plus what is needed to cite evidence for a series afterwards. */
@@ -58,6 +58,10 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       if (!slots[idx]!.includes(slot)) slots[idx]!.push(slot)
       p.first = Math.min(p.first, t)
       p.last = Math.max(p.last, t)
+      if (counter !== TW_ATTRIBUTED_SLOT && counter !== TW_AFFINITY_SLOT && counter !== STATE_SLOT.TIME_WAIT) {
+        p.seenFirst = Math.min(p.seenFirst ?? t, t)
+        p.seenLast = Math.max(p.seenLast ?? t, t)
+      }
       if (counter < TCP_STATES.length) {
         const state = TCP_STATES[counter]!
         ;(p.byState[state] ??= new Int32Array(n))[t]! += count

@@ -46,9 +46,12 @@ export type ProcessSeries = {
   key: ProcessKey
   pid: number
   name: string | null
-  /** Index of the first and last snapshot the process was seen in. */
+  /** Index of the first and last snapshot the process has rows in (attributed TIME_WAIT rows included). */
   first: number
   last: number
+  /** First and last snapshot with rows of its own (attributed TIME_WAIT rows linger after a process exits). */
+  seenFirst?: number
+  seenLast?: number
   /** Rows per TCP state per snapshot (TIME_WAIT includes rows attributed to this process). */
   byState: Partial<Record<TcpState, Int32Array>>
   /** TIME_WAIT rows attributed to this process (a subset of byState.TIME_WAIT). */

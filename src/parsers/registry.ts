@@ -1,8 +1,10 @@
+import {netshTraceParser} from './netsh-trace.js'
 import {netstatParser} from './netstat.js'
+import {tcpipEventsParser} from './tcpip-events.js'
 import type {FormatId, Parser} from './types.js'
 
 /** Every parser, most specific first (order matters only for ties). New formats: add one line here. */
-export const parsers: readonly Parser[] = [netstatParser]
+export const parsers: readonly Parser[] = [netstatParser, tcpipEventsParser, netshTraceParser]
 
 export function getParser(id: string): Parser | undefined {
   return parsers.find((p) => p.id === id)

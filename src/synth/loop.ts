@@ -7,7 +7,7 @@ export type Behaviour =
   | {kind: 'steady'; established: number; noise: number; timeWaitChurn?: number}
   | {kind: 'leak'; state: 'BOUND' | 'CLOSE_WAIT' | 'ESTABLISHED'; perHour: number; start?: number; base?: number}
   /** Short connections whose TIME_WAIT rows pile up as PID 0 rows; `perMinute` grows by `growthPerHour`. */
-  | {kind: 'timewait-leak'; perMinute: number; growthPerHour: number; remote: string}
+  | {kind: 'timewait-leak'; perMinute: number; growthPerHour: number; remote: string; unseen?: boolean}
   /** A leak that restarts: every `restartEvery` snapshots the process gets a new PID and starts again. */
   | {kind: 'sawtooth'; state: 'BOUND' | 'CLOSE_WAIT'; perHour: number; restartEvery: number}
 
@@ -107,6 +107,7 @@ export function* generateLoop(s: LoopScenario): Generator<string> {
   const timeWait: (Conn & {until: number})[] = []
   const pidOf = new Map<SynthProcess, number>(s.processes.map((p) => [p, p.pid]))
   const restarts = new Map<SynthProcess, number>()
+  const wasAlive = new Map<SynthProcess, boolean>()
   let t = s.start.getTime()
   for (let snap = 0; snap < s.snapshots; snap++) {
     if (snap > 0) {
@@ -133,9 +134,12 @@ export function* generateLoop(s: LoopScenario): Generator<string> {
         pidOf.set(p, pid)
       }
       if (!alive) {
-        release(conns, used, pid)
+        // Release once, when the process ends: another process may reuse the PID later.
+        if (wasAlive.get(p)) release(conns, used, pid)
+        wasAlive.set(p, false)
         continue
       }
+      wasAlive.set(p, true)
       const mine = conns.filter((c) => c.pid === pid)
       if (b.kind === 'steady') {
         const target = Math.max(0, Math.round(b.established + (rand() - 0.5) * 2 * b.noise))
@@ -169,16 +173,32 @@ export function* generateLoop(s: LoopScenario): Generator<string> {
         const perMinute = b.perMinute + b.growthPerHour * hours
         const n = Math.round(perMinute * (s.interval / 60))
         const [rip, rport] = b.remote.split(':') as [string, string]
-        // Each short connection is seen ESTABLISHED under its PID once, then as a PID 0 TIME_WAIT row.
-        for (const c of mine.filter((x) => x.state === 'ESTABLISHED')) closeToTimeWait(conns, timeWait, c, t)
-        for (let k = 0; k < n; k++) {
-          const port = allocPort()
-          if (port < 0) break
-          conns.push({lport: port, rip, rport: Number(rport), state: 'ESTABLISHED', pid, bornAt: snap})
+        if (b.unseen) {
+          // Connections too short to be sampled: only their PID 0 TIME_WAIT rows show, beside two long-lived
+          // connections of the same process to the same endpoint.
+          while (mine.filter((x) => x.state === 'ESTABLISHED').length < 2) {
+            const c = {lport: allocPort(), rip, rport: Number(rport), state: 'ESTABLISHED', pid, bornAt: snap}
+            conns.push(c)
+            mine.push(c)
+          }
+          for (let k = 0; k < n; k++) {
+            const port = allocPort()
+            if (port < 0) break
+            timeWait.push({lport: port, rip, rport: Number(rport), state: 'TIME_WAIT', pid, bornAt: snap, until: t + 240_000})
+          }
+        } else {
+          // Each short connection is seen ESTABLISHED under its PID once, then as a PID 0 TIME_WAIT row.
+          for (const c of mine.filter((x) => x.state === 'ESTABLISHED')) closeToTimeWait(conns, timeWait, c, t)
+          for (let k = 0; k < n; k++) {
+            const port = allocPort()
+            if (port < 0) break
+            conns.push({lport: port, rip, rport: Number(rport), state: 'ESTABLISHED', pid, bornAt: snap})
+          }
         }
       }
     }
-    yield renderSnapshot(s, t, ip, conns, timeWait, pidOf, nl, rand)
+    const alive = new Map([...pidOf].filter(([p]) => snap >= (p.from ?? 0) && snap <= (p.to ?? Infinity)))
+    yield renderSnapshot(s, t, ip, conns, timeWait, alive, nl, rand)
   }
 }
 
