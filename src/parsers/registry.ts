@@ -1,10 +1,14 @@
+import {getNetTcpConnectionParser} from './get-nettcpconnection.js'
+import {handleExeParser} from './handle-exe.js'
+import {netshDynamicPortParser} from './netsh-dynamicport.js'
 import {netshTraceParser} from './netsh-trace.js'
 import {netstatParser} from './netstat.js'
+import {processListParser} from './process-list.js'
 import {tcpipEventsParser} from './tcpip-events.js'
 import type {FormatId, Parser} from './types.js'
 
 /** Every parser, most specific first (order matters only for ties). New formats: add one line here. */
-export const parsers: readonly Parser[] = [netstatParser, tcpipEventsParser, netshTraceParser]
+export const parsers: readonly Parser[] = [netstatParser, getNetTcpConnectionParser, netshDynamicPortParser, handleExeParser, processListParser, tcpipEventsParser, netshTraceParser]
 
 export function getParser(id: string): Parser | undefined {
   return parsers.find((p) => p.id === id)

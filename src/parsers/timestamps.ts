@@ -38,7 +38,7 @@ const EN_WEEKDAYS = new Set(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'm
 // Numeric date, optional weekday word before it, time with optional fraction (`.` or `,`), optional AM/PM.
 // Hours may carry a leading space (`%time%` pads hours < 10 with a space).
 const NUMERIC =
-  /^\s*(?:([^\d\s,]{1,14})[.,]?\s+)?(\d{1,4})([/.-])(\d{1,2})\3(\d{2,4})\.?(?:,|\s)\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?\s*([AaPp]\.?[Mm]\.?|오전|오후|午前|午後|上午|下午)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$/u
+  /^\s*(?:([^\d\s,]{1,14})[.,]?\s+)?(\d{1,4})([/.-])(\d{1,2})\3(\d{1,4})\.?(?:,|\s)\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?\s*([AaPp]\.?[Mm]\.?|오전|오후|午前|午後|上午|下午)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$/u
 // Time before an AM/PM marker in Korean/CJK style: `2020-08-28 오후 12:52:04`
 const NUMERIC_MARKER_FIRST =
   /^\s*(\d{4})([/.-])(\d{1,2})\2(\d{1,2})\.?\s+(오전|오후|午前|午後|上午|下午|AM|PM)\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?\s*$/u
@@ -73,7 +73,7 @@ export function parseStamp(text: string): StampParts | null {
     const word = m[1]?.toLowerCase()
     const a = +m[2]!
     const yearFirst = m[2]!.length >= 3
-    if (!yearFirst && m[5]!.length === 3) return null
+    if (yearFirst ? m[5]!.length > 2 : m[5]!.length === 1 || m[5]!.length === 3) return null
     const c = !yearFirst && m[5]!.length === 2 ? 2000 + +m[5]! : +m[5]!
     const h = hour12(+m[6]!, m[10])
     const enUs = (word !== undefined && EN_WEEKDAYS.has(word)) || /^[AaPp]/.test(m[10] ?? '')
