@@ -94,7 +94,8 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
     if (e) evidence.push(e)
   }
   const growthStart = tl.times[g.first] ?? null
-  const who = g.remote ? `connections to ${g.remote}` : `${main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : `PID ${main?.pid}`)}`
+  const proc = main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : `PID ${main?.pid}`)
+  const who = g.kind === 'remote-endpoint-growth' ? `connections to ${g.remote}` : g.remote ? `${proc} (to ${g.remote})` : proc
   const rate = slope === null ? `${round(g.trend.slopePerHour)}/snapshot` : `${round(slope)}/h`
   const summary =
     g.kind === 'sawtooth-growth'

@@ -14,7 +14,7 @@ import type {
   WallTime,
 } from '../parsers/types.js'
 import {type EventSymptom, eventSymptom} from '../parsers/tcpip-events.js'
-import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
+import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
 import {SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 
 export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}
@@ -103,13 +103,13 @@ export class CaseBuilder {
     const symptom = eventSymptom(r)
     if (symptom === null) this.eventsIgnored++
     else if (this.events.length >= MAX_EVENTS) this.eventsDropped++
-    else this.events.push({...r, input, symptom})
+    else this.events.push({...r, message: detach(r.message), source: detach(r.source), computer: detach(r.computer), level: detach(r.level), input, symptom})
   }
 
   dumpRow(r: ConnectionRecord, input: number): void {
     const key = `${input}:${r.pid}:${r.process ?? ''}`
     let h = this.dumps.get(key)
-    if (!h) this.dumps.set(key, (h = {input, pid: r.pid, name: r.process, byState: {}, rows: 0, created: [], line: r.line}))
+    if (!h) this.dumps.set(key, (h = {input, pid: r.pid, name: detach(r.process), byState: {}, rows: 0, created: [], line: r.line}))
     h.rows++
     const k = r.state ?? 'UDP'
     h.byState[k] = (h.byState[k] ?? 0) + 1
@@ -137,7 +137,7 @@ export class InputSink implements RecordSink {
     this.close()
     const index = this.first < 0 ? 0 : this.c.snapshots.length - this.first
     if (this.first < 0) this.first = this.c.snapshots.length
-    this.open = {input: this.input.index, index, line: mark.line, stamp: mark.stamp, time: null, truncated: false, summary: EMPTY}
+    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY}
     this.c.snapshots.push(this.open)
     this.lastIndex = index
   }
@@ -167,13 +167,13 @@ export class InputSink implements RecordSink {
   }
 
   process(r: ProcessRecord): void {
-    this.c.processes.push({input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: r.name, total: r.handles, afd: null, line: r.line})
+    this.c.processes.push({input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: detach(r.name), total: r.handles, afd: null, line: r.line})
   }
 
   handle(r: HandleRecord): void {
     let p = this.handleAgg.get(r.pid)
     if (!p) {
-      p = {input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: r.process, total: 0, afd: 0, line: r.line}
+      p = {input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: detach(r.process), total: 0, afd: 0, line: r.line}
       this.handleAgg.set(r.pid, p)
     }
     p.total = (p.total ?? 0) + 1
@@ -190,7 +190,7 @@ export class InputSink implements RecordSink {
       input: this.input.index,
       snapshot: this.snapIndex,
       pid: r.pid ?? -1,
-      name: r.process,
+      name: detach(r.process),
       total: r.total,
       afd: r.afd ?? (r.byType ? null : null),
       line: r.line,
@@ -210,8 +210,8 @@ export class InputSink implements RecordSink {
   skip(_line: number, _reason: SkipReason, _raw: string): void {}
 
   note(key: string, value: string): void {
-    this.input.notes[key] = value
-    if (key === 'host') this.input.host = value
+    this.input.notes[key] = detach(value)
+    if (key === 'host') this.input.host = detach(value)
   }
 
   /** The input ended: its last snapshot is complete. */

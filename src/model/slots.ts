@@ -27,6 +27,16 @@ export const LEGACY_RANGE: PortRange = {start: 1025, count: 3976}
 export const rangeKey = (r: PortRange) => `${r.start}+${r.count}`
 export const inRange = (r: PortRange, port: number) => port >= r.start && port < r.start + r.count
 
+/**
+ * A copy of a string that shares no memory with its source. Parsers hand out slices of the decoded
+ * chunk (V8 keeps the whole chunk alive behind a slice): anything kept past the row is detached.
+ */
+export function detach(s: string): string
+export function detach(s: string | null): string | null
+export function detach(s: string | null): string | null {
+  return s === null ? null : Buffer.from(s, 'utf8').toString('utf8')
+}
+
 /** Interns strings to small integers (0 is reserved for null). */
 export class Interner {
   private readonly ids = new Map<string, number>()
@@ -40,8 +50,9 @@ export class Interner {
     let id = this.ids.get(value)
     if (id === undefined) {
       id = this.values.length
-      this.values.push(value)
-      this.ids.set(value, id)
+      const kept = detach(value)
+      this.values.push(kept)
+      this.ids.set(kept, id)
     }
     this.lastValue = value
     this.lastId = id

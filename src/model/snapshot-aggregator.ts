@@ -58,15 +58,15 @@ export class SnapshotAggregator {
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildCount = [0, 0]
   private wildTouched: number[] = []
-  private remoteCount = new Map<number, number>()
+  private readonly remoteCount = new Map<number, number>()
   private owners = new Map<number, number>()
   private prevOwners = new Map<number, number>()
   private remoteOwners = new Map<number, number>()
   private prevRemoteOwners = new Map<number, number>()
   private twAttr = new Map<number, number>()
   private prevTwAttr = new Map<number, number>()
-  private twTuples: number[] = []
-  private twLines: number[] = []
+  private readonly twTuples: number[] = []
+  private readonly twLines: number[] = []
   private rows = 0
   private ownedTimeWait = 0
 
@@ -283,24 +283,21 @@ export class SnapshotAggregator {
     this.wildTouched = []
     this.wildCount[0] = 0
     this.wildCount[1] = 0
-    this.remoteCount = new Map()
-    this.prevOwners = this.owners
-    this.owners = new Map()
-    this.prevRemoteOwners = this.remoteOwners
-    this.remoteOwners = new Map()
-    this.prevTwAttr = this.twAttr
-    this.twAttr = new Map()
-    this.twTuples = []
-    this.twLines = []
+    // Swap and clear instead of allocating: these maps hold a snapshot's worth of tuples, and new ones
+    // every snapshot would be promoted to the old generation and pile up as garbage.
+    this.remoteCount.clear()
+    ;[this.prevOwners, this.owners] = [this.owners, this.prevOwners]
+    this.owners.clear()
+    ;[this.prevRemoteOwners, this.remoteOwners] = [this.remoteOwners, this.prevRemoteOwners]
+    this.remoteOwners.clear()
+    ;[this.prevTwAttr, this.twAttr] = [this.twAttr, this.prevTwAttr]
+    this.twAttr.clear()
+    this.twTuples.length = 0
+    this.twLines.length = 0
   }
 
   /** Forgets the tuple state carried between snapshots (a new input starts). */
   newInput(): void {
-    this.owners = new Map()
-    this.prevOwners = new Map()
-    this.remoteOwners = new Map()
-    this.prevRemoteOwners = new Map()
-    this.twAttr = new Map()
-    this.prevTwAttr = new Map()
+    for (const m of [this.owners, this.prevOwners, this.remoteOwners, this.prevRemoteOwners, this.twAttr, this.prevTwAttr]) m.clear()
   }
 }

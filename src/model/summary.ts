@@ -14,6 +14,7 @@ import type {
   TcpState,
   WallTime,
 } from '../parsers/types.js'
+import {detach} from './slots.js'
 import type {InputSummary} from './types.js'
 
 const EXAMPLES_PER_REASON = 3
@@ -104,12 +105,12 @@ export class SummarySink implements RecordSink {
     this.skipped++
     const n = (this.skippedByReason[reason] ?? 0) + 1
     this.skippedByReason[reason] = n
-    if (n <= EXAMPLES_PER_REASON) this.examples.push({line, reason, text: raw.length > 200 ? `${raw.slice(0, 200)}…` : raw})
+    if (n <= EXAMPLES_PER_REASON) this.examples.push({line, reason, text: detach(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw)})
     this.next?.skip(line, reason, raw)
   }
 
   note(key: string, value: string): void {
-    this.notes[key] = value
+    this.notes[key] = detach(value)
     this.next?.note(key, value)
   }
 

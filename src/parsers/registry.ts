@@ -5,10 +5,23 @@ import {netshTraceParser} from './netsh-trace.js'
 import {netstatParser} from './netstat.js'
 import {processListParser} from './process-list.js'
 import {tcpipEventsParser} from './tcpip-events.js'
+import {volatilityHandlesParser} from './volatility-handles.js'
+import {volatilityNetscanParser} from './volatility-netscan.js'
+import {volatilityPslistParser} from './volatility-pslist.js'
+import {windbgHandleParser} from './windbg-handle.js'
+import {windbgProcessParser} from './windbg-process.js'
 import type {FormatId, Parser} from './types.js'
 
 /** Every parser, most specific first (order matters only for ties). New formats: add one line here. */
-export const parsers: readonly Parser[] = [netstatParser, getNetTcpConnectionParser, netshDynamicPortParser, handleExeParser, processListParser, tcpipEventsParser, netshTraceParser]
+export const parsers: readonly Parser[] = [
+  netstatParser, getNetTcpConnectionParser, netshDynamicPortParser, handleExeParser, processListParser, tcpipEventsParser,
+  netshTraceParser,
+  windbgHandleParser,
+  windbgProcessParser,
+  volatilityNetscanParser,
+  volatilityHandlesParser,
+  volatilityPslistParser,
+]
 
 export function getParser(id: string): Parser | undefined {
   return parsers.find((p) => p.id === id)

@@ -10,7 +10,7 @@ const pad = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` 
 const num = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'))
 
 function culpritRow(f: Finding): string {
-  const who = f.process ?? (f.remote ? `→ ${f.remote}` : f.pid === 0 ? '(PID 0, no owner)' : '?')
+  const who = f.process ?? (f.kind === 'remote-endpoint-growth' ? `→ ${f.remote}` : f.pid === 0 ? '(PID 0, no owner)' : f.pid !== null ? `PID ${f.pid}` : '?')
   const pids = f.pids.length ? f.pids.join(',') : '–'
   const slope = f.slopePerHour === null ? '–' : `${f.slopePerHour >= 0 ? '+' : ''}${f.slopePerHour}`
   const eta = f.projectedExhaustion ? f.projectedExhaustion.slice(0, 16).replace('T', ' ') : '–'

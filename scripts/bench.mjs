@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Benchmark: portleak inspect/analyze against the awk one-liner a support engineer would reach for,
+// on a seeded, generated `netstat -anoq` loop (cached outside the repo).
+//
+//   npm run bench                       # ≥ 500 MB loop, 3 alternating runs
+//   npm run bench -- --runs 5
+//   npm run bench -- --big              # also a 5 GB loop (slow; not for CI)
+//   PORTLEAK_BENCH_DIR=/data npm run bench
+import {execFileSync, spawn} from 'node:child_process'
+import {createWriteStream, existsSync, mkdirSync, renameSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const args = process.argv.slice(2)
+const opt = (name, dflt) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : dflt
+}
+const runs = Number(opt('--runs', '3'))
+const seed = Number(opt('--seed', '42'))
+const cache = process.env.PORTLEAK_BENCH_DIR ?? join(tmpdir(), 'portleak-bench')
+// About 0.78 MB per snapshot of the bench scenario: 650 snapshots ≈ 505 MB, 6,500 ≈ 5 GB.
+const sizes = [{label: '500 MB', snapshots: Number(opt('--snapshots', '650'))}]
+if (args.includes('--big')) sizes.push({label: '5 GB', snapshots: 6500})
+
+const AWK = `/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]/{s++} $1=="TCP"{c[s SUBSEP $5 SUBSEP $4]++} END{for(k in c)n++; print n}`
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null
+
+async function generate(snapshots) {
+  mkdirSync(cache, {recursive: true})
+  const file = join(cache, `netstat-anoq-${snapshots}-seed${seed}.txt`)
+  if (existsSync(file)) return file
+  process.stderr.write(`generating ${file} …\n`)
+  const {generateLoop} = await import(join(root, 'dist/synth/loop.js'))
+  const {benchScenario} = await import(join(root, 'dist/synth/bench-scenario.js'))
+  const tmp = `${file}.part`
+  const out = createWriteStream(tmp)
+  for (const chunk of generateLoop(benchScenario(snapshots, seed))) {
+    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
+  }
+  await new Promise((r) => out.end(r))
+  renameSync(tmp, file)
+  return file
+}
+
+/** Runs a command, discarding stdout; returns wall seconds and peak RSS in MB (GNU time). */
+function measure(cmd, cmdArgs) {
+  return new Promise((resolve, reject) => {
+    const argv = TIME ? ['-f', '%M', cmd, ...cmdArgs] : cmdArgs
+    const t0 = process.hrtime.bigint()
+    const child = spawn(TIME ?? cmd, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9
+      if (code !== 0 && code !== 3) return reject(new Error(`${cmd} exited ${code}: ${err.slice(-300)}`))
+      const kb = Number(err.trim().split('\n').at(-1))
+      resolve({secs, rssMb: Number.isFinite(kb) ? kb / 1024 : null})
+    })
+  })
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
+const bin = join(root, 'bin/run.js')
+const tools = [
+  {name: 'mawk one-liner', cmd: 'mawk', args: (f) => [AWK, f]},
+  {name: 'portleak inspect --json', cmd: process.execPath, args: (f) => [bin, 'inspect', '--json', f]},
+  {name: 'portleak analyze --json', cmd: process.execPath, args: (f) => [bin, 'analyze', '--json', f]},
+]
+console.log(`node ${process.version}, ${runs} alternating runs, median wall time; peak RSS from ${TIME ?? '(unavailable)'}`)
+for (const size of sizes) {
+  const file = await generate(size.snapshots)
+  const mb = statSync(file).size / 1e6
+  const results = tools.map(() => ({secs: [], rss: []}))
+  for (let r = 0; r < runs; r++) {
+    for (const [i, t] of tools.entries()) {
+      const m = await measure(t.cmd, t.args(file))
+      results[i].secs.push(m.secs)
+      if (m.rssMb !== null) results[i].rss.push(m.rssMb)
+    }
+  }
+  console.log(`\n${size.label}: ${file} (${mb.toFixed(0)} MB, ${size.snapshots} snapshots)`)
+  console.log(`${'tool'.padEnd(26)}${'median s'.padStart(10)}${'MB/s'.padStart(9)}${'peak RSS MB'.padStart(13)}`)
+  for (const [i, t] of tools.entries()) {
+    const s = median(results[i].secs)
+    const rss = results[i].rss.length ? Math.max(...results[i].rss).toFixed(0) : '–'
+    console.log(`${t.name.padEnd(26)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(9)}${rss.padStart(13)}`)
+  }
+  const ratio = median(results[2].secs) / median(results[0].secs)
+  console.log(`analyze / mawk wall-time ratio: ${ratio.toFixed(2)} (target ≤ 0.50)`)
+}

@@ -1,0 +1,100 @@
+import {existsSync} from 'node:fs'
+import {writeFile} from 'node:fs/promises'
+import {extname} from 'node:path'
+
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {PortleakError} from '../errors.js'
+import {analysisFlags} from '../flags.js'
+import {type PipelineOptions, runAnalysis} from '../pipeline.js'
+import {renderHtml} from '../report/html.js'
+import {renderMarkdown} from '../report/markdown.js'
+import {redactAnalysis} from '../report/redact.js'
+
+type ReportFormat = 'md' | 'html'
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+
+const BY_EXTENSION: Record<string, ReportFormat> = {'.md': 'md', '.markdown': 'md', '.html': 'html', '.htm': 'html'}
+
+/** What `report` did, for scripts. */
+export type ReportResult = {output: string; format: ReportFormat; bytes: number; redacted: boolean}
+
+export default class Report extends BaseCommand<typeof Report> {
+  static override args = {
+    inputs: Args.string({description: 'Files, directories, .zip/.gz archives, or - for stdin.', required: true}),
+  }
+  static override description = `Writes an incident report: verdict, culprit processes with their growth and projected exhaustion, charts, evidence rows, corroboration, next steps, collection quality and an appendix of the inputs with their SHA-256.
+
+The format follows the output extension (.md or .html) unless --as says otherwise. The HTML report is one self-contained file that makes no network request. Without --generated-at the output has no generation time, so the same inputs give the same bytes.
+
+Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing output without --force).`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> upload.zip -o incident.html',
+    '<%= config.bin %> <%= command.id %> netstat.txt handles.txt -o - --as md',
+    '<%= config.bin %> <%= command.id %> upload.zip -o report.md --redact --generated-at 2026-01-14T15:00:00Z',
+  ]
+  static override flags = {
+    ...analysisFlags,
+    as: Flags.option({
+      description: 'Report format (default: from the output extension; markdown on stdout).',
+      options: ['md', 'html'] as const,
+    })(),
+    force: Flags.boolean({description: 'Overwrite the output file if it exists.', default: false}),
+    'generated-at': Flags.string({description: 'Generation time to print in the report (ISO 8601). Default: none.'}),
+    output: Flags.string({char: 'o', description: 'Output file, or - for stdout.', default: '-'}),
+    redact: Flags.boolean({
+      description: 'Replace IP addresses, host, domain and user names with pseudonyms (process names stay).',
+      default: false,
+    }),
+  }
+  static override strict = false
+  static override summary = 'Write the incident report as markdown or self-contained HTML.'
+
+  async run(): Promise<ReportResult> {
+    const {argv, flags} = await this.parse(Report)
+    const output = flags.output
+    const format = flags.as ?? (output === '-' ? 'md' : BY_EXTENSION[extname(output).toLowerCase()])
+    if (!format) {
+      throw new PortleakError(`cannot tell the report format from '${output}'`, 'EUSAGE', [
+        'Name the output .md or .html, or add --as md|html.',
+      ])
+    }
+    if (output !== '-' && !flags.force && existsSync(output)) {
+      throw new PortleakError(`${output} exists; add --force to overwrite it`, 'EEXIST')
+    }
+    const generatedAt = flags['generated-at']
+    if (generatedAt !== undefined && !ISO_TIME.test(generatedAt)) {
+      throw new PortleakError(`--generated-at '${generatedAt}' is not an ISO 8601 time`, 'EUSAGE', ['Use e.g. 2026-01-14T15:00:00Z.'])
+    }
+    const options: PipelineOptions = {
+      dateOrder: flags['date-order'],
+      dynamicRange: flags['dynamic-range'],
+      encoding: flags.encoding,
+      format: flags.format,
+      host: flags.host,
+      onProgress: this.progress(),
+      signal: this.signal,
+      tz: flags.tz,
+    }
+    const analysis = await runAnalysis(argv as string[], options)
+    this.clearProgress()
+    const shown = flags.redact ? redactAnalysis(analysis) : analysis
+    const renderOptions = {generatedAt: generatedAt ?? null, redacted: flags.redact, version: this.config.version}
+    const text = format === 'html' ? renderHtml(shown, renderOptions) : renderMarkdown(shown, renderOptions)
+    if (output === '-') process.stdout.write(text)
+    else {
+      try {
+        // 'wx' closes the race between the existence check above and the write
+        await writeFile(output, text, {encoding: 'utf8', flag: flags.force ? 'w' : 'wx'})
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') throw new PortleakError(`${output} exists; add --force to overwrite it`, 'EEXIST')
+        throw new PortleakError(`cannot write ${output}: ${(error as Error).message}`, code === 'EACCES' ? 'EACCES' : 'EIO')
+      }
+      this.logToStderr(`wrote ${output} (${format}, ${Buffer.byteLength(text)} bytes)`)
+    }
+    return {output, format, bytes: Buffer.byteLength(text), redacted: flags.redact}
+  }
+}

@@ -1,0 +1,141 @@
+import type {Analysis} from '../model/types.js'
+import {formatAxisTime, formatInt, formatPercent, formatPids, formatRate, formatTime} from './format.js'
+import {md, mdTable} from './markdown-parts.js'
+import {
+  renderAppendix,
+  renderCollection,
+  renderCorroboration,
+  renderFindings,
+  renderNextSteps,
+  renderRange,
+} from './markdown-sections.js'
+import type {ReportModel, ReportOptions} from './model.js'
+import {buildReportModel, describeX, downsampleMax, sparkline} from './model.js'
+import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
+
+/** Points in the mermaid chart at most; GitHub renders larger charts illegibly. */
+const MERMAID_POINTS = 60
+
+/**
+ * Renders the incident report as GitHub-flavoured markdown (GitHub, Azure DevOps). Pure: the same
+ * analysis and options give the same string. Every input string is escaped, so names render as text.
+ */
+export function renderMarkdown(analysis: Analysis, options: ReportOptions = {}): string {
+  const model = buildReportModel(analysis)
+  const {host, span} = titleParts(analysis)
+  const parts = [
+    `# Port exhaustion report: ${md.text(host)}`,
+    md.text(span) + (options.redacted ? `\n\n${md.text('Names and addresses in this report are pseudonyms (--redact).')}` : ''),
+    renderVerdict(analysis, model),
+    renderCulprits(analysis, model),
+    renderChart(analysis, model),
+    renderFindings(analysis, model, options),
+    renderCorroboration(analysis, model),
+    renderRange(analysis),
+    renderNextSteps(analysis),
+    renderCollection(analysis),
+    renderAppendix(analysis),
+    md.text(generatedLine(options)),
+  ]
+  return `${parts.filter((p) => p !== '').join('\n\n')}\n`
+}
+
+function renderVerdict(analysis: Analysis, model: ReportModel): string {
+  const v = analysis.document.verdict
+  const lines = headline(analysis, model, md)
+  const why = v.evidence.map((e) => `- ${richText(e, md)}`)
+  return [
+    '## Verdict',
+    `**${VERDICT_LABEL[v.status]}**: peak ${formatPercent(peakRatio(analysis))} of the dynamic TCP port range in use` +
+      `${v.peakAt ? ` at ${md.text(formatTime(v.peakAt))}` : ''}.`,
+    lines.map((l) => `> ${l}`).join('\n>\n'),
+    why.length ? `Why:\n\n${why.join('\n')}` : '',
+  ].filter(Boolean).join('\n\n')
+}
+
+function renderCulprits(analysis: Analysis, model: ReportModel): string {
+  const out = ['## Culprits']
+  if (model.culprits.length === 0) out.push('No process shows a growing use of ports or handles.')
+  else {
+    const rows = model.culprits.map((c) => [
+      md.text(c.process),
+      formatPids(c.pids),
+      md.text(c.finding.state),
+      `${formatInt(c.finding.now)} → ${formatInt(c.finding.peak)}`,
+      formatRate(c.finding.slopePerHour),
+      md.text(formatTime(c.finding.projectedExhaustion)),
+      `${c.finding.severity} (${c.finding.kind})`,
+    ])
+    out.push(mdTable(['Process', 'PID(s)', 'State', 'Now → peak', 'Slope', 'Projected exhaustion', 'Severity'], rows, 'lllrrll'))
+    const sparks = model.culprits
+      .filter((c) => c.chart)
+      .map((c) => {
+        const spark = sparkline(c.points.map((p) => p.y))
+        const span = `${formatInt(c.finding.start)} → ${formatInt(c.finding.now)}`
+        return `- ${md.text(c.process)} ${md.text(c.finding.state)}: \`${spark}\` ${span}`
+      })
+    if (sparks.length) out.push(`Trend per culprit (from the first snapshot to the last, scaled to its peak):\n\n${sparks.join('\n')}`)
+  }
+  if (analysis.document.attribution.timeWait.total > 0) out.push(md.text(timeWaitSentence(analysis)))
+  const top = [...analysis.timeline.processes]
+    .map((p) => ({p, peak: Math.max(0, ...p.ports), now: p.ports[p.last] ?? 0}))
+    .filter((x) => x.peak > 0)
+    .sort((a, b) => b.peak - a.peak || a.p.pid - b.p.pid)
+    .slice(0, 10)
+  if (top.length) {
+    const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
+    const rows = top.map(({p, peak, now}) => {
+      const h = handles.get(`${p.pid}|${p.name ?? ''}`)
+      return [
+        md.text(p.name ?? '(unnamed)'),
+        String(p.pid),
+        md.text(`${describeX(model, model.xs[p.first])} → ${describeX(model, model.xs[p.last])}`),
+        formatInt(peak), formatInt(now), h ? `${formatInt(h.peak)} (${formatInt(h.afdPeak)})` : '–',
+      ]
+    })
+    const head = ['Process', 'PID', 'Seen', 'Peak ports', 'Ports now', 'Peak handles (AFD)']
+    out.push(`### Processes holding the most ports\n\n${mdTable(head, rows, 'llrrrr')}`)
+  }
+  return out.join('\n\n')
+}
+
+function renderChart(analysis: Analysis, model: ReportModel): string {
+  const {timeline, document} = analysis
+  const n = timeline.ephemeralInUse.length
+  if (n === 0) return '## Ephemeral ports in use over time\n\nNo snapshots.'
+  const range = document.dynamicRange.tcp.count
+  const buckets = downsampleMax(Array.from(timeline.ephemeralInUse), MERMAID_POINTS)
+  const known = model.xs.filter((x): x is number => x !== null)
+  const multiDay = model.timed && known.length > 1 && Math.max(...known) - Math.min(...known) > 86_400_000
+  const label = (start: number) => {
+    for (let i = start; i < Math.min(n, start + Math.ceil(n / MERMAID_POINTS)); i++) {
+      const x = model.xs[i]
+      if (x !== null && x !== undefined) return model.timed ? formatAxisTime(x, multiDay) : `#${x}`
+    }
+    return '?'
+  }
+  const peak = Math.max(...timeline.ephemeralInUse)
+  const top = Math.ceil((Math.max(range, peak) * 1.05) / 1000) * 1000
+  const mermaid = [
+    '```mermaid',
+    'xychart-beta',
+    '    title "Dynamic TCP ports in use (top line: range size)"',
+    `    x-axis [${buckets.map((b) => `"${label(b.index)}"`).join(', ')}]`,
+    `    y-axis "Ports in use" 0 --> ${top}`,
+    `    line [${buckets.map((b) => b.value ?? 0).join(', ')}]`,
+    `    line [${buckets.map(() => range).join(', ')}]`,
+    '```',
+  ].join('\n')
+  const per = Math.ceil(n / MERMAID_POINTS)
+  const addrs = [...new Set(timeline.ephemeralAddr.filter(Boolean))]
+  const notes = [
+    `Highest number of dynamic TCP ports in use on one local address${addrs.length === 1 ? ` (${md.text(addrs[0]!)})` : ''}, ` +
+      `against the range of ${formatInt(range)} ports. Peak ${formatInt(peak)} (${formatPercent(peak / range)}).`,
+    per > 1 ? `Each point is the highest of ${per} snapshots.` : '',
+    document.sampling.gaps.length
+      ? `Sampling gaps are not drawn as gaps here (the HTML report shows them): ${document.sampling.gaps.length} gap(s), ` +
+        'see collection quality.'
+      : '',
+  ].filter(Boolean)
+  return ['## Ephemeral ports in use over time', mermaid, notes.join(' ')].join('\n\n')
+}

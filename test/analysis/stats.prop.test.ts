@@ -1,0 +1,239 @@
+import {fc, test} from '@fast-check/vitest'
+import {describe, expect} from 'vitest'
+
+import {
+  benjaminiHochberg,
+  binByTime,
+  mannKendall,
+  mkScore,
+  normalCdf,
+  pettitt,
+  rollingMin,
+  senSlope,
+  trendTest,
+} from '../../src/analysis/stats.js'
+
+const T0 = Date.UTC(2026, 0, 5)
+const WEEK = 7 * 24 * 3_600_000
+
+/** Port counts and other finite values: small integers (many ties), constants, and wide doubles. */
+const value = fc.oneof(
+  fc.integer({min: 0, max: 20}),
+  fc.integer({min: -1000, max: 100_000}),
+  fc.double({min: -1e9, max: 1e9, noNaN: true}),
+  fc.double({noNaN: true, noDefaultInfinity: true}),
+)
+/** Series of length 0..60, sometimes constant. */
+const series = fc.oneof(
+  fc.array(value, {maxLength: 60}),
+  fc.tuple(value, fc.nat(60)).map(([v, n]) => new Array<number>(n).fill(v)),
+)
+/** Wall-clock ms within a week, with repeats (two snapshots with the same stamp) and unsorted order. */
+const time = fc.oneof(fc.integer({min: T0, max: T0 + WEEK}), fc.constantFrom(T0, T0 + 60_000))
+const samples = fc.oneof(
+  fc.array(fc.tuple(time, value), {maxLength: 400}),
+  fc.array(fc.tuple(fc.double({noNaN: true, noDefaultInfinity: true}), value), {maxLength: 40}),
+)
+
+/** Every number reachable in `x` (objects, arrays, typed arrays), with its path. */
+function numbers(x: unknown, path = '$'): [string, number][] {
+  if (typeof x === 'number') return [[path, x]]
+  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>, (v, i) => [`${path}[${i}]`, v])
+  if (Array.isArray(x)) return x.flatMap((v, i) => numbers(v, `${path}[${i}]`))
+  if (x !== null && typeof x === 'object') return Object.entries(x).flatMap(([k, v]) => numbers(v, `${path}.${k}`))
+  return []
+}
+
+function expectNoNaN(x: unknown): void {
+  expect(numbers(x).filter(([, v]) => Number.isNaN(v))).toEqual([])
+}
+
+function bruteS(x: readonly number[]): number {
+  let s = 0
+  for (let i = 0; i < x.length; i++) for (let j = i + 1; j < x.length; j++) s += Math.sign(x[j]! - x[i]!)
+  return s
+}
+
+function close(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))
+}
+
+describe('stats on arbitrary finite input', () => {
+  test.prop([series])('mannKendall never throws or returns NaN, and p-values are probabilities', x => {
+    for (const options of [{}, {correction: 'none'}, {lagRule: 'paper'}] as const) {
+      const r = mannKendall(x, options)
+      expectNoNaN(r)
+      expect(r.pIncreasing).toBeGreaterThanOrEqual(0)
+      expect(r.pIncreasing).toBeLessThanOrEqual(1)
+      expect(r.pTwoSided).toBeLessThanOrEqual(1)
+      expect(Math.abs(r.tau)).toBeLessThanOrEqual(1)
+    }
+  })
+
+  test.prop([samples])('trendTest never throws or returns NaN, and explains every failed check', pairs => {
+    const r = trendTest(
+      pairs.map(p => p[0]),
+      pairs.map(p => p[1]),
+    )
+    expectNoNaN(r)
+    const failed = Object.values(r.checks).filter(ok => !ok).length
+    expect(r.reasons.length).toBe(failed)
+    expect(r.increasing).toBe(failed === 0)
+    expect(r.bins.raw).toBeLessThanOrEqual(200)
+  })
+
+  test.prop([samples, fc.integer({min: 1, max: 300}), fc.constantFrom('mean', 'min', 'max', 'last')])(
+    'binByTime keeps every sample in at most maxBins ordered bins within the value range',
+    (pairs, maxBins, agg) => {
+      const b = binByTime(
+        pairs.map(p => p[0]),
+        pairs.map(p => p[1]),
+        maxBins,
+        agg,
+      )
+      expectNoNaN(b)
+      expect(b.v.length).toBeLessThanOrEqual(maxBins)
+      expect(Array.from(b.count).reduce((a, c) => a + c, 0)).toBe(pairs.length)
+      for (let i = 1; i < b.t.length; i++) expect(b.t[i]).toBeGreaterThan(b.t[i - 1]!)
+      const lo = Math.min(...pairs.map(p => p[1]))
+      const hi = Math.max(...pairs.map(p => p[1]))
+      for (const v of b.v) expect(v >= lo - 1e-6 * Math.abs(lo) && v <= hi + 1e-6 * Math.abs(hi)).toBe(true)
+    },
+  )
+
+  test.prop([series, series])('senSlope, pettitt and benjaminiHochberg never throw or return NaN', (t, v) => {
+    expectNoNaN(senSlope(t, v))
+    expectNoNaN(senSlope(v, t, 0.01))
+    expectNoNaN(pettitt(v))
+    expectNoNaN(benjaminiHochberg(v.map(p => Math.abs(p) / 1000), 0.05))
+  })
+
+  test.prop([fc.double({noNaN: true})])('normalCdf stays a probability, monotone and symmetric', z => {
+    expect(normalCdf(z)).toBeGreaterThanOrEqual(0)
+    expect(normalCdf(z)).toBeLessThanOrEqual(1)
+    const step = Math.max(1e-3, Math.abs(z) * 1e-3)
+    if (Number.isFinite(z)) expect(normalCdf(z + step)).toBeGreaterThanOrEqual(normalCdf(z))
+    expect(normalCdf(z) + normalCdf(-z)).toBeCloseTo(1, 14)
+  })
+})
+
+describe('mannKendall properties', () => {
+  test.prop([series])('S equals the pairwise sign sum', x => {
+    expect(mkScore(x)).toBe(bruteS(x))
+  })
+
+  test.prop([series])('S is antisymmetric under negation, the variance and tie correction unchanged', x => {
+    const up = mannKendall(x, {correction: 'none'})
+    const down = mannKendall(
+      x.map(v => -v),
+      {correction: 'none'},
+    )
+    expect(down.s + up.s).toBe(0)
+    expect(down.varS).toBe(up.varS)
+    if (up.n >= 8 && up.s !== 0 && up.varS > 0) expect(up.pIncreasing + down.pIncreasing).toBeCloseTo(1, 9)
+  })
+})
+
+describe('senSlope properties', () => {
+  const points = fc
+    .uniqueArray(fc.integer({min: 0, max: 100_000}), {minLength: 2, maxLength: 40})
+    .chain(t => {
+      const values = fc.array(fc.integer({min: -1000, max: 1000}), {minLength: t.length, maxLength: t.length})
+      return fc.tuple(fc.constant(t), values)
+    })
+
+  test.prop([points, fc.integer({min: -1_000_000, max: 1_000_000})])(
+    'is unchanged by adding a constant to the values',
+    ([t, v], c) => {
+      const a = senSlope(t, v)
+      const b = senSlope(
+        t,
+        v.map(x => x + c),
+      )
+      expect([b.slope, b.low, b.high]).toEqual([a.slope, a.low, a.high])
+      expect(close(b.intercept, a.intercept + c)).toBe(true)
+    },
+  )
+
+  test.prop([points, fc.integer({min: -50, max: 50}).filter(k => k !== 0)])(
+    'scales with the values, a negative factor swapping the interval',
+    ([t, v], k) => {
+      const a = senSlope(t, v)
+      const b = senSlope(
+        t,
+        v.map(x => x * k),
+      )
+      expect(close(b.slope, k * a.slope)).toBe(true)
+      expect(close(b.low, k * (k > 0 ? a.low : a.high))).toBe(true)
+      expect(close(b.high, k * (k > 0 ? a.high : a.low))).toBe(true)
+      expect(b.low).toBeLessThanOrEqual(b.slope)
+      expect(b.slope).toBeLessThanOrEqual(b.high)
+    },
+  )
+})
+
+describe('rollingMin, pettitt and benjaminiHochberg properties', () => {
+  test.prop([
+    fc.array(fc.tuple(fc.integer({min: 0, max: 600}), fc.integer({min: 0, max: 50})), {maxLength: 80}),
+    fc.integer({min: 0, max: 200}),
+  ])('rollingMin equals the brute-force trailing minimum', (pairs, window) => {
+    const sorted = [...pairs].sort((a, b) => a[0] - b[0])
+    const t = sorted.map(p => p[0])
+    const v = sorted.map(p => p[1])
+    const floor = rollingMin(t, v, window)
+    for (let i = 0; i < t.length; i++) {
+      let min = Number.POSITIVE_INFINITY
+      for (let j = 0; j <= i; j++) if (t[j]! >= t[i]! - window) min = Math.min(min, v[j]!)
+      expect(floor[i]).toBe(min)
+    }
+  })
+
+  test.prop([fc.array(fc.integer({min: 0, max: 9}), {minLength: 3, maxLength: 50})])(
+    'pettitt finds the largest |U_t| of the pairwise definition',
+    x => {
+      let best = 0
+      for (let t = 1; t < x.length; t++) {
+        let u = 0
+        for (let i = 0; i < t; i++) for (let j = t; j < x.length; j++) u += Math.sign(x[i]! - x[j]!)
+        best = Math.max(best, Math.abs(u))
+      }
+      const r = pettitt(x)
+      expect(r.k).toBe(best)
+      if (best > 0) expect(r.index).toBeGreaterThanOrEqual(1)
+      expect(r.index).toBeLessThan(x.length)
+    },
+  )
+
+  test.prop([
+    fc.array(fc.double({min: 0, max: 1, noNaN: true}), {maxLength: 50}),
+    fc.double({min: 0, max: 1, noNaN: true}),
+    fc.double({min: 0, max: 1, noNaN: true}),
+  ])('benjaminiHochberg rejects more, never fewer, hypotheses as q grows', (p, q1, q2) => {
+    const [lo, hi] = q1 <= q2 ? [q1, q2] : [q2, q1]
+    const a = benjaminiHochberg(p, lo)
+    const b = benjaminiHochberg(p, hi)
+    a.rejected.forEach((r, i) => {
+      if (r) expect(b.rejected[i]).toBe(true)
+    })
+    a.adjusted.forEach((adj, i) => {
+      expect(adj).toBeGreaterThanOrEqual(p[i]!)
+      expect(adj).toBeLessThanOrEqual(1)
+    })
+  })
+})
+
+describe('trendTest properties', () => {
+  test.prop([
+    fc.uniqueArray(fc.integer({min: T0, max: T0 + WEEK}), {minLength: 1, maxLength: 300}),
+    fc.integer({min: 0, max: 1_000_000}),
+  ])('does not depend on the order of the samples', (times, seed) => {
+    const values = times.map((t, i) => ((t / 60_000 + i * seed) % 97) + (t - T0) / 3_600_000)
+    const order = times.map((_, i) => i).sort((a, b) => ((a * 7919 + seed) % 101) - ((b * 7919 + seed) % 101) || a - b)
+    expect(
+      trendTest(
+        order.map(i => times[i]!),
+        order.map(i => values[i]!),
+      ),
+    ).toEqual(trendTest(times, values))
+  })
+})
