@@ -6,6 +6,7 @@ import {TCP_STATES} from '../parsers/types.js'
 import {dumpFindings, handleFindings} from './corroborate.js'
 import {detectGrowth, type Growth, testTimes} from './detect.js'
 import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './findings.js'
+import {corroborate} from './merge-evidence.js'
 import {nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
 
 export type AnalyzeOptions = {
@@ -53,6 +54,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
       (a.pid ?? -1) - (b.pid ?? -1) ||
       (a.state < b.state ? -1 : a.state > b.state ? 1 : 0),
   )
+  corroborate(findings, tl.handles, c, o.tz)
   const verdict = verdictOf(tl, tcp, findings, c, o.tz)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {

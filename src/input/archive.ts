@@ -57,19 +57,27 @@ export async function* zipEntries(
   archivePath: string,
   limits: ArchiveLimits,
 ): AsyncGenerator<{source: ZipEntrySource} | {problem: EntryProblem}> {
-  let count = 0
   let total = 0
   try {
+    // Read the directory first: entries are then opened small first (a netsh range or an event export
+    // is known before the big loops), by name, whatever order the archive stores them in.
+    const entries: {entry: yauzl.Entry; name: string}[] = []
+    let tooMany = false
     for (;;) {
       const entry = await nextEntry(zf)
-      if (!entry) return
+      if (!entry) break
       const name = entryName(entry)
-      const path = `${archivePath}!${name}`
       if (name.endsWith('/')) continue
-      if (++count > limits.maxEntries) {
-        yield {problem: {path: archivePath, reason: `more than ${limits.maxEntries} entries; the rest were not read`}}
-        return
+      if (entries.length >= limits.maxEntries) {
+        tooMany = true
+        break
       }
+      entries.push({entry, name})
+    }
+    entries.sort((a, b) => smallFirst(a.entry.uncompressedSize, b.entry.uncompressedSize) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    if (tooMany) yield {problem: {path: archivePath, reason: `more than ${limits.maxEntries} entries; the rest were not read`}}
+    for (const {entry, name} of entries) {
+      const path = `${archivePath}!${name}`
       if ((entry.generalPurposeBitFlag & 1) !== 0) {
         yield {problem: {path, reason: 'entry is encrypted; extract it with the password and pass the file'}}
         continue
@@ -137,6 +145,10 @@ function openEntry(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
     zf.openReadStream(entry, (err, stream) => (err || !stream ? reject(err ?? new Error('cannot open entry')) : resolve(stream)))
   })
 }
+
+/** Inputs up to this size are read before larger ones. */
+export const SMALL_INPUT = 64 * 1024
+export const smallFirst = (a: number | null, b: number | null) => Number((a ?? Infinity) > SMALL_INPUT) - Number((b ?? Infinity) > SMALL_INPUT)
 
 export const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04
 export const isEmptyZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x05 && head[3] === 0x06

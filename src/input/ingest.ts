@@ -7,7 +7,7 @@ import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {detectFormat, getParser} from '../parsers/registry.js'
 import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
-import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, zipEntries} from './archive.js'
+import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, zipEntries} from './archive.js'
 import {createDecoder, sniffEncoding} from './encoding.js'
 import {type InputSource, fsError, listSources} from './sources.js'
 
@@ -38,13 +38,14 @@ const DEFAULT_MAX_LINE = 1024 * 1024
  * `error` set; the others go on.
  */
 export async function ingest(args: readonly string[], options: IngestOptions, sinkFor: SinkFactory): Promise<InputSummary[]> {
-  const sources = await listSources(args, options.stdin)
+  const sources = (await listSources(args, options.stdin)).sort((a, b) => smallFirst(a.size, b.size))
   const out: InputSummary[] = []
   for (const source of sources) {
     if (options.signal?.aborted) break
     await ingestSource(source, options, sinkFor, out, 0)
   }
-  return out
+  // Read small inputs first, report in path order: results do not depend on the order inputs were named in.
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
 
 async function ingestSource(

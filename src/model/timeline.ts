@@ -20,7 +20,10 @@ export type BuiltTimeline = {
  * resolves process identities, and builds per-process series aligned with the snapshots.
  */
 export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (input: number) => boolean): BuiltTimeline {
-  const candidates = c.snapshots.filter((s) => inputFilter(s.input))
+  // Only inputs with connection rows make the port timeline; handle and process loops have snapshots
+  // too, but their points are placed by time, not interleaved as empty port snapshots.
+  const withRows = new Set(c.snapshots.filter((s) => s.summary.rows > 0).map((s) => s.input))
+  const candidates = c.snapshots.filter((s) => inputFilter(s.input) && withRows.has(s.input))
   const timed = candidates.filter((s) => s.time !== null)
   const order = (timed.length > 0 ? timed : candidates).slice()
   order.sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.input - b.input || a.index - b.index)
