@@ -5,7 +5,7 @@ import {isKnownEncoding} from './input/encoding.js'
 import {ingest, type Progress} from './input/ingest.js'
 import {analyzeCase} from './analysis/analyze.js'
 import {CaseBuilder} from './model/case-builder.js'
-import type {PortRange} from './model/slots.js'
+import {hostKey, type PortRange} from './model/slots.js'
 import {withZone, zoneTimes} from './model/time-zone.js'
 import type {Analysis, InputSummary} from './model/types.js'
 import {getParser} from './parsers/registry.js'
@@ -64,7 +64,7 @@ export async function runAnalysis(inputs: readonly string[], o: PipelineOptions)
     const first = summaries[0]!
     throw new PortleakError(`${first.path}: ${first.error}`, 'EFORMAT')
   }
-  const hosts = [...new Set(c.inputs.map((i) => i.host).filter((h): h is string => h !== null))].sort()
+  const hosts = [...new Set(c.inputs.map((i) => i.host).filter((h): h is string => h !== null).map(hostKey))].sort()
   if (hosts.length > 1 && !o.host) {
     throw new PortleakError(`the inputs come from ${hosts.length} machines (${hosts.join(', ')}); refusing to merge them`, 'EUSAGE', [
       `Analyze one machine at a time with --host ${hosts[0]}.`,

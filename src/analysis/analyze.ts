@@ -1,5 +1,5 @@
 import type {CaseBuilder} from '../model/case-builder.js'
-import {DEFAULT_RANGE, type PortRange} from '../model/slots.js'
+import {DEFAULT_RANGE, hostKey, type PortRange} from '../model/slots.js'
 import {buildTimeline} from '../model/timeline.js'
 import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
 import {TCP_STATES} from '../parsers/types.js'
@@ -22,7 +22,7 @@ const REMOTES_TESTED = 30
 
 /** From the aggregated case to the answer: timeline, findings, verdict, next steps. Pure. */
 export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOptions): Analysis {
-  const keep = (i: number) => !o.host || c.inputs[i]!.host === null || c.inputs[i]!.host === o.host
+  const keep = (i: number) => !o.host || c.inputs[i]!.host === null || hostKey(c.inputs[i]!.host!) === hostKey(o.host)
   const {tcp, udp} = chooseRanges(c, o.flagRange, keep)
   const b = buildTimeline(c, tcp, keep)
   const tl = b.timeline

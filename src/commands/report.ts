@@ -27,7 +27,7 @@ export default class Report extends BaseCommand<typeof Report> {
   }
   static override description = `Writes an incident report: verdict, culprit processes with their growth and projected exhaustion, charts, evidence rows, corroboration, next steps, collection quality and an appendix of the inputs with their SHA-256.
 
-The format follows the output extension (.md or .html) unless --as says otherwise. The HTML report is one self-contained file that makes no network request. Without --generated-at the output has no generation time, so the same inputs give the same bytes.
+The format follows the output extension (.md or .html) unless --format md|html (or --as) says otherwise. The HTML report is one self-contained file that makes no network request. Without --generated-at the output has no generation time, so the same inputs give the same bytes.
 
 Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing output without --force).`
   static override examples = [
@@ -55,7 +55,9 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
   async run(): Promise<ReportResult> {
     const {argv, flags} = await this.parse(Report)
     const output = flags.output
-    const format = flags.as ?? (output === '-' ? 'md' : BY_EXTENSION[extname(output).toLowerCase()])
+    // `--format md|html` names the report format (no input format has those ids); any other value is an input format id.
+    const reportFormat = flags.format === 'md' || flags.format === 'html' ? flags.format : undefined
+    const format = flags.as ?? reportFormat ?? (output === '-' ? 'md' : BY_EXTENSION[extname(output).toLowerCase()])
     if (!format) {
       throw new PortleakError(`cannot tell the report format from '${output}'`, 'EUSAGE', [
         'Name the output .md or .html, or add --as md|html.',
@@ -72,7 +74,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
       dateOrder: flags['date-order'],
       dynamicRange: flags['dynamic-range'],
       encoding: flags.encoding,
-      format: flags.format,
+      format: reportFormat ? undefined : flags.format,
       host: flags.host,
       onProgress: this.progress(),
       signal: this.signal,

@@ -64,6 +64,9 @@ export class Interner {
   }
 }
 
+/** Host names compare by their first label, case-insensitively: `APP02` is `app02.corp.example`. */
+export const hostKey = (host: string) => host.split('.')[0]!.toUpperCase()
+
 export const isLoopback = (addr: string) => addr.startsWith('127.') || addr === '::1'
 export const isWildcard = (addr: string) => addr === '0.0.0.0' || addr === '::' || addr === '*'
 export const isIpv6 = (addr: string) => addr.includes(':')
