@@ -9,7 +9,7 @@ import {hostKey, type PortRange} from './model/slots.js'
 import {withZone, zoneTimes} from './model/time-zone.js'
 import type {Analysis, InputSummary} from './model/types.js'
 import {getParser} from './parsers/registry.js'
-import type {DateOrder, FormatId} from './parsers/types.js'
+import type {ConnectionRecord, DateOrder, FormatId} from './parsers/types.js'
 
 export type PipelineOptions = {
   format?: string | undefined
@@ -21,6 +21,11 @@ export type PipelineOptions = {
   signal?: AbortSignal | undefined
   onProgress?: ((p: Progress) => void) | undefined
   stdin?: (() => Readable) | undefined
+  /**
+   * Called with every connection row as it is read (the record object is reused: copy what you keep),
+   * with its input and the index of its snapshot within that input (-1 outside snapshots).
+   */
+  onConnection?: ((c: ConnectionRecord, at: {path: string; snapshot: number}) => void) | undefined
 }
 
 /** The `portleak/inspect@1` document. Extend, never rename or drop fields. */
@@ -58,7 +63,17 @@ export async function runAnalysis(inputs: readonly string[], o: PipelineOptions)
   const tz = (iso: string) => withZone(iso, o.tz)
   if (o.tz) tz('2000-01-01T00:00:00.000')
   const c = new CaseBuilder(flagRange)
-  const summaries = await ingest(inputs, {...o, format}, ({path, format: f}) => c.sinkFor(path, f))
+  const tap = o.onConnection
+  const summaries = await ingest(inputs, {...o, format}, ({path, format: f}) => {
+    const sink = c.sinkFor(path, f)
+    if (!tap) return sink
+    const forward = sink.connection.bind(sink)
+    sink.connection = (r) => {
+      tap(r, {path, snapshot: sink.currentSnapshot})
+      forward(r)
+    }
+    return sink
+  })
   if (summaries.length === 0) throw new PortleakError('no input files found', 'EUSAGE', ['Name files, directories or archives.'])
   if (summaries.every((s) => s.format === null)) {
     const first = summaries[0]!

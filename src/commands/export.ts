@@ -9,17 +9,13 @@ import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
 import {type PipelineOptions, runAnalysis} from '../pipeline.js'
-import {type ExportConnection, type Table, csvChunks, exportTables, jsonlChunks} from '../report/export.js'
+import {ConnectionSpool} from '../report/connection-spool.js'
+import {type Table, csvChunks, exportTables, jsonlChunks} from '../report/export.js'
 import {redactAnalysis} from '../report/redact.js'
 
 /** What `export` wrote, for scripts. */
 export type ExportResult = {directory: string; format: 'csv' | 'jsonl'; files: {path: string; table: string}[]}
 
-/**
- * Connection rows need a hook in the pipeline; until `PipelineOptions` has one this is how the
- * command asks for them (the pipeline ignores the field when it does not support it).
- */
-type WithConnections = PipelineOptions & {onConnection?: (connection: ExportConnection) => void}
 
 export default class Export extends BaseCommand<typeof Export> {
   static override args = {
@@ -58,8 +54,13 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       const existing = targets.find((t) => existsSync(t))
       if (existing) throw new PortleakError(`${existing} exists; add --force to overwrite it`, 'EEXIST')
     }
-    const connections: ExportConnection[] = []
-    const options: WithConnections = {
+    if (flags.connections && flags.redact) {
+      throw new PortleakError('--redact does not rewrite the raw connection rows; --connections cannot be shared redacted', 'EUSAGE', [
+        'Export without --connections for a redacted copy.',
+      ])
+    }
+    const spool = flags.connections ? new ConnectionSpool() : null
+    const options: PipelineOptions = {
       dateOrder: flags['date-order'],
       dynamicRange: flags['dynamic-range'],
       encoding: flags.encoding,
@@ -68,13 +69,24 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       onProgress: this.progress(),
       signal: this.signal,
       tz: flags.tz,
-      ...(flags.connections ? {onConnection: (c: ExportConnection) => void connections.push({...c})} : {}),
+      onConnection: spool ? (c, at) => spool.add(c, at) : undefined,
     }
-    const analysis = await runAnalysis(argv as string[], options)
+    try {
+      return await this.write(argv as string[], options, spool, targets, names)
+    } finally {
+      spool?.dispose()
+    }
+  }
+
+  private async write(argv: string[], options: PipelineOptions, spool: ConnectionSpool | null, targets: string[], names: string[]): Promise<ExportResult> {
+    const {flags} = this
+    const dir = flags.output
+    const ext = flags.to
+    const analysis = await runAnalysis(argv, options)
     this.clearProgress()
-    if (flags.connections && connections.length === 0) {
-      this.warn('no connection rows were provided by the analysis; the connections file is empty')
-    }
+    // Rows keep the timeline position of their snapshot (-1 for rows of inputs off the timeline).
+    const positions = new Map((analysis.timeline.sources ?? []).map((s, i) => [`${s.path}\u0000${s.index}`, i]))
+    const connections = spool?.rows((path, snapshot) => positions.get(`${path}\u0000${snapshot}`) ?? -1)
     const shown = flags.redact ? redactAnalysis(analysis) : analysis
     const tables = exportTables(shown, flags.connections ? {connections} : {})
     await mkdir(dir, {recursive: true})

@@ -128,6 +128,11 @@ export class InputSink implements RecordSink {
     private readonly input: CaseInput,
   ) {}
 
+  /** Index (within this input) of the snapshot records go to now, -1 outside snapshots. */
+  get currentSnapshot(): number {
+    return this.open ? this.open.index : -1
+  }
+
   private get snapIndex(): number {
     return this.open ? this.open.index : this.lastIndex
   }

@@ -88,6 +88,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       processes: series,
       handles: handleSeries(c, timeOf, inputFilter),
       events: eventMarkers(c, order, inputFilter),
+      sources: order.map((s) => ({path: c.inputs[s.input]!.path, index: s.index})),
     },
     order,
     slots,

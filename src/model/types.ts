@@ -99,6 +99,8 @@ export type Timeline = {
   processes: ProcessSeries[]
   handles: HandleSeries[]
   events: EventMarker[]
+  /** Where each timeline position comes from: the input's path and the snapshot's index within it. */
+  sources?: {path: string; index: number}[]
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low'
