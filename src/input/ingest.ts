@@ -9,6 +9,7 @@ import {detectFormat, getParser} from '../parsers/registry.js'
 import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
 import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, zipEntries} from './archive.js'
 import {createDecoder, sniffEncoding} from './encoding.js'
+import {ByteLineSplitter, isByteCompatible, LineSplitter, lineDecoder} from './lines.js'
 import {type InputSource, fsError, listSources} from './sources.js'
 
 export type IngestOptions = {
@@ -23,7 +24,7 @@ export type IngestOptions = {
   readonly stdin?: (() => Readable) | undefined
 }
 
-export type Progress = {path: string; bytes: number; size: number | null}
+export type Progress = {path: string; bytes: number; size: number | null; snapshots?: number}
 
 /** Where an input's records go once its format is known (null: only count them); `finish` runs when it ends. */
 export type SinkFactory = (input: {path: string; format: FormatId; index: number}) => (RecordSink & {finish?(): void}) | null
@@ -133,8 +134,9 @@ async function parseInput(
   out: InputSummary[],
 ): Promise<void> {
   const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(head)
+  // The sample for detection is decoded with a decoder of its own: the feed decodes the head again.
+  const headText = createDecoder(sniffed.encoding).write(sniffed.bomLength ? head.subarray(sniffed.bomLength) : head)
   const decoder = createDecoder(sniffed.encoding)
-  const headText = decoder.write(sniffed.bomLength ? head.subarray(sniffed.bomLength) : head)
   let parser: Parser | undefined
   if (options.format) {
     parser = getParser(options.format)
@@ -147,14 +149,21 @@ async function parseInput(
   }
   const next = sinkFor({path: source.path, format: parser.id, index: out.length})
   const summary = new SummarySink(source.path, parser.id, next)
-  const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder})
-  const splitter = new LineSplitter(lp, summary, options.maxLineLength ?? DEFAULT_MAX_LINE)
+  const bytes = isByteCompatible(sniffed.encoding)
+  const decodeBytes = bytes ? lineDecoder(sniffed.encoding) : undefined
+  const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder, decodeBytes})
+  const maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
+  // Parsers with a byte fast path get raw lines in ASCII-compatible encodings; the others decoded text.
+  const feed: {push(chunk: Buffer): void; end(): number} =
+    bytes && lp.lineBytes
+      ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes!)
+      : textFeed(new LineSplitter(lp, summary, maxLine), decoder)
   let error: string | null = null
-  splitter.push(headText)
+  feed.push(sniffed.bomLength ? head.subarray(sniffed.bomLength) : head)
   try {
     for await (const chunk of reader.body()) {
-      splitter.push(decoder.write(chunk))
-      options.onProgress?.({path: source.path, bytes: reader.bytes, size: source.size})
+      feed.push(chunk)
+      options.onProgress?.({path: source.path, bytes: reader.bytes, size: source.size, snapshots: summary.snapshotCount})
       if (options.signal?.aborted) {
         error = 'interrupted; results are partial'
         reader.destroy()
@@ -164,8 +173,7 @@ async function parseInput(
   } catch (e) {
     error = `${readError(source.path, e)}; results are partial`
   }
-  splitter.push(decoder.end())
-  const lines = splitter.end()
+  const lines = feed.end()
   next?.finish?.()
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
   s.error = error
@@ -275,64 +283,13 @@ class ChunkReader {
 
 const ReadableFrom = (it: AsyncIterable<Buffer>) => Readable.from(it, {objectMode: false})
 
-/** Splits decoded text into lines (LF, CRLF, stray CRs at line end), feeding them to the parser in order. */
-class LineSplitter {
-  private carry = ''
-  private lineNo = 0
-  private overLong = false
-
-  constructor(
-    private readonly parser: LineParser,
-    private readonly sink: RecordSink,
-    private readonly maxLine: number,
-  ) {}
-
-  push(text: string): void {
-    if (text.length === 0) return
-    let s = this.carry.length > 0 ? this.carry + text : text
-    let start = 0
-    for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', start)) {
-      let end = nl
-      while (end > start && s.charCodeAt(end - 1) === 13) end--
-      this.emit(s, start, end)
-      start = nl + 1
-    }
-    if (s.length - start > this.maxLine) {
-      if (!this.overLong) this.emitTooLong(s.slice(start, start + 200))
-      this.overLong = true
-      s = ''
-      start = 0
-    }
-    this.carry = start === 0 ? s : s.slice(start)
-  }
-
-  private emit(s: string, start: number, end: number): void {
-    if (this.overLong) {
-      this.overLong = false
-      return
-    }
-    this.lineNo++
-    this.parser.line(s.slice(start, end), this.lineNo)
-  }
-
-  private emitTooLong(preview: string): void {
-    this.lineNo++
-    this.sink.skip(this.lineNo, 'too-long', preview)
-  }
-
-  /** Ends the input; returns the number of lines. */
-  end(): number {
-    let ended = true
-    if (this.overLong) this.overLong = false
-    else if (this.carry.length > 0) {
-      let end = this.carry.length
-      while (end > 0 && this.carry.charCodeAt(end - 1) === 13) end--
-      this.lineNo++
-      this.parser.line(this.carry.slice(0, end), this.lineNo)
-      ended = false
-    }
-    this.carry = ''
-    this.parser.end(ended)
-    return this.lineNo
+/** Decodes chunks (any encoding, sequences split across chunks kept) and splits the text into lines. */
+function textFeed(splitter: LineSplitter, decoder: ReturnType<typeof createDecoder>): {push(chunk: Buffer): void; end(): number} {
+  return {
+    push: (chunk) => splitter.push(decoder.write(chunk)),
+    end: () => {
+      splitter.push(decoder.end())
+      return splitter.end()
+    },
   }
 }

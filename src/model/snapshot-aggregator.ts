@@ -1,4 +1,5 @@
 import type {ConnectionRecord} from '../parsers/types.js'
+import {IntTable} from './int-table.js'
 import {
   EPHEMERAL_SLOT,
   Interner,
@@ -48,23 +49,23 @@ export class SnapshotAggregator {
   /** Process slot → [pid, nameId]. */
   readonly slotPid: number[] = []
   readonly slotName: number[] = []
-  private readonly slotOf = new Map<number, number>()
+  private readonly slotOf = new IntTable(256)
   private cur = new Int32Array(64 * SLOT_COUNT)
   private curLine = new Int32Array(64 * SLOT_COUNT)
   private touched: number[] = []
   private readonly touchedMark: Uint8Array[] = [new Uint8Array(64)]
-  private readonly portSeen = new Set<number>()
-  private readonly addrPorts = new Set<number>()
+  private readonly portSeen = new IntTable(16_384)
+  private readonly addrPorts = new IntTable(16_384)
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildCount = [0, 0]
   private wildTouched: number[] = []
-  private readonly remoteCount = new Map<number, number>()
-  private owners = new Map<number, number>()
-  private prevOwners = new Map<number, number>()
-  private remoteOwners = new Map<number, number>()
-  private prevRemoteOwners = new Map<number, number>()
-  private twAttr = new Map<number, number>()
-  private prevTwAttr = new Map<number, number>()
+  private readonly remoteCount = new IntTable(16_384)
+  private owners = new IntTable(16_384)
+  private prevOwners = new IntTable(16_384)
+  private remoteOwners = new IntTable(4096)
+  private prevRemoteOwners = new IntTable(4096)
+  private twAttr = new IntTable(16_384)
+  private prevTwAttr = new IntTable(16_384)
   private readonly twTuples: number[] = []
   private readonly twLines: number[] = []
   private rows = 0
@@ -76,7 +77,7 @@ export class SnapshotAggregator {
     const nameId = this.processes.id(name)
     const key = pid * 1048576 + nameId
     let s = this.slotOf.get(key)
-    if (s === undefined) {
+    if (s < 0) {
       s = this.slotPid.length
       this.slotPid.push(pid)
       this.slotName.push(nameId)
@@ -119,10 +120,7 @@ export class SnapshotAggregator {
       this.twLines.push(r.line)
       this.countEphemeral(r, laddr)
       this.countLoopbackPeer(r, raddr)
-      if (r.remotePort >= 0) {
-        const rk = remoteKey(raddr, r.remotePort)
-        this.remoteCount.set(rk, (this.remoteCount.get(rk) ?? 0) + 1)
-      }
+      if (r.remotePort >= 0) this.remoteCount.add(remoteKey(raddr, r.remotePort))
       return
     }
     const slot = this.slot(r.pid, r.process)
@@ -130,8 +128,7 @@ export class SnapshotAggregator {
     if (tw) this.ownedTimeWait++
     if (r.localPort >= 0 && !tw) {
       const key = (slot * 2 + (r.proto === 'UDP' ? 1 : 0)) * 65536 + r.localPort
-      if (!this.portSeen.has(key)) {
-        this.portSeen.add(key)
+      if (this.portSeen.insert(key)) {
         this.bump(slot, PORTS_SLOT, r.line)
         if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
       }
@@ -140,11 +137,11 @@ export class SnapshotAggregator {
       this.countEphemeral(r, laddr)
       if (r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
         const rk = remoteKey(raddr, r.remotePort)
-        this.remoteCount.set(rk, (this.remoteCount.get(rk) ?? 0) + 1)
+        this.remoteCount.add(rk)
         if (r.pid > 0) {
           this.owners.set(tupleKey(raddr, r.remotePort, r.localPort), slot)
-          const o = this.remoteOwners.get(rk)
-          this.remoteOwners.set(rk, o === undefined || o === slot ? slot : AMBIGUOUS)
+          const o = this.remoteOwners.get(rk, NO_OWNER)
+          this.remoteOwners.set(rk, o === NO_OWNER || o === slot ? slot : AMBIGUOUS)
         }
       }
     }
@@ -161,13 +158,13 @@ export class SnapshotAggregator {
         this.wildCount[fam]!++
         this.wildTouched.push(fam * 65536 + r.localPort)
       }
-    } else this.addrPorts.add(laddr * 65536 + r.localPort)
+    } else this.addrPorts.insert(laddr * 65536 + r.localPort)
   }
 
   /** Same-host TIME_WAIT: when this host was also the client, its ephemeral port is the foreign one. */
   private countLoopbackPeer(r: ConnectionRecord, raddr: number): void {
     if (r.remotePort < 0 || !(isLoopback(r.remoteAddr) || r.remoteAddr === r.localAddr)) return
-    this.addrPorts.add(raddr * 65536 + r.remotePort)
+    this.addrPorts.insert(raddr * 65536 + r.remotePort)
   }
 
   /** Closes the snapshot and returns its summary. */
@@ -185,7 +182,11 @@ export class SnapshotAggregator {
     }
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
     const remotes: number[] = []
-    for (const [k, v] of this.remoteCount) if (v >= REMOTE_MIN) remotes.push(k, v, Math.max(-1, this.remoteOwners.get(k) ?? this.prevRemoteOwners.get(k) ?? -1))
+    this.remoteCount.forEach((k, v) => {
+      if (v < REMOTE_MIN) return
+      const owner = this.remoteOwners.get(k, NO_OWNER)
+      remotes.push(k, v, Math.max(-1, owner === NO_OWNER ? this.prevRemoteOwners.get(k, NO_OWNER) : owner))
+    })
     const summary: SnapshotSummary = {
       rows: this.rows,
       counts: Int32Array.from(counts),
@@ -205,17 +206,18 @@ export class SnapshotAggregator {
       const tk = this.twTuples[i]!
       const line = this.twLines[i]!
       // A TIME_WAIT row seen in the previous snapshot keeps the owner (and method) it was given then.
-      const carried = this.prevTwAttr.get(tk)
-      let slot = carried === undefined ? NO_OWNER : carried >> 1
-      let how: Attribution = carried !== undefined && (carried & 1) === 1 ? 'remote-affinity' : 'lineage'
+      const carried = this.prevTwAttr.get(tk, NO_OWNER)
+      let slot = carried === NO_OWNER ? NO_OWNER : carried >> 1
+      let how: Attribution = carried !== NO_OWNER && (carried & 1) === 1 ? 'remote-affinity' : 'lineage'
       if (slot < 0) {
-        slot = this.prevOwners.get(tk) ?? this.owners.get(tk) ?? NO_OWNER
+        slot = this.prevOwners.get(tk, NO_OWNER)
+        if (slot < 0) slot = this.owners.get(tk, NO_OWNER)
         if (slot < 0) {
           const rk = Math.floor(tk / 65536)
-          const a = this.remoteOwners.get(rk)
-          const b = this.prevRemoteOwners.get(rk)
-          const owner = a === undefined ? b : b === undefined || b === a ? a : AMBIGUOUS
-          if (owner !== undefined && owner >= 0) {
+          const a = this.remoteOwners.get(rk, NO_OWNER)
+          const b = this.prevRemoteOwners.get(rk, NO_OWNER)
+          const owner = a === NO_OWNER ? b : b === NO_OWNER || b === a ? a : AMBIGUOUS
+          if (owner >= 0) {
             slot = owner
             how = 'remote-affinity'
           }
@@ -240,15 +242,15 @@ export class SnapshotAggregator {
     const ephemeral = new Int32Array(n)
     const ephemeralAddr: string[] = new Array(n).fill('')
     const perAddr = new Map<number, Int32Array>()
-    for (const key of this.addrPorts) {
+    this.addrPorts.forEach((key) => {
       const addr = Math.floor(key / 65536)
       const port = key % 65536
       const fam = isIpv6(this.addresses.value(addr) ?? '') ? 1 : 0
-      if (this.wild[fam]![port] === 1) continue
+      if (this.wild[fam]![port] === 1) return
       let c = perAddr.get(addr)
       if (!c) perAddr.set(addr, (c = new Int32Array(n)))
       for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, port)) c[r]!++
-    }
+    })
     const wildIn = [new Int32Array(n), new Int32Array(n)]
     for (const k of this.wildTouched) {
       const fam = k >= 65536 ? 1 : 0

@@ -151,6 +151,10 @@ export class SummarySink implements RecordSink {
     }
   }
 
+  get snapshotCount(): number {
+    return this.snapshots
+  }
+
   /** Lines accounted for so far (records' lines are counted by the input layer). */
   get accounted(): {structure: number; skipped: number} {
     return {structure: this.structureLines, skipped: this.skipped}

@@ -1,3 +1,4 @@
+import {type ByteDecoder, ByteStrings, utf8Decoder} from './byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './netstat-locale.js'
 import {parseStamp, StampResolver} from './timestamps.js'
 import type {ConnectionRecord, LineParser, Parser, ParseOptions, RecordSink, TcpState} from './types.js'
@@ -43,8 +44,10 @@ class NetstatLineParser implements LineParser {
   private rowsInSnapshot = 0
   private snapshots = 0
   private lastStampLine = 0
-  private lastStateRaw = ''
+  private lastStateBytes: Uint8Array = new Uint8Array(0)
   private lastState: TcpState | null = null
+  private readonly decode: ByteDecoder
+  private readonly strings: ByteStrings
   private hasPid = false
   private hasOwner = false
   private hasBound = false
@@ -54,7 +57,10 @@ class NetstatLineParser implements LineParser {
   constructor(
     private readonly sink: RecordSink,
     private readonly options: ParseOptions,
-  ) {}
+  ) {
+    this.decode = options.decodeBytes ?? utf8Decoder
+    this.strings = new ByteStrings(this.decode)
+  }
 
   line(text: string, no: number): void {
     const n = text.length
@@ -75,17 +81,43 @@ class NetstatLineParser implements LineParser {
         (c === 85 && text.charCodeAt(i + 1) === 68 && text.charCodeAt(i + 2) === 80)) &&
       isBlank(text.charCodeAt(i + 3))
     ) {
-      this.settleMaybeHeader(true)
-      this.flush()
-      if (this.row(text, i, no)) {
-        this.lastLineWasRow = true
-        return
-      }
-      this.broken = {line: no, raw: text}
-      this.ownerZone = false
-      this.lastLineWasRow = false
+      // Rows are parsed from bytes on both paths; leading blanks are one byte each in UTF-8.
+      const bytes = Buffer.from(text, 'utf8')
+      this.rowLine(bytes, i, bytes.length, no, text, utf8Decoder)
       return
     }
+    this.otherLine(text, i, no)
+  }
+
+  lineBytes(buf: Buffer, start: number, end: number, no: number): void {
+    let i = start
+    while (i < end && isBlank(buf[i]!)) i++
+    const c = buf[i]
+    if (
+      i + 3 < end &&
+      ((c === 84 && buf[i + 1] === 67 && buf[i + 2] === 80) || (c === 85 && buf[i + 1] === 68 && buf[i + 2] === 80)) &&
+      isBlank(buf[i + 3]!)
+    ) {
+      if (this.broken) this.flushBroken()
+      this.rowLine(buf, i, end, no, null, this.decode)
+      return
+    }
+    this.line(this.decode(buf, start, end), no)
+  }
+
+  private rowLine(buf: Buffer, i: number, end: number, no: number, text: string | null, decode: ByteDecoder): void {
+    this.settleMaybeHeader(true)
+    this.flush()
+    if (this.row(buf, i, end, no, decode)) {
+      this.lastLineWasRow = true
+      return
+    }
+    this.broken = {line: no, raw: text ?? decode(buf, 0, end)}
+    this.ownerZone = false
+    this.lastLineWasRow = false
+  }
+
+  private otherLine(text: string, i: number, no: number): void {
     this.lastLineWasRow = false
     if (this.ownerZone && this.ownerLine(text, i)) {
       this.sink.structure()
@@ -96,30 +128,29 @@ class NetstatLineParser implements LineParser {
     this.other(text, i, no)
   }
 
-  /** Parses a row starting at `i` (the protocol). Returns false when it is not a complete row. */
-  private row(text: string, start: number, no: number): boolean {
+  /** Parses a row whose protocol starts at byte `start`. Returns false when it is not a complete row. */
+  private row(buf: Buffer, start: number, n: number, no: number, decode: ByteDecoder): boolean {
     const tok = this.tok
-    const n = text.length
     let count = 0
     let i = start
     while (i < n && count < 8) {
-      while (i < n && isBlank(text.charCodeAt(i))) i++
+      while (i < n && isBlank(buf[i]!)) i++
       if (i >= n) break
       tok[count * 2] = i
-      while (i < n && !isBlank(text.charCodeAt(i))) i++
+      while (i < n && !isBlank(buf[i]!)) i++
       tok[count * 2 + 1] = i
       count++
     }
     if (count < 3) return false
     const rec = this.rec
-    const udp = text.charCodeAt(start) === 85
+    const udp = buf[start] === 85
     rec.proto = udp ? 'UDP' : 'TCP'
-    if (!this.address(text, tok[2]!, tok[3]!, true) || !this.address(text, tok[4]!, tok[5]!, false)) return false
+    if (!this.address(buf, tok[2]!, tok[3]!, true) || !this.address(buf, tok[4]!, tok[5]!, false)) return false
     rec.state = null
     rec.pid = -1
     if (udp) {
       if (count === 4) {
-        const pid = digits(text, tok[6]!, tok[7]!)
+        const pid = digits(buf, tok[6]!, tok[7]!)
         if (pid < 0) return false
         rec.pid = pid
       } else if (count !== 3) return false
@@ -127,24 +158,15 @@ class NetstatLineParser implements LineParser {
       if (count < 4) return false
       // A PID is a trailing number; a state may be two words in some languages (`IN ASCOLTO`).
       let stateEnd = count
-      const pid = count >= 5 ? digits(text, tok[(count - 1) * 2]!, tok[(count - 1) * 2 + 1]!) : -1
+      const pid = count >= 5 ? digits(buf, tok[(count - 1) * 2]!, tok[(count - 1) * 2 + 1]!) : -1
       if (pid >= 0) {
         rec.pid = pid
         stateEnd = count - 1
       }
-      const s0 = tok[6]!
-      const s1 = tok[(stateEnd - 1) * 2 + 1]!
-      const raw = this.lastStateRaw
-      if (raw.length === s1 - s0 && text.startsWith(raw, s0)) rec.state = this.lastState
-      else {
-        const word = text.slice(s0, s1)
-        const state = netstatState(stateEnd - 3 > 1 ? word.replace(/\s+/g, '_') : word)
-        if (!state) return false
-        this.lastStateRaw = word
-        this.lastState = state
-        rec.state = state
-      }
-      if (rec.state === 'BOUND') this.hasBound = true
+      const state = this.state(buf, tok[6]!, tok[(stateEnd - 1) * 2 + 1]!, stateEnd - 3 > 1, decode)
+      if (!state) return false
+      rec.state = state
+      if (state === 'BOUND') this.hasBound = true
     }
     if (rec.pid >= 0) this.hasPid = true
     rec.process = null
@@ -156,24 +178,38 @@ class NetstatLineParser implements LineParser {
     return true
   }
 
+  /** The state word at bytes [s, e): the last one seen again, or a word looked up (English or localized). */
+  private state(buf: Buffer, s: number, e: number, words: boolean, decode: ByteDecoder): TcpState | undefined {
+    const last = this.lastStateBytes
+    if (last.length === e - s) {
+      let k = 0
+      while (k < last.length && last[k] === buf[s + k]) k++
+      if (k === last.length) return this.lastState ?? undefined
+    }
+    const word = decode(buf, s, e)
+    const state = netstatState(words ? word.replace(/\s+/g, '_') : word)
+    if (state) {
+      this.lastStateBytes = Uint8Array.prototype.slice.call(buf, s, e)
+      this.lastState = state
+    }
+    return state
+  }
+
   /** Splits `addr:port` (`[v6%zone]:port`, `*:*`, `host:https`) into the record. */
-  private address(text: string, s: number, e: number, local: boolean): boolean {
+  private address(buf: Buffer, s: number, e: number, local: boolean): boolean {
     let colon = e - 1
-    while (colon > s && text.charCodeAt(colon) !== COLON) colon--
+    while (colon > s && buf[colon] !== COLON) colon--
     if (colon <= s) {
-      if (e - s === 1 && text.charCodeAt(s) === 42) return this.setAddr('*', -1, local)
+      if (e - s === 1 && buf[s] === 42) return this.setAddr('*', -1, local)
       return false
     }
     let as = s
     let ae = colon
-    if (text.charCodeAt(s) === LBRACKET && text.charCodeAt(colon - 1) === RBRACKET) {
+    if (buf[s] === LBRACKET && buf[colon - 1] === RBRACKET) {
       as = s + 1
       ae = colon - 1
     }
-    const port = digits(text, colon + 1, e)
-    const prev = local ? this.rec.localAddr : this.rec.remoteAddr
-    const addr = prev.length === ae - as && text.startsWith(prev, as) ? prev : text.slice(as, ae)
-    return this.setAddr(addr, port, local)
+    return this.setAddr(this.strings.get(buf, as, ae), digits(buf, colon + 1, e), local)
   }
 
   private setAddr(addr: string, port: number, local: boolean): boolean {
@@ -324,12 +360,12 @@ class NetstatLineParser implements LineParser {
   }
 }
 
-/** Non-negative decimal in text[s, e), or -1 when empty or not all digits. */
-function digits(text: string, s: number, e: number): number {
+/** Non-negative decimal in buf[s, e), or -1 when empty or not all digits. */
+function digits(buf: Buffer, s: number, e: number): number {
   if (e <= s || e - s > 9) return -1
   let v = 0
   for (let i = s; i < e; i++) {
-    const d = text.charCodeAt(i) - 48
+    const d = buf[i]! - 48
     if (d < 0 || d > 9) return -1
     v = v * 10 + d
   }

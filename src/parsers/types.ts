@@ -178,6 +178,8 @@ export type ParseOptions = {
   readonly dateOrder?: DateOrder | undefined
   /** Display path of the input, for messages. */
   readonly path: string
+  /** Decodes bytes of a line in the input's encoding (given when lines arrive as bytes). */
+  readonly decodeBytes?: ((buf: Buffer, start: number, end: number) => string) | undefined
 }
 
 /** Feeds one input's lines, in order, to a parser. */
@@ -189,6 +191,12 @@ export interface LineParser {
   line(text: string, line: number): void
   /** The input is complete. `endedWithNewline` is false when the last line had no terminator. */
   end(endedWithNewline: boolean): void
+  /**
+   * Optional fast path: one line as bytes [start, end) of `buf` in an ASCII-compatible encoding
+   * (terminator removed), decodable with `ParseOptions.decodeBytes`. `buf` is reused after the call.
+   * Parsers without it get decoded strings.
+   */
+  lineBytes?(buf: Buffer, start: number, end: number, line: number): void
 }
 
 export type Parser = {

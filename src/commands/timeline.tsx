@@ -1,0 +1,95 @@
+import {Args} from '@oclif/core'
+import {render} from 'ink'
+
+import {BaseCommand} from '../base-command.js'
+import {ExitCode} from '../errors.js'
+import {analysisFlags} from '../flags.js'
+import type {Progress} from '../input/ingest.js'
+import {runAnalysis} from '../pipeline.js'
+import {App} from '../tui/App.js'
+import {formatInt} from '../tui/text.js'
+import {themeFor} from '../tui/theme.js'
+
+// Alternate screen buffer: the shell's scrollback comes back untouched on quit.
+const ENTER_SCREEN = '\u001B[?1049h\u001B[H'
+const LEAVE_SCREEN = '\u001B[?1049l'
+
+export default class Timeline extends BaseCommand<typeof Timeline> {
+  static override args = {
+    inputs: Args.string({description: 'Files, directories, .zip/.gz archives.', required: true}),
+  }
+  static override description = `Opens a full-screen view of the case: ephemeral ports in use over time against the dynamic range, event markers, the processes at the selected snapshot with their states, changes and findings, and the selected process in depth (per-state series, handle counts, evidence lines). Press ? for the keys.
+
+Needs an interactive terminal; in scripts use \`portleak analyze\` or \`portleak report\`.
+
+Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that is not interactive).`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> netstat.txt',
+    '<%= config.bin %> <%= command.id %> upload.zip --tz Europe/Berlin',
+  ]
+  static override flags = {...analysisFlags}
+  static override strict = false
+  static override summary = 'Walk through a case interactively: port use over time, processes at each snapshot, evidence.'
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Timeline)
+    const inputs = argv as string[]
+    if (!process.stdin.isTTY || !process.stdout.isTTY) {
+      this.error('`portleak timeline` needs an interactive terminal: stdin and stdout must be a TTY.', {
+        exit: ExitCode.Usage,
+        suggestions: [
+          `Use \`portleak analyze ${inputs.join(' ')}\` for the verdict on stdout, or \`portleak report … -o report.html\` for a report.`,
+        ],
+      })
+    }
+    if (inputs.includes('-')) {
+      this.error('`portleak timeline` reads keys from the terminal, so it cannot read an input from stdin.', {
+        exit: ExitCode.Usage,
+        suggestions: ['Save the input to a file and name the file.'],
+      })
+    }
+    const analysis = await runAnalysis(inputs, {
+      dateOrder: flags['date-order'],
+      dynamicRange: flags['dynamic-range'],
+      encoding: flags.encoding,
+      format: flags.format,
+      host: flags.host,
+      onProgress: this.readingProgress(),
+      signal: this.signal,
+      tz: flags.tz,
+    })
+    this.clearReading()
+    for (const i of analysis.document.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
+    process.stdout.write(ENTER_SCREEN)
+    try {
+      const {waitUntilExit} = render(<App analysis={analysis} theme={themeFor(process.env, process.stdout)} />, {exitOnCtrlC: true})
+      await waitUntilExit()
+    } finally {
+      process.stdout.write(LEAVE_SCREEN)
+    }
+  }
+
+  private readingShown = false
+
+  /** Progress on stderr while the inputs are read: path, bytes (of the size when known), snapshots when reported. */
+  private readingProgress(): ((p: Progress) => void) | undefined {
+    if (!process.stderr.isTTY) return undefined
+    let last = 0
+    return (p) => {
+      const now = Date.now()
+      if (now - last < 100) return
+      last = now
+      const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`
+      const size = p.size ? ` of ${mb(p.size)}` : ''
+      const snapshots = (p as Progress & {snapshots?: number}).snapshots
+      const count = snapshots === undefined ? '' : `, ${formatInt(snapshots)} snapshots`
+      process.stderr.write(`\r\u001B[2Kreading ${p.path}: ${mb(p.bytes)}${size}${count}`)
+      this.readingShown = true
+    }
+  }
+
+  private clearReading(): void {
+    if (this.readingShown) process.stderr.write('\r\u001B[2K')
+    this.readingShown = false
+  }
+}

@@ -1,0 +1,135 @@
+import iconv from 'iconv-lite'
+
+import type {LineParser, RecordSink} from '../parsers/types.js'
+import {normalizeEncoding} from './encoding.js'
+
+/** Encodings whose line breaks, blanks and ASCII letters are single ASCII bytes: lines can be split and scanned as bytes. */
+export function isByteCompatible(encoding: string): boolean {
+  const e = normalizeEncoding(encoding)
+  return e !== 'utf-16le' && e !== 'utf-16be' && !e.startsWith('utf-32') && e !== 'utf-7'
+}
+
+/** Decodes bytes [start, end) of one line in the given byte-compatible encoding. */
+export function lineDecoder(encoding: string): (buf: Buffer, start: number, end: number) => string {
+  const e = normalizeEncoding(encoding)
+  if (e === 'utf-8') return (buf, s, end) => buf.toString('utf8', s, end)
+  if (e === 'latin1') return (buf, s, end) => buf.toString('latin1', s, end)
+  return (buf, s, end) => iconv.decode(buf.subarray(s, end), e)
+}
+
+/** Splits decoded text into lines (LF, CRLF, stray CRs at line end), feeding them to the parser in order. */
+export class LineSplitter {
+  private carry = ''
+  private lineNo = 0
+  private overLong = false
+
+  constructor(
+    private readonly parser: LineParser,
+    private readonly sink: RecordSink,
+    private readonly maxLine: number,
+  ) {}
+
+  push(text: string): void {
+    if (text.length === 0) return
+    let s = this.carry.length > 0 ? this.carry + text : text
+    let start = 0
+    for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', start)) {
+      let end = nl
+      while (end > start && s.charCodeAt(end - 1) === 13) end--
+      this.emit(s, start, end)
+      start = nl + 1
+    }
+    if (s.length - start > this.maxLine) {
+      if (!this.overLong) this.emitTooLong(s.slice(start, start + 200))
+      this.overLong = true
+      s = ''
+      start = 0
+    }
+    this.carry = start === 0 ? s : s.slice(start)
+  }
+
+  private emit(s: string, start: number, end: number): void {
+    if (this.overLong) {
+      this.overLong = false
+      return
+    }
+    this.lineNo++
+    this.parser.line(s.slice(start, end), this.lineNo)
+  }
+
+  private emitTooLong(preview: string): void {
+    this.lineNo++
+    this.sink.skip(this.lineNo, 'too-long', preview)
+  }
+
+  /** Ends the input; returns the number of lines. */
+  end(): number {
+    let ended = true
+    if (this.overLong) this.overLong = false
+    else if (this.carry.length > 0) {
+      let end = this.carry.length
+      while (end > 0 && this.carry.charCodeAt(end - 1) === 13) end--
+      this.lineNo++
+      this.parser.line(this.carry.slice(0, end), this.lineNo)
+      ended = false
+    }
+    this.carry = ''
+    this.parser.end(ended)
+    return this.lineNo
+  }
+}
+
+/**
+ * Splits raw bytes into lines for parsers with a byte fast path: no decoding, no string per line.
+ * The buffer handed to the parser is only valid during the call.
+ */
+export class ByteLineSplitter {
+  private carry: Buffer | null = null
+  private lineNo = 0
+  private overLong = false
+
+  constructor(
+    private readonly parser: LineParser & {lineBytes(buf: Buffer, start: number, end: number, line: number): void},
+    private readonly sink: RecordSink,
+    private readonly maxLine: number,
+    private readonly decode: (buf: Buffer, start: number, end: number) => string,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return
+    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk
+    let start = 0
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      let end = nl
+      while (end > start && buf[end - 1] === 13) end--
+      if (this.overLong) this.overLong = false
+      else this.parser.lineBytes(buf, start, end, ++this.lineNo)
+      start = nl + 1
+    }
+    if (buf.length - start > this.maxLine) {
+      if (!this.overLong) {
+        this.lineNo++
+        this.sink.skip(this.lineNo, 'too-long', this.decode(buf, start, Math.min(buf.length, start + 200)))
+      }
+      this.overLong = true
+      this.carry = null
+      return
+    }
+    this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null
+  }
+
+  /** Ends the input; returns the number of lines. */
+  end(): number {
+    let ended = true
+    if (this.overLong) this.overLong = false
+    else if (this.carry && this.carry.length > 0) {
+      let end = this.carry.length
+      while (end > 0 && this.carry[end - 1] === 13) end--
+      this.parser.lineBytes(this.carry, 0, end, ++this.lineNo)
+      ended = false
+    }
+    this.carry = null
+    this.parser.end(ended)
+    return this.lineNo
+  }
+}

@@ -1,0 +1,31 @@
+import type {Key} from 'ink'
+import {type Dispatch, useCallback, useEffect, useReducer} from 'react'
+
+import {keyAction, splitKeys} from '../keymap.js'
+import type {Size} from '../layout.js'
+import type {ViewModel} from '../view-model.js'
+import {type Action, initialState, reduce, type ViewState} from '../view-state.js'
+
+/** A key press, mapped to an action inside the reducer so that keys arriving in one burst see each other's effect. */
+export type KeyAction = {readonly type: 'key'; readonly input: string; readonly key: Key}
+
+/** The screen's state: a reducer over `reduce`, kept in step with the terminal size. */
+export function useViewState(vm: ViewModel, size: Size, initialCursor?: number): [ViewState, Dispatch<Action | KeyAction>] {
+  const reducer = useCallback(
+    (s: ViewState, a: Action | KeyAction): ViewState => {
+      if (a.type !== 'key') return reduce(vm, s, a)
+      let next = s
+      for (const [input, key] of splitKeys(a.input, a.key)) {
+        const action = keyAction(input, key, next)
+        if (action) next = reduce(vm, next, action)
+      }
+      return next
+    },
+    [vm],
+  )
+  const [state, dispatch] = useReducer(reducer, undefined, () => initialState(vm, size, initialCursor))
+  useEffect(() => {
+    if (size.columns !== state.size.columns || size.rows !== state.size.rows) dispatch({type: 'resize', size})
+  }, [size, state.size])
+  return [state, dispatch]
+}

@@ -1,0 +1,107 @@
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {Config} from '@oclif/core'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import Timeline from '../../src/commands/timeline.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const CASE = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('timeline command', () => {
+  it('refuses to start without an interactive terminal, with exit code 2 and a suggestion', async () => {
+    const config = await Config.load({root: ROOT})
+    const saved = {stdin: process.stdin.isTTY, stdout: process.stdout.isTTY}
+    Object.defineProperty(process.stdin, 'isTTY', {configurable: true, value: false})
+    Object.defineProperty(process.stdout, 'isTTY', {configurable: true, value: true})
+    try {
+      const error = await Timeline.run([CASE], config).then(
+        () => null,
+        (e: Error & {oclif?: {exit?: number}; suggestions?: string[]}) => e,
+      )
+      expect(error?.message).toMatch(/needs an interactive terminal/)
+      expect(error?.oclif?.exit).toBe(2)
+      expect(error?.suggestions?.join(' ')).toMatch(/portleak analyze .*portleak report/)
+    } finally {
+      Object.defineProperty(process.stdin, 'isTTY', {configurable: true, value: saved.stdin})
+      Object.defineProperty(process.stdout, 'isTTY', {configurable: true, value: saved.stdout})
+    }
+  })
+})
+
+/** Files under a source folder whose compiled `.js` in dist/ is missing or older than the source. */
+function staleOutputs(): string[] {
+  const stale: string[] = []
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, {withFileTypes: true}).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]))
+  for (const src of [...walk(join(ROOT, 'src/tui')), join(ROOT, 'src/commands/timeline.tsx')]) {
+    const out = join(ROOT, 'dist', relative(join(ROOT, 'src'), src).replace(/\.tsx?$/, '.js'))
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) stale.push(relative(ROOT, src))
+  }
+  return stale
+}
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0
+
+describe('portleak timeline (built binary)', () => {
+  let stale: string[] = []
+
+  beforeAll(() => {
+    // the binary runs from dist/: compile first (type errors elsewhere in the tree do not stop the emit)
+    spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, stdio: 'ignore', timeout: 240_000})
+    stale = staleOutputs()
+  }, 300_000)
+
+  it('exits with code 2 and says why when stdout is a pipe', (ctx) => {
+    if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
+    const r = spawnSync('node', ['bin/run.js', 'timeline', CASE], {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/needs an interactive terminal/)
+    expect(r.stderr).toMatch(/portleak analyze/)
+  })
+
+  describe.skipIf(!hasTmux)('in a pseudo-terminal (tmux)', () => {
+    const socket = `portleak-test-${process.pid}`
+    const dir = mkdtempSync(join(tmpdir(), 'portleak-tmux-'))
+    const exitFile = join(dir, 'exit')
+    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'})
+    const screen = () => tmux('capture-pane', '-p', '-t', 'tl').stdout ?? ''
+    const until = async (done: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (done()) return true
+      return done()
+    }
+
+    afterAll(() => {
+      tmux('kill-server')
+      rmSync(dir, {recursive: true, force: true})
+    })
+
+    it('shows the culprit, filters on keys, and quits with q and exit code 0', async (ctx) => {
+      if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
+      const command = `cd '${ROOT}' && node bin/run.js timeline ${CASE}; echo EXIT=$? > '${exitFile}'`
+      expect(tmux('new-session', '-d', '-s', 'tl', '-x', '100', '-y', '30', command).status).toBe(0)
+      expect(await until(() => screen().includes('LeakyAgent.exe'), 30_000)).toBe(true)
+      const first = screen()
+      expect(first).toContain('AT RISK')
+      expect(first).toContain('svchost.exe')
+      tmux('send-keys', '-t', 'tl', 'Home')
+      expect(await until(() => screen().includes('#1/40'), 5000)).toBe(true)
+      tmux('send-keys', '-t', 'tl', 'Right')
+      expect(await until(() => screen().includes('#2/40'), 5000)).toBe(true)
+      tmux('send-keys', '-t', 'tl', '/', 'Leaky', 'Enter')
+      expect(await until(() => screen().includes('filter "Leaky"'), 5000)).toBe(true)
+      const filtered = screen()
+      expect(filtered).toMatch(/4312 LeakyAgent\.exe/)
+      expect(filtered).not.toContain('svchost.exe')
+      tmux('send-keys', '-t', 'tl', 'q')
+      const exited = () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').includes('EXIT=')
+      expect(await until(exited, 10_000)).toBe(true)
+      expect(readFileSync(exitFile, 'utf8').trim()).toBe('EXIT=0')
+    })
+  })
+})
