@@ -18,6 +18,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private lastProgress = 0
   private progressShown = false
   private progressStart = 0
+  private onSigint: (() => void) | null = null
 
   protected get signal(): AbortSignal {
     return this.abort.signal
@@ -30,6 +31,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.abort.abort()
       process.stderr.write('\ninterrupted: finishing with partial results (Ctrl-C again to quit now)\n')
     }
+    this.onSigint = onSigint
     process.once('SIGINT', onSigint)
     const {args, flags} = await this.parse({
       args: this.ctor.args,
@@ -66,16 +68,26 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     this.clearProgress()
+    let mapped: Error & {oclif?: {exit?: number}} = err
     if (err instanceof PortleakError) {
-      return super.catch(new Errors.CLIError(err.message, {code: err.code, exit: err.exit, suggestions: [...err.suggestions]}))
-    }
-    if (err instanceof Errors.CLIError || err.oclif) return super.catch(err)
-    const detail = process.env.DEBUG ? `\n${err.stack}` : ''
-    return super.catch(
-      new Errors.CLIError(`internal error: ${err.message}${detail}`, {
+      mapped = new Errors.CLIError(err.message, {code: err.code, exit: err.exit, suggestions: [...err.suggestions]})
+    } else if (!(err instanceof Errors.CLIError || err.oclif)) {
+      const detail = process.env.DEBUG ? `\n${err.stack}` : ''
+      mapped = new Errors.CLIError(`internal error: ${err.message}${detail}`, {
         exit: ExitCode.Runtime,
         suggestions: ['Run again with DEBUG=1 for details and report it with the input that caused it.'],
-      }),
-    )
+      })
+    }
+    // Under --json oclif prints the error object and does not rethrow, so its handler never sees the
+    // exit code: set it here (oclif's catch keeps an exit code already set).
+    if (this.jsonEnabled()) process.exitCode = mapped.oclif?.exit ?? ExitCode.Runtime
+    return super.catch(mapped)
   }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    if (this.onSigint) process.off('SIGINT', this.onSigint)
+    this.onSigint = null
+    return super.finally(err)
+  }
+
 }

@@ -49,7 +49,11 @@ Exit codes: 0 success, 1 runtime error, 2 usage error, 3 a finding at or above -
     this.log(renderAnalysis(document))
     const failOn = flags['fail-on']
     if (failOn && document.findings.some((f) => RANK[f.severity] <= RANK[failOn])) {
-      if (this.jsonEnabled()) this.logJson(document)
+      if (this.jsonEnabled()) {
+        // One JSON document on stdout: the analysis, with the --fail-on status as the exit code.
+        process.exitCode = ExitCode.FailOn
+        return document
+      }
       throw new PortleakError(`a finding at or above '${failOn}' exists (--fail-on)`, 'ELIMIT', [], ExitCode.FailOn)
     }
     return document

@@ -92,7 +92,8 @@ function guessCodePage(head: Buffer): EncodingName {
   for (const [cp, words] of PROBES) {
     const text = iconv.decode(head, cp)
     let score = 0
-    for (const w of words) if (text.includes(w)) score++
+    // ASCII words decode the same in every code page: they cannot tell code pages apart.
+    for (const w of words) if (!/^[\x20-\x7e]*$/.test(w) && text.includes(w)) score++
     if (score > bestScore) {
       best = cp
       bestScore = score

@@ -36,7 +36,9 @@ export class LineSplitter {
     for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', start)) {
       let end = nl
       while (end > start && s.charCodeAt(end - 1) === 13) end--
-      this.emit(s, start, end)
+      // A whole over-long line can arrive in one push: cap it here too, so chunking never changes results.
+      if (end - start > this.maxLine && !this.overLong) this.emitTooLong(s.slice(start, start + 200))
+      else this.emit(s, start, end)
       start = nl + 1
     }
     if (s.length - start > this.maxLine) {
@@ -103,6 +105,7 @@ export class ByteLineSplitter {
       let end = nl
       while (end > start && buf[end - 1] === 13) end--
       if (this.overLong) this.overLong = false
+      else if (end - start > this.maxLine) this.sink.skip(++this.lineNo, 'too-long', this.decode(buf, start, start + 200))
       else this.parser.lineBytes(buf, start, end, ++this.lineNo)
       start = nl + 1
     }

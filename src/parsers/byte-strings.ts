@@ -4,14 +4,17 @@ export type ByteDecoder = (buf: Buffer, start: number, end: number) => string
 /**
  * Canonical strings for byte sequences that repeat (addresses, process names): the same bytes give
  * the same string object, built once. Rows then carry no freshly allocated strings, and consumers
- * that key maps by these strings hit V8's cached hash.
+ * that key maps by these strings hit V8's cached hash. Keys live in one byte arena.
  */
 export class ByteStrings {
   private hashes: Int32Array
-  private strings: (string | null)[]
-  private bytes: (Uint8Array | null)[]
+  private offsets: Int32Array
+  private lengths: Int32Array
+  private strings: string[]
   private mask: number
   private size = 0
+  private arena = new Uint8Array(64 * 1024)
+  private used = 0
 
   constructor(
     private readonly decode: ByteDecoder,
@@ -20,51 +23,62 @@ export class ByteStrings {
     let cap = 16
     while (cap < capacity * 2) cap <<= 1
     this.hashes = new Int32Array(cap)
-    this.strings = new Array(cap).fill(null)
-    this.bytes = new Array(cap).fill(null)
+    this.offsets = new Int32Array(cap).fill(-1)
+    this.lengths = new Int32Array(cap)
+    this.strings = new Array<string>(cap).fill('')
     this.mask = cap - 1
   }
 
   get(buf: Buffer, start: number, end: number): string {
+    const len = end - start
     let h = 0x811c9dc5 | 0
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
+    const arena = this.arena
     let i = h & this.mask
     for (;;) {
-      const known = this.bytes[i]
-      if (known === null || known === undefined) break
-      if (this.hashes[i] === h && known.length === end - start && same(known, buf, start)) return this.strings[i]!
+      const off = this.offsets[i]!
+      if (off < 0) break
+      if (this.hashes[i] === h && this.lengths[i] === len) {
+        let k = 0
+        while (k < len && arena[off + k] === buf[start + k]) k++
+        if (k === len) return this.strings[i]!
+      }
       i = (i + 1) & this.mask
     }
     const s = this.decode(buf, start, end)
+    if (this.used + len > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.used + len))
+      bigger.set(this.arena.subarray(0, this.used))
+      this.arena = bigger
+    }
+    this.arena.set(buf.subarray(start, end), this.used)
     this.hashes[i] = h
+    this.offsets[i] = this.used
+    this.lengths[i] = len
     this.strings[i] = s
-    this.bytes[i] = Uint8Array.prototype.slice.call(buf, start, end)
+    this.used += len
     if (++this.size * 2 > this.mask) this.grow()
     return s
   }
 
   private grow(): void {
-    const {hashes, strings, bytes} = this
+    const {hashes, offsets, lengths, strings} = this
     const cap = (this.mask + 1) * 2
     this.hashes = new Int32Array(cap)
-    this.strings = new Array(cap).fill(null)
-    this.bytes = new Array(cap).fill(null)
+    this.offsets = new Int32Array(cap).fill(-1)
+    this.lengths = new Int32Array(cap)
+    this.strings = new Array<string>(cap).fill('')
     this.mask = cap - 1
-    for (let k = 0; k < bytes.length; k++) {
-      const b = bytes[k]
-      if (!b) continue
+    for (let k = 0; k < offsets.length; k++) {
+      if (offsets[k]! < 0) continue
       let i = hashes[k]! & this.mask
-      while (this.bytes[i]) i = (i + 1) & this.mask
+      while (this.offsets[i]! >= 0) i = (i + 1) & this.mask
       this.hashes[i] = hashes[k]!
+      this.offsets[i] = offsets[k]!
+      this.lengths[i] = lengths[k]!
       this.strings[i] = strings[k]!
-      this.bytes[i] = b
     }
   }
-}
-
-function same(a: Uint8Array, buf: Uint8Array, start: number): boolean {
-  for (let k = 0; k < a.length; k++) if (a[k] !== buf[start + k]) return false
-  return true
 }
 
 export const utf8Decoder: ByteDecoder = (buf, s, e) => buf.toString('utf8', s, e)

@@ -45,6 +45,8 @@ class NetstatLineParser implements LineParser {
   private snapshots = 0
   private lastStampLine = 0
   private lastStateBytes: Uint8Array = new Uint8Array(0)
+  private readonly lastLocal = new Uint8Array(65).fill(255)
+  private readonly lastRemote = new Uint8Array(65).fill(255)
   private lastState: TcpState | null = null
   private readonly decode: ByteDecoder
   private readonly strings: ByteStrings
@@ -200,7 +202,10 @@ class NetstatLineParser implements LineParser {
     let colon = e - 1
     while (colon > s && buf[colon] !== COLON) colon--
     if (colon <= s) {
-      if (e - s === 1 && buf[s] === 42) return this.setAddr('*', -1, local)
+      if (e - s === 1 && buf[s] === 42) {
+        ;(local ? this.lastLocal : this.lastRemote)[64] = 255
+        return this.setAddr('*', -1, local)
+      }
       return false
     }
     let as = s
@@ -209,7 +214,22 @@ class NetstatLineParser implements LineParser {
       as = s + 1
       ae = colon - 1
     }
-    return this.setAddr(this.strings.get(buf, as, ae), digits(buf, colon + 1, e), local)
+    const port = digits(buf, colon + 1, e)
+    // Rows come sorted by local address: the local column mostly repeats the previous row's.
+    const last = local ? this.lastLocal : this.lastRemote
+    const len = ae - as
+    if (last[64] === len) {
+      let k = 0
+      while (k < len && last[k] === buf[as + k]) k++
+      if (k === len) return this.setAddr(local ? this.rec.localAddr : this.rec.remoteAddr, port, local)
+    }
+    const addr = this.strings.get(buf, as, ae)
+    // Remember the bytes behind the address now in the record (length in slot 64; 255 = none).
+    if (len < 64) {
+      for (let k = 0; k < len; k++) last[k] = buf[as + k]!
+      last[64] = len
+    } else last[64] = 255
+    return this.setAddr(addr, port, local)
   }
 
   private setAddr(addr: string, port: number, local: boolean): boolean {
