@@ -27,7 +27,9 @@ export type IngestOptions = {
 export type Progress = {path: string; bytes: number; size: number | null; snapshots?: number}
 
 /** Where an input's records go once its format is known (null: only count them); `finish` runs when it ends. */
-export type SinkFactory = (input: {path: string; format: FormatId; index: number}) => (RecordSink & {finish?(): void}) | null
+export type SinkFactory = (
+  input: {path: string; format: FormatId; index: number},
+) => (RecordSink & {finish?(): void; addressIds?: {id(value: string): number}}) | null
 
 const SAMPLE_BYTES = 64 * 1024
 const DEFAULT_MAX_LINE = 1024 * 1024
@@ -151,7 +153,7 @@ async function parseInput(
   const summary = new SummarySink(source.path, parser.id, next)
   const bytes = isByteCompatible(sniffed.encoding)
   const decodeBytes = bytes ? lineDecoder(sniffed.encoding) : undefined
-  const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder, decodeBytes})
+  const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder, decodeBytes, addressIds: next?.addressIds})
   const maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
   // Parsers with a byte fast path get raw lines in ASCII-compatible encodings; the others decoded text.
   const feed: {push(chunk: Buffer): void; end(): number} =

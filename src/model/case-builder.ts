@@ -128,6 +128,11 @@ export class InputSink implements RecordSink {
     private readonly input: CaseInput,
   ) {}
 
+  /** The case's address table, for parsers that can hand over address ids. */
+  get addressIds(): {id(value: string): number} {
+    return this.c.agg.addresses
+  }
+
   /** Index (within this input) of the snapshot records go to now, -1 outside snapshots. */
   get currentSnapshot(): number {
     return this.open ? this.open.index : -1

@@ -7,6 +7,7 @@ export class IntTable {
   private keys: Float64Array
   private values: Int32Array
   private stamps: Uint32Array
+  private second: Int32Array
   private mask: number
   private generation = 1
   size = 0
@@ -17,6 +18,7 @@ export class IntTable {
     this.keys = new Float64Array(cap)
     this.values = new Int32Array(cap)
     this.stamps = new Uint32Array(cap)
+    this.second = new Int32Array(cap)
     this.mask = cap - 1
   }
 
@@ -89,14 +91,41 @@ export class IntTable {
     }
   }
 
+  /**
+   * Counts one more row for `key` and merges `owner` into a second value in the same probe: the
+   * first owner seen, or AMBIGUOUS (-2) once two differ. Owners < 0 leave it as it is.
+   */
+  countOwner(key: number, owner: number): void {
+    const i = this.slot(key)
+    if (this.stamps[i] !== this.generation) {
+      this.stamps[i] = this.generation
+      this.keys[i] = key
+      this.values[i] = 1
+      this.second[i] = owner >= 0 ? owner : -1
+      if (++this.size * 2 > this.mask) this.grow()
+      return
+    }
+    this.values[i] = this.values[i]! + 1
+    if (owner < 0) return
+    const o = this.second[i]!
+    this.second[i] = o === -1 || o === owner ? owner : -2
+  }
+
+  /** The second value of `key` (see `countOwner`), or `missing`. */
+  getSecond(key: number, missing = -1): number {
+    const i = this.slot(key)
+    return this.stamps[i] === this.generation ? this.second[i]! : missing
+  }
+
   forEach(fn: (key: number, value: number) => void): void {
     const gen = this.generation
     for (let i = 0; i <= this.mask; i++) if (this.stamps[i] === gen) fn(this.keys[i]!, this.values[i]!)
   }
 
   private grow(): void {
-    const {keys, values, stamps, generation} = this
+    const {keys, values, stamps, second, generation} = this
     const cap = (this.mask + 1) * 2
+    this.second = new Int32Array(cap)
     this.keys = new Float64Array(cap)
     this.values = new Int32Array(cap)
     this.stamps = new Uint32Array(cap)
@@ -109,6 +138,7 @@ export class IntTable {
       this.stamps[j] = 1
       this.keys[j] = keys[i]!
       this.values[j] = values[i]!
+      this.second[j] = second[i]!
       this.size++
     }
   }

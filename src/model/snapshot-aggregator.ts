@@ -55,15 +55,23 @@ export class SnapshotAggregator {
   private touched: number[] = []
   private readonly touchedMark: Uint8Array[] = [new Uint8Array(64)]
   private readonly portSeen = new IntTable(16_384)
-  private readonly addrPorts = new IntTable(16_384)
+  /** Ports in use per local address this snapshot: a stamp array and the list of ports, per address id. */
+  private readonly addrPorts = new Map<number, {stamp: Uint32Array; ports: number[]}>()
+  private addrTouched: number[] = []
+  private lastAddr = -1
+  private lastAddrPorts: {stamp: Uint32Array; ports: number[]} | null = null
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildCount = [0, 0]
   private wildTouched: number[] = []
-  private readonly remoteCount = new IntTable(16_384)
+  /** Connections per remote endpoint this snapshot, with the slot that owns them (second value). */
+  private remoteCount = new IntTable(16_384)
+  /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
+  private readonly portGen = new Uint32Array(131_072)
+  private readonly portSlot = new Int32Array(131_072)
+  private generation = 1
   private owners = new IntTable(16_384)
   private prevOwners = new IntTable(16_384)
-  private remoteOwners = new IntTable(4096)
-  private prevRemoteOwners = new IntTable(4096)
+  private prevRemoteOwners = new IntTable(16_384)
   private twAttr = new IntTable(16_384)
   private prevTwAttr = new IntTable(16_384)
   private readonly twTuples: number[] = []
@@ -112,39 +120,46 @@ export class SnapshotAggregator {
   connection(r: ConnectionRecord): void {
     this.rows++
     const tw = r.state === 'TIME_WAIT'
-    const laddr = this.addresses.id(r.localAddr)
-    const raddr = this.addresses.id(r.remoteAddr)
+    const laddr = r.localAddrId !== undefined && r.localAddrId >= 0 ? r.localAddrId : this.addresses.id(r.localAddr)
+    const raddr = r.remoteAddrId !== undefined && r.remoteAddrId >= 0 ? r.remoteAddrId : this.addresses.id(r.remoteAddr)
     if (tw && r.pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
       this.twTuples.push(tupleKey(raddr, r.remotePort, r.localPort))
       this.twLines.push(r.line)
       this.countEphemeral(r, laddr)
       this.countLoopbackPeer(r, raddr)
-      if (r.remotePort >= 0) this.remoteCount.add(remoteKey(raddr, r.remotePort))
+      if (r.remotePort >= 0) this.remoteCount.countOwner(remoteKey(raddr, r.remotePort), -1)
       return
     }
     const slot = this.slot(r.pid, r.process)
     this.bump(slot, r.state === null ? UDP_SLOT : STATE_SLOT[r.state], r.line)
     if (tw) this.ownedTimeWait++
-    if (r.localPort >= 0 && !tw) {
-      const key = (slot * 2 + (r.proto === 'UDP' ? 1 : 0)) * 65536 + r.localPort
-      if (this.portSeen.insert(key)) {
-        this.bump(slot, PORTS_SLOT, r.line)
-        if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
-      }
+    if (r.localPort >= 0 && r.localPort < 65536 && !tw && this.newPort(slot, r.proto === 'UDP' ? 1 : 0, r.localPort)) {
+      this.bump(slot, PORTS_SLOT, r.line)
+      if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
     }
     if (r.proto === 'TCP') {
       this.countEphemeral(r, laddr)
       if (r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
-        const rk = remoteKey(raddr, r.remotePort)
-        this.remoteCount.add(rk)
-        if (r.pid > 0) {
-          this.owners.set(tupleKey(raddr, r.remotePort, r.localPort), slot)
-          const o = this.remoteOwners.get(rk, NO_OWNER)
-          this.remoteOwners.set(rk, o === NO_OWNER || o === slot ? slot : AMBIGUOUS)
-        }
+        this.remoteCount.countOwner(remoteKey(raddr, r.remotePort), r.pid > 0 ? slot : -1)
+        if (r.pid > 0) this.owners.set(tupleKey(raddr, r.remotePort, r.localPort), slot)
       }
     }
+  }
+
+  /** True the first time this snapshot that `slot` holds (proto, port). Exact: collisions between slots fall back to a set. */
+  private newPort(slot: number, udp: number, port: number): boolean {
+    const k = udp * 65536 + port
+    if (this.portGen[k] !== this.generation) {
+      this.portGen[k] = this.generation
+      this.portSlot[k] = slot
+      return true
+    }
+    const first = this.portSlot[k]!
+    if (first === slot) return false
+    // Two processes on one port (different local addresses): track both exactly.
+    this.portSeen.insert((first * 2 + udp) * 65536 + port)
+    return this.portSeen.insert((slot * 2 + udp) * 65536 + port)
   }
 
   /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
@@ -158,13 +173,24 @@ export class SnapshotAggregator {
         this.wildCount[fam]!++
         this.wildTouched.push(fam * 65536 + r.localPort)
       }
-    } else this.addrPorts.insert(laddr * 65536 + r.localPort)
+    } else this.usePort(laddr, r.localPort)
+  }
+
+  private usePort(addr: number, port: number): void {
+    let a = this.lastAddr === addr ? this.lastAddrPorts : this.addrPorts.get(addr)
+    if (!a) this.addrPorts.set(addr, (a = {stamp: new Uint32Array(65536), ports: []}))
+    this.lastAddr = addr
+    this.lastAddrPorts = a
+    if (a.stamp[port] === this.generation) return
+    if (a.ports.length === 0) this.addrTouched.push(addr)
+    a.stamp[port] = this.generation
+    a.ports.push(port)
   }
 
   /** Same-host TIME_WAIT: when this host was also the client, its ephemeral port is the foreign one. */
   private countLoopbackPeer(r: ConnectionRecord, raddr: number): void {
     if (r.remotePort < 0 || !(isLoopback(r.remoteAddr) || r.remoteAddr === r.localAddr)) return
-    this.addrPorts.insert(raddr * 65536 + r.remotePort)
+    if (r.remotePort < 65536) this.usePort(raddr, r.remotePort)
   }
 
   /** Closes the snapshot and returns its summary. */
@@ -184,8 +210,8 @@ export class SnapshotAggregator {
     const remotes: number[] = []
     this.remoteCount.forEach((k, v) => {
       if (v < REMOTE_MIN) return
-      const owner = this.remoteOwners.get(k, NO_OWNER)
-      remotes.push(k, v, Math.max(-1, owner === NO_OWNER ? this.prevRemoteOwners.get(k, NO_OWNER) : owner))
+      const owner = this.remoteCount.getSecond(k, NO_OWNER)
+      remotes.push(k, v, Math.max(-1, owner === NO_OWNER ? this.prevRemoteOwners.getSecond(k, NO_OWNER) : owner))
     })
     const summary: SnapshotSummary = {
       rows: this.rows,
@@ -214,8 +240,8 @@ export class SnapshotAggregator {
         if (slot < 0) slot = this.owners.get(tk, NO_OWNER)
         if (slot < 0) {
           const rk = Math.floor(tk / 65536)
-          const a = this.remoteOwners.get(rk, NO_OWNER)
-          const b = this.prevRemoteOwners.get(rk, NO_OWNER)
+          const a = this.remoteCount.getSecond(rk, NO_OWNER)
+          const b = this.prevRemoteOwners.getSecond(rk, NO_OWNER)
           const owner = a === NO_OWNER ? b : b === NO_OWNER || b === a ? a : AMBIGUOUS
           if (owner >= 0) {
             slot = owner
@@ -242,15 +268,15 @@ export class SnapshotAggregator {
     const ephemeral = new Int32Array(n)
     const ephemeralAddr: string[] = new Array(n).fill('')
     const perAddr = new Map<number, Int32Array>()
-    this.addrPorts.forEach((key) => {
-      const addr = Math.floor(key / 65536)
-      const port = key % 65536
+    for (const addr of this.addrTouched) {
       const fam = isIpv6(this.addresses.value(addr) ?? '') ? 1 : 0
-      if (this.wild[fam]![port] === 1) return
-      let c = perAddr.get(addr)
-      if (!c) perAddr.set(addr, (c = new Int32Array(n)))
-      for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, port)) c[r]!++
-    })
+      const c = new Int32Array(n)
+      for (const port of this.addrPorts.get(addr)!.ports) {
+        if (this.wild[fam]![port] === 1) continue
+        for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, port)) c[r]!++
+      }
+      perAddr.set(addr, c)
+    }
     const wildIn = [new Int32Array(n), new Int32Array(n)]
     for (const k of this.wildTouched) {
       const fam = k >= 65536 ? 1 : 0
@@ -279,19 +305,25 @@ export class SnapshotAggregator {
     this.rows = 0
     this.ownedTimeWait = 0
     this.touched = []
-    this.portSeen.clear()
-    this.addrPorts.clear()
+    for (const addr of this.addrTouched) this.addrPorts.get(addr)!.ports.length = 0
+    this.addrTouched = []
     for (const k of this.wildTouched) this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
     this.wildTouched = []
     this.wildCount[0] = 0
     this.wildCount[1] = 0
     // Swap and clear instead of allocating: these maps hold a snapshot's worth of tuples, and new ones
     // every snapshot would be promoted to the old generation and pile up as garbage.
+    // The remote table of this snapshot becomes the previous one (its owners serve TIME_WAIT affinity).
+    ;[this.prevRemoteOwners, this.remoteCount] = [this.remoteCount, this.prevRemoteOwners]
     this.remoteCount.clear()
     ;[this.prevOwners, this.owners] = [this.owners, this.prevOwners]
     this.owners.clear()
-    ;[this.prevRemoteOwners, this.remoteOwners] = [this.remoteOwners, this.prevRemoteOwners]
-    this.remoteOwners.clear()
+    this.portSeen.clear()
+    if (++this.generation === 0xffffffff) {
+      this.portGen.fill(0)
+      for (const a of this.addrPorts.values()) a.stamp.fill(0)
+      this.generation = 1
+    }
     ;[this.prevTwAttr, this.twAttr] = [this.twAttr, this.prevTwAttr]
     this.twAttr.clear()
     this.twTuples.length = 0
@@ -300,6 +332,6 @@ export class SnapshotAggregator {
 
   /** Forgets the tuple state carried between snapshots (a new input starts). */
   newInput(): void {
-    for (const m of [this.owners, this.prevOwners, this.remoteOwners, this.prevRemoteOwners, this.twAttr, this.prevTwAttr]) m.clear()
+    for (const m of [this.owners, this.prevOwners, this.remoteCount, this.prevRemoteOwners, this.twAttr, this.prevTwAttr]) m.clear()
   }
 }

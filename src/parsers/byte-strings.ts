@@ -13,12 +13,16 @@ export class ByteStrings {
   private strings: string[]
   private mask: number
   private size = 0
+  private ids: Int32Array
   private arena = new Uint8Array(64 * 1024)
   private used = 0
+  /** The `idOf` id of the string the last `get` returned (-1 without `idOf`). */
+  lastId = -1
 
   constructor(
     private readonly decode: ByteDecoder,
     capacity = 4096,
+    private readonly idOf?: (value: string) => number,
   ) {
     let cap = 16
     while (cap < capacity * 2) cap <<= 1
@@ -26,6 +30,7 @@ export class ByteStrings {
     this.offsets = new Int32Array(cap).fill(-1)
     this.lengths = new Int32Array(cap)
     this.strings = new Array<string>(cap).fill('')
+    this.ids = new Int32Array(cap)
     this.mask = cap - 1
   }
 
@@ -41,7 +46,10 @@ export class ByteStrings {
       if (this.hashes[i] === h && this.lengths[i] === len) {
         let k = 0
         while (k < len && arena[off + k] === buf[start + k]) k++
-        if (k === len) return this.strings[i]!
+        if (k === len) {
+          this.lastId = this.ids[i]!
+          return this.strings[i]!
+        }
       }
       i = (i + 1) & this.mask
     }
@@ -56,14 +64,16 @@ export class ByteStrings {
     this.offsets[i] = this.used
     this.lengths[i] = len
     this.strings[i] = s
+    this.ids[i] = this.lastId = this.idOf ? this.idOf(s) : -1
     this.used += len
     if (++this.size * 2 > this.mask) this.grow()
     return s
   }
 
   private grow(): void {
-    const {hashes, offsets, lengths, strings} = this
+    const {hashes, offsets, lengths, strings, ids} = this
     const cap = (this.mask + 1) * 2
+    this.ids = new Int32Array(cap)
     this.hashes = new Int32Array(cap)
     this.offsets = new Int32Array(cap).fill(-1)
     this.lengths = new Int32Array(cap)
@@ -77,6 +87,7 @@ export class ByteStrings {
       this.offsets[i] = offsets[k]!
       this.lengths[i] = lengths[k]!
       this.strings[i] = strings[k]!
+      this.ids[i] = ids[k]!
     }
   }
 }

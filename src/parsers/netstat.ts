@@ -31,6 +31,8 @@ class NetstatLineParser implements LineParser {
     process: null,
     created: null,
     line: 0,
+    localAddrId: -1,
+    remoteAddrId: -1,
   }
   /** A parsed row waiting for its `-b` owner lines. */
   private pending = false
@@ -50,6 +52,7 @@ class NetstatLineParser implements LineParser {
   private lastState: TcpState | null = null
   private readonly decode: ByteDecoder
   private readonly strings: ByteStrings
+  private readonly starId: number
   private hasPid = false
   private hasOwner = false
   private hasBound = false
@@ -61,7 +64,9 @@ class NetstatLineParser implements LineParser {
     private readonly options: ParseOptions,
   ) {
     this.decode = options.decodeBytes ?? utf8Decoder
-    this.strings = new ByteStrings(this.decode)
+    const ids = options.addressIds
+    this.strings = new ByteStrings(this.decode, 4096, ids ? (s) => ids.id(s) : undefined)
+    this.starId = ids ? ids.id('*') : -1
   }
 
   line(text: string, no: number): void {
@@ -204,7 +209,7 @@ class NetstatLineParser implements LineParser {
     if (colon <= s) {
       if (e - s === 1 && buf[s] === 42) {
         ;(local ? this.lastLocal : this.lastRemote)[64] = 255
-        return this.setAddr('*', -1, local)
+        return this.setAddr('*', -1, local, this.starId)
       }
       return false
     }
@@ -221,7 +226,7 @@ class NetstatLineParser implements LineParser {
     if (last[64] === len) {
       let k = 0
       while (k < len && last[k] === buf[as + k]) k++
-      if (k === len) return this.setAddr(local ? this.rec.localAddr : this.rec.remoteAddr, port, local)
+      if (k === len) return this.setAddr(local ? this.rec.localAddr : this.rec.remoteAddr, port, local, local ? this.rec.localAddrId! : this.rec.remoteAddrId!)
     }
     const addr = this.strings.get(buf, as, ae)
     // Remember the bytes behind the address now in the record (length in slot 64; 255 = none).
@@ -229,16 +234,18 @@ class NetstatLineParser implements LineParser {
       for (let k = 0; k < len; k++) last[k] = buf[as + k]!
       last[64] = len
     } else last[64] = 255
-    return this.setAddr(addr, port, local)
+    return this.setAddr(addr, port, local, this.strings.lastId)
   }
 
-  private setAddr(addr: string, port: number, local: boolean): boolean {
+  private setAddr(addr: string, port: number, local: boolean, id: number): boolean {
     if (local) {
       this.rec.localAddr = addr
       this.rec.localPort = port
+      this.rec.localAddrId = id
     } else {
       this.rec.remoteAddr = addr
       this.rec.remotePort = port
+      this.rec.remoteAddrId = id
     }
     return true
   }

@@ -69,6 +69,9 @@ export type ConnectionRecord = {
   created: WallTime | null
   /** 1-based source line of the row. */
   line: number
+  /** Ids of the two addresses in `ParseOptions.addressIds`, when the parser was given that table (else absent or -1). */
+  localAddrId?: number
+  remoteAddrId?: number
 }
 
 /** A process seen in a process list (Get-Process, tasklist, `!process`, pslist). */
@@ -180,6 +183,8 @@ export type ParseOptions = {
   readonly path: string
   /** Decodes bytes of a line in the input's encoding (given when lines arrive as bytes). */
   readonly decodeBytes?: ((buf: Buffer, start: number, end: number) => string) | undefined
+  /** The consumer's address table: parsers that can, put each address's id in the record (no lookup by string downstream). */
+  readonly addressIds?: {id(value: string): number} | undefined
 }
 
 /** Feeds one input's lines, in order, to a parser. */
