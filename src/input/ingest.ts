@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {Readable} from 'node:stream'
+import {addAbortSignal, pipeline, Readable, Transform} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
 import {PortleakError} from '../errors.js'
@@ -32,6 +32,8 @@ export type SinkFactory = (
 ) => (RecordSink & {finish?(): void; addressIds?: {id(value: string): number}}) | null
 
 const SAMPLE_BYTES = 64 * 1024
+const INTERRUPTED = 'interrupted; results are partial'
+const INTERRUPTED_BEFORE = 'not read: interrupted before this input'
 const DEFAULT_MAX_LINE = 1024 * 1024
 
 /**
@@ -44,8 +46,8 @@ export async function ingest(args: readonly string[], options: IngestOptions, si
   const sources = (await listSources(args, options.stdin)).sort((a, b) => smallFirst(a.size, b.size))
   const out: InputSummary[] = []
   for (const source of sources) {
-    if (options.signal?.aborted) break
-    await ingestSource(source, options, sinkFor, out, 0)
+    if (options.signal?.aborted) out.push(failed(source.path, INTERRUPTED_BEFORE))
+    else await ingestSource(source, options, sinkFor, out, 0)
   }
   // Read small inputs first, report in path order: results do not depend on the order inputs were named in.
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -63,16 +65,16 @@ async function ingestSource(
   try {
     stream = source.open()
   } catch (error) {
-    out.push(failed(source.path, fsError(source.path, error).message))
+    out.push(failed(source.path, readError(error)))
     return
   }
+  if (options.signal) addAbortSignal(options.signal, stream)
   const hash = createHash('sha256')
   const reader = new ChunkReader(stream, hash)
-  let head: Buffer
-  try {
-    head = await reader.head(SAMPLE_BYTES)
-  } catch (error) {
-    out.push(failed(source.path, readError(source.path, error)))
+  // A read error in the head (a truncated gzip, an interrupt) keeps what was read: it is parsed, flagged partial.
+  const head = await reader.head(SAMPLE_BYTES)
+  if (head.length === 0 && reader.failure) {
+    out.push(failed(source.path, readError(reader.failure)))
     return
   }
   if (isZip(head) || isEmptyZip(head)) {
@@ -85,8 +87,14 @@ async function ingestSource(
     return
   }
   if (isGzip(head)) {
-    const gunzip = createGunzip()
-    const inner = reader.rest().pipe(gunzip)
+    if (depth >= 2) {
+      reader.destroy()
+      out.push(failed(source.path, 'nested more than two levels deep (gzip or archive inside gzip); not read'))
+      return
+    }
+    // Decompressed bytes are held to the archive limits: size, and ratio to the compressed bytes read.
+    // pipeline, not pipe: a gunzip error (truncated data) must reach the reader of the last stream.
+    const inner = pipeline(reader.rest(), createGunzip(), bombGuard(limits, () => reader.bytes), () => {})
     await ingestSource({path: source.path, size: null, file: null, open: () => inner}, options, sinkFor, out, depth + 1)
     return
   }
@@ -117,8 +125,8 @@ async function ingestZip(
   }
   try {
     for await (const item of zipEntries(zf, source.path, limits)) {
-      if (options.signal?.aborted) break
       if ('problem' in item) out.push(failed(item.problem.path, item.problem.reason))
+      else if (options.signal?.aborted) out.push(failed(item.source.path, INTERRUPTED_BEFORE))
       else await ingestSource(item.source, options, sinkFor, out, depth + 1)
     }
   } catch (error) {
@@ -135,9 +143,10 @@ async function parseInput(
   sinkFor: SinkFactory,
   out: InputSummary[],
 ): Promise<void> {
-  const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(head)
-  // The sample for detection is decoded with a decoder of its own: the feed decodes the head again.
-  const headText = createDecoder(sniffed.encoding).write(sniffed.bomLength ? head.subarray(sniffed.bomLength) : head)
+  // Sniff and detect on the first SAMPLE_BYTES only: the head may hold more, depending on chunk sizes.
+  const sample = head.subarray(0, SAMPLE_BYTES)
+  const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(sample)
+  const headText = createDecoder(sniffed.encoding).write(sample.subarray(sniffed.bomLength))
   const decoder = createDecoder(sniffed.encoding)
   let parser: Parser | undefined
   if (options.format) {
@@ -167,13 +176,14 @@ async function parseInput(
       feed.push(chunk)
       options.onProgress?.({path: source.path, bytes: reader.bytes, size: source.size, snapshots: summary.snapshotCount})
       if (options.signal?.aborted) {
-        error = 'interrupted; results are partial'
+        error = INTERRUPTED
         reader.destroy()
         break
       }
     }
   } catch (e) {
-    error = `${readError(source.path, e)}; results are partial`
+    const why = readError(e)
+    error = why === INTERRUPTED ? why : `${why}; results are partial`
   }
   const lines = feed.end()
   next?.finish?.()
@@ -188,10 +198,32 @@ function failed(path: string, error: string, encoding = 'unknown'): InputSummary
   return s
 }
 
-function readError(path: string, error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code
-  if (code) return fsError(path, error).message
-  return `${path}: cannot read (${(error as Error).message})`
+/** Why reading stopped, without the path (the caller names the input). */
+function readError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException
+  if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return INTERRUPTED
+  if (e.code === 'Z_BUF_ERROR') return 'compressed data ends early (truncated upload?)'
+  if (e.code === 'Z_DATA_ERROR') return 'compressed data is damaged'
+  if (e.code === 'ELIMIT') return e.message
+  if (e.code) return fsError('', error).message.replace(/^: /, '')
+  return `cannot read (${e.message})`
+}
+
+/** Stops a decompressed stream that grows past the entry limit or the ratio limit (after its first MiB). */
+function bombGuard(limits: ArchiveLimits, compressed: () => number): Transform {
+  let out = 0
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      out += chunk.length
+      const ratio = out / Math.max(1, compressed())
+      if (out > limits.maxEntryBytes || (out > 1024 ** 2 && ratio > limits.maxRatio)) {
+        const why = out > limits.maxEntryBytes ? `over the ${limits.maxEntryBytes}-byte limit` : `compression ratio over ${limits.maxRatio}:1 (a gzip bomb?)`
+        done(Object.assign(new Error(`decompressed data ${why}; reading stopped`), {code: 'ELIMIT'}))
+        return
+      }
+      done(null, chunk)
+    },
+  })
 }
 
 /** One line naming what the input looks like and how to turn it into something portleak reads. */
@@ -221,7 +253,11 @@ class ChunkReader {
     this.iter = stream[Symbol.asyncIterator]()
   }
 
+  /** The error that ended reading early, if any (kept by `head`, thrown again by `body`). */
+  failure: unknown = null
+
   private async pull(): Promise<Buffer | null> {
+    if (this.failure) throw this.failure
     const r = await this.iter.next()
     if (r.done) return null
     const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Buffer)
@@ -233,11 +269,15 @@ class ChunkReader {
   /** At least `n` bytes (fewer at end of input), kept for `body()` to return again. */
   async head(n: number): Promise<Buffer> {
     let size = 0
-    while (size < n) {
-      const c = await this.pull()
-      if (!c) break
-      this.buffered.push(c)
-      size += c.length
+    try {
+      while (size < n) {
+        const c = await this.pull()
+        if (!c) break
+        this.buffered.push(c)
+        size += c.length
+      }
+    } catch (error) {
+      this.failure = error
     }
     return Buffer.concat(this.buffered)
   }
