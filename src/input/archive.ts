@@ -61,20 +61,38 @@ export async function* zipEntries(
   try {
     // Read the directory first: entries are then opened small first (a netsh range or an event export
     // is known before the big loops), by name, whatever order the archive stores them in.
-    const entries: {entry: yauzl.Entry; name: string}[] = []
+    let entries: {entry: yauzl.Entry; name: string}[] = []
     let tooMany = false
     for (;;) {
       const entry = await nextEntry(zf)
       if (!entry) break
       const name = entryName(entry)
       if (name.endsWith('/')) continue
-      if (entries.length >= limits.maxEntries) {
+      // Directory records are cheap: read up to 10× the limit so which entries are kept does not
+      // depend on their order in the archive.
+      if (entries.length >= limits.maxEntries * 10) {
         tooMany = true
         break
       }
       entries.push({entry, name})
     }
-    entries.sort((a, b) => smallFirst(a.entry.uncompressedSize, b.entry.uncompressedSize) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    // Same name twice: order by content (size, CRC) so the archive's own order never changes results.
+    const byContent = (a: yauzl.Entry, b: yauzl.Entry) => a.uncompressedSize - b.uncompressedSize || a.crc32 - b.crc32 || a.compressedSize - b.compressedSize
+    entries.sort(
+      (a, b) =>
+        smallFirst(a.entry.uncompressedSize, b.entry.uncompressedSize) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || byContent(a.entry, b.entry),
+    )
+    if (entries.length > limits.maxEntries) {
+      entries = entries.slice(0, limits.maxEntries)
+      tooMany = true
+    }
+    // Repeated names get `#2`, `#3`… so every input has its own display path.
+    const seen = new Map<string, number>()
+    for (const e of entries) {
+      const n = (seen.get(e.name) ?? 0) + 1
+      seen.set(e.name, n)
+      if (n > 1) e.name = `${e.name}#${n}`
+    }
     if (tooMany) yield {problem: {path: archivePath, reason: `more than ${limits.maxEntries} entries; the rest were not read`}}
     for (const {entry, name} of entries) {
       const path = `${archivePath}!${name}`

@@ -73,7 +73,8 @@ export class LineSplitter {
       while (end > 0 && this.carry.charCodeAt(end - 1) === 13) end--
       this.lineNo++
       this.parser.line(this.carry.slice(0, end), this.lineNo)
-      ended = false
+      // A final CR without LF still ends the line (an old Mac ending, or a copy cut after CR).
+      ended = end < this.carry.length
     }
     this.carry = ''
     this.parser.end(ended)
@@ -129,7 +130,7 @@ export class ByteLineSplitter {
       let end = this.carry.length
       while (end > 0 && this.carry[end - 1] === 13) end--
       this.parser.lineBytes(this.carry, 0, end, ++this.lineNo)
-      ended = false
+      ended = end < this.carry.length
     }
     this.carry = null
     this.parser.end(ended)

@@ -90,7 +90,7 @@ class NetstatLineParser implements LineParser {
     ) {
       // Rows are parsed from bytes on both paths; leading blanks are one byte each in UTF-8.
       const bytes = Buffer.from(text, 'utf8')
-      this.rowLine(bytes, i, bytes.length, no, text, utf8Decoder)
+      this.rowLine(bytes, i, bytes.length, no, text, utf8Decoder, 0)
       return
     }
     this.otherLine(text, i, no)
@@ -106,20 +106,20 @@ class NetstatLineParser implements LineParser {
       isBlank(buf[i + 3]!)
     ) {
       if (this.broken) this.flushBroken()
-      this.rowLine(buf, i, end, no, null, this.decode)
+      this.rowLine(buf, i, end, no, null, this.decode, start)
       return
     }
     this.line(this.decode(buf, start, end), no)
   }
 
-  private rowLine(buf: Buffer, i: number, end: number, no: number, text: string | null, decode: ByteDecoder): void {
+  private rowLine(buf: Buffer, i: number, end: number, no: number, text: string | null, decode: ByteDecoder, lineStart: number): void {
     this.settleMaybeHeader(true)
     this.flush()
     if (this.row(buf, i, end, no, decode)) {
       this.lastLineWasRow = true
       return
     }
-    this.broken = {line: no, raw: text ?? decode(buf, 0, end)}
+    this.broken = {line: no, raw: text ?? decode(buf, lineStart, end)}
     this.ownerZone = false
     this.lastLineWasRow = false
   }
@@ -329,7 +329,7 @@ class NetstatLineParser implements LineParser {
       this.maybeHeader = {line: no, raw: text}
       return
     }
-    this.sink.skip(no, 'junk', text)
+    this.sink.skip(no, text.includes('\u0000') ? 'binary' : 'junk', text)
   }
 
   /** An unknown line of 4–8 words is a header in a language we do not know when rows follow it. */
@@ -373,8 +373,8 @@ class NetstatLineParser implements LineParser {
         this.sink.skip(b.line, 'truncated', b.raw)
         this.sink.truncatedSnapshot()
       }
-    } else if (this.snapshots > 1 && (!endedWithNewline ? this.lastLineWasRow : this.rowsInSnapshot === 0)) {
-      // A loop killed mid-write: the last row may be cut (no terminator), or netstat never ran.
+    } else if (!endedWithNewline ? this.lastLineWasRow : this.snapshots > 1 && this.rowsInSnapshot === 0) {
+      // Cut mid-write: the last row has no terminator (its PID may be cut short), or a loop's netstat never ran.
       this.sink.truncatedSnapshot()
     }
     if (this.snapshots > 0) {

@@ -1,3 +1,4 @@
+import {stripControls} from './escape.js'
 import type {AnalysisDocument, Finding} from '../model/types.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
@@ -6,7 +7,8 @@ const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
   healthy: 'HEALTHY: no port exhaustion and no leaking process found',
 }
 
-const pad = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w))
+// Always leaves at least one space before the next column.
+const pad = (s: string, w: number) => (s.length >= w ? `${s.slice(0, w - 2)}… ` : s.padEnd(w))
 const num = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'))
 
 function culpritRow(f: Finding): string {
@@ -45,5 +47,6 @@ export function renderAnalysis(doc: AnalysisDocument, maxFindings = 8): string {
     out.push('', 'Next steps:')
     for (const s of doc.nextSteps.slice(0, 5)) out.push(`  ${s}`)
   }
-  return out.join('\n')
+  // Input strings (process names, paths) never carry terminal escapes to the screen.
+  return stripControls(out.join('\n'))
 }

@@ -1,3 +1,4 @@
+import {stripControls} from './escape.js'
 import type {InputSummary} from '../model/types.js'
 
 const n = (v: number) => v.toLocaleString('en-US')
@@ -43,5 +44,5 @@ export function renderInspect(inputs: readonly InputSummary[]): string {
     if (s.error) out.push(`  warning: ${s.error}`)
     out.push('')
   }
-  return out.join('\n')
+  return stripControls(out.join('\n'))
 }

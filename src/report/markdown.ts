@@ -1,4 +1,5 @@
 import type {Analysis} from '../model/types.js'
+import {stripControls} from './escape.js'
 import {formatAxisTime, formatInt, formatPercent, formatPids, formatRate, formatTime} from './format.js'
 import {md, mdTable} from './markdown-parts.js'
 import {
@@ -37,7 +38,8 @@ export function renderMarkdown(analysis: Analysis, options: ReportOptions = {}):
     renderAppendix(analysis),
     md.text(generatedLine(options)),
   ]
-  return `${parts.filter((p) => p !== '').join('\n\n')}\n`
+  // No control character from the input reaches a terminal (`report -o -`) or a renderer.
+  return stripControls(`${parts.filter((p) => p !== '').join('\n\n')}\n`)
 }
 
 function renderVerdict(analysis: Analysis, model: ReportModel): string {

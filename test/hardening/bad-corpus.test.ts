@@ -22,7 +22,7 @@ const DUMP = /^memory dump: run WinDbg `!process 0 1`.*Volatility/
 const MANIFEST: Record<string, readonly Expect[]> = {
   'MEMORY.DMP': [['', null, DUMP]],
   'NetTrace.etl': [['', null, /netsh trace convert input=<file>\.etl/]],
-  'duplicate-names.zip': [['!netstat.txt', 'netstat', null], ['!netstat.txt', 'netstat', null]],
+  'duplicate-names.zip': [['!netstat.txt', 'netstat', null], ['!netstat.txt#2', 'netstat', null]],
   'empty.txt': [['', null, /^empty input$/]],
   'encrypted-entry.zip': [['!netstat.txt', 'netstat', null], ['!secret/netstat.txt', null, /encrypted; extract it with the password/]],
   'nested-three-levels.zip': [

@@ -221,7 +221,7 @@ describe('hostile names read through the real pipeline', () => {
   // Known bug (src/report/analyze-text.ts culpritRow and the evidence line; src/report/inspect-text.ts paths;
   // src/report/markdown*.ts table cells, which `report` prints to stdout by default): input strings reach the
   // terminal raw, so an owner name can clear the screen, retitle the terminal or write the clipboard (OSC 52).
-  it.fails('writes no terminal escape sequence from the input to analyze, inspect or markdown output (known bug)', async () => {
+  it('writes no terminal escape sequence from the input to analyze, inspect or markdown output', async () => {
     const {analysis, inputs} = await get()
     expect(renderMarkdown(analysis)).not.toContain('\u001b')
     expect(renderAnalysis(analysis.document)).not.toContain('\u001b')
