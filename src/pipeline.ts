@@ -56,6 +56,23 @@ export function parseRange(text: string): PortRange {
   return {start, count}
 }
 
+/**
+ * A byte-identical copy of an earlier input (same SHA-256: the same file uploaded twice) is read,
+ * listed, and counted once: its summary says `duplicateOf`, and `drop` removes its records.
+ */
+function markDuplicates(summaries: InputSummary[], drop: (path: string) => void): void {
+  const first = new Map<string, string>()
+  for (const s of summaries) {
+    if (s.format === null || s.sha256 === '' || s.bytes === 0) continue
+    const original = first.get(s.sha256)
+    if (original === undefined) first.set(s.sha256, s.path)
+    else {
+      s.notes = {...s.notes, duplicateOf: original}
+      drop(s.path)
+    }
+  }
+}
+
 /** Reads every input into one case and analyzes it. */
 export async function runAnalysis(inputs: readonly string[], o: PipelineOptions): Promise<Analysis> {
   const {format} = checkOptions(o)
@@ -79,6 +96,10 @@ export async function runAnalysis(inputs: readonly string[], o: PipelineOptions)
     const first = summaries[0]!
     throw new PortleakError(`${first.path}: ${first.error}`, 'EFORMAT')
   }
+  markDuplicates(summaries, (path) => {
+    const input = c.inputs.find((i) => i.path === path)
+    if (input) c.dropInput(input.index)
+  })
   const hosts = [...new Set(c.inputs.map((i) => i.host).filter((h): h is string => h !== null).map(hostKey))].sort()
   if (hosts.length > 1 && !o.host) {
     throw new PortleakError(`the inputs come from ${hosts.length} machines (${hosts.join(', ')}); refusing to merge them`, 'EUSAGE', [

@@ -81,7 +81,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     processes: processSummaries(tl, o.tz),
     findings,
     attribution: {timeWait: tw},
-    sampling: samplingOf(tl, c, o.tz),
+    sampling: {...samplingOf(tl, c, o.tz), untimedSnapshots: b.untimed},
     events: tl.events.map((e) => ({id: e.id, time: isoOrNull(e.time, o.tz), source: e.source, path: e.path, line: e.line, message: e.message})),
   }
   const hasBound = tl.totalsByState.BOUND !== undefined || inputs.some((i) => (i.byState.BOUND ?? 0) > 0)

@@ -91,6 +91,21 @@ export class CaseBuilder {
     return new InputSink(this, input)
   }
 
+  /** Forgets everything an input contributed (a byte-identical copy of another input). */
+  dropInput(input: number): void {
+    const keep = <T extends {input: number}>(list: T[]) => {
+      const kept = list.filter((x) => x.input !== input)
+      list.length = 0
+      list.push(...kept)
+    }
+    keep(this.snapshots)
+    keep(this.handles)
+    keep(this.processes)
+    keep(this.events)
+    keep(this.ranges)
+    for (const [k, d] of this.dumps) if (d.input === input) this.dumps.delete(k)
+  }
+
   addRange(r: PortRangeRecord, input: number): void {
     this.ranges.push({...r, input})
     if (r.proto === 'TCP' && !this.trackedRanges.some((x) => x.start === r.start && x.count === r.count)) {

@@ -25,8 +25,10 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const withRows = new Set(c.snapshots.filter((s) => s.summary.rows > 0).map((s) => s.input))
   const candidates = c.snapshots.filter((s) => inputFilter(s.input) && withRows.has(s.input))
   const timed = candidates.filter((s) => s.time !== null)
-  const order = (timed.length > 0 ? timed : candidates).slice()
-  order.sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.input - b.input || a.index - b.index)
+  const sorted = (timed.length > 0 ? timed : candidates).slice()
+  sorted.sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.input - b.input || a.index - b.index)
+  // The same snapshot in two inputs (overlapping copies of one loop): same time, same counts. Keep one.
+  const order = sorted.filter((s, i) => i === 0 || !sameSnapshot(sorted[i - 1]!, s))
   const n = order.length
   const rangeIndex = Math.max(0, c.trackedRanges.findIndex((r) => rangeKey(r) === rangeKey(range)))
 
@@ -95,6 +97,16 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
     untimed: candidates.length - order.length,
     rangeIndex,
   }
+}
+
+function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
+  if (a.time === null || a.time !== b.time || a.input === b.input || a.summary.rows !== b.summary.rows) return false
+  const x = a.summary.counts
+  const y = b.summary.counts
+  if (x.length !== y.length) return false
+  // Quads hold source lines too (4th value): compare the counts only.
+  for (let i = 0; i < x.length; i++) if (i % 4 !== 3 && x[i] !== y[i]) return false
+  return true
 }
 
 function emptySeries(key: string, pid: number, name: string | null, n: number): ProcessSeries {

@@ -166,6 +166,8 @@ export type Sampling = {
   maxIntervalSeconds: number | null
   gaps: {after: IsoTime; seconds: number}[]
   backwardSteps: number
+  /** Snapshots without a time in inputs that have times: left off the timeline (they cannot be placed). */
+  untimedSnapshots?: number
 }
 
 /** The `portleak/analysis@1` document. Extend, never rename or drop fields. */

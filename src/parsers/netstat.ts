@@ -381,6 +381,7 @@ class NetstatLineParser implements LineParser {
       const r = this.stamps.resolve(this.options.dateOrder)
       this.sink.snapshotTimes(r.times, r.order)
       if (r.source) this.sink.note('dateOrderSource', r.source)
+      if (r.exceptions > 0) this.sink.note('dateOrderExceptions', `${r.exceptions} stamps only fit ${r.order === 'dmy' ? 'month' : 'day'}-first and were read that way`)
     }
     const view = `netstat -an${this.hasPid ? 'o' : ''}${this.hasOwner ? 'b' : ''}${this.hasBound ? 'q' : ''}`
     if (this.snapshots > 0) this.sink.note('view', view)

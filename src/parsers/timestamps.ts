@@ -139,9 +139,9 @@ export class StampResolver {
     return this.stamps.length
   }
 
-  resolve(forced?: DateOrder): {times: (WallTime | null)[]; order: DateOrder | null; source: DateOrderSource | null} {
+  resolve(forced?: DateOrder): {times: (WallTime | null)[]; order: DateOrder | null; source: DateOrderSource | null; exceptions: number} {
     const present = this.stamps.filter((p): p is StampParts => p !== null)
-    if (present.length === 0) return {times: this.stamps.map(() => null), order: null, source: null}
+    if (present.length === 0) return {times: this.stamps.map(() => null), order: null, source: null, exceptions: 0}
     const yearLast = present.filter((p) => !p.yearFirst)
     let order: DateOrder
     let source: DateOrderSource
@@ -157,6 +157,10 @@ export class StampResolver {
       if (dmyVotes !== mdyVotes) {
         order = dmyVotes > mdyVotes ? 'dmy' : 'mdy'
         source = dmyVotes > 0 && mdyVotes > 0 ? 'evidence' : 'unambiguous'
+      } else if (dmyVotes > 0) {
+        // As many stamps prove one order as the other: the file contradicts itself; decide, say so.
+        order = this.chronology() ?? conventionOrder(yearLast[0]!)
+        source = 'evidence'
       } else {
         const byChronology = this.chronology()
         if (byChronology) {
@@ -168,32 +172,47 @@ export class StampResolver {
         }
       }
     }
-    return {times: this.stamps.map((p) => (p ? toWallTime(p, order) : null)), order, source}
+    // A stamp that does not exist under the chosen order (03/14 when day-first) is read in the only
+    // order it fits; `exceptions` counts them so the output can say so.
+    let exceptions = 0
+    const other: DateOrder = order === 'dmy' ? 'mdy' : 'dmy'
+    const times = this.stamps.map((p) => {
+      if (!p) return null
+      const t = toWallTime(p, order)
+      if (t !== null || p.yearFirst) return t
+      const flipped = toWallTime(p, other)
+      if (flipped !== null) exceptions++
+      return flipped
+    })
+    return {times, order, source, exceptions}
   }
 
   /** The order under which the stamps run forwards with fewer backward steps and a shorter span. */
   private chronology(): DateOrder | null {
     const score = (order: DateOrder) => {
       let back = 0
+      let invalid = 0
       let prev: number | null = null
       let min = Infinity
       let max = -Infinity
       for (const p of this.stamps) {
         if (!p) continue
         const t = toWallTime(p, order)
-        if (t === null) return null
+        if (t === null) {
+          invalid++
+          continue
+        }
         if (prev !== null && t < prev) back++
         prev = t
         min = Math.min(min, t)
         max = Math.max(max, t)
       }
-      return {back, span: max - min}
+      return {back, invalid, span: max - min}
     }
     const d = score('dmy')
     const m = score('mdy')
-    if (!d && !m) return null
-    if (!d) return 'mdy'
-    if (!m) return 'dmy'
+    // Dates that do not exist under an order count against it first, then steps back, then the span.
+    if (d.invalid !== m.invalid) return d.invalid < m.invalid ? 'dmy' : 'mdy'
     if (d.back !== m.back) return d.back < m.back ? 'dmy' : 'mdy'
     if (d.span !== m.span) return d.span < m.span ? 'dmy' : 'mdy'
     return null

@@ -68,7 +68,7 @@ describe('the same capture uploaded twice under two names', () => {
   // Known bug (src/model/timeline.ts buildTimeline; src/analysis/verdict.ts samplingOf): identical inputs
   // are merged snapshot by snapshot, so the case has twice the snapshots, a 0 s median interval, and every
   // trend test sees each point twice (smaller p-values than the data supports).
-  it.fails('reads an identical second copy once and says it is a duplicate (known bug: snapshots doubled)', async () => {
+  it('reads an identical second copy once and says it is a duplicate', async () => {
     const [one, two] = await runs()
     expect(two.document.snapshots).toBe(one.document.snapshots)
     expect(two.document.sampling).toEqual(one.document.sampling)
@@ -101,7 +101,7 @@ describe('a day/month order that contradicts itself', () => {
   // Known bug (src/parsers/timestamps.ts StampResolver.resolve/chronology): with as many day-first as
   // month-first stamps, chronology fails (some dates do not exist either way) and the order is `assumed`,
   // although the file itself is the evidence of the conflict.
-  it.fails('reports a tie between 13/03 and 03/13 as decided with evidence (known bug: `assumed`)', async () => {
+  it('reports a tie between 13/03 and 03/13 as decided with evidence', async () => {
     const [input] = (await inspectInputs([`${BAD}netstat-date-order-conflict.txt`], {})).inputs
     expect(input!.dateOrderSource).toBe('evidence')
   })
@@ -109,7 +109,7 @@ describe('a day/month order that contradicts itself', () => {
   // Known bug (src/parsers/timestamps.ts toWallTime → null for 03/14 under dmy; src/model/timeline.ts
   // buildTimeline drops untimed snapshots once any snapshot has a time): the minority stamp's snapshot and
   // its rows vanish from the analysis without a word.
-  it.fails('keeps the snapshot whose stamp only fits the other order on the timeline (known bug: dropped)', async () => {
+  it('keeps the snapshot whose stamp only fits the other order on the timeline', async () => {
     const dir = tempTree({
       'netstat.txt': ['13/03/2023 10:00:00.00', '14/03/2023 10:00:00.00', '03/14/2023 10:02:00.00']
         .map((s, i) => snapshot(s, 3 + i))
