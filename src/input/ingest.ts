@@ -9,7 +9,8 @@ import {detectFormat, getParser} from '../parsers/registry.js'
 import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
 import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, zipEntries} from './archive.js'
 import {createDecoder, sniffEncoding} from './encoding.js'
-import {ByteLineSplitter, isByteCompatible, LineSplitter, lineDecoder} from './lines.js'
+import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
+import {Utf8Normalizer} from './normalize.js'
 import {type InputSource, fsError, listSources} from './sources.js'
 
 export type IngestOptions = {
@@ -17,7 +18,7 @@ export type IngestOptions = {
   readonly encoding?: string | undefined
   readonly dateOrder?: DateOrder | undefined
   readonly limits?: ArchiveLimits | undefined
-  /** Longest line kept, in characters; longer lines are skipped as `too-long`. */
+  /** Longest line kept, in UTF-8 bytes; longer lines are skipped as `too-long`. */
   readonly maxLineLength?: number | undefined
   readonly signal?: AbortSignal | undefined
   readonly onProgress?: ((p: Progress) => void) | undefined
@@ -147,7 +148,6 @@ async function parseInput(
   const sample = head.subarray(0, SAMPLE_BYTES)
   const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(sample)
   const headText = createDecoder(sniffed.encoding).write(sample.subarray(sniffed.bomLength))
-  const decoder = createDecoder(sniffed.encoding)
   let parser: Parser | undefined
   if (options.format) {
     parser = getParser(options.format)
@@ -160,15 +160,25 @@ async function parseInput(
   }
   const next = sinkFor({path: source.path, format: parser.id, index: out.length})
   const summary = new SummarySink(source.path, parser.id, next)
-  const bytes = isByteCompatible(sniffed.encoding)
-  const decodeBytes = bytes ? lineDecoder(sniffed.encoding) : undefined
+  // Every input is turned into UTF-8 bytes first (following a change of encoding mid-file); parsers with a
+  // byte fast path get raw UTF-8 lines, the others decoded text.
+  const normalizer = new Utf8Normalizer(sniffed.encoding)
+  const decodeBytes = lineDecoder('utf-8')
   const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder, decodeBytes, addressIds: next?.addressIds})
   const maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
-  // Parsers with a byte fast path get raw lines in ASCII-compatible encodings; the others decoded text.
-  const feed: {push(chunk: Buffer): void; end(): number} =
-    bytes && lp.lineBytes
-      ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes!)
-      : textFeed(new LineSplitter(lp, summary, maxLine), decoder)
+  const splitter: {push(chunk: Buffer): void; end(): number} = lp.lineBytes
+    ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes)
+    : textFeed(new LineSplitter(lp, summary, maxLine), createDecoder('utf-8'))
+  const feed = {
+    push: (chunk: Buffer) => splitter.push(normalizer.push(chunk)),
+    end: () => {
+      splitter.push(normalizer.end())
+      if (normalizer.switches.length > 0) {
+        summary.note('encodingSwitches', normalizer.switches.map((s) => `${s.to} at byte ${s.offset + sniffed.bomLength}`).join(', '))
+      }
+      return splitter.end()
+    },
+  }
   let error: string | null = null
   feed.push(sniffed.bomLength ? head.subarray(sniffed.bomLength) : head)
   try {

@@ -3,12 +3,6 @@ import iconv from 'iconv-lite'
 import type {LineParser, RecordSink} from '../parsers/types.js'
 import {normalizeEncoding} from './encoding.js'
 
-/** Encodings whose line breaks, blanks and ASCII letters are single ASCII bytes: lines can be split and scanned as bytes. */
-export function isByteCompatible(encoding: string): boolean {
-  const e = normalizeEncoding(encoding)
-  return e !== 'utf-16le' && e !== 'utf-16be' && !e.startsWith('utf-32') && e !== 'utf-7'
-}
-
 /** Decodes bytes [start, end) of one line in the given byte-compatible encoding. */
 export function lineDecoder(encoding: string): (buf: Buffer, start: number, end: number) => string {
   const e = normalizeEncoding(encoding)

@@ -177,17 +177,16 @@ describe('mixed encodings in one file (two loops appending to one log)', () => {
     expect(s.byState.CLOSE_WAIT).toBeGreaterThanOrEqual(ansi.byState.CLOSE_WAIT!)
   })
 
-  it('reads the UTF-16LE loop and reports the appended ANSI loop as skipped', async () => {
+  it('reads the UTF-16LE loop and the appended ANSI loop, and notes where the encoding changes', async () => {
     const utf16 = await inspectPieces([utf16ThenAnsi.subarray(0, split2)])
     const s = await inspectPieces([utf16ThenAnsi])
     expect(s).toMatchObject({format: 'netstat', encoding: 'utf-16le', error: null})
-    expect(s.records).toBeGreaterThanOrEqual(utf16.records)
-    expect(s.skipped).toBeGreaterThan(0)
+    expect(s.records).toBeGreaterThan(utf16.records)
+    expect(s.notes.encodingSwitches).toMatch(/^cp850 at byte \d+$/)
   })
 
-  // Known bug (src/input/ingest.ts: one encoding per input, sniffed from the head): the UTF-16LE part is
-  // decoded as cp850 and every one of its lines is skipped as junk; its snapshots and rows are lost.
-  it.fails('reads the rows of a UTF-16LE loop appended to an ANSI log (known bug: skipped as junk)', async () => {
+  // Regression (was: one encoding per input, so the UTF-16LE part was skipped as junk).
+  it('reads the rows of a UTF-16LE loop appended to an ANSI log', async () => {
     const ansi = await inspectPieces([ansiThenUtf16.subarray(0, split1)])
     const utf16 = await inspectPieces([ansiThenUtf16.subarray(split1)])
     const s = await inspectPieces([ansiThenUtf16])
@@ -197,8 +196,8 @@ describe('mixed encodings in one file (two loops appending to one log)', () => {
     })
   })
 
-  // Known bug (same place): decoded as UTF-16LE, the ANSI part has no U+000A and collapses into one line.
-  it.fails('counts every line of an ANSI loop appended to a UTF-16LE log (known bug: one junk line)', async () => {
+  // Regression (was: decoded as UTF-16LE, the ANSI part collapsed into one line).
+  it('counts every line of an ANSI loop appended to a UTF-16LE log', async () => {
     const utf16 = await inspectPieces([utf16ThenAnsi.subarray(0, split2)])
     const ansi = await inspectPieces([utf16ThenAnsi.subarray(split2)])
     const s = await inspectPieces([utf16ThenAnsi])
