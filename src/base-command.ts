@@ -24,6 +24,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.abort.signal
   }
 
+  /** `--max-seconds`: stop reading after that long, as Ctrl-C does (results flagged partial). */
+  protected stopAfter(seconds: number | undefined): void {
+    if (seconds === undefined) return
+    setTimeout(() => this.abort.abort(), seconds * 1000).unref()
+  }
+
   override async init(): Promise<void> {
     await super.init()
     const onSigint = () => {

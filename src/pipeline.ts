@@ -19,6 +19,7 @@ export type PipelineOptions = {
   dynamicRange?: string | undefined
   host?: string | undefined
   signal?: AbortSignal | undefined
+  maxBytes?: number | undefined
   onProgress?: ((p: Progress) => void) | undefined
   stdin?: (() => Readable) | undefined
   /**

@@ -34,6 +34,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error, 3 a finding at or above -
 
   async run(): Promise<AnalysisDocument> {
     const {argv, flags} = await this.parse(Analyze)
+    this.stopAfter(flags['max-seconds'])
     const {document} = await runAnalysis(argv as string[], {
       dateOrder: flags['date-order'],
       dynamicRange: flags['dynamic-range'],
@@ -41,6 +42,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error, 3 a finding at or above -
       format: flags.format,
       host: flags.host,
       onProgress: this.jsonEnabled() ? undefined : this.progress(),
+      maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
     })

@@ -46,6 +46,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
 
   async run(): Promise<ExportResult> {
     const {argv, flags} = await this.parse(Export)
+    this.stopAfter(flags['max-seconds'])
     const dir = flags.output
     const ext = flags.to
     const names = ['snapshots', 'process_states', 'findings', ...(flags.connections ? ['connections'] : [])]
@@ -67,6 +68,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       format: flags.format,
       host: flags.host,
       onProgress: this.progress(),
+      maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
       onConnection: spool ? (c, at) => spool.add(c, at) : undefined,

@@ -25,11 +25,13 @@ Exit codes: 0 success, 1 runtime error (no input could be read), 2 usage error.`
 
   async run(): Promise<InspectDocument> {
     const {argv, flags} = await this.parse(Inspect)
+    this.stopAfter(flags['max-seconds'])
     const doc = await inspectInputs(argv as string[], {
       dateOrder: flags['date-order'],
       encoding: flags.encoding,
       format: flags.format,
       onProgress: this.jsonEnabled() ? undefined : this.progress(),
+      maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
     })

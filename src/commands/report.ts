@@ -54,6 +54,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
 
   async run(): Promise<ReportResult> {
     const {argv, flags} = await this.parse(Report)
+    this.stopAfter(flags['max-seconds'])
     const output = flags.output
     // `--format md|html` names the report format (no input format has those ids); any other value is an input format id.
     const reportFormat = flags.format === 'md' || flags.format === 'html' ? flags.format : undefined
@@ -77,6 +78,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
       format: reportFormat ? undefined : flags.format,
       host: flags.host,
       onProgress: this.progress(),
+      maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
     }

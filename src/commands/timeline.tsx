@@ -33,6 +33,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Timeline)
+    this.stopAfter(flags['max-seconds'])
     const inputs = argv as string[]
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
       this.error('`portleak timeline` needs an interactive terminal: stdin and stdout must be a TTY.', {
@@ -55,6 +56,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
       format: flags.format,
       host: flags.host,
       onProgress: this.readingProgress(),
+      maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
     })

@@ -21,6 +21,8 @@ export type IngestOptions = {
   /** Longest line kept, in UTF-8 bytes; longer lines are skipped as `too-long`. */
   readonly maxLineLength?: number | undefined
   readonly signal?: AbortSignal | undefined
+  /** Stop reading one input after this many bytes (`--max-bytes`); its results are flagged partial. */
+  readonly maxBytes?: number | undefined
   readonly onProgress?: ((p: Progress) => void) | undefined
   readonly stdin?: (() => Readable) | undefined
 }
@@ -187,6 +189,11 @@ async function parseInput(
       options.onProgress?.({path: source.path, bytes: reader.bytes, size: source.size, snapshots: summary.snapshotCount})
       if (options.signal?.aborted) {
         error = INTERRUPTED
+        reader.destroy()
+        break
+      }
+      if (options.maxBytes !== undefined && reader.bytes >= options.maxBytes) {
+        error = `stopped after ${options.maxBytes} bytes (--max-bytes); results are partial`
         reader.destroy()
         break
       }
