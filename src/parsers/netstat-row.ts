@@ -1,0 +1,152 @@
+import {type ByteDecoder, ByteStrings} from './byte-strings.js'
+import {netstatState} from './netstat-locale.js'
+import type {ConnectionRecord, TcpState} from './types.js'
+
+const SPACE = 32
+const TAB = 9
+const COLON = 58
+const LBRACKET = 91
+const RBRACKET = 93
+
+const isBlank = (c: number) => c === SPACE || c === TAB
+
+/**
+ * Reads one netstat row from bytes: fields split by whitespace runs (never by offset: long addresses
+ * push columns right), addresses as canonical strings (and ids) that are reused while they repeat,
+ * the state word matched against the last one's bytes before any decoding. No allocation per row.
+ */
+export class NetstatRowReader {
+  private readonly tok = new Int32Array(16)
+  private readonly strings: ByteStrings
+  private readonly starId: number
+  private lastStateBytes: Uint8Array = new Uint8Array(0)
+  private lastState: TcpState | null = null
+  private readonly lastLocal = new Uint8Array(65).fill(255)
+  private readonly lastRemote = new Uint8Array(65).fill(255)
+  private rec!: ConnectionRecord
+
+  constructor(decode: ByteDecoder, ids: {id(value: string): number} | undefined) {
+    this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s) : undefined)
+    this.starId = ids ? ids.id('*') : -1
+  }
+
+  /** Parses a row whose protocol starts at byte `start` into `rec`. Returns false when it is not a complete row. */
+  read(buf: Buffer, start: number, n: number, decode: ByteDecoder, rec: ConnectionRecord): boolean {
+    const tok = this.tok
+    let count = 0
+    let i = start
+    while (i < n && count < 8) {
+      while (i < n && isBlank(buf[i]!)) i++
+      if (i >= n) break
+      tok[count * 2] = i
+      while (i < n && !isBlank(buf[i]!)) i++
+      tok[count * 2 + 1] = i
+      count++
+    }
+    if (count < 3) return false
+    this.rec = rec
+    const udp = buf[start] === 85
+    rec.proto = udp ? 'UDP' : 'TCP'
+    if (!this.address(buf, tok[2]!, tok[3]!, true) || !this.address(buf, tok[4]!, tok[5]!, false)) return false
+    rec.state = null
+    rec.pid = -1
+    if (udp) {
+      if (count === 4) {
+        const pid = digits(buf, tok[6]!, tok[7]!)
+        if (pid < 0) return false
+        rec.pid = pid
+      } else if (count !== 3) return false
+    } else {
+      if (count < 4) return false
+      // A PID is a trailing number; a state may be two words in some languages (`IN ASCOLTO`).
+      let stateEnd = count
+      const pid = count >= 5 ? digits(buf, tok[(count - 1) * 2]!, tok[(count - 1) * 2 + 1]!) : -1
+      if (pid >= 0) {
+        rec.pid = pid
+        stateEnd = count - 1
+      }
+      const state = this.state(buf, tok[6]!, tok[(stateEnd - 1) * 2 + 1]!, stateEnd - 3 > 1, decode)
+      if (!state) return false
+      rec.state = state
+    }
+    rec.process = null
+    return true
+  }
+
+  /** The state word at bytes [s, e): the last one seen again, or a word looked up (English or localized). */
+  private state(buf: Buffer, s: number, e: number, words: boolean, decode: ByteDecoder): TcpState | undefined {
+    const last = this.lastStateBytes
+    if (last.length === e - s) {
+      let k = 0
+      while (k < last.length && last[k] === buf[s + k]) k++
+      if (k === last.length) return this.lastState ?? undefined
+    }
+    const word = decode(buf, s, e)
+    const state = netstatState(words ? word.replace(/\s+/g, '_') : word)
+    if (state) {
+      this.lastStateBytes = Uint8Array.prototype.slice.call(buf, s, e)
+      this.lastState = state
+    }
+    return state
+  }
+
+  /** Splits `addr:port` (`[v6%zone]:port`, `*:*`, `host:https`) into the record. */
+  private address(buf: Buffer, s: number, e: number, local: boolean): boolean {
+    let colon = e - 1
+    while (colon > s && buf[colon] !== COLON) colon--
+    if (colon <= s) {
+      if (e - s === 1 && buf[s] === 42) {
+        ;(local ? this.lastLocal : this.lastRemote)[64] = 255
+        return this.setAddr('*', -1, local, this.starId)
+      }
+      return false
+    }
+    let as = s
+    let ae = colon
+    if (buf[s] === LBRACKET && buf[colon - 1] === RBRACKET) {
+      as = s + 1
+      ae = colon - 1
+    }
+    const port = digits(buf, colon + 1, e)
+    // Rows come sorted by local address: the local column mostly repeats the previous row's.
+    const last = local ? this.lastLocal : this.lastRemote
+    const len = ae - as
+    if (last[64] === len) {
+      let k = 0
+      while (k < len && last[k] === buf[as + k]) k++
+      if (k === len) return this.setAddr(local ? this.rec.localAddr : this.rec.remoteAddr, port, local, local ? this.rec.localAddrId! : this.rec.remoteAddrId!)
+    }
+    const addr = this.strings.get(buf, as, ae)
+    // Remember the bytes behind the address now in the record (length in slot 64; 255 = none).
+    if (len < 64) {
+      for (let k = 0; k < len; k++) last[k] = buf[as + k]!
+      last[64] = len
+    } else last[64] = 255
+    return this.setAddr(addr, port, local, this.strings.lastId)
+  }
+
+  private setAddr(addr: string, port: number, local: boolean, id: number): boolean {
+    if (local) {
+      this.rec.localAddr = addr
+      this.rec.localPort = port
+      this.rec.localAddrId = id
+    } else {
+      this.rec.remoteAddr = addr
+      this.rec.remotePort = port
+      this.rec.remoteAddrId = id
+    }
+    return true
+  }
+}
+
+/** Non-negative decimal in buf[s, e), or -1 when empty or not all digits. */
+function digits(buf: Buffer, s: number, e: number): number {
+  if (e <= s || e - s > 9) return -1
+  let v = 0
+  for (let i = s; i < e; i++) {
+    const d = buf[i]! - 48
+    if (d < 0 || d > 9) return -1
+    v = v * 10 + d
+  }
+  return v
+}
