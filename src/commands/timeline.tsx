@@ -1,12 +1,10 @@
 import {Args} from '@oclif/core'
-import {render} from 'ink'
 
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../errors.js'
 import {analysisFlags} from '../flags.js'
 import type {Progress} from '../input/ingest.js'
 import {runAnalysis} from '../pipeline.js'
-import {App} from '../tui/App.js'
 import {formatInt} from '../tui/text.js'
 import {themeFor} from '../tui/theme.js'
 
@@ -64,7 +62,13 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
     for (const i of analysis.document.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
     process.stdout.write(ENTER_SCREEN)
     try {
-      const {waitUntilExit} = render(<App analysis={analysis} theme={themeFor(process.env, process.stdout)} />, {exitOnCtrlC: true})
+      // ink renders only a last frame when it thinks it runs in CI (is-in-ci reads CI when ink loads). The
+      // terminal check above passed, so this session is interactive whatever CI says. ink and React load
+      // only here anyway: every command module is imported to route the command line.
+      delete process.env.CI
+      delete process.env.CONTINUOUS_INTEGRATION
+      const [{render}, {createElement}, {App}] = await Promise.all([import('ink'), import('react'), import('../tui/App.js')])
+      const {waitUntilExit} = render(createElement(App, {analysis, theme: themeFor(process.env, process.stdout)}), {exitOnCtrlC: true})
       await waitUntilExit()
     } finally {
       process.stdout.write(LEAVE_SCREEN)
