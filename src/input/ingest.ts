@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {addAbortSignal, pipeline, type Readable} from 'node:stream'
-import {createGunzip} from 'node:zlib'
+import {once} from 'node:events'
+import {constants as zlibConstants, createGunzip} from 'node:zlib'
 
 import {PortleakError} from '../errors.js'
 import {SummarySink} from '../model/summary.js'
@@ -97,8 +98,7 @@ async function ingestSource(
       return
     }
     // Decompressed bytes are held to the archive limits: size, and ratio to the compressed bytes read.
-    // pipeline, not pipe: a gunzip error (truncated data) must reach the reader of the last stream.
-    const inner = pipeline(reader.rest(), createGunzip(), bombGuard(limits, () => reader.bytes), () => {})
+    const inner = pipeline(gunzipAll(reader.rest()), bombGuard(limits, () => reader.bytes), () => {})
     await ingestSource({path: source.path, size: null, file: null, open: () => inner}, options, sinkFor, out, depth + 1)
     return
   }
@@ -214,6 +214,21 @@ function failed(path: string, error: string, encoding = 'unknown'): InputSummary
   const s = new SummarySink(path, null).summary({encoding, bytes: 0, sha256: '', lines: 0})
   s.error = error
   return s
+}
+
+/**
+ * Decompresses gzip so that a truncated stream yields everything decodable before the cut, however its
+ * bytes were chunked: a sync flush before the end emits zlib's pending output, then the end still
+ * reports the truncation as an error. (`pipeline`, not `pipe`: errors must reach the reader.)
+ */
+function gunzipAll(source: Readable): Readable {
+  const gunzip = createGunzip()
+  const feed = async () => {
+    for await (const chunk of source) if (!gunzip.write(chunk)) await once(gunzip, 'drain')
+    gunzip.flush(zlibConstants.Z_SYNC_FLUSH, () => gunzip.end())
+  }
+  feed().catch((error: Error) => gunzip.destroy(error))
+  return gunzip
 }
 
 /** Why reading stopped, without the path (the caller names the input). */
