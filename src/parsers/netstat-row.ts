@@ -9,6 +9,7 @@ const LBRACKET = 91
 const RBRACKET = 93
 
 const isBlank = (c: number) => c === SPACE || c === TAB
+const FOUR_SPACES = 0x20202020
 
 /**
  * Reads one netstat row from bytes: fields split by whitespace runs (never by offset: long addresses
@@ -24,6 +25,8 @@ export class NetstatRowReader {
   private readonly lastLocal = new Uint8Array(65).fill(255)
   private readonly lastRemote = new Uint8Array(65).fill(255)
   private rec!: ConnectionRecord
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+  private viewOf: Buffer | null = null
 
   constructor(decode: ByteDecoder, ids: {id(value: string): number} | undefined) {
     this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s) : undefined)
@@ -33,9 +36,16 @@ export class NetstatRowReader {
   /** Parses a row whose protocol starts at byte `start` into `rec`. Returns false when it is not a complete row. */
   read(buf: Buffer, start: number, n: number, decode: ByteDecoder, rec: ConnectionRecord): boolean {
     const tok = this.tok
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      this.viewOf = buf
+    }
+    const view = this.view
     let count = 0
     let i = start
     while (i < n && count < 8) {
+      // Column padding is long runs of spaces: skip them four at a time.
+      while (i + 4 <= n && view.getUint32(i) === FOUR_SPACES) i += 4
       while (i < n && isBlank(buf[i]!)) i++
       if (i >= n) break
       tok[count * 2] = i
