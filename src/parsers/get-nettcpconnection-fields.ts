@@ -189,16 +189,4 @@ export function fillConnection(
   return true
 }
 
-/** A reusable record (the sink copies what it keeps). */
-export const newConnection = (): ConnectionRecord => ({
-  proto: 'TCP',
-  localAddr: '*',
-  localPort: -1,
-  remoteAddr: '*',
-  remotePort: -1,
-  state: null,
-  pid: -1,
-  process: null,
-  created: null,
-  line: 0,
-})
+export {newConnection} from './records.js'

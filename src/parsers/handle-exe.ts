@@ -12,7 +12,7 @@ import {
   parseTotal,
 } from './handle-exe-lines.js'
 import {detectHandleExe} from './handle-exe-detect.js'
-import {handleCommandTarget, loopNoise, promptCommand, stampOf} from './handle-exe-noise.js'
+import {handleCommandTarget, loopNoise, promptCommand, stampOf} from './loop-noise.js'
 import {StampResolver} from './timestamps.js'
 import type {HandleRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
 

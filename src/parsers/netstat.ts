@@ -1,6 +1,7 @@
 import {type ByteDecoder, utf8Decoder} from './byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './netstat-locale.js'
 import {NetstatRowReader} from './netstat-row.js'
+import {newConnection} from './records.js'
 import {parseStamp, StampResolver} from './timestamps.js'
 import type {ConnectionRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
 
@@ -19,20 +20,8 @@ const isBlank = (c: number) => c === SPACE || c === TAB
  * only for the two addresses, and reused while they repeat.
  */
 class NetstatLineParser implements LineParser {
-  private readonly rec: ConnectionRecord = {
-    proto: 'TCP',
-    localAddr: '',
-    localPort: -1,
-    remoteAddr: '',
-    remotePort: -1,
-    state: null,
-    pid: -1,
-    process: null,
-    created: null,
-    line: 0,
-    localAddrId: -1,
-    remoteAddrId: -1,
-  }
+  // Address ids from the first row on, so the record's shape never changes in the hot path.
+  private readonly rec: ConnectionRecord = {...newConnection(), localAddrId: -1, remoteAddrId: -1}
   /** A parsed row waiting for its `-b` owner lines. */
   private pending = false
   /** Owner lines may follow the last row (or its owner lines) until another kind of line comes. */

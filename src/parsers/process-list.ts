@@ -1,4 +1,4 @@
-import {loopNoise, promptCommand, stampOf} from './handle-exe-noise.js'
+import {loopNoise, promptCommand, stampOf} from './loop-noise.js'
 import {detectProcessList} from './process-list-detect.js'
 import {
   csvLayout,

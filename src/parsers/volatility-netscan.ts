@@ -1,3 +1,4 @@
+import {newConnection} from './records.js'
 import type {ConnectionRecord, LineParser, Parser, Proto, RecordSink} from './types.js'
 import {detectTable, type Getter, pick, splitEndpoint, toInt, volState, volTime} from './volatility-common.js'
 import {createVolatilityLineParser, type RowResult, type TableSpec, type Vol2Table} from './volatility-table.js'
@@ -35,18 +36,7 @@ const has = (cols: readonly string[], ...names: string[]) => names.every((n) => 
  * analysis must not read as UDP. Sockets of other protocols (GRE, raw) are skipped as junk.
  */
 function netscanSpec(sink: RecordSink): TableSpec {
-  const rec: ConnectionRecord = {
-    proto: 'TCP',
-    localAddr: '*',
-    localPort: -1,
-    remoteAddr: '*',
-    remotePort: -1,
-    state: null,
-    pid: -1,
-    process: null,
-    created: null,
-    line: 0,
-  }
+  const rec: ConnectionRecord = newConnection()
 
   /** Fills the shared fields of a row and emits it; `state` undefined means the source has no state column. */
   const emit = (proto: Proto, stateWord: string | null | undefined, line: number): RowResult => {
