@@ -22,7 +22,7 @@ export function bombGuard(limits: ArchiveLimits, compressed: () => number): Tran
 
 /** One line naming what the input looks like and how to turn it into something portleak reads. */
 export function unsupportedMessage(path: string, head: Buffer, text: string): string {
-  if (head.length === 0) return 'empty input'
+  if (head.length === 0) return 'empty input: the collection wrote nothing here; check the script ran and had rights to write'
   const lower = path.toLowerCase()
   const nul = head.subarray(0, 4096).filter((b) => b === 0).length
   if (lower.endsWith('.etl')) return 'binary ETW trace (.etl): convert it with `netsh trace convert input=<file>.etl output=<file>.txt` and pass the text'
@@ -30,7 +30,7 @@ export function unsupportedMessage(path: string, head: Buffer, text: string): st
     return 'memory dump: run WinDbg `!process 0 1` / `!handle` or Volatility `windows.netscan`/`windows.handles` on it and pass their text output'
   if (lower.endsWith('.evtx') || head.subarray(0, 7).toString('latin1') === 'ElfFile')
     return 'binary event log (.evtx): export the Tcpip events as text or CSV (Event Viewer "Save as", or `wevtutil qe System /f:text`)'
-  if (nul > 16) return 'binary data, not a supported text format'
+  if (nul > 16) return 'binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility'
   const firstLine = text.split('\n', 1)[0]!.trim().slice(0, 60)
   return `not a recognised format (starts with "${firstLine}"); pass --format if you know what it is`
 }

@@ -143,7 +143,7 @@ describe('inspect', () => {
     const [shot, empty] = tempFiles({'shot.png': png, 'z-empty.txt': ''})
     const {error, exit} = await inspect([shot!, empty!])
     expect(exit).toBe(1)
-    expect(error?.message).toBe(`${shot}: binary data, not a supported text format`)
+    expect(error?.message).toBe(`${shot}: binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility`)
     expect(error?.message).not.toContain('\n')
   })
 

@@ -15,7 +15,7 @@ const config = await Config.load(import.meta.url)
 const BAD = fileURLToPath(new URL('../../corpus/bad/', import.meta.url))
 
 type Expect = readonly [entry: string, format: string | null, error: RegExp | null]
-const NOT_TEXT = /^binary data, not a supported text format$/
+const NOT_TEXT = /^binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility$/
 const DUMP = /^memory dump: run WinDbg `!process 0 1`.*Volatility/
 
 /** What `inspect` must say about each committed bad input (archive entries by their `!entry` suffix). */
@@ -23,7 +23,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   'MEMORY.DMP': [['', null, DUMP]],
   'NetTrace.etl': [['', null, /netsh trace convert input=<file>\.etl/]],
   'duplicate-names.zip': [['!netstat.txt', 'netstat', null], ['!netstat.txt#2', 'netstat', null]],
-  'empty.txt': [['', null, /^empty input$/]],
+  'empty.txt': [['', null, /^empty input: the collection wrote nothing here; check the script ran and had rights to write$/]],
   'encrypted-entry.zip': [['!netstat.txt', 'netstat', null], ['!secret/netstat.txt', null, /encrypted; extract it with the password/]],
   'nested-three-levels.zip': [
     ['!middle.zip!deeper.zip', null, /nested more than one level deep; not read/],
