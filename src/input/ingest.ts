@@ -1,17 +1,20 @@
 import {createHash} from 'node:crypto'
+import {open} from 'node:fs/promises'
 import {addAbortSignal, pipeline, type Readable} from 'node:stream'
 import {once} from 'node:events'
 import {constants as zlibConstants, createGunzip} from 'node:zlib'
 
 import {PortleakError} from '../errors.js'
+import {CaseBuilder} from '../model/case-builder.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {detectFormat, getParser} from '../parsers/registry.js'
 import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
 import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, zipEntries} from './archive.js'
-import {createDecoder, sniffEncoding} from './encoding.js'
+import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
+import {absorbWorkers, parallelMinBytes, planSplit, runWorkers, workersAvailable} from './parallel.js'
 import {bombGuard, ChunkReader, unsupportedMessage} from './reader.js'
 import {type InputSource, fsError, listSources} from './sources.js'
 
@@ -34,7 +37,7 @@ export type Progress = {path: string; bytes: number; size: number | null; snapsh
 /** Where an input's records go once its format is known (null: only count them); `finish` runs when it ends. */
 export type SinkFactory = (
   input: {path: string; format: FormatId; index: number},
-) => (RecordSink & {finish?(): void; addressIds?: {id(value: string): number}}) | null
+) => (RecordSink & {finish?(): void; addressIds?: {id(value: string): number}; caseBuilder?: CaseBuilder; inputIndex?: number}) | null
 
 const SAMPLE_BYTES = 64 * 1024
 const INTERRUPTED = 'interrupted; results are partial'
@@ -162,6 +165,27 @@ async function parseInput(
     return
   }
   const next = sinkFor({path: source.path, format: parser.id, index: out.length})
+  const maxLineBytes = options.maxLineLength ?? DEFAULT_MAX_LINE
+  const c = next?.caseBuilder ?? new CaseBuilder(null)
+  const plan =
+    parser.id === 'netstat' &&
+    source.file !== null &&
+    (source.size ?? 0) >= parallelMinBytes() &&
+    normalizeEncoding(sniffed.encoding) === 'utf-8' &&
+    options.maxBytes === undefined &&
+    process.env.PORTLEAK_THREADS !== '1' &&
+    workersAvailable()
+      ? planSplit(source.file, source.size!, sniffed.bomLength, {dateOrder: options.dateOrder, maxLine: maxLineBytes, ranges: c.trackedRanges})
+      : null
+  if (plan) {
+    // A large loop on disk is parsed in worker threads, one snapshot-aligned range each; this thread hashes.
+    const headBytes = reader.bytes
+    reader.destroy()
+    const [results, rest] = await Promise.all([runWorkers(plan), hashFrom(source.file!, headBytes, hash)])
+    const io = {encoding: sniffed.encoding, bytes: headBytes + rest, sha256: hash.digest('hex')}
+    out.push(absorbWorkers(c, {path: source.path, format: 'netstat', index: next?.inputIndex ?? 0}, results, io, options.dateOrder))
+    return
+  }
   const summary = new SummarySink(source.path, parser.id, next)
   // Every input is turned into UTF-8 bytes first (following a change of encoding mid-file); parsers with a
   // byte fast path get raw UTF-8 lines, the others decoded text.
@@ -229,6 +253,23 @@ function gunzipAll(source: Readable): Readable {
   }
   feed().catch((error: Error) => gunzip.destroy(error))
   return gunzip
+}
+
+/** Hashes a file from `offset` to its end through one reused buffer (no garbage per chunk); returns the bytes read. */
+async function hashFrom(file: string, offset: number, hash: ReturnType<typeof createHash>): Promise<number> {
+  const fh = await open(file, 'r')
+  const buf = Buffer.allocUnsafe(1 << 20)
+  let total = 0
+  try {
+    for (;;) {
+      const {bytesRead} = await fh.read(buf, 0, buf.length, offset + total)
+      if (bytesRead <= 0) return total
+      hash.update(buf.subarray(0, bytesRead))
+      total += bytesRead
+    }
+  } finally {
+    await fh.close()
+  }
 }
 
 /** Why reading stopped, without the path (the caller names the input). */

@@ -94,16 +94,21 @@ export class ByteLineSplitter {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return
-    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk
+    let buf = chunk
     let start = 0
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      let end = nl
-      while (end > start && buf[end - 1] === 13) end--
-      if (this.overLong) this.overLong = false
-      else if (end - start > this.maxLine) this.sink.skip(++this.lineNo, 'too-long', this.decode(buf, start, start + 200))
-      else this.parser.lineBytes(buf, start, end, ++this.lineNo)
-      start = nl + 1
+    if (this.carry) {
+      // Only the carried partial line is joined with the chunk's first line; the rest is scanned in place
+      // (joining whole chunks would copy every byte once more).
+      const nl = chunk.indexOf(10)
+      const joined = Buffer.concat([this.carry, nl === -1 ? chunk : chunk.subarray(0, nl + 1)])
+      this.carry = null
+      if (nl === -1) buf = joined
+      else {
+        this.lines(joined, 0)
+        start = nl + 1
+      }
     }
+    start = this.lines(buf, start)
     if (buf.length - start > this.maxLine) {
       if (!this.overLong) {
         this.lineNo++
@@ -114,6 +119,19 @@ export class ByteLineSplitter {
       return
     }
     this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : null
+  }
+
+  /** Hands every complete line of buf[start…] to the parser; returns where the unterminated rest begins. */
+  private lines(buf: Buffer, start: number): number {
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      let end = nl
+      while (end > start && buf[end - 1] === 13) end--
+      if (this.overLong) this.overLong = false
+      else if (end - start > this.maxLine) this.sink.skip(++this.lineNo, 'too-long', this.decode(buf, start, start + 200))
+      else this.parser.lineBytes(buf, start, end, ++this.lineNo)
+      start = nl + 1
+    }
+    return start
   }
 
   /** Ends the input; returns the number of lines. */

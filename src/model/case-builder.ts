@@ -84,10 +84,10 @@ export class CaseBuilder {
   }
 
   /** A sink for one input's records. */
-  sinkFor(path: string, format: FormatId): InputSink {
+  sinkFor(path: string, format: FormatId, keepLineage = false): InputSink {
     const input: CaseInput = {index: this.inputs.length, path, format, host: null, notes: {}}
     this.inputs.push(input)
-    this.agg.newInput()
+    if (!keepLineage) this.agg.newInput()
     return new InputSink(this, input)
   }
 
@@ -142,6 +142,15 @@ export class InputSink implements RecordSink {
     private readonly c: CaseBuilder,
     private readonly input: CaseInput,
   ) {}
+
+  /** The case this input belongs to, and its index there (for results read by worker threads). */
+  get caseBuilder(): CaseBuilder {
+    return this.c
+  }
+
+  get inputIndex(): number {
+    return this.input.index
+  }
 
   /** The case's address table, for parsers that can hand over address ids. */
   get addressIds(): {id(value: string): number} {

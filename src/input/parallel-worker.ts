@@ -1,0 +1,79 @@
+import {closeSync, openSync, readSync} from 'node:fs'
+import {parentPort, workerData} from 'node:worker_threads'
+
+import {CaseBuilder} from '../model/case-builder.js'
+import type {PortRange} from '../model/slots.js'
+import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
+import {SummarySink} from '../model/summary.js'
+import type {InputSummary} from '../model/types.js'
+import {netstatParser} from '../parsers/netstat.js'
+import type {DateOrder, LineParser} from '../parsers/types.js'
+import {ByteLineSplitter, lineDecoder} from './lines.js'
+
+/** What the parent sends: one byte range of a netstat loop, and the snapshot before it to prime lineage. */
+export type WorkerTask = {
+  file: string
+  primeStart: number
+  start: number
+  end: number
+  ranges: PortRange[]
+  dateOrder: DateOrder | undefined
+  maxLine: number
+}
+
+/** What a worker sends back: its snapshots (lines counted from its range's start) and interned names. */
+export type WorkerResult = {
+  lines: number
+  summary: InputSummary
+  snapshots: {line: number; stamp: string | null; truncated: boolean; summary: SnapshotSummary}[]
+  slotPid: number[]
+  slotName: number[]
+  processes: (string | null)[]
+  addresses: (string | null)[]
+}
+
+function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLineage: boolean): {summary: InputSummary; lines: number} {
+  const decode = lineDecoder('utf-8')
+  const next = c.sinkFor(task.file, 'netstat', keepLineage)
+  const sink = new SummarySink(task.file, 'netstat', next)
+  const lp = netstatParser.create(sink, {path: task.file, dateOrder: task.dateOrder, decodeBytes: decode, addressIds: next.addressIds})
+  const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, sink, task.maxLine, decode)
+  const fd = openSync(task.file, 'r')
+  const buf = Buffer.allocUnsafe(1 << 20)
+  try {
+    for (let pos = from; pos < to; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos)
+      if (n <= 0) break
+      pos += n
+      // The splitter keeps no reference to the buffer after push: it can be reused.
+      splitter.push(buf.subarray(0, n))
+    }
+  } finally {
+    closeSync(fd)
+  }
+  const lines = splitter.end()
+  next.finish()
+  return {summary: sink.summary({encoding: 'utf-8', bytes: to - from, sha256: '', lines}), lines}
+}
+
+function run(task: WorkerTask): WorkerResult {
+  const c = new CaseBuilder(null)
+  c.trackedRanges.splice(0, c.trackedRanges.length, ...task.ranges)
+  // The snapshot before the range primes TIME_WAIT lineage (owners one snapshot back); it is then dropped.
+  if (task.primeStart < task.start) {
+    feed(task, task.primeStart, task.start, c, false)
+    c.dropInput(0)
+  }
+  const {summary, lines} = feed(task, task.start, task.end, c, task.primeStart < task.start)
+  return {
+    lines,
+    summary,
+    snapshots: c.snapshots.map((s) => ({line: s.line, stamp: s.stamp, truncated: s.truncated, summary: s.summary})),
+    slotPid: c.agg.slotPid,
+    slotName: c.agg.slotName,
+    processes: c.agg.processes.values,
+    addresses: c.agg.addresses.values,
+  }
+}
+
+parentPort?.postMessage(run(workerData as WorkerTask))

@@ -1,0 +1,207 @@
+import {closeSync, existsSync, openSync, readSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
+import {fileURLToPath} from 'node:url'
+import {Worker} from 'node:worker_threads'
+
+import type {CaseBuilder} from '../model/case-builder.js'
+import type {InputSummary} from '../model/types.js'
+import {formatWallTime, parseStamp, StampResolver} from '../parsers/timestamps.js'
+import type {DateOrder, FormatId, SkipReason} from '../parsers/types.js'
+import type {WorkerResult, WorkerTask} from './parallel-worker.js'
+
+const WORKER = new URL('./parallel-worker.js', import.meta.url)
+
+/** Files at least this large are split across worker threads (`PORTLEAK_PARALLEL_MIN` overrides, for tests). */
+export const parallelMinBytes = () => Number(process.env.PORTLEAK_PARALLEL_MIN ?? 64 * 1024 * 1024)
+
+/** TIME_WAIT lasts at most 300 s (TcpTimedWaitDelay): attribution carried from earlier snapshots reaches that far back. */
+const PRIME_SECONDS = 330
+const PLAN_WINDOW = 32 << 20
+
+/**
+ * Around byte `at`: the first stamp line at or after it (the cut), and a stamp line at least
+ * PRIME_SECONDS earlier (where the worker starts priming), both as byte offsets. Null when the window
+ * before the cut does not reach that far back, so the split would not give the same results.
+ */
+function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | undefined): [number, number] | null {
+  const from = Math.max(0, at - PLAN_WINDOW)
+  const buf = Buffer.allocUnsafe(Math.min(size - from, PLAN_WINDOW + (8 << 20)))
+  const n = readSync(fd, buf, 0, buf.length, from)
+  const offsets: number[] = []
+  const resolver = new StampResolver()
+  let s = from === 0 ? 0 : buf.indexOf(10) + 1
+  while (s > 0 || from === 0) {
+    const nl = buf.indexOf(10, s)
+    if (nl === -1 || nl >= n) return null
+    const line = buf.toString('latin1', s, nl).trim()
+    const p = line.length >= 8 && line.length <= 80 ? parseStamp(line) : null
+    if (p) {
+      offsets.push(from + s)
+      resolver.add(p)
+      if (from + s >= at) break
+    }
+    s = nl + 1
+  }
+  if (offsets.length < 2) return null
+  const {times} = resolver.resolve(dateOrder)
+  const cutTime = times.at(-1)
+  if (cutTime === null || cutTime === undefined) return null
+  for (let i = times.length - 2; i >= 0; i--) {
+    const t = times[i]
+    if (t !== null && t !== undefined && cutTime - t >= PRIME_SECONDS * 1000) return [offsets[i]!, offsets.at(-1)!]
+  }
+  return null
+}
+
+/**
+ * Plans the split of a netstat loop at snapshot boundaries, one range per core: each worker first
+ * reads the snapshots of the PRIME_SECONDS before its range (TIME_WAIT lineage and carried owners),
+ * then drops them. Null when the file cannot be split so (no stamps, sparse sampling, one core).
+ */
+export function planSplit(
+  file: string,
+  size: number,
+  bomLength: number,
+  o: {dateOrder: DateOrder | undefined; maxLine: number; ranges: CaseBuilder['trackedRanges']; workers?: number},
+): WorkerTask[] | null {
+  const n = Math.min(o.workers ?? availableParallelism(), 8)
+  if (n < 2) return null
+  const fd = openSync(file, 'r')
+  const cuts: [number, number][] = []
+  try {
+    for (let k = 1; k < n; k++) {
+      const two = cutAt(fd, Math.floor((size * k) / n), size, o.dateOrder)
+      if (!two || (cuts.length > 0 && two[1] <= cuts.at(-1)![1])) return null
+      cuts.push(two)
+    }
+  } finally {
+    closeSync(fd)
+  }
+  const tasks: WorkerTask[] = []
+  let start = bomLength
+  let prime = bomLength
+  for (const [p, b] of [...cuts, [size, size] as [number, number]]) {
+    tasks.push({file, primeStart: prime, start, end: b, ranges: o.ranges, dateOrder: o.dateOrder, maxLine: o.maxLine})
+    prime = p
+    start = b
+  }
+  return tasks
+}
+
+/** False when running from TypeScript sources (tests): there is no compiled worker module to start. */
+export const workersAvailable = () => existsSync(fileURLToPath(WORKER))
+
+/** Parses the planned ranges in worker threads. */
+export function runWorkers(tasks: readonly WorkerTask[]): Promise<WorkerResult[]> {
+  const url = WORKER
+  return Promise.all(
+    tasks.map(
+      (task) =>
+        new Promise<WorkerResult>((resolve, reject) => {
+          // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
+          const w = new Worker(url, {workerData: task, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16}})
+          w.once('message', resolve)
+          w.once('error', reject)
+          w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
+        }),
+    ),
+  )
+}
+
+/**
+ * Folds the workers' results into the case as if one thread had read the file: slot and address ids
+ * remapped, line numbers shifted, all stamps resolved together. Returns the input's summary.
+ */
+export function absorbWorkers(
+  c: CaseBuilder,
+  input: {path: string; format: FormatId; index: number},
+  results: WorkerResult[],
+  io: {encoding: string; bytes: number; sha256: string},
+  dateOrder: DateOrder | undefined,
+): InputSummary {
+  const agg = c.agg
+  const stamps = new StampResolver()
+  const added: CaseBuilder['snapshots'] = []
+  let offset = 0
+  let index = 0
+  for (const r of results) {
+    const slotMap = r.slotPid.map((pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
+    const addrMap = r.addresses.map((a) => (a === null ? 0 : agg.addresses.id(a)))
+    for (const s of r.snapshots) {
+      const counts = Int32Array.from(s.summary.counts)
+      for (let i = 0; i < counts.length; i += 4) {
+        counts[i] = slotMap[counts[i]!]!
+        counts[i + 3] = counts[i + 3]! + offset
+      }
+      const remotes = Int32Array.from(s.summary.remotes)
+      for (let i = 0; i < remotes.length; i += 3) {
+        const key = remotes[i]!
+        remotes[i] = addrMap[Math.floor(key / 65536)]! * 65536 + (key % 65536)
+        if (remotes[i + 2]! >= 0) remotes[i + 2] = slotMap[remotes[i + 2]!]!
+      }
+      const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary: {...s.summary, counts, remotes}}
+      added.push(snap)
+      c.snapshots.push(snap)
+      const p = s.stamp === null ? null : parseStamp(s.stamp)
+      stamps.add(p)
+    }
+    offset += r.lines
+  }
+  const resolved = stamps.resolve(dateOrder)
+  added.forEach((s, i) => (s.time = resolved.times[i] ?? null))
+  return mergeSummaries(results, input, io, resolved, offset)
+}
+
+function mergeSummaries(
+  results: WorkerResult[],
+  input: {path: string; format: FormatId},
+  io: {encoding: string; bytes: number; sha256: string},
+  resolved: ReturnType<StampResolver['resolve']>,
+  lines: number,
+): InputSummary {
+  const sum = (pick: (s: InputSummary) => Record<string, number>) => {
+    const out: Record<string, number> = {}
+    for (const r of results) for (const [k, v] of Object.entries(pick(r.summary))) out[k] = (out[k] ?? 0) + v
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+  }
+  const examples: InputSummary['skippedExamples'] = []
+  let offset = 0
+  for (const r of results) {
+    for (const e of r.summary.skippedExamples) examples.push({...e, line: e.line + offset})
+    offset += r.lines
+  }
+  const perReason = new Map<SkipReason, number>()
+  const kept = examples.filter((e) => {
+    const n = (perReason.get(e.reason) ?? 0) + 1
+    perReason.set(e.reason, n)
+    return n <= 3
+  })
+  const flags = results.map((r) => r.summary.notes.view ?? '').join('')
+  const view = `netstat -an${flags.includes('o') ? 'o' : ''}${/-ano?b/.test(flags) ? 'b' : ''}${flags.includes('q') ? 'q' : ''}`
+  const times = resolved.times.filter((t): t is number => t !== null)
+  const notes: Record<string, string> = {view}
+  if (resolved.exceptions > 0)
+    notes.dateOrderExceptions = `${resolved.exceptions} stamps only fit ${resolved.order === 'dmy' ? 'month' : 'day'}-first and were read that way`
+  return {
+    path: input.path,
+    format: input.format,
+    encoding: io.encoding,
+    bytes: io.bytes,
+    sha256: io.sha256,
+    lines,
+    snapshots: results.reduce((a, r) => a + r.summary.snapshots, 0),
+    truncatedSnapshots: results.reduce((a, r) => a + r.summary.truncatedSnapshots, 0),
+    timeRange: times.length ? {start: formatWallTime(Math.min(...times)), end: formatWallTime(Math.max(...times))} : null,
+    dateOrder: resolved.order,
+    dateOrderSource: resolved.order ? resolved.source : null,
+    records: results.reduce((a, r) => a + r.summary.records, 0),
+    byProto: sum((s) => s.byProto),
+    byState: sum((s) => s.byState),
+    byKind: sum((s) => s.byKind),
+    skipped: results.reduce((a, r) => a + r.summary.skipped, 0),
+    skippedByReason: sum((s) => s.skippedByReason as Record<string, number>),
+    skippedExamples: kept,
+    notes: Object.fromEntries(Object.entries(notes).sort(([a], [b]) => (a < b ? -1 : 1))),
+    error: null,
+  }
+}

@@ -1,0 +1,57 @@
+import {spawnSync} from 'node:child_process'
+
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {planSplit} from '../../src/input/parallel.js'
+import {loopText, tempFiles} from '../helpers/run.js'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+
+/** Runs the built CLI; the split threshold is lowered so a small loop is read by worker threads. */
+function cli(args: string[], threads: 'split' | 'single'): string {
+  const env = {...process.env, PORTLEAK_PARALLEL_MIN: '1000', PORTLEAK_THREADS: threads === 'single' ? '1' : ''}
+  const r = spawnSync('node', ['bin/run.js', ...args], {cwd: ROOT, env, encoding: 'utf8', timeout: 120_000})
+  expect(r.status, r.stderr).toBe(0)
+  return r.stdout
+}
+
+describe('a large loop read by worker threads', () => {
+  beforeAll(() => {
+    // Workers run the compiled worker module: build it.
+    spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, stdio: 'ignore', timeout: 240_000})
+  }, 300_000)
+
+  it('gives byte-identical inspect and analyze output to one thread, TIME_WAIT attribution included', () => {
+    const text = loopText({
+      seed: 31,
+      snapshots: 90,
+      interval: 60,
+      jitter: 2,
+      start: new Date(Date.UTC(2024, 4, 2, 23, 30, 0)),
+      dateStyle: 'en-GB',
+      owners: true,
+      bound: true,
+      processes: [
+        {pid: 1712, name: 'svchost.exe', listen: [135], behaviour: {kind: 'steady', established: 30, noise: 10, timeWaitChurn: 8}},
+        {pid: 2200, name: 'backup.exe', behaviour: {kind: 'timewait-leak', perMinute: 12, growthPerHour: 40, remote: '10.0.0.60:443'}},
+        {pid: 2300, name: 'poller.exe', behaviour: {kind: 'timewait-leak', perMinute: 6, growthPerHour: 20, remote: '10.0.0.61:8080', unseen: true}},
+        {pid: 4312, name: 'LeakyAgent.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: 400}},
+      ],
+      background: 5,
+    })
+    const [file] = tempFiles({'netstat.txt': text})
+    // The file is really split: two ranges, the second primed with at least 330 s of snapshots before it.
+    const plan = planSplit(file!, Buffer.byteLength(text), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})
+    expect(plan).toHaveLength(2)
+    expect(plan![1]!.primeStart).toBeLessThan(plan![1]!.start)
+    expect(plan![1]!.start - plan![1]!.primeStart).toBeGreaterThan(5 * (plan![1]!.end - plan![1]!.start) / 45)
+    for (const command of ['analyze', 'inspect']) {
+      const split = cli([command, '--json', file!], 'split')
+      const single = cli([command, '--json', file!], 'single')
+      expect(split).toBe(single)
+    }
+    const doc = JSON.parse(cli(['analyze', '--json', file!], 'split'))
+    expect(doc.attribution.timeWait.lineage).toBeGreaterThan(1000)
+    expect(doc.findings[0].process).toBe('LeakyAgent.exe')
+  })
+})
