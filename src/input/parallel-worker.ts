@@ -9,6 +9,7 @@ import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../parsers/netstat.js'
 import type {DateOrder, LineParser} from '../parsers/types.js'
 import {ByteLineSplitter, lineDecoder} from './lines.js'
+import {Utf8Normalizer} from './normalize.js'
 
 /** What the parent sends: one byte range of a netstat loop, and the snapshot before it to prime lineage. */
 export type WorkerTask = {
@@ -38,6 +39,8 @@ function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLi
   const sink = new SummarySink(task.file, 'netstat', next)
   const lp = netstatParser.create(sink, {path: task.file, dateOrder: task.dateOrder, decodeBytes: decode, addressIds: next.addressIds})
   const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, sink, task.maxLine, decode)
+  // As in one thread: bytes go through the UTF-8 normaliser, so a UTF-16 block appended by another loop is read.
+  const normalizer = new Utf8Normalizer('utf-8')
   const fd = openSync(task.file, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
   try {
@@ -45,11 +48,15 @@ function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLi
       const n = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos)
       if (n <= 0) break
       pos += n
-      // The splitter keeps no reference to the buffer after push: it can be reused.
-      splitter.push(buf.subarray(0, n))
+      // Neither the normaliser (UTF-8 passes through) nor the splitter keeps the buffer after push.
+      splitter.push(normalizer.push(buf.subarray(0, n)))
     }
   } finally {
     closeSync(fd)
+  }
+  splitter.push(normalizer.end())
+  if (normalizer.switches.length > 0) {
+    sink.note('encodingSwitches', normalizer.switches.map((s) => `${s.to} at byte ${s.offset + from}`).join(', '))
   }
   const lines = splitter.end()
   next.finish()

@@ -180,6 +180,8 @@ function mergeSummaries(
   const view = `netstat -an${flags.includes('o') ? 'o' : ''}${/-ano?b/.test(flags) ? 'b' : ''}${flags.includes('q') ? 'q' : ''}`
   const times = resolved.times.filter((t): t is number => t !== null)
   const notes: Record<string, string> = {view}
+  const switches = results.map((r) => r.summary.notes.encodingSwitches).filter((n) => n !== undefined)
+  if (switches.length > 0) notes.encodingSwitches = switches.join(', ')
   if (resolved.exceptions > 0)
     notes.dateOrderExceptions = `${resolved.exceptions} stamps only fit ${resolved.order === 'dmy' ? 'month' : 'day'}-first and were read that way`
   return {

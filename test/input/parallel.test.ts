@@ -54,4 +54,17 @@ describe('a large loop read by worker threads', () => {
     expect(doc.attribution.timeWait.lineage).toBeGreaterThan(1000)
     expect(doc.findings[0].process).toBe('LeakyAgent.exe')
   })
+
+  it('reads a UTF-16LE loop appended to a UTF-8 loop the same way when split', () => {
+    const base = {interval: 60, dateStyle: 'en-US', seed: 3} as const
+    const a = loopText({...base, snapshots: 60, start: new Date(Date.UTC(2024, 0, 1, 8)), processes: [{pid: 100, name: 'a.exe', behaviour: {kind: 'steady', established: 40, noise: 5, timeWaitChurn: 5}}]})
+    const b = loopText({...base, snapshots: 20, start: new Date(Date.UTC(2024, 0, 1, 9)), bound: true, processes: [{pid: 200, name: 'b.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: 500}}]})
+    const bytes = Buffer.concat([Buffer.from(a), Buffer.from([0xff, 0xfe]), Buffer.from(b, 'utf16le')])
+    const [file] = tempFiles({'mixed.txt': bytes})
+    expect(planSplit(file!, bytes.length, 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})).toHaveLength(2)
+    const split = cli(['inspect', '--json', file!], 'split')
+    expect(split).toBe(cli(['inspect', '--json', file!], 'single'))
+    const [input] = JSON.parse(split).inputs
+    expect(input).toMatchObject({snapshots: 80, notes: {encodingSwitches: `utf-16le at byte ${Buffer.byteLength(a)}`}})
+  })
 })
