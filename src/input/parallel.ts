@@ -43,13 +43,17 @@ function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | unde
     s = nl + 1
   }
   if (offsets.length < 2) return null
-  const {times} = resolver.resolve(dateOrder)
-  const cutTime = times.at(-1)
-  if (cutTime === null || cutTime === undefined) return null
-  for (let i = times.length - 2; i >= 0; i--) {
-    const t = times[i]
-    if (t !== null && t !== undefined && cutTime - t >= PRIME_SECONDS * 1000) return [offsets[i]!, offsets.at(-1)!]
-  }
+  // The window alone may not decide the day/month order the whole file gets: unless it is forced, the
+  // prime must span PRIME_SECONDS under both orders (they differ only across a change of date).
+  const orders: DateOrder[] = dateOrder ? [dateOrder] : ['dmy', 'mdy']
+  const series = orders.map((order) => resolver.resolve(order).times)
+  const spans = (i: number) =>
+    series.every((times) => {
+      const cut = times.at(-1)
+      const t = times[i]
+      return cut != null && t != null && cut - t >= PRIME_SECONDS * 1000
+    })
+  for (let i = offsets.length - 2; i >= 0; i--) if (spans(i)) return [offsets[i]!, offsets.at(-1)!]
   return null
 }
 
