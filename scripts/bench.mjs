@@ -30,7 +30,8 @@ const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null
 
 async function generate(snapshots) {
   mkdirSync(cache, {recursive: true})
-  const file = join(cache, `netstat-anoq-${snapshots}-seed${seed}.txt`)
+  // v2: the leak is scaled to the loop's length (v1's 5 GB loop filled the range and kept growing).
+  const file = join(cache, `netstat-anoq-v2-${snapshots}-seed${seed}.txt`)
   if (existsSync(file)) return file
   process.stderr.write(`generating ${file} …\n`)
   const {generateLoop} = await import(join(root, 'dist/synth/loop.js'))

@@ -18,8 +18,9 @@ export function benchScenario(snapshots: number, seed = 42): LoopScenario {
       {pid: 1712, name: 'svchost.exe', listen: [135], behaviour: {kind: 'steady', established: 300, noise: 60, timeWaitChurn: 20}},
       {pid: 3020, name: 'w3wp.exe', listen: [80, 443], behaviour: {kind: 'steady', established: 4200, noise: 600, timeWaitChurn: 800}},
       {pid: 2480, name: 'sqlservr.exe', listen: [1433], behaviour: {kind: 'steady', established: 1500, noise: 200}},
-      {pid: 5120, name: 'LeakyAgent.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: 300}},
-      {pid: 6200, name: 'backup.exe', behaviour: {kind: 'timewait-leak', perMinute: 20, growthPerHour: 10, remote: '10.0.0.60:443'}},
+      // Scaled to the length of the loop so the leak never fills the range (rows per snapshot stay ~11,000).
+      {pid: 5120, name: 'LeakyAgent.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: Math.min(300, 2000 / (snapshots / 60))}},
+      {pid: 6200, name: 'backup.exe', behaviour: {kind: 'timewait-leak', perMinute: 20, growthPerHour: Math.min(10, 60 / (snapshots / 60)), remote: '10.0.0.60:443'}},
     ],
     background: 400,
   }

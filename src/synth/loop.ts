@@ -150,12 +150,14 @@ export function* generateLoop(s: LoopScenario): Generator<string> {
         }
         while (have.length < target) {
           const port = allocPort()
+          if (port < 0) break
           const c = {lport: port, rip: `52.1.${(port >> 8) & 255}.${port & 255}`, rport: 443, state: 'ESTABLISHED', pid, bornAt: snap}
           conns.push(c)
           have.push(c)
         }
         for (let k = 0; k < (b.timeWaitChurn ?? 0); k++) {
           const port = allocPort()
+          if (port < 0) break
           timeWait.push({lport: port, rip: '10.0.0.20', rport: 445, state: 'TIME_WAIT', pid, bornAt: snap, until: t + 240_000 * rand()})
         }
       } else if (b.kind === 'leak' || b.kind === 'sawtooth') {
