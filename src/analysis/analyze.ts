@@ -8,6 +8,7 @@ import {detectGrowth, type Growth, testTimes} from './detect.js'
 import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './findings.js'
 import {corroborate} from './merge-evidence.js'
 import {nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
+import {maxOf, minOf} from '../model/extremes.js'
 
 export type AnalyzeOptions = {
   /** `--dynamic-range`, when given. */
@@ -103,7 +104,7 @@ function chooseRanges(c: CaseBuilder, flag: PortRange | null, keep: (i: number) 
 function timeRange(tl: Timeline, tz: (iso: string) => string): AnalysisDocument['timeRange'] {
   const times = tl.times.filter((t): t is number => t !== null)
   if (times.length === 0) return null
-  return {start: isoOrNull(Math.min(...times), tz)!, end: isoOrNull(Math.max(...times), tz)!}
+  return {start: isoOrNull(minOf(times), tz)!, end: isoOrNull(maxOf(times), tz)!}
 }
 
 function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSummary[] {
@@ -126,7 +127,7 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
     if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), (now.PORTS = p.ports[p.last] ?? 0)
     const h = tl.handles.find((x) => x.pid === p.pid && (x.name === null || p.name === null || x.name.toLowerCase() === p.name.toLowerCase()))
     const handles = h
-      ? {peak: Math.max(0, ...h.points.map((x) => x.total ?? 0)), afdPeak: h.points.some((x) => x.afd !== null) ? Math.max(...h.points.map((x) => x.afd ?? 0)) : null}
+      ? {peak: maxOf(h.points.map((x) => x.total ?? 0), 0), afdPeak: h.points.some((x) => x.afd !== null) ? maxOf(h.points.map((x) => x.afd ?? 0)) : null}
       : null
     const first = p.seenFirst ?? p.first
     const last = p.seenLast ?? p.last

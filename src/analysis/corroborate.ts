@@ -2,6 +2,7 @@ import type {CaseBuilder, DumpHolder} from '../model/case-builder.js'
 import type {Finding, HandleSeries, Severity} from '../model/types.js'
 import {formatWallTime} from '../parsers/timestamps.js'
 import {trendTest} from './stats.js'
+import {maxOf} from '../model/extremes.js'
 
 /** Processes whose handle counts are large by design (the troubleshooting guide's exceptions). */
 const HEAVY = new Set(['system', 'lsass.exe', 'store.exe', 'sqlservr.exe', 'idle', 'system idle process', 'memory compression', 'registry'])
@@ -77,7 +78,7 @@ export function handleFindings(series: readonly HandleSeries[], tz: (iso: string
           slopeHigh: Math.round(trend.slopeHighPerHour * 10) / 10,
           start: pick(first)!,
           now: pick(last)!,
-          peak: Math.max(...pts.map((p) => pick(p)!)),
+          peak: maxOf(pts.map((p) => pick(p)!)),
           pValue: Number(trend.pValue.toPrecision(3)),
           growthStart: trend.changePoint ? tz(formatWallTime(trend.changePoint.time)) : null,
           summary: `${s.name ?? `PID ${s.pid}`} ${state === 'AFD' ? 'socket (\\Device\\Afd) handles' : 'handles'} grow ${Math.round(trend.slopePerHour)}/h: ${pick(first)} → ${pick(last)}`,

@@ -8,6 +8,7 @@ import type {InputSummary} from '../model/types.js'
 import {formatWallTime, parseStamp, StampResolver} from '../parsers/timestamps.js'
 import type {DateOrder, FormatId, SkipReason} from '../parsers/types.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
+import {maxOf, minOf} from '../model/extremes.js'
 
 const WORKER = new URL('./parallel-worker.js', import.meta.url)
 
@@ -197,7 +198,7 @@ function mergeSummaries(
     lines,
     snapshots: results.reduce((a, r) => a + r.summary.snapshots, 0),
     truncatedSnapshots: results.reduce((a, r) => a + r.summary.truncatedSnapshots, 0),
-    timeRange: times.length ? {start: formatWallTime(Math.min(...times)), end: formatWallTime(Math.max(...times))} : null,
+    timeRange: times.length ? {start: formatWallTime(minOf(times)), end: formatWallTime(maxOf(times))} : null,
     dateOrder: resolved.order,
     dateOrderSource: resolved.order ? resolved.source : null,
     records: results.reduce((a, r) => a + r.summary.records, 0),

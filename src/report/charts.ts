@@ -6,6 +6,7 @@ import type {Culprit, Point, ReportModel} from './model.js'
 import {describeX, timelinePoints} from './model.js'
 import type {Frame} from './svg.js'
 import {axes, gapBands, hoverColumns, limitLine, linePath, markers, niceTicks, segmentLine, stackedAreas, svgDocument} from './svg.js'
+import {maxOf, minOf} from '../model/extremes.js'
 
 /** The report's three chart kinds, as inline SVG with an HTML legend. */
 
@@ -39,8 +40,8 @@ export function legend(items: readonly {label: string; color: string; dashed?: b
 function xDomain(model: ReportModel, extra: readonly Point[] = []): [number, number] {
   const xs = [...model.xs, ...extra.map((p) => p.x)].filter((x): x is number => x !== null)
   if (xs.length === 0) return [0, 1]
-  const lo = Math.min(...xs)
-  const hi = Math.max(...xs)
+  const lo = minOf(xs)
+  const hi = maxOf(xs)
   return lo === hi ? [lo - (model.timed ? 60_000 : 1), hi + (model.timed ? 60_000 : 1)] : [lo, hi]
 }
 

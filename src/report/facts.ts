@@ -2,6 +2,7 @@ import type {Analysis, Evidence, Finding, HandleSeries, InputSummary} from '../m
 import type {FormatId} from '../parsers/types.js'
 import {formatBytes, formatDuration, formatInt, formatRate, formatTime} from './format.js'
 import type {Inline} from './prose.js'
+import {maxOf} from '../model/extremes.js'
 
 /** Facts both renderers list (finding details, handle rows, input rows), formatted but not escaped. */
 
@@ -56,7 +57,7 @@ export function handleRows(series: readonly HandleSeries[]): HandleRow[] {
       const totals = ordered.map((p) => p.total).filter((v): v is number => v !== null)
       const afd = ordered.map((p) => p.afd).filter((v): v is number => v !== null)
       const span = (v: number[], peak: boolean) =>
-        v.length === 0 ? '–' : `${formatInt(v[0])} → ${formatInt(v[v.length - 1])}${peak ? ` (${formatInt(Math.max(...v))})` : ''}`
+        v.length === 0 ? '–' : `${formatInt(v[0])} → ${formatInt(v[v.length - 1])}${peak ? ` (${formatInt(maxOf(v))})` : ''}`
       return {
         pid: s.pid,
         name: s.name ?? '(unnamed)',

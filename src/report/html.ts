@@ -7,8 +7,9 @@ import type {Cell} from './html-parts.js'
 import {appendixSection, collectionSection, corroborationSection, findingsSection, nextStepsSection, rangeSection} from './html-sections.js'
 import {CSS, SCRIPT} from './html-style.js'
 import type {ReportModel, ReportOptions} from './model.js'
-import {buildReportModel, describeX, sparkline} from './model.js'
+import {buildReportModel, describeX, sparkline, topPortHolders} from './model.js'
 import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
+import {maxOf} from '../model/extremes.js'
 
 /** Forbids every fetch, frame, font, form and base change: the file can make no network request. */
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -108,11 +109,7 @@ function culpritsSection(analysis: Analysis, model: ReportModel): string {
     if (charts.length) parts.push(`<div class="multiples">${charts.join('\n')}</div>`)
   }
   if (analysis.document.attribution.timeWait.total > 0) parts.push(`<p>${escapeHtml(timeWaitSentence(analysis))}</p>`)
-  const top = [...analysis.timeline.processes]
-    .map((p) => ({p, peak: Math.max(0, ...p.ports), now: p.ports[p.last] ?? 0}))
-    .filter((x) => x.peak > 0)
-    .sort((a, b) => b.peak - a.peak || a.p.pid - b.p.pid)
-    .slice(0, 10)
+  const top = topPortHolders(analysis)
   if (top.length) {
     const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
     const rows = top.map(({p, peak, now}) => {
@@ -136,7 +133,7 @@ function overTimeSection(analysis: Analysis, model: ReportModel): string {
   const {timeline, document} = analysis
   if (timeline.times.length === 0) return section('over-time', 'Ports over time', '<p>No snapshots.</p>')
   const range = document.dynamicRange.tcp.count
-  const peak = Math.max(...timeline.ephemeralInUse)
+  const peak = maxOf(timeline.ephemeralInUse)
   const addrs = [...new Set(timeline.ephemeralAddr.filter(Boolean))]
   const note =
     `<p>Highest number of dynamic TCP ports in use on one local address${addrs.length === 1 ? ` (${escapeHtml(addrs[0]!)})` : ''}, ` +

@@ -11,8 +11,9 @@ import {
   renderRange,
 } from './markdown-sections.js'
 import type {ReportModel, ReportOptions} from './model.js'
-import {buildReportModel, describeX, downsampleMax, sparkline} from './model.js'
+import {buildReportModel, describeX, downsampleMax, sparkline, topPortHolders} from './model.js'
 import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
+import {maxOf, minOf} from '../model/extremes.js'
 
 /** Points in the mermaid chart at most; GitHub renders larger charts illegibly. */
 const MERMAID_POINTS = 60
@@ -79,11 +80,7 @@ function renderCulprits(analysis: Analysis, model: ReportModel): string {
     if (sparks.length) out.push(`Trend per culprit (from the first snapshot to the last, scaled to its peak):\n\n${sparks.join('\n')}`)
   }
   if (analysis.document.attribution.timeWait.total > 0) out.push(md.text(timeWaitSentence(analysis)))
-  const top = [...analysis.timeline.processes]
-    .map((p) => ({p, peak: Math.max(0, ...p.ports), now: p.ports[p.last] ?? 0}))
-    .filter((x) => x.peak > 0)
-    .sort((a, b) => b.peak - a.peak || a.p.pid - b.p.pid)
-    .slice(0, 10)
+  const top = topPortHolders(analysis)
   if (top.length) {
     const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
     const rows = top.map(({p, peak, now}) => {
@@ -108,7 +105,7 @@ function renderChart(analysis: Analysis, model: ReportModel): string {
   const range = document.dynamicRange.tcp.count
   const buckets = downsampleMax(Array.from(timeline.ephemeralInUse), MERMAID_POINTS)
   const known = model.xs.filter((x): x is number => x !== null)
-  const multiDay = model.timed && known.length > 1 && Math.max(...known) - Math.min(...known) > 86_400_000
+  const multiDay = model.timed && known.length > 1 && maxOf(known) - minOf(known) > 86_400_000
   const label = (start: number) => {
     for (let i = start; i < Math.min(n, start + Math.ceil(n / MERMAID_POINTS)); i++) {
       const x = model.xs[i]
@@ -116,7 +113,7 @@ function renderChart(analysis: Analysis, model: ReportModel): string {
     }
     return '?'
   }
-  const peak = Math.max(...timeline.ephemeralInUse)
+  const peak = maxOf(timeline.ephemeralInUse)
   const top = Math.ceil((Math.max(range, peak) * 1.05) / 1000) * 1000
   const mermaid = [
     '```mermaid',

@@ -2,6 +2,7 @@ import type {Analysis, Finding, HandleSeries, ProcessSeries, Timeline} from '../
 import type {TcpState, WallTime} from '../parsers/types.js'
 import {TCP_STATES} from '../parsers/types.js'
 import {formatWall, parseIso} from './format.js'
+import {maxOf, minOf} from '../model/extremes.js'
 
 /**
  * The report's view of an `Analysis`: series as x/y points (x = wall time, or the snapshot index when
@@ -105,6 +106,15 @@ export function segments(points: readonly Point[], maxStep: number | null): {x: 
 }
 
 /** The PIDs a finding names (its `pids`, else its `pid`). */
+/** The processes that held the most local ports at their peak, most first (at most `n`). */
+export function topPortHolders(analysis: Analysis, n = 10): {p: ProcessSeries; peak: number; now: number}[] {
+  return analysis.timeline.processes
+    .map((p) => ({p, peak: maxOf(p.ports, 0), now: p.ports[p.last] ?? 0}))
+    .filter((x) => x.peak > 0)
+    .sort((a, b) => b.peak - a.peak || a.p.pid - b.p.pid)
+    .slice(0, n)
+}
+
 export const findingPids = (f: Finding): number[] => (f.pids.length ? [...f.pids] : f.pid !== null ? [f.pid] : [])
 
 function matching(f: Finding, processes: readonly ProcessSeries[]): ProcessSeries[] {
@@ -172,8 +182,8 @@ function culprit(f: Finding, analysis: Analysis, xs: readonly (number | null)[],
   let trend: Trend | null = null
   if (timed && f.slopePerHour !== null && Number.isFinite(f.slopePerHour) && f.last > f.first) {
     const xsIn = points.map((p) => p.x).filter((x): x is number => x !== null)
-    const from = handleState ? Math.min(...xsIn) : first
-    const to = handleState ? Math.max(...xsIn) : last
+    const from = handleState ? minOf(xsIn) : first
+    const to = handleState ? maxOf(xsIn) : last
     const slopePerMs = f.slopePerHour / 3_600_000
     if (from !== null && to !== null && Number.isFinite(from) && Number.isFinite(to) && to > from) {
       const intercept = senIntercept(points, slopePerMs, from, to)

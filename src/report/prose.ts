@@ -2,6 +2,7 @@ import type {Analysis, DynamicRange, Verdict} from '../model/types.js'
 import {formatDuration, formatInt, formatPercent, formatRate, formatTime, parseIso} from './format.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {hasNoBound} from './model.js'
+import {maxOf} from '../model/extremes.js'
 
 /**
  * Sentences both renderers print. They take an {@link Inline} so the same words come out as escaped
@@ -48,7 +49,7 @@ export function titleParts(analysis: Analysis): {host: string; span: string} {
 export function peakInUse(analysis: Analysis): number {
   const series = analysis.timeline.ephemeralInUse
   const range = analysis.document.dynamicRange.tcp.count
-  return series.length ? Math.max(...series) : Math.round(analysis.document.verdict.peakUtilization * range)
+  return series.length ? maxOf(series) : Math.round(analysis.document.verdict.peakUtilization * range)
 }
 
 /** Peak use as a fraction of the TCP dynamic range. */
