@@ -1,4 +1,6 @@
+import {MEMO_AUX} from '../parsers/row-memo.js'
 import type {ConnectionRecord} from '../parsers/types.js'
+import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
 import {
   EPHEMERAL_SLOT,
@@ -37,6 +39,12 @@ const tupleKey = (raddr: number, rport: number, lport: number) => (raddr * 65536
 const remoteKey = (raddr: number, rport: number) => raddr * 65536 + rport
 const NO_OWNER = -1
 const AMBIGUOUS = -2
+// Address facts cached per memoised row (bits of the row's flags word).
+const F_WILD = 1
+const F_WILD6 = 2
+const F_LOOP_PEER = 4
+/** Tags for the values an aggregator caches in a row memo's words; a new tag invalidates them all. */
+let nextTag = 1
 
 /**
  * Aggregates the rows of one snapshot at a time (any input that has snapshots). Allocation-free per
@@ -63,21 +71,34 @@ export class SnapshotAggregator {
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildCount = [0, 0]
   private wildTouched: number[] = []
-  /** Connections per remote endpoint this snapshot, with the slot that owns them (second value). */
-  private remoteCount = new IntTable(16_384)
   /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
   private readonly portGen = new Uint32Array(131_072)
   private readonly portSlot = new Int32Array(131_072)
   private generation = 1
-  private owners = new IntTable(16_384)
-  private prevOwners = new IntTable(16_384)
-  private prevRemoteOwners = new IntTable(16_384)
-  private twAttr = new IntTable(16_384)
-  private prevTwAttr = new IntTable(16_384)
-  private readonly twTuples: number[] = []
-  private readonly twLines: number[] = []
+  /**
+   * Remote endpoints and connection tuples get dense ids, so that the state kept per snapshot (and one
+   * snapshot back, for TIME_WAIT lineage) lives in arrays: index [generation & 1] is this snapshot's,
+   * the other the previous one's, each valid where its stamp equals that snapshot's generation.
+   */
+  private readonly remoteIds = new DenseIds()
+  private remoteGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
+  private remoteConns = [new Int32Array(16_384), new Int32Array(16_384)]
+  private remoteOwner = [new Int32Array(16_384), new Int32Array(16_384)]
+  private remoteTouched: number[] = []
+  private readonly tupleIds = new DenseIds()
+  private ownerGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
+  private owner = [new Int32Array(16_384), new Int32Array(16_384)]
+  private twGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
+  private twAttr = [new Int32Array(16_384), new Int32Array(16_384)]
+  /** This aggregator's tag in row memos' words (changes when dense ids are renumbered). */
+  private tag = nextTag++
+  /** TIME_WAIT rows without an owner this snapshot: tuple id, remote endpoint id, line. */
+  private readonly twRows: number[] = []
   private rows = 0
   private ownedTimeWait = 0
+
+  /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
+  static denseCompactAt = 1 << 18
 
   constructor(readonly ranges: PortRange[]) {}
 
@@ -122,16 +143,34 @@ export class SnapshotAggregator {
     const tw = r.state === 'TIME_WAIT'
     const laddr = r.localAddrId !== undefined && r.localAddrId >= 0 ? r.localAddrId : this.addresses.id(r.localAddr)
     const raddr = r.remoteAddrId !== undefined && r.remoteAddrId >= 0 ? r.remoteAddrId : this.addresses.id(r.remoteAddr)
+    // A row the parser has seen in the last snapshot carries words to cache what is derived from it here.
+    const aux = r.memoAux
+    let at = -1
+    if (aux !== undefined && r.memoEntry !== undefined && r.memoEntry >= 0 && r.process === null) {
+      at = r.memoEntry * MEMO_AUX
+      if (aux[at] !== this.tag) {
+        aux[at] = this.tag
+        aux[at + 1] = -1
+        aux[at + 2] = -1
+        aux[at + 3] = -1
+        aux[at + 4] = this.addressFlags(r)
+      }
+    }
+    const flags = at >= 0 ? aux![at + 4]! : this.addressFlags(r)
     if (tw && r.pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
-      this.twTuples.push(tupleKey(raddr, r.remotePort, r.localPort))
-      this.twLines.push(r.line)
-      this.countEphemeral(r, laddr)
-      this.countLoopbackPeer(r, raddr)
-      if (r.remotePort >= 0) this.remoteCount.countOwner(remoteKey(raddr, r.remotePort), -1)
+      const remote = r.remotePort >= 0 ? this.remoteOf(aux, at, raddr, r.remotePort) : -1
+      this.twRows.push(this.tupleOf(aux, at, raddr, r.remotePort, r.localPort), remote, r.line)
+      this.countEphemeral(r, laddr, flags)
+      if (flags & F_LOOP_PEER && r.remotePort < 65536) this.usePort(raddr, r.remotePort)
+      if (remote >= 0) this.countRemote(remote, -1)
       return
     }
-    const slot = this.slot(r.pid, r.process)
+    let slot = at >= 0 ? aux![at + 1]! : -1
+    if (slot < 0) {
+      slot = this.slot(r.pid, r.process)
+      if (at >= 0) aux![at + 1] = slot
+    }
     this.bump(slot, r.state === null ? UDP_SLOT : STATE_SLOT[r.state], r.line)
     if (tw) this.ownedTimeWait++
     if (r.localPort >= 0 && r.localPort < 65536 && !tw && this.newPort(slot, r.proto === 'UDP' ? 1 : 0, r.localPort)) {
@@ -139,12 +178,81 @@ export class SnapshotAggregator {
       if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
     }
     if (r.proto === 'TCP') {
-      this.countEphemeral(r, laddr)
+      this.countEphemeral(r, laddr, flags)
       if (r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
-        this.remoteCount.countOwner(remoteKey(raddr, r.remotePort), r.pid > 0 ? slot : -1)
-        if (r.pid > 0) this.owners.set(tupleKey(raddr, r.remotePort, r.localPort), slot)
+        this.countRemote(this.remoteOf(aux, at, raddr, r.remotePort), r.pid > 0 ? slot : -1)
+        if (r.pid > 0) {
+          const t = this.tupleOf(aux, at, raddr, r.remotePort, r.localPort)
+          const p = this.generation & 1
+          this.ownerGen[p]![t] = this.generation
+          this.owner[p]![t] = slot
+        }
       }
     }
+  }
+
+  private addressFlags(r: ConnectionRecord): number {
+    let f = 0
+    if (isWildcard(r.localAddr)) f |= isIpv6(r.localAddr) ? F_WILD | F_WILD6 : F_WILD
+    if (r.remotePort >= 0 && (isLoopback(r.remoteAddr) || r.remoteAddr === r.localAddr)) f |= F_LOOP_PEER
+    return f
+  }
+
+  /** The dense id of remote endpoint (raddr, rport), cached in the row's words. */
+  private remoteOf(aux: Int32Array | undefined, at: number, raddr: number, rport: number): number {
+    if (at >= 0 && aux![at + 2]! >= 0) return aux![at + 2]!
+    const d = this.remoteIds.id(remoteKey(raddr, rport))
+    if (d >= this.remoteGen[0]!.length) this.growRemotes()
+    if (at >= 0) aux![at + 2] = d
+    return d
+  }
+
+  /** The dense id of tuple (remote endpoint, local port), cached in the row's words. */
+  private tupleOf(aux: Int32Array | undefined, at: number, raddr: number, rport: number, lport: number): number {
+    if (at >= 0 && aux![at + 3]! >= 0) return aux![at + 3]!
+    const t = this.tupleIds.id(tupleKey(raddr, rport, lport))
+    if (t >= this.ownerGen[0]!.length) this.growTuples()
+    if (at >= 0) aux![at + 3] = t
+    return t
+  }
+
+  /** One more connection to remote endpoint d; its owner is the first slot seen, or AMBIGUOUS once two differ. */
+  private countRemote(d: number, owner: number): void {
+    const p = this.generation & 1
+    const conns = this.remoteConns[p]!
+    const owners = this.remoteOwner[p]!
+    if (this.remoteGen[p]![d] !== this.generation) {
+      this.remoteGen[p]![d] = this.generation
+      conns[d] = 1
+      owners[d] = owner >= 0 ? owner : NO_OWNER
+      this.remoteTouched.push(d)
+      return
+    }
+    conns[d]!++
+    if (owner < 0) return
+    const o = owners[d]!
+    owners[d] = o === NO_OWNER || o === owner ? owner : AMBIGUOUS
+  }
+
+  /** The owner of remote endpoint d in this snapshot (back = 0) or the one before (back = 1), else NO_OWNER. */
+  private remoteOwnerOf(d: number, back: number): number {
+    const g = this.generation - back
+    return this.remoteGen[g & 1]![d] === g ? this.remoteOwner[g & 1]![d]! : NO_OWNER
+  }
+
+  private growRemotes(): void {
+    const n = this.remoteGen[0]!.length * 2
+    this.remoteGen = this.remoteGen.map((a) => grown(a, n))
+    this.remoteConns = this.remoteConns.map((a) => grown(a, n))
+    this.remoteOwner = this.remoteOwner.map((a) => grown(a, n))
+  }
+
+  private growTuples(): void {
+    const n = this.ownerGen[0]!.length * 2
+    this.ownerGen = this.ownerGen.map((a) => grown(a, n))
+    this.owner = this.owner.map((a) => grown(a, n))
+    this.twGen = this.twGen.map((a) => grown(a, n))
+    this.twAttr = this.twAttr.map((a) => grown(a, n))
   }
 
   /** True the first time this snapshot that `slot` holds (proto, port). Exact: collisions between slots fall back to a set. */
@@ -163,10 +271,10 @@ export class SnapshotAggregator {
   }
 
   /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
-  private countEphemeral(r: ConnectionRecord, laddr: number): void {
+  private countEphemeral(r: ConnectionRecord, laddr: number, flags: number): void {
     if (r.proto !== 'TCP' || r.localPort < 0 || r.state === 'LISTENING') return
-    if (isWildcard(r.localAddr)) {
-      const fam = isIpv6(r.localAddr) ? 1 : 0
+    if (flags & F_WILD) {
+      const fam = flags & F_WILD6 ? 1 : 0
       const w = this.wild[fam]!
       if (w[r.localPort] === 0) {
         w[r.localPort] = 1
@@ -187,12 +295,6 @@ export class SnapshotAggregator {
     a.ports.push(port)
   }
 
-  /** Same-host TIME_WAIT: when this host was also the client, its ephemeral port is the foreign one. */
-  private countLoopbackPeer(r: ConnectionRecord, raddr: number): void {
-    if (r.remotePort < 0 || !(isLoopback(r.remoteAddr) || r.remoteAddr === r.localAddr)) return
-    if (r.remotePort < 65536) this.usePort(raddr, r.remotePort)
-  }
-
   /** Closes the snapshot and returns its summary. */
   end(): SnapshotSummary {
     const timeWait = this.attributeTimeWait()
@@ -208,11 +310,13 @@ export class SnapshotAggregator {
     }
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
     const remotes: number[] = []
-    this.remoteCount.forEach((k, v) => {
-      if (v < REMOTE_MIN) return
-      const owner = this.remoteCount.getSecond(k, NO_OWNER)
-      remotes.push(k, v, Math.max(-1, owner === NO_OWNER ? this.prevRemoteOwners.getSecond(k, NO_OWNER) : owner))
-    })
+    const conns = this.remoteConns[this.generation & 1]!
+    for (const d of this.remoteTouched) {
+      const v = conns[d]!
+      if (v < REMOTE_MIN) continue
+      const owner = this.remoteOwnerOf(d, 0)
+      remotes.push(this.remoteIds.key(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
+    }
     const summary: SnapshotSummary = {
       rows: this.rows,
       counts: Int32Array.from(counts),
@@ -227,21 +331,25 @@ export class SnapshotAggregator {
 
   private attributeTimeWait(): Record<Attribution, number> {
     const out: Record<Attribution, number> = {owner: this.ownedTimeWait, lineage: 0, 'remote-affinity': 0, unattributed: 0}
-    const zero = this.twTuples.length > 0 ? this.slot(0, null) : -1
-    for (let i = 0; i < this.twTuples.length; i++) {
-      const tk = this.twTuples[i]!
-      const line = this.twLines[i]!
+    const rows = this.twRows
+    const zero = rows.length > 0 ? this.slot(0, null) : -1
+    const g = this.generation
+    const p = g & 1
+    const q = (g - 1) & 1
+    for (let i = 0; i < rows.length; i += 3) {
+      const t = rows[i]!
+      const remote = rows[i + 1]!
+      const line = rows[i + 2]!
       // A TIME_WAIT row seen in the previous snapshot keeps the owner (and method) it was given then.
-      const carried = this.prevTwAttr.get(tk, NO_OWNER)
+      const carried = this.twGen[q]![t] === g - 1 ? this.twAttr[q]![t]! : NO_OWNER
       let slot = carried === NO_OWNER ? NO_OWNER : carried >> 1
       let how: Attribution = carried !== NO_OWNER && (carried & 1) === 1 ? 'remote-affinity' : 'lineage'
       if (slot < 0) {
-        slot = this.prevOwners.get(tk, NO_OWNER)
-        if (slot < 0) slot = this.owners.get(tk, NO_OWNER)
-        if (slot < 0) {
-          const rk = Math.floor(tk / 65536)
-          const a = this.remoteCount.getSecond(rk, NO_OWNER)
-          const b = this.prevRemoteOwners.getSecond(rk, NO_OWNER)
+        slot = this.ownerGen[q]![t] === g - 1 ? this.owner[q]![t]! : NO_OWNER
+        if (slot < 0) slot = this.ownerGen[p]![t] === g ? this.owner[p]![t]! : NO_OWNER
+        if (slot < 0 && remote >= 0) {
+          const a = this.remoteOwnerOf(remote, 0)
+          const b = this.remoteOwnerOf(remote, 1)
           const owner = a === NO_OWNER ? b : b === NO_OWNER || b === a ? a : AMBIGUOUS
           if (owner >= 0) {
             slot = owner
@@ -253,7 +361,8 @@ export class SnapshotAggregator {
         this.bump(slot, STATE_SLOT.TIME_WAIT, line)
         this.bump(slot, TW_ATTRIBUTED_SLOT, line)
         if (how === 'remote-affinity') this.bump(slot, TW_AFFINITY_SLOT, line)
-        this.twAttr.set(tk, slot * 2 + (how === 'remote-affinity' ? 1 : 0))
+        this.twGen[p]![t] = g
+        this.twAttr[p]![t] = slot * 2 + (how === 'remote-affinity' ? 1 : 0)
         out[how]++
       } else {
         this.bump(zero, STATE_SLOT.TIME_WAIT, line)
@@ -311,27 +420,65 @@ export class SnapshotAggregator {
     this.wildTouched = []
     this.wildCount[0] = 0
     this.wildCount[1] = 0
-    // Swap and clear instead of allocating: these maps hold a snapshot's worth of tuples, and new ones
-    // every snapshot would be promoted to the old generation and pile up as garbage.
-    // The remote table of this snapshot becomes the previous one (its owners serve TIME_WAIT affinity).
-    ;[this.prevRemoteOwners, this.remoteCount] = [this.remoteCount, this.prevRemoteOwners]
-    this.remoteCount.clear()
-    ;[this.prevOwners, this.owners] = [this.owners, this.prevOwners]
-    this.owners.clear()
+    this.remoteTouched = []
     this.portSeen.clear()
+    this.twRows.length = 0
+    this.nextGeneration()
+    // Dense ids only grow: renumber the ones the next snapshot can still look back to, now and then.
+    if (this.remoteIds.size > SnapshotAggregator.denseCompactAt) this.compactRemotes()
+    if (this.tupleIds.size > SnapshotAggregator.denseCompactAt) this.compactTuples()
+  }
+
+  private nextGeneration(): void {
     if (++this.generation === 0xffffffff) {
       this.portGen.fill(0)
       for (const a of this.addrPorts.values()) a.stamp.fill(0)
-      this.generation = 1
+      for (const list of [this.remoteGen, this.ownerGen, this.twGen]) for (const a of list) a.fill(0)
+      this.generation = 2
     }
-    ;[this.prevTwAttr, this.twAttr] = [this.twAttr, this.prevTwAttr]
-    this.twAttr.clear()
-    this.twTuples.length = 0
-    this.twLines.length = 0
+  }
+
+  /** Keeps the remote endpoints of the snapshot that just ended (the next one's "previous"), renumbered. */
+  private compactRemotes(): void {
+    const q = (this.generation - 1) & 1
+    const live = this.remoteGen[q]!
+    const was = this.generation - 1
+    const map = this.remoteIds.compact((d) => live[d] === was)
+    for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) list[q] = remap(list[q]!, map, this.remoteIds.size)
+    this.remoteGen[q ^ 1]!.fill(0)
+    this.tag = nextTag++
+  }
+
+  /** Keeps the tuples of the snapshot that just ended (owners and TIME_WAIT attributions), renumbered. */
+  private compactTuples(): void {
+    const q = (this.generation - 1) & 1
+    const was = this.generation - 1
+    const owners = this.ownerGen[q]!
+    const tw = this.twGen[q]!
+    const map = this.tupleIds.compact((t) => owners[t] === was || tw[t] === was)
+    for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) list[q] = remap(list[q]!, map, this.tupleIds.size)
+    this.ownerGen[q ^ 1]!.fill(0)
+    this.twGen[q ^ 1]!.fill(0)
+    this.tag = nextTag++
   }
 
   /** Forgets the tuple state carried between snapshots (a new input starts). */
   newInput(): void {
-    for (const m of [this.owners, this.prevOwners, this.remoteCount, this.prevRemoteOwners, this.twAttr, this.prevTwAttr]) m.clear()
+    // Two generations on: nothing is in this snapshot or the one before any more.
+    this.nextGeneration()
+    this.nextGeneration()
   }
+}
+
+function grown<T extends Int32Array | Uint32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n)
+  b.set(a)
+  return b
+}
+
+/** The values of `a` moved to their new ids (`map[old]`, -1 for dropped), in an array at least as long. */
+function remap<T extends Int32Array | Uint32Array>(a: T, map: Int32Array, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(a.length, size))
+  for (let i = 0; i < map.length; i++) if (map[i]! >= 0) b[map[i]!] = a[i]!
+  return b
 }

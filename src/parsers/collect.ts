@@ -71,7 +71,9 @@ export class CollectingSink implements RecordSink {
   }
 
   connection(record: ConnectionRecord): void {
-    this.result.records.push({kind: 'connection', snapshot: this.current, ...record})
+    // The row memo's entry is the parser's bookkeeping, not part of the row.
+    const {memoEntry: _entry, memoAux: _aux, ...row} = record
+    this.result.records.push({kind: 'connection', snapshot: this.current, ...row})
   }
 
   process(record: ProcessRecord): void {

@@ -24,6 +24,11 @@ export class NetstatRowReader {
   private lastState: TcpState | null = null
   private readonly lastLocal = new Uint8Array(65).fill(255)
   private readonly lastRemote = new Uint8Array(65).fill(255)
+  /** The strings and ids behind `lastLocal`/`lastRemote` (kept here: the record may be overwritten in between). */
+  private lastLocalAddr = '*'
+  private lastLocalId = -1
+  private lastRemoteAddr = '*'
+  private lastRemoteId = -1
   private rec!: ConnectionRecord
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
   private viewOf: Buffer | null = null
@@ -124,15 +129,27 @@ export class NetstatRowReader {
     if (last[64] === len) {
       let k = 0
       while (k < len && last[k] === buf[as + k]) k++
-      if (k === len) return this.setAddr(local ? this.rec.localAddr : this.rec.remoteAddr, port, local, local ? this.rec.localAddrId! : this.rec.remoteAddrId!)
+      if (k === len) {
+        return local
+          ? this.setAddr(this.lastLocalAddr, port, true, this.lastLocalId)
+          : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
+      }
     }
     const addr = this.strings.get(buf, as, ae)
-    // Remember the bytes behind the address now in the record (length in slot 64; 255 = none).
+    const id = this.strings.lastId
+    // Remember the bytes behind this address (length in slot 64; 255 = none).
     if (len < 64) {
       for (let k = 0; k < len; k++) last[k] = buf[as + k]!
       last[64] = len
     } else last[64] = 255
-    return this.setAddr(addr, port, local, this.strings.lastId)
+    if (local) {
+      this.lastLocalAddr = addr
+      this.lastLocalId = id
+    } else {
+      this.lastRemoteAddr = addr
+      this.lastRemoteId = id
+    }
+    return this.setAddr(addr, port, local, id)
   }
 
   private setAddr(addr: string, port: number, local: boolean, id: number): boolean {

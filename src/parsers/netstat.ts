@@ -1,6 +1,7 @@
 import {type ByteDecoder, utf8Decoder} from './byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './netstat-locale.js'
 import {NetstatRowReader} from './netstat-row.js'
+import {RowMemo} from './row-memo.js'
 import {newConnection} from './records.js'
 import {parseStamp, StampResolver} from './timestamps.js'
 import type {ConnectionRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
@@ -21,7 +22,7 @@ const isBlank = (c: number) => c === SPACE || c === TAB
  */
 class NetstatLineParser implements LineParser {
   // Address ids from the first row on, so the record's shape never changes in the hot path.
-  private readonly rec: ConnectionRecord = {...newConnection(), localAddrId: -1, remoteAddrId: -1}
+  private readonly rec: ConnectionRecord = {...newConnection(), localAddrId: -1, remoteAddrId: -1, memoEntry: -1, memoAux: new Int32Array(0)}
   /** A parsed row waiting for its `-b` owner lines. */
   private pending = false
   /** Owner lines may follow the last row (or its owner lines) until another kind of line comes. */
@@ -36,6 +37,8 @@ class NetstatLineParser implements LineParser {
   private lastStampLine = 0
   private readonly decode: ByteDecoder
   private readonly reader: NetstatRowReader
+  /** Rows of the last two snapshots by their bytes: a repeated row is looked up, not parsed again. */
+  private readonly memo: RowMemo | null
   private hasPid = false
   private hasOwner = false
   private hasBound = false
@@ -47,6 +50,7 @@ class NetstatLineParser implements LineParser {
   ) {
     this.decode = options.decodeBytes ?? utf8Decoder
     this.reader = new NetstatRowReader(this.decode, options.addressIds)
+    this.memo = options.rowMemo === false ? null : new RowMemo()
   }
 
   line(text: string, no: number): void {
@@ -118,7 +122,11 @@ class NetstatLineParser implements LineParser {
   /** Parses a row whose protocol starts at byte `start` into the record. False when it is not a complete row. */
   private row(buf: Buffer, start: number, n: number, no: number, decode: ByteDecoder): boolean {
     const rec = this.rec
-    if (!this.reader.read(buf, start, n, decode, rec)) return false
+    const memo = this.memo
+    const entry = memo ? memo.find(buf, start, n) : -1
+    if (entry >= 0) memo!.restore(entry, rec)
+    else if (this.reader.read(buf, start, n, decode, rec)) memo?.add(buf, start, n, rec)
+    else return false
     if (rec.state === 'BOUND') this.hasBound = true
     if (rec.pid >= 0) this.hasPid = true
     rec.line = no
@@ -224,6 +232,7 @@ class NetstatLineParser implements LineParser {
 
   private startSnapshot(line: number, stamp: string | null): void {
     if (stamp === null) this.stamps.add(null)
+    this.memo?.nextSnapshot()
     this.snapshots++
     this.rowsInSnapshot = 0
     this.sink.snapshot({line, stamp})

@@ -72,6 +72,13 @@ export type ConnectionRecord = {
   /** Ids of the two addresses in `ParseOptions.addressIds`, when the parser was given that table (else absent or -1). */
   localAddrId?: number
   remoteAddrId?: number
+  /**
+   * A row memo's entry for these exact row bytes (netstat loops, see `RowMemo`), -1 or absent when none:
+   * `memoAux[memoEntry * MEMO_AUX …]` are words a sink may use to cache what it derives from the row.
+   * Valid until the next snapshot starts.
+   */
+  memoEntry?: number
+  memoAux?: Int32Array
 }
 
 /** A process seen in a process list (Get-Process, tasklist, `!process`, pslist). */
@@ -185,6 +192,8 @@ export type ParseOptions = {
   readonly decodeBytes?: ((buf: Buffer, start: number, end: number) => string) | undefined
   /** The consumer's address table: parsers that can, put each address's id in the record (no lookup by string downstream). */
   readonly addressIds?: {id(value: string): number} | undefined
+  /** Look up rows repeated from the previous snapshot instead of parsing them again (default true; off in tests that compare). */
+  readonly rowMemo?: boolean | undefined
 }
 
 /** Feeds one input's lines, in order, to a parser. */

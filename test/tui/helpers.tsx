@@ -40,8 +40,14 @@ export type RenderOptions = {columns?: number; rows?: number; initialCursor?: nu
 export async function renderApp(analysis: Analysis, opts: RenderOptions = {}) {
   const r = render(<App analysis={analysis} initialCursor={opts.initialCursor} theme={opts.theme} />)
   await tick()
-  if (opts.columns !== undefined || opts.rows !== undefined) await resize(r.stdout, opts.columns ?? 100, opts.rows ?? 24)
   const frame = () => r.lastFrame() ?? ''
+  if (opts.columns !== undefined || opts.rows !== undefined) {
+    const before = frame()
+    await resize(r.stdout, opts.columns ?? 100, opts.rows ?? 24)
+    // On a loaded machine the re-render can take more than a couple of ticks: wait for it (bounded).
+    const until = Date.now() + 2000
+    while (frame() === before && (opts.columns ?? 100) !== 100 && Date.now() < until) await tick()
+  }
   /** Writes keys one by one, yielding around each write, and returns the frame after the last. */
   const press = async (...keys: string[]) => {
     for (const k of keys) {

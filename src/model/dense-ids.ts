@@ -1,0 +1,50 @@
+import {IntTable} from './int-table.js'
+
+/**
+ * Dense ids 0, 1, 2… for integer keys (< 2^53), so per-key state can live in typed arrays indexed by
+ * id. Ids are handed out until the owner compacts: it names the ids still in use and gets them
+ * renumbered, which keeps memory bounded by the keys alive at once rather than by input length.
+ */
+export class DenseIds {
+  private table = new IntTable(16_384)
+  private keys = new Float64Array(16_384)
+  size = 0
+
+  /** The id of `key`, a new one the first time. */
+  id(key: number): number {
+    let d = this.table.get(key)
+    if (d >= 0) return d
+    d = this.size++
+    this.table.set(key, d)
+    if (d === this.keys.length) {
+      const bigger = new Float64Array(this.keys.length * 2)
+      bigger.set(this.keys)
+      this.keys = bigger
+    }
+    this.keys[d] = key
+    return d
+  }
+
+  /** The key behind id `d`. */
+  key(d: number): number {
+    return this.keys[d]!
+  }
+
+  /** Keeps the ids for which `live` holds, renumbered in order; returns old id → new id (-1 for dropped). */
+  compact(live: (d: number) => boolean): Int32Array {
+    const map = new Int32Array(this.size).fill(-1)
+    const keys = new Float64Array(this.keys.length)
+    this.table = new IntTable(16_384)
+    let n = 0
+    for (let d = 0; d < this.size; d++) {
+      if (!live(d)) continue
+      map[d] = n
+      keys[n] = this.keys[d]!
+      this.table.set(keys[n]!, n)
+      n++
+    }
+    this.keys = keys
+    this.size = n
+    return map
+  }
+}

@@ -1,0 +1,305 @@
+import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from './types.js'
+
+/** Rows longer than this are parsed every time (real netstat rows are 60–120 bytes). */
+const MAX_ROW = 240
+/** Consumer words per entry (see {@link RowMemo.aux}). */
+export const MEMO_AUX = 5
+
+const PROTOS: readonly Proto[] = ['TCP', 'UDP']
+
+/**
+ * The rows of the last two snapshots, by their bytes: a loop's snapshots repeat most rows of the one
+ * before (long-lived connections, leaked BOUND sockets, TIME_WAIT for two to four minutes), so a row
+ * seen again is looked up instead of parsed. Lookups verify every byte: a hit restores exactly the
+ * fields the row reader produced for the same bytes, so the memo never changes a result.
+ *
+ * Memory is bounded by the rows of two snapshots: entries not seen in the snapshot that just ended
+ * are dropped when the table is compacted (at snapshot starts, once it has doubled).
+ */
+export class RowMemo {
+  private table: Int32Array
+  private mask: number
+  private arena = new Uint8Array(1 << 20)
+  private used = 0
+  private count = 0
+  /** Entries before the first compaction (lowered by tests to exercise it). */
+  static minCompact = 16_384
+  private compactAt = RowMemo.minCompact
+  private generation = 1
+  private offs = new Int32Array(1024)
+  private lens = new Int32Array(1024)
+  private hashes = new Int32Array(1024)
+  private gens = new Uint32Array(1024)
+  /** Per entry: proto, state (index + 1, 0 for none), pid, ports and address ids. */
+  private fields = new Int32Array(1024 * 7)
+  private localAddrs: string[] = []
+  private remoteAddrs: string[] = []
+  /**
+   * {@link MEMO_AUX} words per entry for a consumer to cache what it derives from the row (set to -1
+   * when the entry is made, moved with it on compaction). Entry numbers are valid until the next snapshot.
+   */
+  aux = new Int32Array(1024 * MEMO_AUX).fill(-1)
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+  private viewOf: Uint8Array | null = null
+  private arenaView = new DataView(this.arena.buffer)
+  /**
+   * Rows mostly come in the same order as in the snapshot before: entries in the order this snapshot
+   * met them (`order`), the previous snapshot's (`prevOrder`), and where the next row is expected there.
+   * The expected entry is compared first; the hash is computed only when it is not the one.
+   */
+  private order = new Int32Array(16_384)
+  private orderLen = 0
+  private prevOrder = new Int32Array(16_384)
+  private prevLen = 0
+  private cursor = 0
+  /** Per entry: its position in the order of the snapshot that last met it. */
+  private pos = new Int32Array(1024)
+  /** Rows looked up, and rows found (for tests and the benchmark's profile). */
+  lookups = 0
+  hits = 0
+
+  constructor() {
+    this.table = new Int32Array(32_768)
+    this.mask = this.table.length - 1
+  }
+
+  /** The entry holding exactly bytes [s, e) of buf, or -1. */
+  find(buf: Uint8Array, s: number, e: number): number {
+    const len = e - s
+    if (len > MAX_ROW) {
+      this.lastSlot = -1
+      return -1
+    }
+    this.lookups++
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      this.viewOf = buf
+    }
+    const arena = this.arenaView
+    const view = this.view
+    if (this.cursor < this.prevLen) {
+      const entry = this.prevOrder[this.cursor]!
+      if (this.lens[entry] === len) {
+        const off = this.offs[entry]!
+        let k = 0
+        while (k + 4 <= len && arena.getInt32(off + k, true) === view.getInt32(s + k, true)) k += 4
+        while (k < len && this.arena[off + k] === buf[s + k]) k++
+        if (k === len) {
+          this.cursor++
+          return this.met(entry)
+        }
+      }
+    }
+    const h = this.hash(buf, s, e)
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const entry = this.table[i]! - 1
+      if (entry < 0) {
+        this.lastSlot = i
+        this.lastHash = h
+        return -1
+      }
+      if (this.hashes[entry] !== h || this.lens[entry] !== len) continue
+      const off = this.offs[entry]!
+      let k = 0
+      while (k + 4 <= len && arena.getInt32(off + k, true) === view.getInt32(s + k, true)) k += 4
+      while (k < len && this.arena[off + k] === buf[s + k]) k++
+      if (k === len) {
+        // Found out of order: rows were dropped or added since; carry on from its place in the last snapshot.
+        if (this.gens[entry] !== this.generation) this.cursor = this.pos[entry]! + 1
+        return this.met(entry)
+      }
+    }
+  }
+
+  /** A row met (again) in this snapshot. */
+  private met(entry: number): number {
+    if (this.gens[entry] !== this.generation) {
+      this.gens[entry] = this.generation
+      this.append(entry)
+    }
+    this.hits++
+    return entry
+  }
+
+  private append(entry: number): void {
+    if (this.orderLen === this.order.length) {
+      const bigger = new Int32Array(this.order.length * 2)
+      bigger.set(this.order)
+      this.order = bigger
+    }
+    this.pos[entry] = this.orderLen
+    this.order[this.orderLen++] = entry
+  }
+
+  private lastSlot = -1
+  private lastHash = 0
+
+  /** Copies entry's fields into rec (what the row reader wrote for these bytes). */
+  restore(entry: number, rec: ConnectionRecord): void {
+    const f = this.fields
+    const b = entry * 7
+    rec.proto = PROTOS[f[b]!]!
+    const st = f[b + 1]!
+    rec.state = st === 0 ? null : TCP_STATES[st - 1]!
+    rec.pid = f[b + 2]!
+    rec.localAddr = this.localAddrs[entry]!
+    rec.localPort = f[b + 3]!
+    rec.localAddrId = f[b + 4]!
+    rec.remoteAddr = this.remoteAddrs[entry]!
+    rec.remotePort = f[b + 5]!
+    rec.remoteAddrId = f[b + 6]!
+    rec.process = null
+    rec.memoEntry = entry
+    rec.memoAux = this.aux
+  }
+
+  /** Remembers the row just parsed from bytes [s, e) (right after a `find` of the same bytes that missed). */
+  add(buf: Uint8Array, s: number, e: number, rec: ConnectionRecord): void {
+    const len = e - s
+    rec.memoEntry = -1
+    if (len > MAX_ROW || this.lastSlot < 0) return
+    const entry = this.count
+    if (entry === this.gens.length) this.growEntries()
+    if (this.used + len > this.arena.length) this.growArena(len)
+    this.arena.set(buf.subarray(s, e), this.used)
+    this.offs[entry] = this.used
+    this.lens[entry] = len
+    this.hashes[entry] = this.lastHash
+    this.gens[entry] = this.generation
+    this.append(entry)
+    const f = this.fields
+    const b = entry * 7
+    f[b] = rec.proto === 'UDP' ? 1 : 0
+    f[b + 1] = rec.state === null ? 0 : stateIndex(rec.state) + 1
+    f[b + 2] = rec.pid
+    f[b + 3] = rec.localPort
+    f[b + 4] = rec.localAddrId ?? -1
+    f[b + 5] = rec.remotePort
+    f[b + 6] = rec.remoteAddrId ?? -1
+    this.localAddrs[entry] = rec.localAddr
+    this.remoteAddrs[entry] = rec.remoteAddr
+    this.aux.fill(-1, entry * MEMO_AUX, entry * MEMO_AUX + MEMO_AUX)
+    this.used += len
+    this.table[this.lastSlot] = entry + 1
+    this.lastSlot = -1
+    this.count++
+    rec.memoEntry = entry
+    rec.memoAux = this.aux
+    if (this.count * 2 > this.mask) this.rehash(this.table.length * 2)
+  }
+
+  /** A new snapshot starts: rows not seen in the one that ended may be dropped. */
+  nextSnapshot(): void {
+    this.generation++
+    this.lastSlot = -1
+    ;[this.order, this.prevOrder] = [this.prevOrder, this.order]
+    this.prevLen = this.orderLen
+    this.orderLen = 0
+    this.cursor = 0
+    if (this.count >= this.compactAt) this.compact()
+  }
+
+  /** Forgets every row (a new input starts). */
+  clear(): void {
+    this.table.fill(0)
+    this.count = 0
+    this.used = 0
+    this.localAddrs.length = 0
+    this.remoteAddrs.length = 0
+    this.lastSlot = -1
+    this.orderLen = 0
+    this.prevLen = 0
+    this.cursor = 0
+  }
+
+  private compact(): void {
+    const keep = this.generation - 1
+    const map = new Int32Array(this.count).fill(-1)
+    let n = 0
+    let used = 0
+    const arena = new Uint8Array(this.arena.length)
+    for (let e = 0; e < this.count; e++) {
+      if (this.gens[e]! < keep) continue
+      const len = this.lens[e]!
+      arena.set(this.arena.subarray(this.offs[e]!, this.offs[e]! + len), used)
+      this.offs[n] = used
+      this.lens[n] = len
+      this.hashes[n] = this.hashes[e]!
+      this.gens[n] = this.gens[e]!
+      this.fields.copyWithin(n * 7, e * 7, e * 7 + 7)
+      this.aux.copyWithin(n * MEMO_AUX, e * MEMO_AUX, e * MEMO_AUX + MEMO_AUX)
+      this.localAddrs[n] = this.localAddrs[e]!
+      this.remoteAddrs[n] = this.remoteAddrs[e]!
+      this.pos[n] = this.pos[e]!
+      map[e] = n
+      used += len
+      n++
+    }
+    this.arena = arena
+    this.arenaView = new DataView(arena.buffer)
+    this.used = used
+    this.count = n
+    this.localAddrs.length = n
+    this.remoteAddrs.length = n
+    // Only entries met in the last snapshot are kept, and that is its whole order.
+    for (let k = 0; k < this.prevLen; k++) this.prevOrder[k] = map[this.prevOrder[k]!]!
+    this.compactAt = Math.max(RowMemo.minCompact, n * 4)
+    this.rehash(this.table.length)
+  }
+
+  private rehash(size: number): void {
+    this.table = new Int32Array(size)
+    this.mask = size - 1
+    for (let e = 0; e < this.count; e++) {
+      let i = this.hashes[e]! & this.mask
+      while (this.table[i] !== 0) i = (i + 1) & this.mask
+      this.table[i] = e + 1
+    }
+    this.lastSlot = -1
+  }
+
+  private growEntries(): void {
+    const n = this.gens.length * 2
+    const grow = <T extends Int32Array | Uint32Array>(a: T, per: number, fill = 0): T => {
+      const b = new (a.constructor as new (n: number) => T)(n * per)
+      if (fill !== 0) b.fill(fill)
+      b.set(a)
+      return b
+    }
+    this.offs = grow(this.offs, 1)
+    this.lens = grow(this.lens, 1)
+    this.hashes = grow(this.hashes, 1)
+    this.gens = grow(this.gens, 1)
+    this.pos = grow(this.pos, 1)
+    this.fields = grow(this.fields, 7)
+    this.aux = grow(this.aux, MEMO_AUX, -1)
+  }
+
+  private growArena(len: number): void {
+    const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.used + len))
+    bigger.set(this.arena.subarray(0, this.used))
+    this.arena = bigger
+    this.arenaView = new DataView(bigger.buffer)
+  }
+
+  /** Murmur3-style mix of the row's bytes, four at a time. */
+  private hash(buf: Uint8Array, s: number, e: number): number {
+    const view = this.view
+    let h = (e - s) | 0
+    let i = s
+    for (; i + 4 <= e; i += 4) {
+      let k = Math.imul(view.getInt32(i, true), 0xcc9e2d51)
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593)
+      h ^= k
+      h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0
+    }
+    for (; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
+    h ^= h >>> 16
+    h = Math.imul(h, 0x85ebca6b)
+    h ^= h >>> 13
+    return h
+  }
+}
+
+const STATE_INDEX = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]))
+const stateIndex = (s: TcpState) => STATE_INDEX.get(s)!

@@ -1,0 +1,140 @@
+import {fc, test} from '@fast-check/vitest'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
+import {analyzeCase} from '../../src/analysis/analyze.js'
+import {CaseBuilder} from '../../src/model/case-builder.js'
+import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
+import {SummarySink} from '../../src/model/summary.js'
+import {CollectingSink} from '../../src/parsers/collect.js'
+import {netstatParser} from '../../src/parsers/netstat.js'
+import {RowMemo} from '../../src/parsers/row-memo.js'
+import type {LineParser, RecordSink} from '../../src/parsers/types.js'
+import type {LoopScenario} from '../../src/synth/loop.js'
+import {loopText} from '../helpers/run.js'
+import {SCENARIOS} from '../helpers/scenarios.js'
+
+const decode = lineDecoder('utf-8')
+
+/** Feeds text as UTF-8 bytes in chunks of `chunk` bytes through the byte fast path, as the input layer does. */
+function feedBytes(sink: RecordSink, text: string, rowMemo: boolean, chunk: number, addressIds?: {id(v: string): number}) {
+  const lp = netstatParser.create(sink, {path: 'netstat.txt', decodeBytes: decode, addressIds, rowMemo})
+  const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, sink, 1 << 20, decode)
+  const bytes = Buffer.from(text, 'utf8')
+  for (let i = 0; i < bytes.length; i += chunk) splitter.push(bytes.subarray(i, i + chunk))
+  splitter.end()
+}
+
+function records(text: string, rowMemo: boolean, chunk = 4096) {
+  const sink = new CollectingSink()
+  feedBytes(sink, text, rowMemo, chunk)
+  return sink.result
+}
+
+/** The whole case (per-snapshot summaries) and the analysis, with or without the memo. */
+function caseOf(text: string, rowMemo: boolean) {
+  const c = new CaseBuilder(null)
+  const next = c.sinkFor('netstat.txt', 'netstat')
+  const summary = new SummarySink('netstat.txt', 'netstat', next)
+  feedBytes(summary, text, rowMemo, 65_536, next.addressIds)
+  next.finish()
+  const inputs = [summary.summary({encoding: 'utf-8', bytes: text.length, sha256: '', lines: 0})]
+  const analysis = analyzeCase(c, inputs, {flagRange: null, host: undefined, tz: (x) => x})
+  const snapshots = c.snapshots.map((s) => ({...s, summary: {...s.summary, counts: [...s.summary.counts], remotes: sortedTriples(s.summary.remotes)}}))
+  return {snapshots, analysis: JSON.stringify(analysis), inputs}
+}
+
+/** Remote endpoint triples in key order (their order in a summary is not part of the result). */
+const sortedTriples = (a: Int32Array) => {
+  const t: number[][] = []
+  for (let i = 0; i < a.length; i += 3) t.push([a[i]!, a[i + 1]!, a[i + 2]!])
+  return t.sort((x, y) => x[0]! - y[0]!)
+}
+
+const busyLoop = (seed: number, snapshots: number): LoopScenario => ({
+  seed,
+  snapshots,
+  interval: 60,
+  jitter: 2,
+  start: new Date(Date.UTC(2024, 2, 4, 8, 0, 0)),
+  dateStyle: 'en-US',
+  bound: true,
+  processes: [
+    {pid: 1712, name: 'svchost.exe', listen: [135], behaviour: {kind: 'steady', established: 30, noise: 10, timeWaitChurn: 6}},
+    {pid: 3020, name: 'w3wp.exe', listen: [80, 443], behaviour: {kind: 'steady', established: 120, noise: 40, timeWaitChurn: 40}},
+    {pid: 5120, name: 'LeakyAgent.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: 600}},
+    {pid: 6200, name: 'backup.exe', behaviour: {kind: 'timewait-leak', perMinute: 15, growthPerHour: 30, remote: '10.0.0.60:443'}},
+  ],
+  background: 20,
+})
+
+describe('row memo', () => {
+  afterEach(() => {
+    RowMemo.minCompact = 16_384
+    SnapshotAggregator.denseCompactAt = 1 << 18
+  })
+
+  it('finds most rows of a loop again, and gives exactly the records parsing gives', () => {
+    const text = loopText(busyLoop(3, 30))
+    const memo = records(text, true)
+    expect(memo).toEqual(records(text, false))
+    expect(memo.records.length).toBeGreaterThan(5000)
+  })
+
+  it('counts its hits (rows repeated from the snapshot before)', () => {
+    const memo = new RowMemo()
+    const row = Buffer.from('  TCP    10.0.0.5:49152         52.1.192.0:443         ESTABLISHED     4')
+    const rec = {proto: 'TCP', localAddr: '10.0.0.5', localPort: 49152, remoteAddr: '52.1.192.0', remotePort: 443, state: 'ESTABLISHED', pid: 4, process: null, created: null, line: 1} as const
+    expect(memo.find(row, 2, row.length)).toBe(-1)
+    memo.add(row, 2, row.length, {...rec})
+    memo.nextSnapshot()
+    const found = memo.find(row, 2, row.length)
+    expect(found).toBe(0)
+    const out = {...rec, pid: -1, state: null as string | null, localAddr: '*'}
+    memo.restore(found, out as never)
+    expect(out).toMatchObject({pid: 4, state: 'ESTABLISHED', localAddr: '10.0.0.5', localPort: 49152, memoEntry: 0})
+    // One byte different is another row.
+    const other = Buffer.from(row)
+    other[other.length - 1] = 0x35
+    expect(memo.find(other, 2, other.length)).toBe(-1)
+    expect([memo.lookups, memo.hits]).toEqual([3, 1])
+  })
+
+  it('gives the same case with the memo and its compaction, and with the dense-id compaction of the aggregator', () => {
+    const text = loopText(busyLoop(9, 40))
+    const plain = caseOf(text, false)
+    expect(caseOf(text, true)).toEqual(plain)
+    // Compact at every snapshot: entries are renumbered while rows and cached words carry over.
+    RowMemo.minCompact = 1
+    SnapshotAggregator.denseCompactAt = 16
+    expect(caseOf(text, true)).toEqual(plain)
+    expect(caseOf(text, false)).toEqual(plain)
+  })
+
+  it('gives the same case on the scenario loops (owner lines, German, sawtooth, TIME_WAIT leaks)', () => {
+    for (const s of Object.values(SCENARIOS) as LoopScenario[]) {
+      const text = loopText(s)
+      expect(caseOf(text, true)).toEqual(caseOf(text, false))
+    }
+  })
+
+  const edits = fc.array(fc.tuple(fc.nat(10_000), fc.constantFrom('drop', 'dup', 'swap', 'cut')), {maxLength: 30})
+  test.prop([fc.nat(1000), edits, fc.integer({min: 7, max: 5000})], {numRuns: 25})(
+    'rows dropped, repeated, reordered or cut in any snapshot: same records and case as parsing every row',
+    (seed, ops, chunk) => {
+      const lines = loopText(busyLoop(seed, 6)).split('\r\n')
+      for (const [at, op] of ops) {
+        const i = at % lines.length
+        if (op === 'drop') lines.splice(i, 1)
+        else if (op === 'dup') lines.splice(i, 0, lines[i]!)
+        else if (op === 'swap' && i + 1 < lines.length) [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!]
+        else if (op === 'cut') lines[i] = lines[i]!.slice(0, Math.max(0, lines[i]!.length - 7))
+      }
+      const text = lines.join('\r\n')
+      RowMemo.minCompact = 64
+      SnapshotAggregator.denseCompactAt = 64
+      expect(records(text, true, chunk)).toEqual(records(text, false, chunk))
+      expect(caseOf(text, true)).toEqual(caseOf(text, false))
+    },
+  )
+})
