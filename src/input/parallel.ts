@@ -34,8 +34,8 @@ function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | unde
   while (s > 0 || from === 0) {
     const nl = buf.indexOf(10, s)
     if (nl === -1 || nl >= n) return null
-    const line = buf.toString('latin1', s, nl).trim()
-    const p = line.length >= 8 && line.length <= 80 ? parseStamp(line) : null
+    // Connection rows are nearly every line: skip them on their first bytes, before any string is made.
+    const p = nl - s >= 8 && !isRow(buf, s, nl) ? stampOf(buf.toString('latin1', s, nl).trim()) : null
     if (p) {
       offsets.push(from + s)
       resolver.add(p)
@@ -57,6 +57,16 @@ function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | unde
   for (let i = offsets.length - 2; i >= 0; i--) if (spans(i)) return [offsets[i]!, offsets.at(-1)!]
   return null
 }
+
+/** A `TCP`/`UDP` row (after leading blanks). */
+function isRow(buf: Buffer, s: number, e: number): boolean {
+  let i = s
+  while (i < e && (buf[i] === 32 || buf[i] === 9)) i++
+  const c = buf[i]
+  return i + 3 < e && (c === 84 || c === 85) && (buf[i + 1] === 67 || buf[i + 1] === 68) && buf[i + 2] === 80 && (buf[i + 3] === 32 || buf[i + 3] === 9)
+}
+
+const stampOf = (line: string) => (line.length >= 8 && line.length <= 80 ? parseStamp(line) : null)
 
 /**
  * Plans the split of a netstat loop at snapshot boundaries, one range per core: each worker first

@@ -43,6 +43,13 @@ const AMBIGUOUS = -2
 const F_WILD = 1
 const F_WILD6 = 2
 const F_LOOP_PEER = 4
+// State facts in the same word: TIME_WAIT, LISTENING, no remote end that counts (LISTENING/BOUND), UDP.
+const F_TW = 8
+const F_LISTEN = 16
+const F_NO_REMOTE = 32
+const F_UDP = 64
+/** The row's counter slot (state or UDP) sits above the flag bits. */
+const COUNTER_SHIFT = 8
 /** Tags for the values an aggregator caches in a row memo's words; a new tag invalidates them all. */
 let nextTag = 1
 
@@ -90,6 +97,12 @@ export class SnapshotAggregator {
   private owner = [new Int32Array(16_384), new Int32Array(16_384)]
   private twGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private twAttr = [new Int32Array(16_384), new Int32Array(16_384)]
+  /** This snapshot's halves of the arrays above (index generation & 1), rebound whenever they change. */
+  private curRemoteGen = this.remoteGen[1]!
+  private curRemoteConns = this.remoteConns[1]!
+  private curRemoteOwner = this.remoteOwner[1]!
+  private curOwnerGen = this.ownerGen[1]!
+  private curOwner = this.owner[1]!
   /** This aggregator's tag in row memos' words (changes when dense ids are renumbered). */
   private tag = nextTag++
   /** TIME_WAIT rows without an owner this snapshot: tuple id, remote endpoint id, line. */
@@ -98,7 +111,7 @@ export class SnapshotAggregator {
   private ownedTimeWait = 0
 
   /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
-  static denseCompactAt = 1 << 18
+  static denseCompactAt = 1 << 16
 
   constructor(readonly ranges: PortRange[]) {}
 
@@ -140,7 +153,6 @@ export class SnapshotAggregator {
 
   connection(r: ConnectionRecord): void {
     this.rows++
-    const tw = r.state === 'TIME_WAIT'
     const laddr = r.localAddrId !== undefined && r.localAddrId >= 0 ? r.localAddrId : this.addresses.id(r.localAddr)
     const raddr = r.remoteAddrId !== undefined && r.remoteAddrId >= 0 ? r.remoteAddrId : this.addresses.id(r.remoteAddr)
     // A row the parser has seen in the last snapshot carries words to cache what is derived from it here.
@@ -153,10 +165,11 @@ export class SnapshotAggregator {
         aux[at + 1] = -1
         aux[at + 2] = -1
         aux[at + 3] = -1
-        aux[at + 4] = this.addressFlags(r)
+        aux[at + 4] = this.rowFlags(r)
       }
     }
-    const flags = at >= 0 ? aux![at + 4]! : this.addressFlags(r)
+    const flags = at >= 0 ? aux![at + 4]! : this.rowFlags(r)
+    const tw = (flags & F_TW) !== 0
     if (tw && r.pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
       const remote = r.remotePort >= 0 ? this.remoteOf(aux, at, raddr, r.remotePort) : -1
@@ -171,24 +184,33 @@ export class SnapshotAggregator {
       slot = this.slot(r.pid, r.process)
       if (at >= 0) aux![at + 1] = slot
     }
-    this.bump(slot, r.state === null ? UDP_SLOT : STATE_SLOT[r.state], r.line)
+    this.bump(slot, flags >> COUNTER_SHIFT, r.line)
     if (tw) this.ownedTimeWait++
-    if (r.localPort >= 0 && r.localPort < 65536 && !tw && this.newPort(slot, r.proto === 'UDP' ? 1 : 0, r.localPort)) {
+    if (r.localPort >= 0 && r.localPort < 65536 && !tw && this.newPort(slot, flags & F_UDP ? 1 : 0, r.localPort)) {
       this.bump(slot, PORTS_SLOT, r.line)
       if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
     }
-    if (r.proto === 'TCP') {
+    if ((flags & F_UDP) === 0) {
       this.countEphemeral(r, laddr, flags)
-      if (r.state !== 'LISTENING' && r.state !== 'BOUND' && r.remotePort >= 0) {
+      if ((flags & F_NO_REMOTE) === 0 && r.remotePort >= 0) {
         this.countRemote(this.remoteOf(aux, at, raddr, r.remotePort), r.pid > 0 ? slot : -1)
         if (r.pid > 0) {
           const t = this.tupleOf(aux, at, raddr, r.remotePort, r.localPort)
-          const p = this.generation & 1
-          this.ownerGen[p]![t] = this.generation
-          this.owner[p]![t] = slot
+          this.curOwnerGen[t] = this.generation
+          this.curOwner[t] = slot
         }
       }
     }
+  }
+
+  /** Everything the aggregator derives from a row's own fields, in one word (cached per memoised row). */
+  private rowFlags(r: ConnectionRecord): number {
+    let f = this.addressFlags(r)
+    if (r.proto === 'UDP') f |= F_UDP
+    if (r.state === 'TIME_WAIT') f |= F_TW
+    if (r.state === 'LISTENING') f |= F_LISTEN | F_NO_REMOTE
+    if (r.state === 'BOUND') f |= F_NO_REMOTE
+    return f | ((r.state === null ? UDP_SLOT : STATE_SLOT[r.state]) << COUNTER_SHIFT)
   }
 
   private addressFlags(r: ConnectionRecord): number {
@@ -218,11 +240,10 @@ export class SnapshotAggregator {
 
   /** One more connection to remote endpoint d; its owner is the first slot seen, or AMBIGUOUS once two differ. */
   private countRemote(d: number, owner: number): void {
-    const p = this.generation & 1
-    const conns = this.remoteConns[p]!
-    const owners = this.remoteOwner[p]!
-    if (this.remoteGen[p]![d] !== this.generation) {
-      this.remoteGen[p]![d] = this.generation
+    const conns = this.curRemoteConns
+    const owners = this.curRemoteOwner
+    if (this.curRemoteGen[d] !== this.generation) {
+      this.curRemoteGen[d] = this.generation
       conns[d] = 1
       owners[d] = owner >= 0 ? owner : NO_OWNER
       this.remoteTouched.push(d)
@@ -245,6 +266,7 @@ export class SnapshotAggregator {
     this.remoteGen = this.remoteGen.map((a) => grown(a, n))
     this.remoteConns = this.remoteConns.map((a) => grown(a, n))
     this.remoteOwner = this.remoteOwner.map((a) => grown(a, n))
+    this.bindCurrent()
   }
 
   private growTuples(): void {
@@ -253,6 +275,7 @@ export class SnapshotAggregator {
     this.owner = this.owner.map((a) => grown(a, n))
     this.twGen = this.twGen.map((a) => grown(a, n))
     this.twAttr = this.twAttr.map((a) => grown(a, n))
+    this.bindCurrent()
   }
 
   /** True the first time this snapshot that `slot` holds (proto, port). Exact: collisions between slots fall back to a set. */
@@ -272,7 +295,7 @@ export class SnapshotAggregator {
 
   /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
   private countEphemeral(r: ConnectionRecord, laddr: number, flags: number): void {
-    if (r.proto !== 'TCP' || r.localPort < 0 || r.state === 'LISTENING') return
+    if (flags & (F_UDP | F_LISTEN) || r.localPort < 0) return
     if (flags & F_WILD) {
       const fam = flags & F_WILD6 ? 1 : 0
       const w = this.wild[fam]!
@@ -436,6 +459,16 @@ export class SnapshotAggregator {
       for (const list of [this.remoteGen, this.ownerGen, this.twGen]) for (const a of list) a.fill(0)
       this.generation = 2
     }
+    this.bindCurrent()
+  }
+
+  private bindCurrent(): void {
+    const p = this.generation & 1
+    this.curRemoteGen = this.remoteGen[p]!
+    this.curRemoteConns = this.remoteConns[p]!
+    this.curRemoteOwner = this.remoteOwner[p]!
+    this.curOwnerGen = this.ownerGen[p]!
+    this.curOwner = this.owner[p]!
   }
 
   /** Keeps the remote endpoints of the snapshot that just ended (the next one's "previous"), renumbered. */
@@ -446,6 +479,7 @@ export class SnapshotAggregator {
     const map = this.remoteIds.compact((d) => live[d] === was)
     for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) list[q] = remap(list[q]!, map, this.remoteIds.size)
     this.remoteGen[q ^ 1]!.fill(0)
+    this.bindCurrent()
     this.tag = nextTag++
   }
 
@@ -459,6 +493,7 @@ export class SnapshotAggregator {
     for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) list[q] = remap(list[q]!, map, this.tupleIds.size)
     this.ownerGen[q ^ 1]!.fill(0)
     this.twGen[q ^ 1]!.fill(0)
+    this.bindCurrent()
     this.tag = nextTag++
   }
 

@@ -160,8 +160,14 @@ export class RowMemo {
     if (len > MAX_ROW || this.lastSlot < 0) return
     const entry = this.count
     if (entry === this.gens.length) this.growEntries()
-    if (this.used + len > this.arena.length) this.growArena(len)
-    this.arena.set(buf.subarray(s, e), this.used)
+    if (this.used + len + 4 > this.arena.length) this.growArena(len + 4)
+    // Four bytes at a time (a subarray per row would allocate a Buffer).
+    const to = this.arenaView
+    const view = this.view
+    const at = this.used
+    let k = 0
+    for (; k + 4 <= len; k += 4) to.setInt32(at + k, view.getInt32(s + k, true), true)
+    for (; k < len; k++) this.arena[at + k] = buf[s + k]!
     this.offs[entry] = this.used
     this.lens[entry] = len
     this.hashes[entry] = this.lastHash
@@ -217,17 +223,21 @@ export class RowMemo {
     const map = new Int32Array(this.count).fill(-1)
     let n = 0
     let used = 0
-    const arena = new Uint8Array(this.arena.length)
+    // In place: kept entries only move towards the front.
+    const arena = this.arena
+    const f = this.fields
+    const aux = this.aux
     for (let e = 0; e < this.count; e++) {
       if (this.gens[e]! < keep) continue
       const len = this.lens[e]!
-      arena.set(this.arena.subarray(this.offs[e]!, this.offs[e]! + len), used)
+      const off = this.offs[e]!
+      if (off !== used) arena.copyWithin(used, off, off + len)
       this.offs[n] = used
       this.lens[n] = len
       this.hashes[n] = this.hashes[e]!
       this.gens[n] = this.gens[e]!
-      this.fields.copyWithin(n * 7, e * 7, e * 7 + 7)
-      this.aux.copyWithin(n * MEMO_AUX, e * MEMO_AUX, e * MEMO_AUX + MEMO_AUX)
+      for (let k = 0; k < 7; k++) f[n * 7 + k] = f[e * 7 + k]!
+      for (let k = 0; k < MEMO_AUX; k++) aux[n * MEMO_AUX + k] = aux[e * MEMO_AUX + k]!
       this.localAddrs[n] = this.localAddrs[e]!
       this.remoteAddrs[n] = this.remoteAddrs[e]!
       this.pos[n] = this.pos[e]!
@@ -235,8 +245,6 @@ export class RowMemo {
       used += len
       n++
     }
-    this.arena = arena
-    this.arenaView = new DataView(arena.buffer)
     this.used = used
     this.count = n
     this.localAddrs.length = n
