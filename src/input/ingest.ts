@@ -175,7 +175,12 @@ async function parseInput(
     options.maxBytes === undefined &&
     process.env.PORTLEAK_THREADS !== '1' &&
     workersAvailable()
-      ? planSplit(source.file, source.size!, sniffed.bomLength, {dateOrder: options.dateOrder, maxLine: maxLineBytes, ranges: c.trackedRanges})
+      ? planSplit(source.file, source.size!, sniffed.bomLength, {
+          dateOrder: options.dateOrder,
+          maxLine: maxLineBytes,
+          ranges: c.trackedRanges,
+          aggregate: next !== null,
+        })
       : null
   if (plan) {
     // A large loop on disk is parsed in worker threads, one snapshot-aligned range each; this thread hashes.

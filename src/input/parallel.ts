@@ -77,7 +77,7 @@ export function planSplit(
   file: string,
   size: number,
   bomLength: number,
-  o: {dateOrder: DateOrder | undefined; maxLine: number; ranges: CaseBuilder['trackedRanges']; workers?: number},
+  o: {dateOrder: DateOrder | undefined; maxLine: number; ranges: CaseBuilder['trackedRanges']; workers?: number; aggregate?: boolean},
 ): WorkerTask[] | null {
   const n = Math.min(o.workers ?? availableParallelism(), 8)
   if (n < 2) return null
@@ -96,7 +96,7 @@ export function planSplit(
   let start = bomLength
   let prime = bomLength
   for (const [p, b] of [...cuts, [size, size] as [number, number]]) {
-    tasks.push({file, primeStart: prime, start, end: b, ranges: o.ranges, dateOrder: o.dateOrder, maxLine: o.maxLine})
+    tasks.push({file, primeStart: prime, start, end: b, ranges: o.ranges, dateOrder: o.dateOrder, maxLine: o.maxLine, aggregate: o.aggregate ?? true})
     prime = p
     start = b
   }
