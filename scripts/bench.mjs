@@ -73,6 +73,7 @@ const tools = [
   {name: 'portleak inspect --json', cmd: process.execPath, args: (f) => [bin, 'inspect', '--json', f]},
   {name: 'portleak analyze --json', cmd: process.execPath, args: (f) => [bin, 'analyze', '--json', f]},
 ]
+const analyzeRss = []
 console.log(`node ${process.version}, ${runs} alternating runs, median wall time; peak RSS from ${TIME ?? '(unavailable)'}`)
 for (const size of sizes) {
   const file = await generate(size.snapshots)
@@ -94,4 +95,10 @@ for (const size of sizes) {
   }
   const ratio = median(results[2].secs) / median(results[0].secs)
   console.log(`analyze / mawk wall-time ratio: ${ratio.toFixed(2)} (target ≤ 0.50)`)
+  if (results[2].rss.length) analyzeRss.push({label: size.label, mb: Math.max(...results[2].rss)})
+}
+if (analyzeRss.length === 2) {
+  const [small, big] = analyzeRss
+  const growth = big.mb / small.mb
+  console.log(`\nanalyze peak RSS: ${small.mb.toFixed(0)} MB (${small.label}) → ${big.mb.toFixed(0)} MB (${big.label}): ×${growth.toFixed(2)} (target: ≤ 256 MB and ≤ ×1.10)`)
 }

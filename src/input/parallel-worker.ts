@@ -118,4 +118,8 @@ const EMPTY_SUMMARY: SnapshotSummary = {
   timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
 }
 
-parentPort?.postMessage(run(workerData as WorkerTask))
+const result = run(workerData as WorkerTask)
+// The per-snapshot arrays move to the parent instead of being copied (no second copy at the peak).
+const moved = new Set<ArrayBuffer>()
+for (const s of result.snapshots) for (const a of [s.summary.counts, s.summary.remotes, s.summary.ephemeral]) if (a.byteLength > 0) moved.add(a.buffer as ArrayBuffer)
+parentPort?.postMessage(result, [...moved])

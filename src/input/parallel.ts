@@ -114,7 +114,7 @@ export function runWorkers(tasks: readonly WorkerTask[]): Promise<WorkerResult[]
       (task) =>
         new Promise<WorkerResult>((resolve, reject) => {
           // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
-          const w = new Worker(url, {workerData: task, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16}})
+          const w = new Worker(url, {workerData: task, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8}})
           w.once('message', resolve)
           w.once('error', reject)
           w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
@@ -143,12 +143,13 @@ export function absorbWorkers(
     const slotMap = r.slotPid.map((pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
     const addrMap = r.addresses.map((a) => (a === null ? 0 : agg.addresses.id(a)))
     for (const s of r.snapshots) {
-      const counts = Int32Array.from(s.summary.counts)
+      // The arrays were moved here from the worker: remapped in place.
+      const counts = s.summary.counts
       for (let i = 0; i < counts.length; i += 4) {
         counts[i] = slotMap[counts[i]!]!
         counts[i + 3] = counts[i + 3]! + offset
       }
-      const remotes = Int32Array.from(s.summary.remotes)
+      const remotes = s.summary.remotes
       for (let i = 0; i < remotes.length; i += 3) {
         const key = remotes[i]!
         remotes[i] = addrMap[Math.floor(key / 65536)]! * 65536 + (key % 65536)

@@ -111,7 +111,7 @@ export class SnapshotAggregator {
   private ownedTimeWait = 0
 
   /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
-  static denseCompactAt = 1 << 16
+  static denseCompactAt = 1 << 15
 
   constructor(readonly ranges: PortRange[]) {}
 

@@ -71,7 +71,7 @@ const busyLoop = (seed: number, snapshots: number): LoopScenario => ({
 describe('row memo', () => {
   afterEach(() => {
     RowMemo.minCompact = 16_384
-    SnapshotAggregator.denseCompactAt = 1 << 16
+    SnapshotAggregator.denseCompactAt = 1 << 15
   })
 
   it('finds most rows of a loop again, and gives exactly the records parsing gives', () => {
