@@ -8,7 +8,7 @@ import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {SummarySink} from '../../src/model/summary.js'
 import {CollectingSink} from '../../src/parsers/collect.js'
 import {netstatParser} from '../../src/parsers/netstat.js'
-import {RowMemo} from '../../src/parsers/row-memo.js'
+import {RowMemo, sameBytes} from '../../src/parsers/row-memo.js'
 import type {LineParser, RecordSink} from '../../src/parsers/types.js'
 import type {LoopScenario} from '../../src/synth/loop.js'
 import {loopText} from '../helpers/run.js'
@@ -116,6 +116,30 @@ describe('row memo', () => {
       const text = loopText(s)
       expect(caseOf(text, true)).toEqual(caseOf(text, false))
     }
+  })
+
+  // Bytes that are ±0 or NaN as doubles: equal doubles are not always equal bytes, and NaN never equals itself.
+  const tricky = fc.constantFrom([0, 0, 0, 0, 0, 0, 0, 0x80], [0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0xf8, 0x7f], [1, 0, 0, 0, 0, 0, 0xf8, 0x7f], [0x20, 0x54, 0x43, 0x50, 0x20, 0x20, 0x20, 0x20])
+  const bytes = fc.array(fc.oneof(fc.integer({min: 0, max: 255}).map((b) => [b]), tricky), {maxLength: 40}).map((parts) => parts.flat())
+  test.prop([bytes, fc.nat(50), fc.nat(7), fc.nat(7)], {numRuns: 300})('compares bytes exactly (±0 and NaN patterns included), at any alignment', (data, flip, ao, bo) => {
+    const a = new Uint8Array(ao + data.length)
+    const b = new Uint8Array(bo + data.length)
+    a.set(data, ao)
+    b.set(data, bo)
+    if (data.length > 0 && flip < data.length) b[bo + flip] = flip % 2 === 0 ? b[bo + flip]! ^ 0x80 : b[bo + flip]! ^ 1
+    const same = data.every((_, i) => a[ao + i] === b[bo + i])
+    expect(sameBytes(new DataView(a.buffer), ao, new DataView(b.buffer), bo, data.length)).toBe(same)
+  })
+
+  it('tells +0 from -0 and a NaN from another NaN', () => {
+    const plus = new DataView(new Float64Array([0]).buffer)
+    const minus = new DataView(new Float64Array([-0]).buffer)
+    expect(sameBytes(plus, 0, minus, 0, 8)).toBe(false)
+    expect(sameBytes(minus, 0, minus, 0, 8)).toBe(true)
+    const nan1 = new DataView(new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]).buffer)
+    const nan2 = new DataView(new Uint8Array([1, 0, 0, 0, 0, 0, 0xf8, 0x7f]).buffer)
+    expect(sameBytes(nan1, 0, nan1, 0, 8)).toBe(true)
+    expect(sameBytes(nan1, 0, nan2, 0, 8)).toBe(false)
   })
 
   const edits = fc.array(fc.tuple(fc.nat(10_000), fc.constantFrom('drop', 'dup', 'swap', 'cut')), {maxLength: 30})
