@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto'
 import {open} from 'node:fs/promises'
 import {addAbortSignal, pipeline, type Readable} from 'node:stream'
-import {once} from 'node:events'
 import {constants as zlibConstants, createGunzip} from 'node:zlib'
 
 import {PortleakError} from '../errors.js'
@@ -245,16 +244,40 @@ function failed(path: string, error: string, encoding = 'unknown'): InputSummary
   return s
 }
 
+/** Compressed bytes go to zlib in pieces of this size at fixed offsets, each followed by a sync flush. */
+const GZIP_PIECE = 16 * 1024
+
 /**
- * Decompresses gzip so that a truncated stream yields everything decodable before the cut, however its
- * bytes were chunked: a sync flush before the end emits zlib's pending output, then the end still
- * reports the truncation as an error. (`pipeline`, not `pipe`: errors must reach the reader.)
+ * Decompresses gzip so that a truncated or damaged stream yields the same text however its bytes were
+ * chunked: zlib gets pieces cut at fixed offsets of the compressed stream, each followed by a sync
+ * flush, so everything decodable from the pieces before a cut or a damaged block is emitted before
+ * the error (which still reaches the reader: `pipeline`, not `pipe`). What zlib decoded from the piece
+ * holding the damage is lost with it: at most GZIP_PIECE compressed bytes' worth of text.
  */
 function gunzipAll(source: Readable): Readable {
   const gunzip = createGunzip()
+  // Resolves when zlib has taken the piece and flushed its output, or when the stream failed.
+  const put = (piece: Buffer) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        gunzip.off('close', done)
+        resolve()
+      }
+      gunzip.once('close', done)
+      gunzip.write(piece)
+      gunzip.flush(zlibConstants.Z_SYNC_FLUSH, done)
+    })
   const feed = async () => {
-    for await (const chunk of source) if (!gunzip.write(chunk)) await once(gunzip, 'drain')
-    gunzip.flush(zlibConstants.Z_SYNC_FLUSH, () => gunzip.end())
+    let carry: Buffer | null = null
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk
+      let i = 0
+      for (; i + GZIP_PIECE <= buf.length && !gunzip.destroyed; i += GZIP_PIECE) await put(buf.subarray(i, i + GZIP_PIECE))
+      carry = i < buf.length ? buf.subarray(i) : null
+      if (gunzip.destroyed) return
+    }
+    if (carry && !gunzip.destroyed) await put(carry)
+    if (!gunzip.destroyed) gunzip.end()
   }
   feed().catch((error: Error) => gunzip.destroy(error))
   return gunzip
