@@ -7,7 +7,7 @@ import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../parsers/netstat.js'
-import type {DateOrder, LineParser, RecordSink, SnapshotMark} from '../parsers/types.js'
+import type {DateOrder, LineParser} from '../parsers/types.js'
 import {ByteLineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
 
@@ -37,9 +37,9 @@ export type WorkerResult = {
 
 function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLineage: boolean): {summary: InputSummary; lines: number} {
   const decode = lineDecoder('utf-8')
-  const next = task.aggregate ? c.sinkFor(task.file, 'netstat', keepLineage) : new MarkSink(c)
+  const next = c.sinkFor(task.file, 'netstat', {keepLineage, marksOnly: !task.aggregate})
   const sink = new SummarySink(task.file, 'netstat', next)
-  const lp = netstatParser.create(sink, {path: task.file, dateOrder: task.dateOrder, decodeBytes: decode, addressIds: task.aggregate ? c.agg.addresses : undefined})
+  const lp = netstatParser.create(sink, {path: task.file, dateOrder: task.dateOrder, decodeBytes: decode, addressIds: task.aggregate ? next.addressIds : undefined})
   const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, sink, task.maxLine, decode)
   // As in one thread: bytes go through the UTF-8 normaliser, so a UTF-16 block appended by another loop is read.
   const normalizer = new Utf8Normalizer('utf-8')
@@ -84,38 +84,6 @@ function run(task: WorkerTask): WorkerResult {
     processes: c.agg.processes.values,
     addresses: c.agg.addresses.values,
   }
-}
-
-/** For `inspect`: the snapshots' marks go into the case (without counts); rows are only counted by the SummarySink. */
-class MarkSink implements RecordSink {
-  constructor(private readonly c: CaseBuilder) {}
-  snapshot(mark: SnapshotMark): void {
-    this.c.snapshots.push({input: 0, index: this.c.snapshots.length, line: mark.line, stamp: mark.stamp, time: null, truncated: false, summary: EMPTY_SUMMARY})
-  }
-  truncatedSnapshot(): void {
-    const last = this.c.snapshots.at(-1)
-    if (last) last.truncated = true
-  }
-  finish(): void {}
-  snapshotTimes(): void {}
-  connection(): void {}
-  process(): void {}
-  handle(): void {}
-  handleCount(): void {}
-  event(): void {}
-  portRange(): void {}
-  structure(): void {}
-  skip(): void {}
-  note(): void {}
-}
-
-const EMPTY_SUMMARY: SnapshotSummary = {
-  rows: 0,
-  counts: new Int32Array(0),
-  ephemeral: new Int32Array(0),
-  ephemeralAddr: [],
-  remotes: new Int32Array(0),
-  timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
 }
 
 const result = run(workerData as WorkerTask)

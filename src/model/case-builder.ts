@@ -15,7 +15,7 @@ import type {
 } from '../parsers/types.js'
 import {type EventSymptom, eventSymptom} from '../parsers/tcpip-events.js'
 import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
-import {SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
+import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 
 export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}
 
@@ -83,12 +83,16 @@ export class CaseBuilder {
     this.agg = new SnapshotAggregator(ranges)
   }
 
-  /** A sink for one input's records. */
-  sinkFor(path: string, format: FormatId, keepLineage = false): InputSink {
+  /**
+   * A sink for one input's records. `keepLineage`: the input continues the previous one (a worker's
+   * range after its priming snapshots). `marksOnly`: snapshots are marked but rows are not aggregated
+   * (their summaries stay empty), for readers that only count.
+   */
+  sinkFor(path: string, format: FormatId, o: {keepLineage?: boolean; marksOnly?: boolean} = {}): InputSink {
     const input: CaseInput = {index: this.inputs.length, path, format, host: null, notes: {}}
     this.inputs.push(input)
-    if (!keepLineage) this.agg.newInput()
-    return new InputSink(this, input)
+    if (!o.keepLineage) this.agg.newInput()
+    return new InputSink(this, input, o.marksOnly ?? false)
   }
 
   /** Forgets everything an input contributed (a byte-identical copy of another input). */
@@ -141,6 +145,7 @@ export class InputSink implements RecordSink {
   constructor(
     private readonly c: CaseBuilder,
     private readonly input: CaseInput,
+    private readonly marksOnly = false,
   ) {}
 
   /** The case this input belongs to, and its index there (for results read by worker threads). */
@@ -171,13 +176,13 @@ export class InputSink implements RecordSink {
     this.close()
     const index = this.first < 0 ? 0 : this.c.snapshots.length - this.first
     if (this.first < 0) this.first = this.c.snapshots.length
-    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY}
+    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY_SUMMARY}
     this.c.snapshots.push(this.open)
     this.lastIndex = index
   }
 
   private close(): void {
-    if (this.open) this.open.summary = this.c.agg.end()
+    if (this.open && !this.marksOnly) this.open.summary = this.c.agg.end()
     this.open = null
     this.flushHandles()
   }
@@ -196,8 +201,9 @@ export class InputSink implements RecordSink {
   }
 
   connection(r: ConnectionRecord): void {
-    if (this.open) this.c.agg.connection(r)
-    else this.c.dumpRow(r, this.input.index)
+    if (this.open) {
+      if (!this.marksOnly) this.c.agg.connection(r)
+    } else this.c.dumpRow(r, this.input.index)
   }
 
   process(r: ProcessRecord): void {
@@ -253,13 +259,3 @@ export class InputSink implements RecordSink {
     this.close()
   }
 }
-
-const EMPTY: SnapshotSummary = {
-  rows: 0,
-  counts: new Int32Array(0),
-  ephemeral: new Int32Array(0),
-  ephemeralAddr: [],
-  remotes: new Int32Array(0),
-  timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
-}
-

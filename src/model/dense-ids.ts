@@ -1,3 +1,4 @@
+import {grownTo} from '../typed-arrays.js'
 import {IntTable} from './int-table.js'
 
 /**
@@ -16,11 +17,7 @@ export class DenseIds {
     if (d >= 0) return d
     d = this.size++
     this.table.set(key, d)
-    if (d === this.keys.length) {
-      const bigger = new Float64Array(this.keys.length * 2)
-      bigger.set(this.keys)
-      this.keys = bigger
-    }
+    if (d === this.keys.length) this.keys = grownTo(this.keys, this.keys.length * 2)
     this.keys[d] = key
     return d
   }

@@ -1,5 +1,6 @@
 import {MEMO_AUX} from '../parsers/row-memo.js'
 import type {ConnectionRecord} from '../parsers/types.js'
+import {grownTo} from '../typed-arrays.js'
 import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
 import {
@@ -31,6 +32,16 @@ export type SnapshotSummary = {
   /** Triples (remoteEndpointId, connections, owner slot or -1) for endpoints with at least REMOTE_MIN connections. */
   remotes: Int32Array
   timeWait: Record<Attribution, number>
+}
+
+/** The summary of a snapshot with no rows (or whose rows were not aggregated). */
+export const EMPTY_SUMMARY: SnapshotSummary = {
+  rows: 0,
+  counts: new Int32Array(0),
+  ephemeral: new Int32Array(0),
+  ephemeralAddr: [],
+  remotes: new Int32Array(0),
+  timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
 }
 
 const REMOTE_MIN = 3
@@ -125,16 +136,9 @@ export class SnapshotAggregator {
       this.slotName.push(nameId)
       this.slotOf.set(key, s)
       if ((s + 1) * SLOT_COUNT > this.cur.length) {
-        const grow = (a: Int32Array) => {
-          const b = new Int32Array(a.length * 2)
-          b.set(a)
-          return b
-        }
-        this.cur = grow(this.cur)
-        this.curLine = grow(this.curLine)
-        const mark = new Uint8Array(this.cur.length / SLOT_COUNT)
-        mark.set(this.touchedMark[0]!)
-        this.touchedMark[0] = mark
+        this.cur = grownTo(this.cur, this.cur.length * 2)
+        this.curLine = grownTo(this.curLine, this.curLine.length * 2)
+        this.touchedMark[0] = grownTo(this.touchedMark[0]!, this.cur.length / SLOT_COUNT)
       }
     }
     return s
@@ -263,18 +267,18 @@ export class SnapshotAggregator {
 
   private growRemotes(): void {
     const n = this.remoteGen[0]!.length * 2
-    this.remoteGen = this.remoteGen.map((a) => grown(a, n))
-    this.remoteConns = this.remoteConns.map((a) => grown(a, n))
-    this.remoteOwner = this.remoteOwner.map((a) => grown(a, n))
+    this.remoteGen = this.remoteGen.map((a) => grownTo(a, n))
+    this.remoteConns = this.remoteConns.map((a) => grownTo(a, n))
+    this.remoteOwner = this.remoteOwner.map((a) => grownTo(a, n))
     this.bindCurrent()
   }
 
   private growTuples(): void {
     const n = this.ownerGen[0]!.length * 2
-    this.ownerGen = this.ownerGen.map((a) => grown(a, n))
-    this.owner = this.owner.map((a) => grown(a, n))
-    this.twGen = this.twGen.map((a) => grown(a, n))
-    this.twAttr = this.twAttr.map((a) => grown(a, n))
+    this.ownerGen = this.ownerGen.map((a) => grownTo(a, n))
+    this.owner = this.owner.map((a) => grownTo(a, n))
+    this.twGen = this.twGen.map((a) => grownTo(a, n))
+    this.twAttr = this.twAttr.map((a) => grownTo(a, n))
     this.bindCurrent()
   }
 
@@ -503,12 +507,6 @@ export class SnapshotAggregator {
     this.nextGeneration()
     this.nextGeneration()
   }
-}
-
-function grown<T extends Int32Array | Uint32Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n)
-  b.set(a)
-  return b
 }
 
 /** The values of `a` moved to their new ids (`map[old]`, -1 for dropped), in an array at least as long. */

@@ -1,3 +1,4 @@
+import {grownTo} from '../typed-arrays.js'
 import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from './types.js'
 
 /** Rows longer than this are parsed every time (real netstat rows are 60–120 bytes). */
@@ -115,11 +116,7 @@ export class RowMemo {
   }
 
   private append(entry: number): void {
-    if (this.orderLen === this.order.length) {
-      const bigger = new Int32Array(this.order.length * 2)
-      bigger.set(this.order)
-      this.order = bigger
-    }
+    if (this.orderLen === this.order.length) this.order = grownTo(this.order, this.order.length * 2)
     this.pos[entry] = this.orderLen
     this.order[this.orderLen++] = entry
   }
@@ -261,19 +258,13 @@ export class RowMemo {
 
   private growEntries(): void {
     const n = this.gens.length * 2
-    const grow = <T extends Int32Array | Uint32Array>(a: T, per: number, fill = 0): T => {
-      const b = new (a.constructor as new (n: number) => T)(n * per)
-      if (fill !== 0) b.fill(fill)
-      b.set(a)
-      return b
-    }
-    this.offs = grow(this.offs, 1)
-    this.lens = grow(this.lens, 1)
-    this.hashes = grow(this.hashes, 1)
-    this.gens = grow(this.gens, 1)
-    this.pos = grow(this.pos, 1)
-    this.fields = grow(this.fields, 7)
-    this.aux = grow(this.aux, MEMO_AUX, -1)
+    this.offs = grownTo(this.offs, n)
+    this.lens = grownTo(this.lens, n)
+    this.hashes = grownTo(this.hashes, n)
+    this.gens = grownTo(this.gens, n)
+    this.pos = grownTo(this.pos, n)
+    this.fields = grownTo(this.fields, n * 7)
+    this.aux = grownTo(this.aux, n * MEMO_AUX, -1)
   }
 
   private growArena(len: number): void {
