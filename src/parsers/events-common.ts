@@ -60,6 +60,35 @@ export function quoteParity(text: string): number {
   return odd
 }
 
+/**
+ * A delimited row whose quoted field runs past the end of its line (a message with line breaks):
+ * lines are added until the quotes balance, within bounds.
+ */
+export class QuotedRow {
+  text: string
+  private lines = 1
+  private parity = 1
+
+  constructor(
+    readonly line: number,
+    readonly raw: string,
+    readonly delim: string,
+    private readonly maxLines: number,
+    private readonly maxChars: number,
+  ) {
+    this.text = raw
+  }
+
+  /** Adds the next line: 'closed' when the quotes balance, 'overflow' past the bounds, else 'open'. */
+  add(text: string): 'open' | 'closed' | 'overflow' {
+    this.text += '\n' + text
+    this.lines++
+    this.parity ^= quoteParity(text)
+    if (this.parity === 0) return 'closed'
+    return this.lines > this.maxLines || this.text.length > this.maxChars ? 'overflow' : 'open'
+  }
+}
+
 const PROMPT = /^(?:PS(?: [^>]{0,200})?>|[A-Za-z]:\\[^>]{0,200}>)/
 const ELISION = /^(?:\.{3,}|…|\[\s*(?:\.{3}|…|snip(?:ped)?)\s*\]|<\s*snip\s*>|\(\s*snip\s*\))$/i
 const TRUNCATION = /^(?:\.{3}|…)\s*\(?\s*(?:output\s+)?truncated\b/i

@@ -12,8 +12,7 @@ import {
   parseTotal,
 } from './handle-exe-lines.js'
 import {detectHandleExe} from './handle-exe-detect.js'
-import {handleCommandTarget, loopNoise, promptCommand, stampOf} from './loop-noise.js'
-import {StampResolver} from './timestamps.js'
+import {handleCommandTarget, LoopSnapshots, loopNoise, promptCommand, stampOf} from './loop-noise.js'
 import type {HandleRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
 
 const MAX_LINE = 65_536
@@ -51,15 +50,15 @@ class HandleExeLineParser implements LineParser {
   private cmdProcess: string | null = null
   private summary: Summary | null = null
   private sawTotal = false
-  private started = false
-  private stamped = false
-  private readonly stamps = new StampResolver()
+  private readonly loop: LoopSnapshots
   private readonly views = new Set<string>()
 
   constructor(
     private readonly sink: RecordSink,
     private readonly options: ParseOptions,
-  ) {}
+  ) {
+    this.loop = new LoopSnapshots(sink)
+  }
 
   line(text: string, no: number): void {
     if (this.heldNo > 0) this.handle(this.heldText, this.heldNo, false)
@@ -71,10 +70,7 @@ class HandleExeLineParser implements LineParser {
     if (this.heldNo > 0) this.handle(this.heldText, this.heldNo, !endedWithNewline)
     this.heldNo = 0
     if (this.summary) this.closeSummary(true)
-    if (this.started) {
-      const r = this.stamps.resolve(this.options.dateOrder)
-      this.sink.snapshotTimes(r.times, r.order)
-    }
+    this.loop.end(this.options.dateOrder)
     if (this.views.size > 0) this.sink.note('view', [...this.views].join(','))
   }
 
@@ -110,7 +106,7 @@ class HandleExeLineParser implements LineParser {
     const s = this.summary!
     const row = blank ? null : parseSummaryRow(text)
     if (row) {
-      if (cut && this.stamped) {
+      if (cut && this.loop.stamped) {
         s.cut = true
         s.headSkipped = no === s.line
         this.sink.skip(no, 'truncated', text)
@@ -146,13 +142,13 @@ class HandleExeLineParser implements LineParser {
     const s = this.summary!
     this.summary = null
     // A loop whose summaries end with `Total handles:` and whose last one does not was killed mid-write.
-    const truncated = s.cut || (atEnd && s.total === null && this.sawTotal && this.stamped)
+    const truncated = s.cut || (atEnd && s.total === null && this.sawTotal && this.loop.stamped)
     if (truncated || (s.rows === 0 && s.total === null)) {
       if (!s.headSkipped) this.sink.skip(s.line, truncated || atEnd ? 'truncated' : 'junk', s.raw)
-      if (truncated && this.started) this.sink.truncatedSnapshot()
+      if (truncated && this.loop.started) this.sink.truncatedSnapshot()
       return
     }
-    this.ensureSnapshot(s.line)
+    this.loop.ensure(s.line)
     this.sink.handleCount({
       pid: this.ownerPid() >= 0 ? this.ownerPid() : null,
       process: this.ownerProcess(),
@@ -189,7 +185,7 @@ class HandleExeLineParser implements LineParser {
     if (total !== null) {
       // A total without its rows (a trimmed paste) still states the process's handle count.
       this.sawTotal = true
-      this.ensureSnapshot(no)
+      this.loop.ensure(no)
       const pid = this.ownerPid()
       const process = this.ownerProcess()
       this.sink.handleCount({pid: pid >= 0 ? pid : null, process, total, afd: null, byType: null, line: no})
@@ -239,10 +235,7 @@ class HandleExeLineParser implements LineParser {
     const stamp = stampOf(trimmed)
     if (stamp) {
       this.setOwner(-1, null)
-      this.started = true
-      this.stamped = true
-      this.stamps.add(stamp)
-      this.sink.snapshot({line: no, stamp: trimmed})
+      this.loop.stamp(stamp, trimmed, no)
       this.sink.structure()
       return
     }
@@ -281,22 +274,15 @@ class HandleExeLineParser implements LineParser {
     this.process = process
   }
 
-  private ensureSnapshot(no: number): void {
-    if (this.started) return
-    this.started = true
-    this.stamps.add(null)
-    this.sink.snapshot({line: no, stamp: null})
-  }
-
   private emit(
     no: number, raw: string, cut: boolean, pid: number, process: string | null, type: string, name: string,
   ): void {
-    if (cut && this.stamped) {
+    if (cut && this.loop.stamped) {
       this.sink.skip(no, 'truncated', raw)
       this.sink.truncatedSnapshot()
       return
     }
-    this.ensureSnapshot(no)
+    this.loop.ensure(no)
     const r = this.rec
     r.pid = pid
     r.process = process

@@ -1,6 +1,6 @@
 import {ECHO_PREFIXES, PING_PREFIXES} from './netstat-locale.js'
-import {parseStamp, type StampParts} from './timestamps.js'
-import type {SkipReason} from './types.js'
+import {parseStamp, StampResolver, type StampParts} from './timestamps.js'
+import type {DateOrder, RecordSink, SkipReason} from './types.js'
 
 const PROMPT = /^(?:PS(?: [^>]*)?>|[A-Za-z]:\\[^>]*>|[A-Za-z]:>)/
 // Loop script lines besides cmd's own (ECHO_PREFIXES): the tools these parsers read and PowerShell loop syntax.
@@ -57,3 +57,41 @@ export function stampOf(trimmed: string): StampParts | null {
   }
   return null
 }
+
+/**
+ * The snapshots of a listing run in a timestamped loop: a stamp line opens one; output before any
+ * stamp gets one untimed snapshot. At the end, every stamp is resolved with one day/month order.
+ */
+export class LoopSnapshots {
+  /** A snapshot is open (stamped or not). */
+  started = false
+  /** At least one stamp line was seen: the input is a loop, so a cut-off last line is a cut-off snapshot. */
+  stamped = false
+  private readonly stamps = new StampResolver()
+
+  constructor(private readonly sink: RecordSink) {}
+
+  /** A stamp line (`text`, parsed as `stamp`) at line `no` opens a snapshot. */
+  stamp(stamp: StampParts, text: string, no: number): void {
+    this.started = true
+    this.stamped = true
+    this.stamps.add(stamp)
+    this.sink.snapshot({line: no, stamp: text})
+  }
+
+  /** Output at line `no` before any stamp: opens the one untimed snapshot. */
+  ensure(no: number): void {
+    if (this.started) return
+    this.started = true
+    this.stamps.add(null)
+    this.sink.snapshot({line: no, stamp: null})
+  }
+
+  /** Resolves the snapshots' times (`dateOrder` forced, or decided from all stamps). */
+  end(dateOrder: DateOrder | undefined): void {
+    if (!this.started) return
+    const r = this.stamps.resolve(dateOrder)
+    this.sink.snapshotTimes(r.times, r.order)
+  }
+}
+

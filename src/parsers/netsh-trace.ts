@@ -1,4 +1,4 @@
-import {EventOutput, levelName, otherReason, quoteParity, splitDelimited, stampOf} from './events-common.js'
+import {EventOutput, levelName, otherReason, QuotedRow, quoteParity, splitDelimited, stampOf} from './events-common.js'
 import type {StampParts} from './timestamps.js'
 import type {EventRecord, LineParser, Parser, ParseOptions, RecordSink, WallTime} from './types.js'
 
@@ -74,7 +74,7 @@ class NetshTraceLineParser implements LineParser {
   private readonly out: EventOutput
   private head: Head | null = null
   private columns: Columns | null = null
-  private row: {line: number; raw: string; text: string; parity: number; lines: number} | null = null
+  private row: QuotedRow | null = null
   private broken: {line: number; raw: string} | null = null
 
   constructor(sink: RecordSink, options: ParseOptions) {
@@ -159,24 +159,19 @@ class NetshTraceLineParser implements LineParser {
     // Without a header, only the tracerpt shape (hex PID column, FILETIME clock) makes a row.
     if (f.length <= cols.clock) return false
     if (!this.columns && (!NUMBER.test(f[cols.pid]!) || !/^\s*\d+\s*$/.test(f[cols.clock]!))) return false
-    if (quoteParity(text)) this.row = {line: no, raw: text, text, parity: 1, lines: 1}
+    if (quoteParity(text)) this.row = new QuotedRow(no, text, ',', 1000, 1 << 20)
     else this.csvEvent(f, no)
     return true
   }
 
   private continueRow(text: string): void {
     const r = this.row!
-    r.text += '\n' + text
-    r.lines++
-    r.parity ^= quoteParity(text)
     this.out.structure()
-    if (r.parity === 0) {
-      this.row = null
-      this.csvEvent(splitDelimited(r.text, ','), r.line)
-    } else if (r.lines > 1000 || r.text.length > 1 << 20) {
-      this.row = null
-      this.out.skip(r.line, 'malformed', r.raw)
-    }
+    const state = r.add(text)
+    if (state === 'open') return
+    this.row = null
+    if (state === 'closed') this.csvEvent(splitDelimited(r.text, ','), r.line)
+    else this.out.skip(r.line, 'malformed', r.raw)
   }
 
   private csvEvent(f: readonly string[], no: number): void {

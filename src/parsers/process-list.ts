@@ -1,4 +1,4 @@
-import {loopNoise, promptCommand, stampOf} from './loop-noise.js'
+import {LoopSnapshots, loopNoise, promptCommand, stampOf} from './loop-noise.js'
 import {detectProcessList} from './process-list-detect.js'
 import {
   csvLayout,
@@ -12,8 +12,9 @@ import {
   type TableLayout,
   readTableRow,
 } from './process-list-table.js'
-import {parseDateTime, StampResolver} from './timestamps.js'
+import {parseDateTime} from './timestamps.js'
 import type {LineParser, Parser, ParseOptions, ProcessRecord, RecordSink} from './types.js'
+import {newProcess} from './records.js'
 
 const MAX_LINE = 65_536
 const MAX_BLOCK = 400
@@ -28,31 +29,22 @@ type Block = {lines: {no: number; raw: string}[]; keys: string[]; values: string
  * so that a header can see its underline and a last unterminated line can be told apart as cut off.
  */
 class ProcessListLineParser implements LineParser {
-  private readonly rec: ProcessRecord = {
-    pid: -1,
-    name: null,
-    ppid: null,
-    handles: null,
-    threads: null,
-    created: null,
-    exited: null,
-    line: 0,
-  }
+  private readonly rec: ProcessRecord = newProcess(-1)
   private held: {text: string; no: number} | null = null
   private ruleLine = 0
   private table: TableLayout | null = null
   private tableRoles: (Role | null)[] = []
   private csv: {roles: (Role | null)[]; delim: string} | null = null
   private block: Block | null = null
-  private started = false
-  private stamped = false
-  private readonly stamps = new StampResolver()
+  private readonly loop: LoopSnapshots
   private readonly views = new Set<string>()
 
   constructor(
     private readonly sink: RecordSink,
     private readonly options: ParseOptions,
-  ) {}
+  ) {
+    this.loop = new LoopSnapshots(sink)
+  }
 
   line(text: string, no: number): void {
     if (this.held) this.handle(this.held.text, this.held.no, text, false)
@@ -63,10 +55,7 @@ class ProcessListLineParser implements LineParser {
     if (this.held) this.handle(this.held.text, this.held.no, null, !endedWithNewline)
     this.held = null
     if (this.block) this.closeBlock()
-    if (this.started) {
-      const r = this.stamps.resolve(this.options.dateOrder)
-      this.sink.snapshotTimes(r.times, r.order)
-    }
+    this.loop.end(this.options.dateOrder)
     if (this.views.size > 0) this.sink.note('view', [...this.views].join(','))
   }
 
@@ -99,10 +88,7 @@ class ProcessListLineParser implements LineParser {
     }
     const stamp = stampOf(trimmed)
     if (stamp) {
-      this.started = true
-      this.stamped = true
-      this.stamps.add(stamp)
-      this.sink.snapshot({line: no, stamp: trimmed})
+      this.loop.stamp(stamp, trimmed, no)
       this.sink.structure()
       return
     }
@@ -176,7 +162,7 @@ class ProcessListLineParser implements LineParser {
       }
       const short = !fields || fields.length < roles.length
       this.sink.skip(no, cut && short ? 'truncated' : 'malformed', text)
-      if (cut && short && this.stamped) this.sink.truncatedSnapshot()
+      if (cut && short && this.loop.stamped) this.sink.truncatedSnapshot()
       return true
     }
     if (!fields) return false
@@ -247,7 +233,7 @@ class ProcessListLineParser implements LineParser {
     const ok = !foreign && pid >= 0 && /^\d{1,10}$/.test(b.values[pid]!) && named
     const first = b.lines[0]
     if (!first) return
-    if (!ok || (b.cut && this.stamped)) {
+    if (!ok || (b.cut && this.loop.stamped)) {
       this.sink.skip(first.no, ok ? 'truncated' : 'junk', first.raw)
       if (ok) {
         this.sink.structure(b.lines.length - 1)
@@ -263,16 +249,12 @@ class ProcessListLineParser implements LineParser {
   }
 
   private emit(no: number, raw: string, cut: boolean, roles: readonly (Role | null)[], cells: readonly string[]): void {
-    if (cut && this.stamped) {
+    if (cut && this.loop.stamped) {
       this.sink.skip(no, 'truncated', raw)
       this.sink.truncatedSnapshot()
       return
     }
-    if (!this.started) {
-      this.started = true
-      this.stamps.add(null)
-      this.sink.snapshot({line: no, stamp: null})
-    }
+    this.loop.ensure(no)
     const r = this.rec
     r.pid = -1
     r.name = r.ppid = r.handles = r.threads = r.created = r.exited = null

@@ -1,4 +1,4 @@
-import {EventOutput, knownLevel, levelName, otherReason, quoteParity, splitDelimited, stampOf} from './events-common.js'
+import {EventOutput, knownLevel, levelName, otherReason, QuotedRow, quoteParity, splitDelimited, stampOf} from './events-common.js'
 import {FieldBlocks} from './tcpip-events-blocks.js'
 import {XmlEvents} from './tcpip-events-xml.js'
 import type {EventRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
@@ -90,8 +90,6 @@ const MAX_ROW_LINES = 2000
 const MAX_ROW_CHARS = 1 << 20
 const MAX_LINE = 1 << 20
 
-type OpenRow = {line: number; raw: string; text: string; delim: string; lines: number; parity: number}
-
 /**
  * Windows event exports: Event Viewer CSV and tab-separated text ("Save All Events As"), copied
  * details, `wevtutil qe /f:text` and `/f:xml`, `Get-WinEvent` as a table or `Format-List`.
@@ -102,7 +100,7 @@ class TcpipEventsLineParser implements LineParser {
   private readonly blocks: FieldBlocks
   private readonly xml: XmlEvents
   private delim: ',' | '\t' | null = null
-  private row: OpenRow | null = null
+  private row: QuotedRow | null = null
   private table: {level: number; message: number} | null = null
   private tableSource = ''
   private broken: {line: number; raw: string} | null = null
@@ -174,7 +172,7 @@ class TcpipEventsLineParser implements LineParser {
       const f = splitDelimited(text, d)
       if (!rowShape(f, this.delim === null)) continue
       if (this.delim === null) this.out.noteView(d === ',' ? 'csv' : 'txt')
-      if (quoteParity(text)) this.row = {line: no, raw: text, text, delim: d, lines: 1, parity: 1}
+      if (quoteParity(text)) this.row = new QuotedRow(no, text, d, MAX_ROW_LINES, MAX_ROW_CHARS)
       else this.emitRow(f, d, no)
       return true
     }
@@ -183,17 +181,12 @@ class TcpipEventsLineParser implements LineParser {
 
   private continueRow(text: string): void {
     const r = this.row!
-    r.text += '\n' + text
-    r.lines++
-    r.parity ^= quoteParity(text)
     this.out.structure()
-    if (r.parity === 0) {
-      this.row = null
-      this.emitRow(splitDelimited(r.text, r.delim), r.delim, r.line)
-    } else if (r.lines > MAX_ROW_LINES || r.text.length > MAX_ROW_CHARS) {
-      this.row = null
-      this.out.skip(r.line, 'malformed', r.raw)
-    }
+    const state = r.add(text)
+    if (state === 'open') return
+    this.row = null
+    if (state === 'closed') this.emitRow(splitDelimited(r.text, r.delim), r.delim, r.line)
+    else this.out.skip(r.line, 'malformed', r.raw)
   }
 
   private emitRow(f: readonly string[], delim: string, line: number): void {

@@ -1,6 +1,7 @@
 import type {LineParser, Parser, ProcessRecord, RecordSink, WallTime} from './types.js'
 import {detectTable, type Getter, pick, toInt, volTime} from './volatility-common.js'
 import {createVolatilityLineParser, type RowResult, type TableSpec} from './volatility-table.js'
+import {newProcess} from './records.js'
 
 const PSLIST_HEADER = /^Offset\(V\)\s+Name\s+PID\s+PPID\s+Thds\s+Hnds\b/
 const PSSCAN_HEADER = /^Offset\(P\)\s+Name\s+PID\s+PPID\s+PDB\s+Time created/
@@ -25,16 +26,7 @@ const count = (v: string | null) => {
  * prints `-` / `--------` (unreadable, exited).
  */
 function pslistSpec(sink: RecordSink): TableSpec {
-  const rec: ProcessRecord = {
-    pid: 0,
-    name: null,
-    ppid: null,
-    handles: null,
-    threads: null,
-    created: null,
-    exited: null,
-    line: 0,
-  }
+  const rec: ProcessRecord = newProcess()
 
   const emit = (
     pid: number, name: string | null, ppid: number | null, threads: number | null, handles: number | null,

@@ -1,5 +1,6 @@
 import {isElision} from './dump-common.js'
 import type {LineParser, Parser, ProcessRecord, RecordSink} from './types.js'
+import {newProcess} from './records.js'
 import {
   emptyFields,
   isDebuggerChatter,
@@ -21,16 +22,7 @@ class WindbgProcessLineParser implements LineParser {
   private block: {line: number; fields: ProcessFields; threads: number; threadLines: boolean} | null = null
   /** Whether the running command lists threads: true/false from its flags, null when unknown. */
   private listsThreads: boolean | null = null
-  private readonly rec: ProcessRecord = {
-    pid: 0,
-    name: null,
-    ppid: null,
-    handles: null,
-    threads: null,
-    created: null,
-    exited: null,
-    line: 0,
-  }
+  private readonly rec: ProcessRecord = newProcess()
 
   constructor(private readonly sink: RecordSink) {
     sink.note('view', 'kd')

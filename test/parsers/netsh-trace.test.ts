@@ -68,6 +68,15 @@ describe('netsh-trace', () => {
     expect(accountedLines(c)).toBe(total)
   })
 
+  it('reads a tracerpt row whose quoted user data runs over two lines', () => {
+    const [header, , , create] = fixture('tracerpt-afd.csv').split('\r\n')
+    const split = create!.replace('"0.0.0.0:0"', '"0.0.0.0:0\r\nsecond line"')
+    const {c, events, total} = parse([header, split, ''].join('\r\n'))
+    expect(events.map((e) => [e.line, e.pid])).toEqual([[2, 3948]])
+    expect(events[0]!.message).toContain('0.0.0.0:0\nsecond line, 7010, 0xC0000209')
+    expect(accountedLines(c)).toBe(total)
+  })
+
   it('marks a tracerpt row cut at the end of the input as truncated', () => {
     const text = fixture('tracerpt-afd.csv').trimEnd()
     const {c} = parse(text)
