@@ -20,14 +20,6 @@ const FOREIGN = /^(?:TCP|UDP|Proto|LocalAddress|Offset|Volatility|PROCESS |Handl
  * none of their rows is `<hex>: <object type>` or `… pid: N …`.
  */
 export function detectHandleExe(sample: string): number {
-  try {
-    return score(sample)
-  } catch {
-    return 0
-  }
-}
-
-function score(sample: string): number {
   if (typeof sample !== 'string' || sample.length === 0) return 0
   let banner = false
   let title = false

@@ -19,14 +19,6 @@ const FOREIGN = new RegExp(
  * Volatility or a debugger write pull the score down.
  */
 export function detectProcessList(sample: string): number {
-  try {
-    return score(sample)
-  } catch {
-    return 0
-  }
-}
-
-function score(sample: string): number {
   if (typeof sample !== 'string' || sample.length === 0) return 0
   const lines = sample.split('\n', MAX_LINES).map((l) => l.replace(/\r+$/, ''))
   if (lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1)

@@ -76,13 +76,7 @@ function matches(cols: readonly string[]): boolean {
 export const volatilityHandlesParser: Parser = {
   id: 'volatility-handles',
   description: 'Volatility 3 windows.handles (text, csv, json) and Volatility 2 handles',
-  detect(sample: string): number {
-    try {
-      return detectTable(sample, matches, [VOL2_HEADER])
-    } catch {
-      return 0
-    }
-  },
+  detect: (sample) => detectTable(sample, matches, [VOL2_HEADER]),
   create(sink: RecordSink): LineParser {
     return createVolatilityLineParser(sink, handlesSpec(sink))
   },

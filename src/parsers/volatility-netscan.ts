@@ -173,13 +173,7 @@ function matches(cols: readonly string[]): boolean {
 export const volatilityNetscanParser: Parser = {
   id: 'volatility-netscan',
   description: 'Volatility 3 windows.netscan / netstat (text, csv, json), Volatility 2 netscan, connscan, sockets',
-  detect(sample: string): number {
-    try {
-      return detectTable(sample, matches, HEADERS)
-    } catch {
-      return 0
-    }
-  },
+  detect: (sample) => detectTable(sample, matches, HEADERS),
   create(sink: RecordSink): LineParser {
     return createVolatilityLineParser(sink, netscanSpec(sink))
   },

@@ -133,13 +133,7 @@ function matches(cols: readonly string[]): boolean {
 export const volatilityPslistParser: Parser = {
   id: 'volatility-pslist',
   description: 'Volatility 3 windows.pslist / psscan / pstree (text, csv, json), Volatility 2 pslist, psscan, pstree',
-  detect(sample: string): number {
-    try {
-      return detectTable(sample, matches, [PSLIST_HEADER, PSSCAN_HEADER, PSTREE_HEADER])
-    } catch {
-      return 0
-    }
-  },
+  detect: (sample) => detectTable(sample, matches, [PSLIST_HEADER, PSSCAN_HEADER, PSTREE_HEADER]),
   create(sink: RecordSink): LineParser {
     return createVolatilityLineParser(sink, pslistSpec(sink))
   },

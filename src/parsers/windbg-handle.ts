@@ -211,13 +211,7 @@ const userName = (n: string) => (n === '<none>' ? '' : n)
 export const windbgHandleParser: Parser = {
   id: 'windbg-handle',
   description: 'WinDbg / kd `!handle` listings (kernel handle tables and user-mode handle lists with type summary)',
-  detect(sample: string): number {
-    try {
-      return detectHandle(sample)
-    } catch {
-      return 0
-    }
-  },
+  detect: detectHandle,
   create(sink: RecordSink): LineParser {
     return new WindbgHandleLineParser(sink)
   },

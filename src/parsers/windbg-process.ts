@@ -111,13 +111,7 @@ class WindbgProcessLineParser implements LineParser {
 export const windbgProcessParser: Parser = {
   id: 'windbg-process',
   description: 'WinDbg / kd `!process` listings (PROCESS blocks with Cid, ParentCid, HandleCount, Image)',
-  detect(sample: string): number {
-    try {
-      return detectProcess(sample)
-    } catch {
-      return 0
-    }
-  },
+  detect: detectProcess,
   create(sink: RecordSink): LineParser {
     return new WindbgProcessLineParser(sink)
   },

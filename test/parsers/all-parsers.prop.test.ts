@@ -81,6 +81,19 @@ async function inspect(parser: Parser, pieces: readonly Buffer[]): Promise<Input
   return doc.inputs[0]!
 }
 
+describe('detect (every parser)', () => {
+  // The registry also guards against a throwing detect; this keeps the contract itself honest.
+  test.prop([fc.oneof(fc.string({maxLength: 2000}), fc.string({unit: 'binary', maxLength: 2000}))], {numRuns: 200})(
+    'returns a confidence in [0, 1] for any text and never throws',
+    (sample) => {
+      for (const p of parsers) {
+        const c = p.detect(sample)
+        expect([p.id, c >= 0 && c <= 1]).toEqual([p.id, true])
+      }
+    },
+  )
+})
+
 describe('every parser in the registry', () => {
   it('has committed fixtures to sample', () => {
     for (const p of parsers) expect(samplesOf(p).length, p.id).toBeGreaterThan(0)
