@@ -4,19 +4,9 @@
  */
 import Papa from 'papaparse'
 
-import {emptyFields, type ConnectionFields} from './get-nettcpconnection-fields.js'
+import {emptyFields, type ConnectionFields, FIELD_OF_PROPERTY} from './get-nettcpconnection-fields.js'
 
 type Field = keyof ConnectionFields
-
-const FIELD_OF: Readonly<Record<string, Field>> = {
-  LocalAddress: 'localAddress',
-  LocalPort: 'localPort',
-  RemoteAddress: 'remoteAddress',
-  RemotePort: 'remotePort',
-  State: 'state',
-  OwningProcess: 'owningProcess',
-  CreationTime: 'creationTime',
-}
 
 export type CsvLayout = {
   readonly delimiter: string
@@ -57,7 +47,7 @@ export function parseCsvHeader(text: string): CsvLayout | null {
     creationTime: -1,
   }
   names.forEach((name, i) => {
-    const field = Object.hasOwn(FIELD_OF, name) ? FIELD_OF[name] : undefined
+    const field = Object.hasOwn(FIELD_OF_PROPERTY, name) ? FIELD_OF_PROPERTY[name] : undefined
     if (field && index[field] === -1) index[field] = i
   })
   if (index.localPort === -1) return null

@@ -128,6 +128,17 @@ export type ConnectionFields = {
   creationTime: unknown
 }
 
+/** Get-NetTCPConnection's property names (CSV headers, `Format-List` labels) → fields. */
+export const FIELD_OF_PROPERTY: Readonly<Record<string, keyof ConnectionFields>> = {
+  LocalAddress: 'localAddress',
+  LocalPort: 'localPort',
+  RemoteAddress: 'remoteAddress',
+  RemotePort: 'remotePort',
+  State: 'state',
+  OwningProcess: 'owningProcess',
+  CreationTime: 'creationTime',
+}
+
 export const emptyFields = (): ConnectionFields => ({
   localAddress: undefined,
   localPort: undefined,

@@ -2,22 +2,13 @@
  * `Format-List` blocks of Get-NetTCPConnection / Get-NetUDPEndpoint: `Label : value` lines (labels padded),
  * the default nine fields or every CIM property (`Format-List *`), blocks separated by blank lines.
  */
-import {emptyFields, type ConnectionFields} from './get-nettcpconnection-fields.js'
+import {type ConnectionFields, emptyFields, FIELD_OF_PROPERTY} from './get-nettcpconnection-fields.js'
 import type {Proto} from './types.js'
 
 const LIST_LABEL = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*: ?(.*)$/
-const LIST_FIELD: Readonly<Record<string, keyof ConnectionFields>> = {
-  LocalAddress: 'localAddress',
-  LocalPort: 'localPort',
-  RemoteAddress: 'remoteAddress',
-  RemotePort: 'remotePort',
-  State: 'state',
-  OwningProcess: 'owningProcess',
-  CreationTime: 'creationTime',
-}
 // Labels that open a block: the default nine and the CIM ones `Format-List *` may start with.
 const LIST_START = new Set([
-  ...Object.keys(LIST_FIELD),
+  ...Object.keys(FIELD_OF_PROPERTY),
   'AppliedSetting',
   'OffloadState',
   'Caption',
@@ -40,7 +31,7 @@ export type ListBlock = {
 
 function add(b: ListBlock, label: string, value: string): void {
   b.labels.add(label)
-  const field = Object.hasOwn(LIST_FIELD, label) ? LIST_FIELD[label] : undefined
+  const field = Object.hasOwn(FIELD_OF_PROPERTY, label) ? FIELD_OF_PROPERTY[label] : undefined
   if (field) b.fields[field] = value
   else if (label === 'CimClass' && /NetUDPEndpoint/i.test(value)) b.udp = true
 }
@@ -76,4 +67,4 @@ export function listProto(b: ListBlock, hint: Proto | null): Proto {
 }
 
 /** True when the block has any connection field (a failed block is then malformed rather than junk). */
-export const hasConnectionLabel = (b: ListBlock) => Object.keys(LIST_FIELD).some((l) => b.labels.has(l))
+export const hasConnectionLabel = (b: ListBlock) => Object.keys(FIELD_OF_PROPERTY).some((l) => b.labels.has(l))

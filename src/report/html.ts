@@ -111,9 +111,7 @@ function culpritsSection(analysis: Analysis, model: ReportModel): string {
   if (analysis.document.attribution.timeWait.total > 0) parts.push(`<p>${escapeHtml(timeWaitSentence(analysis))}</p>`)
   const top = topPortHolders(analysis)
   if (top.length) {
-    const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
-    const rows = top.map(({p, peak, now}) => {
-      const h = handles.get(`${p.pid}|${p.name ?? ''}`)
+    const rows = top.map(({p, peak, now, handles: h}) => {
       return [
         text(p.name ?? '(unnamed)'),
         numCell(String(p.pid), p.pid),

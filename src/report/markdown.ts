@@ -82,9 +82,7 @@ function renderCulprits(analysis: Analysis, model: ReportModel): string {
   if (analysis.document.attribution.timeWait.total > 0) out.push(md.text(timeWaitSentence(analysis)))
   const top = topPortHolders(analysis)
   if (top.length) {
-    const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
-    const rows = top.map(({p, peak, now}) => {
-      const h = handles.get(`${p.pid}|${p.name ?? ''}`)
+    const rows = top.map(({p, peak, now, handles: h}) => {
       return [
         md.text(p.name ?? '(unnamed)'),
         String(p.pid),

@@ -1,4 +1,4 @@
-import type {Analysis, Finding, HandleSeries, ProcessSeries, Timeline} from '../model/types.js'
+import type {Analysis, Finding, HandleSeries, ProcessSeries, ProcessSummary, Timeline} from '../model/types.js'
 import type {TcpState, WallTime} from '../parsers/types.js'
 import {TCP_STATES} from '../parsers/types.js'
 import {formatWall, parseIso} from './format.js'
@@ -107,12 +107,18 @@ export function segments(points: readonly Point[], maxStep: number | null): {x: 
 
 /** The PIDs a finding names (its `pids`, else its `pid`). */
 /** The processes that held the most local ports at their peak, most first (at most `n`). */
-export function topPortHolders(analysis: Analysis, n = 10): {p: ProcessSeries; peak: number; now: number}[] {
+/** The processes holding the most ports (peak), with their handle peaks from the analysis document. */
+export function topPortHolders(
+  analysis: Analysis,
+  n = 10,
+): {p: ProcessSeries; peak: number; now: number; handles: ProcessSummary['handles']}[] {
+  const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
   return analysis.timeline.processes
     .map((p) => ({p, peak: maxOf(p.ports, 0), now: p.ports[p.last] ?? 0}))
     .filter((x) => x.peak > 0)
     .sort((a, b) => b.peak - a.peak || a.p.pid - b.p.pid)
     .slice(0, n)
+    .map((x) => ({...x, handles: handles.get(`${x.p.pid}|${x.p.name ?? ''}`) ?? null}))
 }
 
 export const findingPids = (f: Finding): number[] => (f.pids.length ? [...f.pids] : f.pid !== null ? [f.pid] : [])
