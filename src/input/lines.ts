@@ -84,13 +84,17 @@ export class ByteLineSplitter {
   private carry: Buffer | null = null
   private lineNo = 0
   private overLong = false
+  /** The parser takes runs of lines (`rowRun`); its lines are short enough that this cap never applies to them. */
+  private readonly runs: boolean
 
   constructor(
     private readonly parser: LineParser & {lineBytes(buf: Buffer, start: number, end: number, line: number): void},
     private readonly sink: RecordSink,
     private readonly maxLine: number,
     private readonly decode: (buf: Buffer, start: number, end: number) => string,
-  ) {}
+  ) {
+    this.runs = typeof parser.rowRun === 'function' && maxLine >= 512
+  }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return
@@ -123,7 +127,17 @@ export class ByteLineSplitter {
 
   /** Hands every complete line of buf[start…] to the parser; returns where the unterminated rest begins. */
   private lines(buf: Buffer, start: number): number {
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+    const runs = this.runs
+    for (;;) {
+      if (runs && !this.overLong) {
+        const n = this.parser.rowRun!(buf, start, buf.length, this.lineNo + 1)
+        if (n > 0) {
+          this.lineNo += n
+          start = this.parser.runEnd!
+        }
+      }
+      const nl = buf.indexOf(10, start)
+      if (nl === -1) break
       let end = nl
       while (end > start && buf[end - 1] === 13) end--
       if (this.overLong) this.overLong = false

@@ -13,6 +13,7 @@ import type {
   TcpState,
   WallTime,
 } from '../parsers/types.js'
+import {restoreRow, type RowMemo} from '../parsers/row-memo.js'
 import {type EventSymptom, eventSymptom} from '../parsers/tcpip-events.js'
 import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
 import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
@@ -204,6 +205,12 @@ export class InputSink implements RecordSink {
     if (this.open) {
       if (!this.marksOnly) this.c.agg.connection(r)
     } else this.c.dumpRow(r, this.input.index)
+  }
+
+  carried(memo: RowMemo, entry: number, line: number): void {
+    if (this.open) {
+      if (!this.marksOnly) this.c.agg.carried(memo, entry, line)
+    } else this.c.dumpRow(restoreRow(memo, entry, line), this.input.index)
   }
 
   process(r: ProcessRecord): void {

@@ -1,4 +1,4 @@
-import {MEMO_AUX} from '../parsers/row-memo.js'
+import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../parsers/row-memo.js'
 import type {ConnectionRecord} from '../parsers/types.js'
 import {grownTo} from '../typed-arrays.js'
 import {DenseIds} from './dense-ids.js'
@@ -156,14 +156,12 @@ export class SnapshotAggregator {
   }
 
   connection(r: ConnectionRecord): void {
-    this.rows++
     const laddr = r.localAddrId !== undefined && r.localAddrId >= 0 ? r.localAddrId : this.addresses.id(r.localAddr)
     const raddr = r.remoteAddrId !== undefined && r.remoteAddrId >= 0 ? r.remoteAddrId : this.addresses.id(r.remoteAddr)
     // A row the parser has seen in the last snapshot carries words to cache what is derived from it here.
     const aux = r.memoAux
-    let at = -1
     if (aux !== undefined && r.memoEntry !== undefined && r.memoEntry >= 0 && r.process === null) {
-      at = r.memoEntry * MEMO_AUX
+      const at = r.memoEntry * MEMO_AUX
       if (aux[at] !== this.tag) {
         aux[at] = this.tag
         aux[at + 1] = -1
@@ -171,35 +169,52 @@ export class SnapshotAggregator {
         aux[at + 3] = -1
         aux[at + 4] = this.rowFlags(r)
       }
-    }
-    const flags = at >= 0 ? aux![at + 4]! : this.rowFlags(r)
+      this.add(aux[at + 4]!, r.pid, null, laddr, r.localPort, raddr, r.remotePort, r.line, aux, at)
+    } else this.add(this.rowFlags(r), r.pid, r.process, laddr, r.localPort, raddr, r.remotePort, r.line, undefined, -1)
+  }
+
+  /** The row `memo` holds as `entry` (see RecordSink.carried): from the words cached for it when it has them. */
+  carried(memo: RowMemo, entry: number, line: number): void {
+    const aux = memo.aux
+    const at = entry * MEMO_AUX
+    const f = memo.fields
+    const b = entry * MEMO_FIELDS
+    const laddr = f[b + M_LADDR]!
+    const raddr = f[b + M_RADDR]!
+    if (aux[at] !== this.tag || laddr < 0 || raddr < 0) this.connection(restoreRow(memo, entry, line))
+    else this.add(aux[at + 4]!, f[b + M_PID]!, null, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, aux, at)
+  }
+
+  /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot and dense ids. */
+  private add(flags: number, pid: number, process: string | null, laddr: number, lport: number, raddr: number, rport: number, line: number, aux: Int32Array | undefined, at: number): void {
+    this.rows++
     const tw = (flags & F_TW) !== 0
-    if (tw && r.pid <= 0) {
+    if (tw && pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
-      const remote = r.remotePort >= 0 ? this.remoteOf(aux, at, raddr, r.remotePort) : -1
-      this.twRows.push(this.tupleOf(aux, at, raddr, r.remotePort, r.localPort), remote, r.line)
-      this.countEphemeral(r, laddr, flags)
-      if (flags & F_LOOP_PEER && r.remotePort < 65536) this.usePort(raddr, r.remotePort)
+      const remote = rport >= 0 ? this.remoteOf(aux, at, raddr, rport) : -1
+      this.twRows.push(this.tupleOf(aux, at, raddr, rport, lport), remote, line)
+      this.countEphemeral(lport, laddr, flags)
+      if (flags & F_LOOP_PEER && rport < 65536) this.usePort(raddr, rport)
       if (remote >= 0) this.countRemote(remote, -1)
       return
     }
     let slot = at >= 0 ? aux![at + 1]! : -1
     if (slot < 0) {
-      slot = this.slot(r.pid, r.process)
+      slot = this.slot(pid, process)
       if (at >= 0) aux![at + 1] = slot
     }
-    this.bump(slot, flags >> COUNTER_SHIFT, r.line)
+    this.bump(slot, flags >> COUNTER_SHIFT, line)
     if (tw) this.ownedTimeWait++
-    if (r.localPort >= 0 && r.localPort < 65536 && !tw && this.newPort(slot, flags & F_UDP ? 1 : 0, r.localPort)) {
-      this.bump(slot, PORTS_SLOT, r.line)
-      if (this.ranges.length > 0 && inRange(this.ranges[0]!, r.localPort)) this.bump(slot, EPHEMERAL_SLOT, r.line)
+    if (lport >= 0 && lport < 65536 && !tw && this.newPort(slot, flags & F_UDP ? 1 : 0, lport)) {
+      this.bump(slot, PORTS_SLOT, line)
+      if (this.ranges.length > 0 && inRange(this.ranges[0]!, lport)) this.bump(slot, EPHEMERAL_SLOT, line)
     }
     if ((flags & F_UDP) === 0) {
-      this.countEphemeral(r, laddr, flags)
-      if ((flags & F_NO_REMOTE) === 0 && r.remotePort >= 0) {
-        this.countRemote(this.remoteOf(aux, at, raddr, r.remotePort), r.pid > 0 ? slot : -1)
-        if (r.pid > 0) {
-          const t = this.tupleOf(aux, at, raddr, r.remotePort, r.localPort)
+      this.countEphemeral(lport, laddr, flags)
+      if ((flags & F_NO_REMOTE) === 0 && rport >= 0) {
+        this.countRemote(this.remoteOf(aux, at, raddr, rport), pid > 0 ? slot : -1)
+        if (pid > 0) {
+          const t = this.tupleOf(aux, at, raddr, rport, lport)
           this.curOwnerGen[t] = this.generation
           this.curOwner[t] = slot
         }
@@ -298,17 +313,17 @@ export class SnapshotAggregator {
   }
 
   /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
-  private countEphemeral(r: ConnectionRecord, laddr: number, flags: number): void {
-    if (flags & (F_UDP | F_LISTEN) || r.localPort < 0) return
+  private countEphemeral(lport: number, laddr: number, flags: number): void {
+    if (flags & (F_UDP | F_LISTEN) || lport < 0) return
     if (flags & F_WILD) {
       const fam = flags & F_WILD6 ? 1 : 0
       const w = this.wild[fam]!
-      if (w[r.localPort] === 0) {
-        w[r.localPort] = 1
+      if (w[lport] === 0) {
+        w[lport] = 1
         this.wildCount[fam]!++
-        this.wildTouched.push(fam * 65536 + r.localPort)
+        this.wildTouched.push(fam * 65536 + lport)
       }
-    } else this.usePort(laddr, r.localPort)
+    } else this.usePort(laddr, lport)
   }
 
   private usePort(addr: number, port: number): void {

@@ -14,6 +14,7 @@ import type {
   WallTime,
 } from '../parsers/types.js'
 import {TCP_STATES} from '../parsers/types.js'
+import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../parsers/row-memo.js'
 import {detach, STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'
 
@@ -69,6 +70,21 @@ export class SummarySink implements RecordSink {
     const s = r.state
     if (s !== null) this.byState[STATE_SLOT[s]]!++
     this.next?.connection(r)
+  }
+
+  carried(memo: RowMemo, entry: number, line: number): void {
+    this.byKind.connection++
+    const f = memo.fields
+    const b = entry * MEMO_FIELDS
+    if (f[b + M_PROTO] === 0) this.tcp++
+    else this.udp++
+    // State words are TCP_STATES indexes + 1, and byState is indexed the same way (STATE_SLOT).
+    const st = f[b + M_STATE]!
+    if (st !== 0) this.byState[st - 1]!++
+    const next = this.next
+    if (next === null) return
+    if (next.carried) next.carried(memo, entry, line)
+    else next.connection(restoreRow(memo, entry, line))
   }
 
   process(r: ProcessRecord): void {

@@ -1,16 +1,18 @@
 import {type ByteDecoder, utf8Decoder} from './byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './netstat-locale.js'
 import {NetstatRowReader} from './netstat-row.js'
-import {RowMemo} from './row-memo.js'
+import {M_PID, M_STATE, MEMO_FIELDS, RowMemo} from './row-memo.js'
 import {newConnection} from './records.js'
 import {parseStamp, StampResolver} from './timestamps.js'
-import type {ConnectionRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
+import {type ConnectionRecord, type LineParser, type Parser, type ParseOptions, type RecordSink, TCP_STATES} from './types.js'
 
 const SPACE = 32
 const TAB = 9
 const LBRACKET = 91
 
 const isBlank = (c: number) => c === SPACE || c === TAB
+/** BOUND's state word in a row memo's fields. */
+const BOUND_WORD = TCP_STATES.indexOf('BOUND') + 1
 
 /**
  * Netstat loop logs: `%date% %time%` stamp lines (or PowerShell `Get-Date`) followed by `netstat -ano`
@@ -23,8 +25,12 @@ const isBlank = (c: number) => c === SPACE || c === TAB
 class NetstatLineParser implements LineParser {
   // Address ids from the first row on, so the record's shape never changes in the hot path.
   private readonly rec: ConnectionRecord = {...newConnection(), localAddrId: -1, remoteAddrId: -1, memoEntry: -1, memoAux: new Int32Array(0)}
-  /** A parsed row waiting for its `-b` owner lines. */
+  /** A parsed row waiting for its `-b` owner lines: in `rec`, or (`pendingEntry` ≥ 0) still in the memo. */
   private pending = false
+  private pendingEntry = -1
+  private pendingLine = 0
+  /** Where the lines taken by the last {@link rowRun} end. */
+  runEnd = 0
   /** Owner lines may follow the last row (or its owner lines) until another kind of line comes. */
   private ownerZone = false
   /** A row-like line that did not parse: malformed, or truncated when it turns out to be the last line. */
@@ -51,6 +57,41 @@ class NetstatLineParser implements LineParser {
     this.decode = options.decodeBytes ?? utf8Decoder
     this.reader = new NetstatRowReader(this.decode, options.addressIds)
     this.memo = options.rowMemo === false ? null : new RowMemo()
+    this.carries = typeof sink.carried === 'function'
+  }
+
+  /** The sink takes rows straight from the memo (so runs of repeated rows need no record). */
+  private readonly carries: boolean
+
+  /**
+   * Rows repeated in the order of the snapshot before: each line is matched against the row expected
+   * next, whole, and goes to the sink as a memo entry; nothing is split, parsed or restored. The first
+   * line that is not the expected row ends the run and takes the long way (`lineBytes`).
+   */
+  rowRun(buf: Buffer, start: number, end: number, line: number): number {
+    const memo = this.memo
+    if (memo === null || !this.carries || this.snapshots === 0 || this.broken !== null || this.maybeHeader !== null) return 0
+    let n = 0
+    let p = start
+    for (let e = memo.next(buf, p, end); e >= 0; e = memo.next(buf, p, end)) {
+      this.flush()
+      this.pending = true
+      this.pendingEntry = e
+      this.pendingLine = line + n
+      if (!this.hasBound || !this.hasPid) {
+        const f = memo.fields
+        if (f[e * MEMO_FIELDS + M_STATE] === BOUND_WORD) this.hasBound = true
+        if (f[e * MEMO_FIELDS + M_PID]! >= 0) this.hasPid = true
+      }
+      p = memo.nextEnd
+      n++
+    }
+    if (n === 0) return 0
+    this.rowsInSnapshot += n
+    this.ownerZone = true
+    this.lastLineWasRow = true
+    this.runEnd = p
+    return n
   }
 
   line(text: string, no: number): void {
@@ -143,7 +184,10 @@ class NetstatLineParser implements LineParser {
     if (c === LBRACKET) {
       const close = text.lastIndexOf(']')
       if (close > i + 1 && text.slice(close + 1).trim() === '') {
-        if (this.pending) this.rec.process = text.slice(i + 1, close)
+        if (this.pending) {
+          this.materialize()
+          this.rec.process = text.slice(i + 1, close)
+        }
         this.hasOwner = true
         this.flush()
         return true
@@ -241,7 +285,21 @@ class NetstatLineParser implements LineParser {
   private flush(): void {
     if (!this.pending) return
     this.pending = false
-    this.sink.connection(this.rec)
+    const e = this.pendingEntry
+    if (e < 0) this.sink.connection(this.rec)
+    else {
+      this.pendingEntry = -1
+      this.sink.carried!(this.memo!, e, this.pendingLine)
+    }
+  }
+
+  /** The pending row as a record (an owner line is about to name its process). */
+  private materialize(): void {
+    const e = this.pendingEntry
+    if (e < 0) return
+    this.pendingEntry = -1
+    this.memo!.restore(e, this.rec)
+    this.rec.line = this.pendingLine
   }
 
   private flushBroken(): void {

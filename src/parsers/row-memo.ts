@@ -1,10 +1,24 @@
 import {grownTo} from '../typed-arrays.js'
+import {newConnection} from './records.js'
 import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from './types.js'
 
 /** Rows longer than this are parsed every time (real netstat rows are 60–120 bytes). */
-const MAX_ROW = 240
+export const MAX_ROW = 240
 /** Consumer words per entry (see {@link RowMemo.aux}). */
 export const MEMO_AUX = 5
+/** Words per entry in {@link RowMemo.fields}, and where each field sits. */
+export const MEMO_FIELDS = 7
+export const M_PROTO = 0
+export const M_STATE = 1
+export const M_PID = 2
+export const M_LPORT = 3
+export const M_LADDR = 4
+export const M_RPORT = 5
+export const M_RADDR = 6
+/** Blanks before a row that {@link RowMemo.next} accepts (more go the long way, past the line-length cap). */
+export const MAX_LEAD = 16
+/** Rows of the snapshot before that {@link RowMemo.next} tries, from the cursor on. */
+const LOOK_AHEAD = 3
 
 const PROTOS: readonly Proto[] = ['TCP', 'UDP']
 
@@ -31,8 +45,8 @@ export class RowMemo {
   private lens = new Int32Array(1024)
   private hashes = new Int32Array(1024)
   private gens = new Uint32Array(1024)
-  /** Per entry: proto, state (index + 1, 0 for none), pid, ports and address ids. */
-  private fields = new Int32Array(1024 * 7)
+  /** Per entry ({@link MEMO_FIELDS} words): proto (0 TCP, 1 UDP), state (index + 1, 0 for none), pid, ports and address ids. */
+  private fieldWords = new Int32Array(1024 * MEMO_FIELDS)
   private localAddrs: string[] = []
   private remoteAddrs: string[] = []
   /**
@@ -105,6 +119,48 @@ export class RowMemo {
     }
   }
 
+  /** Where the line matched by the last successful {@link next} ends (after its LF). */
+  nextEnd = 0
+
+  /**
+   * The fast path for a row repeated in order: when buf[p…end) starts with a whole line holding the
+   * row expected next (blanks, its exact bytes, CRs, LF), that entry, met as `find` would meet it,
+   * with {@link nextEnd} set; else -1 and nothing changes. The line splits and trims exactly as a
+   * line handed to `find` would, so it is the same row.
+   */
+  next(buf: Uint8Array, p: number, end: number): number {
+    const cursor = this.cursor
+    if (cursor >= this.prevLen) return -1
+    let i = p
+    while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
+    if (i - p > MAX_LEAD) return -1
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      this.viewOf = buf
+    }
+    // The row expected next, or one of the two after it (rows that closed since the snapshot before).
+    const last = Math.min(this.prevLen, cursor + LOOK_AHEAD)
+    for (let c = cursor; c < last; c++) {
+      const entry = this.prevOrder[c]!
+      const len = this.lens[entry]!
+      let k = i + len
+      if (k >= end || !sameBytes(this.arenaView, this.offs[entry]!, this.view, i, len)) continue
+      while (k < end && buf[k] === 13) k++
+      if (k >= end || buf[k] !== 10) return -1
+      this.nextEnd = k + 1
+      // As `find` moves the cursor: past the entry, unless this snapshot met it already.
+      if (c === cursor || this.gens[entry] !== this.generation) this.cursor = c + 1
+      this.lookups++
+      return this.met(entry)
+    }
+    return -1
+  }
+
+  /** The entries' fields ({@link MEMO_FIELDS} words each, at the M_ offsets); valid until the next `add`. */
+  get fields(): Int32Array {
+    return this.fieldWords
+  }
+
   /** A row met (again) in this snapshot. */
   private met(entry: number): number {
     if (this.gens[entry] !== this.generation) {
@@ -126,18 +182,18 @@ export class RowMemo {
 
   /** Copies entry's fields into rec (what the row reader wrote for these bytes). */
   restore(entry: number, rec: ConnectionRecord): void {
-    const f = this.fields
-    const b = entry * 7
-    rec.proto = PROTOS[f[b]!]!
-    const st = f[b + 1]!
+    const f = this.fieldWords
+    const b = entry * MEMO_FIELDS
+    rec.proto = PROTOS[f[b + M_PROTO]!]!
+    const st = f[b + M_STATE]!
     rec.state = st === 0 ? null : TCP_STATES[st - 1]!
-    rec.pid = f[b + 2]!
+    rec.pid = f[b + M_PID]!
     rec.localAddr = this.localAddrs[entry]!
-    rec.localPort = f[b + 3]!
-    rec.localAddrId = f[b + 4]!
+    rec.localPort = f[b + M_LPORT]!
+    rec.localAddrId = f[b + M_LADDR]!
     rec.remoteAddr = this.remoteAddrs[entry]!
-    rec.remotePort = f[b + 5]!
-    rec.remoteAddrId = f[b + 6]!
+    rec.remotePort = f[b + M_RPORT]!
+    rec.remoteAddrId = f[b + M_RADDR]!
     rec.process = null
     rec.memoEntry = entry
     rec.memoAux = this.aux
@@ -163,15 +219,15 @@ export class RowMemo {
     this.hashes[entry] = this.lastHash
     this.gens[entry] = this.generation
     this.append(entry)
-    const f = this.fields
-    const b = entry * 7
-    f[b] = rec.proto === 'UDP' ? 1 : 0
-    f[b + 1] = rec.state === null ? 0 : stateIndex(rec.state) + 1
-    f[b + 2] = rec.pid
-    f[b + 3] = rec.localPort
-    f[b + 4] = rec.localAddrId ?? -1
-    f[b + 5] = rec.remotePort
-    f[b + 6] = rec.remoteAddrId ?? -1
+    const f = this.fieldWords
+    const b = entry * MEMO_FIELDS
+    f[b + M_PROTO] = rec.proto === 'UDP' ? 1 : 0
+    f[b + M_STATE] = rec.state === null ? 0 : stateIndex(rec.state) + 1
+    f[b + M_PID] = rec.pid
+    f[b + M_LPORT] = rec.localPort
+    f[b + M_LADDR] = rec.localAddrId ?? -1
+    f[b + M_RPORT] = rec.remotePort
+    f[b + M_RADDR] = rec.remoteAddrId ?? -1
     this.localAddrs[entry] = rec.localAddr
     this.remoteAddrs[entry] = rec.remoteAddr
     this.aux.fill(-1, entry * MEMO_AUX, entry * MEMO_AUX + MEMO_AUX)
@@ -215,7 +271,7 @@ export class RowMemo {
     let used = 0
     // In place: kept entries only move towards the front.
     const arena = this.arena
-    const f = this.fields
+    const f = this.fieldWords
     const aux = this.aux
     for (let e = 0; e < this.count; e++) {
       if (this.gens[e]! < keep) continue
@@ -226,7 +282,7 @@ export class RowMemo {
       this.lens[n] = len
       this.hashes[n] = this.hashes[e]!
       this.gens[n] = this.gens[e]!
-      for (let k = 0; k < 7; k++) f[n * 7 + k] = f[e * 7 + k]!
+      for (let k = 0; k < MEMO_FIELDS; k++) f[n * MEMO_FIELDS + k] = f[e * MEMO_FIELDS + k]!
       for (let k = 0; k < MEMO_AUX; k++) aux[n * MEMO_AUX + k] = aux[e * MEMO_AUX + k]!
       this.localAddrs[n] = this.localAddrs[e]!
       this.remoteAddrs[n] = this.remoteAddrs[e]!
@@ -263,7 +319,7 @@ export class RowMemo {
     this.hashes = grownTo(this.hashes, n)
     this.gens = grownTo(this.gens, n)
     this.pos = grownTo(this.pos, n)
-    this.fields = grownTo(this.fields, n * 7)
+    this.fieldWords = grownTo(this.fieldWords, n * MEMO_FIELDS)
     this.aux = grownTo(this.aux, n * MEMO_AUX, -1)
   }
 
@@ -308,6 +364,16 @@ export function sameBytes(a: DataView, ao: number, b: DataView, bo: number, len:
   while (k + 4 <= len && a.getInt32(ao + k, true) === b.getInt32(bo + k, true)) k += 4
   while (k < len && a.getUint8(ao + k) === b.getUint8(bo + k)) k++
   return k === len
+}
+
+let scratch: ConnectionRecord | null = null
+
+/** Entry `entry` of `memo` as the record the row reader made for it, at `line` (one shared record: use it before the next call). */
+export function restoreRow(memo: RowMemo, entry: number, line: number): ConnectionRecord {
+  const rec = (scratch ??= {...newConnection(), localAddrId: -1, remoteAddrId: -1, memoEntry: -1, memoAux: new Int32Array(0)})
+  memo.restore(entry, rec)
+  rec.line = line
+  return rec
 }
 
 const STATE_INDEX = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]))

@@ -6,6 +6,8 @@
  * must copy what it keeps; it must never retain the record object itself.
  */
 
+import type {RowMemo} from './row-memo.js'
+
 /** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */
 export type FormatId =
   | 'netstat'
@@ -171,6 +173,12 @@ export interface RecordSink {
   /** The last snapshot was cut short (loop killed mid-write). */
   truncatedSnapshot(): void
   connection(record: ConnectionRecord): void
+  /**
+   * Optional fast path: the connection row that `memo` holds as `entry` (restored, it is the record
+   * `connection` would get), from source line `line`. Parsers with a row memo call it instead of
+   * `connection` for rows repeated from the snapshot before, when the sink has it.
+   */
+  carried?(memo: RowMemo, entry: number, line: number): void
   process(record: ProcessRecord): void
   handle(record: HandleRecord): void
   handleCount(record: HandleCountRecord): void
@@ -211,6 +219,14 @@ export interface LineParser {
    * Parsers without it get decoded strings.
    */
   lineBytes?(buf: Buffer, start: number, end: number, line: number): void
+  /**
+   * Optional fast path over many lines, offered at each line start of a `lineBytes` stream: takes the
+   * whole lines at buf[start…end) it can (each exactly as `lineBytes` would have), sets `runEnd` to
+   * where the first line not taken starts, and returns the number taken (0: go on line by line).
+   * Lines it takes are at most 256 bytes, so a line-length cap of 512 or more never applies to them.
+   */
+  rowRun?(buf: Buffer, start: number, end: number, line: number): number
+  readonly runEnd?: number
 }
 
 export type Parser = {

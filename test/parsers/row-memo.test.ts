@@ -8,7 +8,7 @@ import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {SummarySink} from '../../src/model/summary.js'
 import {CollectingSink} from '../../src/parsers/collect.js'
 import {netstatParser} from '../../src/parsers/netstat.js'
-import {RowMemo, sameBytes} from '../../src/parsers/row-memo.js'
+import {RowMemo, restoreRow, sameBytes} from '../../src/parsers/row-memo.js'
 import type {LineParser, RecordSink} from '../../src/parsers/types.js'
 import type {LoopScenario} from '../../src/synth/loop.js'
 import {loopText} from '../helpers/run.js'
@@ -25,18 +25,26 @@ function feedBytes(sink: RecordSink, text: string, rowMemo: boolean, chunk: numb
   splitter.end()
 }
 
-function records(text: string, rowMemo: boolean, chunk = 4096) {
-  const sink = new CollectingSink()
+/** Takes repeated rows straight from the memo (as the case's sinks do), so the parser's run fast path is on. */
+class CarryingSink extends CollectingSink {
+  carriedRows = 0
+  carried(memo: RowMemo, entry: number, line: number): void {
+    this.carriedRows++
+    this.connection(restoreRow(memo, entry, line))
+  }
+}
+
+function records(text: string, rowMemo: boolean, chunk = 4096, sink = new CollectingSink()) {
   feedBytes(sink, text, rowMemo, chunk)
   return sink.result
 }
 
 /** The whole case (per-snapshot summaries) and the analysis, with or without the memo. */
-function caseOf(text: string, rowMemo: boolean) {
+function caseOf(text: string, rowMemo: boolean, chunk = 65_536) {
   const c = new CaseBuilder(null)
   const next = c.sinkFor('netstat.txt', 'netstat')
   const summary = new SummarySink('netstat.txt', 'netstat', next)
-  feedBytes(summary, text, rowMemo, 65_536, next.addressIds)
+  feedBytes(summary, text, rowMemo, chunk, next.addressIds)
   next.finish()
   const inputs = [summary.summary({encoding: 'utf-8', bytes: text.length, sha256: '', lines: 0})]
   const analysis = analyzeCase(c, inputs, {flagRange: null, host: undefined, tz: (x) => x})
@@ -79,6 +87,43 @@ describe('row memo', () => {
     const memo = records(text, true)
     expect(memo).toEqual(records(text, false))
     expect(memo.records.length).toBeGreaterThan(5000)
+    // Runs of rows in the order of the snapshot before go to a sink that takes memo entries as such.
+    const carrying = new CarryingSink()
+    expect(records(text, true, 4096, carrying)).toEqual(memo)
+    expect(carrying.carriedRows).toBeGreaterThan(memo.records.length * 0.6)
+  })
+
+  it('takes a run only of whole lines that hold the expected rows, blanks and CRs as the line splitter trims them', () => {
+    const row = (port: number) => `TCP    10.0.0.5:${port}         52.1.192.0:443         ESTABLISHED     4`
+    const memo = new RowMemo()
+    const rec = {proto: 'TCP', localAddr: '10.0.0.5', remoteAddr: '52.1.192.0', remotePort: 443, state: 'ESTABLISHED', pid: 4, process: null, created: null, line: 1} as const
+    for (const port of [49152, 49153, 49154, 49155]) {
+      const b = Buffer.from(row(port))
+      expect(memo.find(b, 0, b.length)).toBe(-1)
+      memo.add(b, 0, b.length, {...rec, localPort: port})
+    }
+    memo.nextSnapshot()
+    const text = Buffer.from(`  ${row(49152)}\r\n\t${row(49154)}\r\r\n${row(49155)}\n ${row(49153)}`)
+    expect(memo.next(text, 0, text.length)).toBe(0)
+    let p = memo.nextEnd
+    expect(text[p - 1]).toBe(10)
+    // 49153 moved to the end: 49154, one row further on, is found by looking ahead; the CRs before its LF are trimmed.
+    expect(memo.next(text, p, text.length)).toBe(2)
+    p = memo.nextEnd
+    expect(memo.next(text, p, text.length)).toBe(3)
+    p = memo.nextEnd
+    // The last line has no LF in the buffer yet: not taken (the splitter carries it into the next chunk).
+    expect(memo.next(text, p, text.length)).toBe(-1)
+    // Too many blanks before a row, or a byte changed: not taken.
+    memo.nextSnapshot()
+    const padded = Buffer.from(`${' '.repeat(17)}${row(49152)}\n`)
+    expect(memo.next(padded, 0, padded.length)).toBe(-1)
+    const changed = Buffer.from(`  ${row(49152).replace('ESTABLISHED', 'CLOSE_WAIT ')}\n`)
+    expect(memo.next(changed, 0, changed.length)).toBe(-1)
+    const trailing = Buffer.from(`  ${row(49152)} \n`)
+    expect(memo.next(trailing, 0, trailing.length)).toBe(-1)
+    const ok = Buffer.from(`  ${row(49152)}\n`)
+    expect(memo.next(ok, 0, ok.length)).toBe(0)
   })
 
   it('counts its hits (rows repeated from the snapshot before)', () => {
@@ -142,7 +187,7 @@ describe('row memo', () => {
     expect(sameBytes(nan1, 0, nan2, 0, 8)).toBe(false)
   })
 
-  const edits = fc.array(fc.tuple(fc.nat(10_000), fc.constantFrom('drop', 'dup', 'swap', 'cut')), {maxLength: 30})
+  const edits = fc.array(fc.tuple(fc.nat(10_000), fc.constantFrom('drop', 'dup', 'swap', 'cut', 'tab', 'cr', 'lf')), {maxLength: 30})
   test.prop([fc.nat(1000), edits, fc.integer({min: 7, max: 5000})], {numRuns: 25})(
     'rows dropped, repeated, reordered or cut in any snapshot: same records and case as parsing every row',
     (seed, ops, chunk) => {
@@ -153,12 +198,18 @@ describe('row memo', () => {
         else if (op === 'dup') lines.splice(i, 0, lines[i]!)
         else if (op === 'swap' && i + 1 < lines.length) [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!]
         else if (op === 'cut') lines[i] = lines[i]!.slice(0, Math.max(0, lines[i]!.length - 7))
+        // Same row, another line: a tab before it, a second CR after it, or an LF ending only.
+        else if (op === 'tab') lines[i] = `\t${lines[i]}`
+        else if (op === 'cr') lines[i] = `${lines[i]}\r`
+        else if (op === 'lf' && i + 1 < lines.length) lines.splice(i, 2, `${lines[i]}\n${lines[i + 1]}`)
       }
       const text = lines.join('\r\n')
       RowMemo.minCompact = 64
       SnapshotAggregator.denseCompactAt = 64
-      expect(records(text, true, chunk)).toEqual(records(text, false, chunk))
-      expect(caseOf(text, true)).toEqual(caseOf(text, false))
+      const plain = records(text, false, chunk)
+      expect(records(text, true, chunk)).toEqual(plain)
+      expect(records(text, true, chunk, new CarryingSink())).toEqual(plain)
+      expect(caseOf(text, true, chunk)).toEqual(caseOf(text, false, chunk))
     },
   )
 })
