@@ -71,22 +71,25 @@ class NetstatLineParser implements LineParser {
   rowRun(buf: Buffer, start: number, end: number, line: number): number {
     const memo = this.memo
     if (memo === null || !this.carries || this.snapshots === 0 || this.broken !== null || this.maybeHeader !== null) return 0
+    const from = memo.position
     let n = 0
     let p = start
-    for (let e = memo.next(buf, p, end); e >= 0; e = memo.next(buf, p, end)) {
-      this.flush()
-      this.pending = true
-      this.pendingEntry = e
-      this.pendingLine = line + n
-      if (!this.hasBound || !this.hasPid) {
-        const f = memo.fields
-        if (f[e * MEMO_FIELDS + M_STATE] === BOUND_WORD) this.hasBound = true
-        if (f[e * MEMO_FIELDS + M_PID]! >= 0) this.hasPid = true
+    for (;;) {
+      // Long stretches of the snapshot before at once, else one row at a time.
+      const m = memo.gallop(buf, p, end)
+      if (m > 0) {
+        for (let i = 0; i < m; i++) this.carry(memo.prevEntry(memo.gallopFrom + i), line + n + i)
+        n += m
+      } else {
+        const e = memo.next(buf, p, end)
+        if (e < 0) break
+        this.carry(e, line + n)
+        n++
       }
       p = memo.nextEnd
-      n++
     }
     if (n === 0) return 0
+    memo.imageRun(buf, start, p, from)
     this.rowsInSnapshot += n
     this.ownerZone = true
     this.lastLineWasRow = true
@@ -290,6 +293,19 @@ class NetstatLineParser implements LineParser {
     else {
       this.pendingEntry = -1
       this.sink.carried!(this.memo!, e, this.pendingLine)
+    }
+  }
+
+  /** Memo entry e, from line `line`, is the next row (the one before it is complete). */
+  private carry(e: number, line: number): void {
+    this.flush()
+    this.pending = true
+    this.pendingEntry = e
+    this.pendingLine = line
+    if (!this.hasBound || !this.hasPid) {
+      const f = this.memo!.fields
+      if (f[e * MEMO_FIELDS + M_STATE] === BOUND_WORD) this.hasBound = true
+      if (f[e * MEMO_FIELDS + M_PID]! >= 0) this.hasPid = true
     }
   }
 
