@@ -17,7 +17,8 @@ export const parallelMinBytes = () => Number(process.env.PORTLEAK_PARALLEL_MIN ?
 
 /** TIME_WAIT lasts at most 300 s (TcpTimedWaitDelay): attribution carried from earlier snapshots reaches that far back. */
 const PRIME_SECONDS = 330
-const PLAN_WINDOW = 32 << 20
+/** How far before a cut the planner looks for the prime's start: a few snapshots first, then much further (tests change it). */
+export const PLAN_WINDOWS = [8 << 20, 32 << 20]
 
 /**
  * Around byte `at`: the first stamp line at or after it (the cut), and a stamp line at least
@@ -25,8 +26,17 @@ const PLAN_WINDOW = 32 << 20
  * before the cut does not reach that far back, so the split would not give the same results.
  */
 function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | undefined): [number, number] | null {
-  const from = Math.max(0, at - PLAN_WINDOW)
-  const buf = Buffer.allocUnsafe(Math.min(size - from, PLAN_WINDOW + (8 << 20)))
+  for (const window of PLAN_WINDOWS) {
+    const cut = cutWithin(fd, at, size, dateOrder, window)
+    if (cut || at <= window) return cut
+  }
+  return null
+}
+
+/** {@link cutAt} looking back at most `window` bytes. */
+function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, window: number): [number, number] | null {
+  const from = Math.max(0, at - window)
+  const buf = Buffer.allocUnsafe(Math.min(size - from, window + (8 << 20)))
   const n = readSync(fd, buf, 0, buf.length, from)
   const offsets: number[] = []
   const resolver = new StampResolver()

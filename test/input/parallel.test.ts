@@ -2,7 +2,7 @@ import {spawnSync} from 'node:child_process'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {planSplit} from '../../src/input/parallel.js'
+import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
 import {loopText, tempFiles} from '../helpers/run.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -45,6 +45,16 @@ describe('a large loop read by worker threads', () => {
     expect(plan).toHaveLength(2)
     expect(plan![1]!.primeStart).toBeLessThan(plan![1]!.start)
     expect(plan![1]!.start - plan![1]!.primeStart).toBeGreaterThan(5 * (plan![1]!.end - plan![1]!.start) / 45)
+    // The planner first looks back a short way, then further: the same plan when the short look is too short.
+    const windows = [...PLAN_WINDOWS]
+    try {
+      PLAN_WINDOWS.splice(0, PLAN_WINDOWS.length, 20_000)
+      expect(planSplit(file!, Buffer.byteLength(text), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})).toBeNull()
+      PLAN_WINDOWS.push(32 << 20)
+      expect(planSplit(file!, Buffer.byteLength(text), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})).toEqual(plan)
+    } finally {
+      PLAN_WINDOWS.splice(0, PLAN_WINDOWS.length, ...windows)
+    }
     for (const command of ['analyze', 'inspect']) {
       const split = cli([command, '--json', file!], 'split')
       const single = cli([command, '--json', file!], 'single')
