@@ -168,7 +168,8 @@ export class RowMemo {
       const entry = this.prevOrder[c]!
       const len = this.lens[entry]!
       let k = i + len
-      if (k >= end || !sameBytes(this.arenaView, this.offs[entry]!, this.view, i, len)) continue
+      // A line of another length ends elsewhere: one byte tells most of them apart before the compare.
+      if (k >= end || (buf[k] !== 13 && buf[k] !== 10) || !sameBytes(this.arenaView, this.offs[entry]!, this.view, i, len)) continue
       while (k < end && buf[k] === 13) k++
       if (k >= end || buf[k] !== 10) return -1
       this.nextEnd = k + 1
