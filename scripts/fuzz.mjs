@@ -4,6 +4,7 @@
 //   npm run fuzz                               # 20 s with a random seed (printed)
 //   npm run fuzz -- --seconds 600 --seed 42    # a long run a developer leaves going
 //   npm run fuzz -- --seed 42 --case 1234      # replay one case in the foreground, with its stack
+//   npm run fuzz -- --seed 42 --case 1234 --from 1000   # replay cases 1000..1234 in order (state left by earlier cases)
 //   npm run fuzz -- --src                      # fuzz src/ through tsx instead of the built dist/
 //
 // Parser cases: a window of a fixture's lines, cut, repeated, shuffled and mixed with noise, fed to one
@@ -314,7 +315,7 @@ if (!isMainThread) {
 // Main: arguments, watchdog, failure files, summary.
 
 function parseArgs(argv) {
-  const o = {seconds: 20, seed: null, case: null, src: false, hangMs: 10_000}
+  const o = {seconds: 20, seed: null, case: null, from: null, src: false, hangMs: 10_000}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -325,6 +326,7 @@ function parseArgs(argv) {
     if (a === '--seconds') o.seconds = value()
     else if (a === '--seed') o.seed = value()
     else if (a === '--case') o.case = value()
+    else if (a === '--from') o.from = value()
     else if (a === '--hang-ms') o.hangMs = value()
     else if (a === '--src') o.src = true
     else if (a === '--help' || a === '-h') o.help = true
@@ -333,7 +335,7 @@ function parseArgs(argv) {
   return o
 }
 
-const USAGE = 'usage: node scripts/fuzz.mjs [--seconds N] [--seed S] [--case I] [--src] [--hang-ms MS]'
+const USAGE = 'usage: node scripts/fuzz.mjs [--seconds N] [--seed S] [--case I [--from F]] [--src] [--hang-ms MS]'
 
 async function main() {
   let o
@@ -358,6 +360,20 @@ async function main() {
   }
   const corpus = loadCorpus()
 
+  if (o.case !== null && o.from !== null) {
+    // Cases F..I in order in this process: failures that need the cases before them (leaked state).
+    for (let i = o.from; i <= o.case; i++) {
+      const c = makeCase(m, corpus, seed, i)
+      if (i === o.case || (i - o.from) % 500 === 0) process.stdout.write(`fuzz: seed ${seed} case ${i}: ${describe(c)}\n`)
+      const problem = await runOne(m, c)
+      if (problem) {
+        process.stdout.write(`FAIL case ${i}: ${problem}\n`)
+        return 1
+      }
+    }
+    process.stdout.write('ok\n')
+    return 0
+  }
   if (o.case !== null) {
     const c = makeCase(m, corpus, seed, o.case)
     process.stdout.write(`fuzz: seed ${seed} case ${o.case}: ${describe(c)}\n`)

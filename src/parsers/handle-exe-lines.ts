@@ -83,7 +83,8 @@ export type SearchLine = {
   readonly name: string
 }
 
-const SEARCH_LINE = /^(\S.*?)\s+pid: (\d{1,10})\s+type: (.*)$/
+// Names end with a non-blank, so a blank run is taken by one `\s+` (linear time on long blank runs).
+const SEARCH_LINE = /^(\S(?:.*?\S)?)\s+pid: (\d{1,10})\s+type: (.*)$/
 // The handle value before the name; v5.0 prints `…X` instead of `…:` in this mode.
 const SEARCH_HANDLE = /(?:^|\s)[0-9A-Fa-f]{1,16}[:X](?: |$)/
 
@@ -113,7 +114,7 @@ export function parseProcessHeader(text: string): ProcessHeader | null {
 
 export type SummaryRow = {readonly type: string; readonly count: number}
 
-const SUMMARY_ROW = /^\s{1,4}(\S.*?)\s*: (\d{1,12})\s*$/
+const SUMMARY_ROW = /^\s{1,4}(\S(?:.*?\S)?)\s*: (\d{1,12})\s*$/
 
 /** A `-s` summary row: `  File            : 122`, `  WaitCompletionPacket: 25`, `  <Unknown type>  : 1`. */
 export function parseSummaryRow(text: string): SummaryRow | null {

@@ -6,8 +6,12 @@ import {newProcess} from './records.js'
 const PSLIST_HEADER = /^Offset\(V\)\s+Name\s+PID\s+PPID\s+Thds\s+Hnds\b/
 const PSSCAN_HEADER = /^Offset\(P\)\s+Name\s+PID\s+PPID\s+PDB\s+Time created/
 const PSTREE_HEADER = /^Name\s+Pid\s+PPid\s+Thds\s+Hnds\s+Time/
-const PSSCAN_ROW = /^\s*(0x[0-9a-fA-F]+)\s+(.*?)\s+(-?\d+)\s+(-?\d+)\s+(0x[0-9a-fA-F]+)(?:\s+(.*))?$/d
-const PSTREE_ROW = /^[.\s]*(0x[0-9a-fA-F]+):(.*?)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+|-+)\s+(-?\d+|-+)(?:\s+(.*))?$/
+// The name (which may hold spaces) starts and ends with a non-blank and is tried absent first: a blank
+// run then belongs to one `\s+` only, so a line of long blank runs is matched in linear time (a
+// name of `.*?` between two `\s+` took cubic time: 10 s for one 16 KB damaged line).
+const NAME = String.raw`(?:\s+(\S(?:.*?\S)?))??`
+const PSSCAN_ROW = new RegExp(String.raw`^\s*(0x[0-9a-fA-F]+)${NAME}\s+(-?\d+)\s+(-?\d+)\s+(0x[0-9a-fA-F]+)(?:\s+(.*))?$`, 'd')
+const PSTREE_ROW = /^[.\s]*(0x[0-9a-fA-F]+):(?:\s*(\S(?:.*?\S)?))??\s+(-?\d+)\s+(-?\d+)\s+(-?\d+|-+)\s+(-?\d+|-+)(?:\s+(.*))?$/
 const TIME = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: UTC[+-]\d{4})?/g
 const VOL2_TIME_WORDS = new Set(['Start', 'Exit', 'Time'])
 
@@ -73,7 +77,7 @@ function pslistSpec(sink: RecordSink): TableSpec {
     const numeric = words.slice(2).filter((w) => !VOL2_TIME_WORDS.has(w))
     const col = (name: string) => numeric.indexOf(name)
     const counts = '\\s+(-?\\d+|-+)'.repeat(numeric.length)
-    const re = new RegExp(`^\\s*(0x[0-9a-fA-F]+)\\s+(.*?)${counts}(?:\\s+(.*))?$`, 'd')
+    const re = new RegExp(`^\\s*(0x[0-9a-fA-F]+)${NAME}${counts}(?:\\s+(.*))?$`, 'd')
     const exitAt = header.search(/\bExit\b/)
     return (text: string, line: number): RowResult | false => {
       const m = re.exec(text)
@@ -84,7 +88,7 @@ function pslistSpec(sink: RecordSink): TableSpec {
       const restGroup = 3 + numeric.length
       const t = times(m[restGroup], m.indices?.[restGroup]?.[0] ?? 0, exitAt)
       if (t === null) return 'malformed'
-      return emit(pid, m[2]!.trim() || null, toInt(n('PPID')), count(n('Thds')), count(n('Hnds')), t[0], t[1], line)
+      return emit(pid, m[2]?.trim() || null, toInt(n('PPID')), count(n('Thds')), count(n('Hnds')), t[0], t[1], line)
     }
   }
 
@@ -95,7 +99,7 @@ function pslistSpec(sink: RecordSink): TableSpec {
       if (!m) return /^\s*0x[0-9a-fA-F]+\s/.test(text) ? 'malformed' : false
       const t = times(m[6], m.indices?.[6]?.[0] ?? 0, exitAt)
       if (t === null) return 'malformed'
-      return emit(Number(m[3]), m[2]!.trim() || null, Number(m[4]), null, null, t[0], t[1], line)
+      return emit(Number(m[3]), m[2]?.trim() || null, Number(m[4]), null, null, t[0], t[1], line)
     }
   }
 
@@ -104,7 +108,7 @@ function pslistSpec(sink: RecordSink): TableSpec {
     if (!m) return /^[.\s]*0x[0-9a-fA-F]+:/.test(text) ? 'malformed' : false
     const t = times(m[7], 0, -1)
     if (t === null) return 'malformed'
-    return emit(Number(m[3]), m[2]!.trim() || null, Number(m[4]), count(m[5]!), count(m[6]!), t[0], null, line)
+    return emit(Number(m[3]), m[2]?.trim() || null, Number(m[4]), count(m[5]!), count(m[6]!), t[0], null, line)
   }
 
   return {

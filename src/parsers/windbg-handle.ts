@@ -19,7 +19,8 @@ const USER_HANDLE = /^\s*Handle +(?:0x)?([0-9a-fA-F]{1,16})\s*$/
 const SUMMARY = /^\s*(\d+) Handles\s*$/
 const TYPE_COUNT = /^(\S(?:.*\S)?)[ \t]+(\d+)\s*$/
 // `|` output: `.  0  id: 1a2c  attach  name: C:\Windows\notepad.exe`, naming the user-mode target.
-const TARGET = /^[.#]?\s*\d+\s+id:\s*([0-9a-fA-F]+)\s+\S+\s+name:\s*(.*?)\s*$/
+// The name runs to the last non-blank (linear time on long blank runs, unlike `(.*?)\s*$`).
+const TARGET = /^[.#]?\s*\d+\s+id:\s*([0-9a-fA-F]+)\s+\S+\s+name:\s*(\S(?:.*\S)?)?\s*$/
 
 type Pending = {line: number; type: string; name: string}
 
@@ -83,7 +84,7 @@ class WindbgHandleLineParser implements LineParser {
     }
     m = TARGET.exec(t)
     if (m) {
-      this.owner = {pid: parseInt(m[1]!, 16), ppid: null, handles: null, image: m[2]!.split(/[\\/]/).pop() || null}
+      this.owner = {pid: parseInt(m[1]!, 16), ppid: null, handles: null, image: (m[2] ?? '').split(/[\\/]/).pop() || null}
       this.sink.structure()
       return
     }
@@ -220,12 +221,14 @@ export const windbgHandleParser: Parser = {
 function detectHandle(sample: string): number {
   if (sample.includes('**** NT ACTIVE PROCESS HANDLE DUMP ****')) return 0.97
   const tables = sample.match(/andle table at [0-9a-fA-F`]+ with \d+ [Ee]ntries in use/g)?.length ?? 0
-  const entry = /^\s*[0-9a-fA-F]{1,16}: +Object: +[0-9a-fA-F`]+ +GrantedAccess: +[0-9a-fA-F]+/gm
+  // Blanks within a line only ([ \t], not \s): `^\s*` under /m rescans every blank line after each line
+  // start, quadratic in a sample of blank lines (14 s on 64 KB).
+  const entry = /^[ \t]*[0-9a-fA-F]{1,16}: +Object: +[0-9a-fA-F`]+ +GrantedAccess: +[0-9a-fA-F]+/gm
   const entries = sample.match(entry)?.length ?? 0
   if (tables > 0 && entries > 0) return 0.95
   if (tables > 0 || entries >= 2) return 0.85
-  const users = sample.match(/^\s*Handle +(?:0x)?[0-9a-fA-F]{1,16}\s*\r?\n\s+Type\b/gm)?.length ?? 0
-  const summary = /^\s*\d+ Handles\s*\r?\n\s*Type\s+Count\s*$/m.test(sample)
+  const users = sample.match(/^[ \t]*Handle +(?:0x)?[0-9a-fA-F]{1,16}[ \t]*\r?\n[ \t]+Type\b/gm)?.length ?? 0
+  const summary = /^[ \t]*\d+ Handles[ \t]*\r?\n[ \t]*Type[ \t]+Count[ \t]*\r?$/m.test(sample)
   if (users >= 2 || (users >= 1 && summary)) return 0.9
   if (summary) return 0.85
   if (users === 1 || entries === 1) return 0.6
