@@ -35,23 +35,50 @@ export class Utf8Normalizer {
     if (this.mode === 'single') this.single = iconv.getDecoder(e === 'utf-16be' ? 'utf-16be' : e)
   }
 
-  /** UTF-8 bytes for this chunk (may hold back the tail of a split character). */
+  /**
+   * Bytes at the end of the last chunk that may begin a switch to UTF-16LE (a BOM's FF, or what may be
+   * ASCII/NUL pairs going on in the next chunk): decided with the next chunk, so a switch is found at
+   * the same byte however the bytes arrive. At most seven bytes; a chunk is then copied behind them
+   * into a reused buffer (what `push` returns is valid until the next call).
+   */
+  private held = Buffer.alloc(0)
+  private joined = Buffer.alloc(0)
+
+  /** UTF-8 bytes for this chunk (may hold back the tail of a split character or switch). */
   push(chunk: Buffer): Buffer {
+    let buf = chunk
+    const h = this.held.length
+    if (h > 0) {
+      if (this.joined.length < h + chunk.length) this.joined = Buffer.allocUnsafe(Math.max(h + chunk.length, this.joined.length * 2))
+      this.held.copy(this.joined, 0)
+      chunk.copy(this.joined, h)
+      buf = this.joined.subarray(0, h + chunk.length)
+    }
+    const limit = this.mode === 'utf-16le' ? buf.length : undecidedFrom(buf)
+    const out = this.convert(buf, limit)
+    this.held = Buffer.from(buf.subarray(limit))
+    this.offset += limit
+    return out
+  }
+
+  /** Converts buf[0, limit), following switches; `offset` is where buf starts in the input. */
+  private convert(buf: Buffer, limit: number): Buffer {
     const out: Buffer[] = []
     let i = 0
-    while (i < chunk.length) {
-      const end = this.mode === 'utf-16le' ? this.find8bit(chunk, i) : this.findUtf16(chunk, i)
-      out.push(this.decode(chunk.subarray(i, end)))
-      if (end >= chunk.length) break
-      i = this.switchAt(chunk, end)
+    while (i < limit) {
+      const end = this.mode === 'utf-16le' ? this.find8bit(buf.subarray(0, limit), i) : this.findUtf16(buf, i, limit)
+      out.push(this.decode(buf.subarray(i, end)))
+      if (end >= limit) break
+      i = this.switchAt(buf, end)
     }
-    this.offset += chunk.length
     return out.length === 1 ? out[0]! : Buffer.concat(out)
   }
 
   end(): Buffer {
+    const last = this.convert(this.held, this.held.length)
+    this.held = Buffer.alloc(0)
     const rest = this.mode === 'utf-16le' ? this.utf16.end() : (this.single?.end() ?? '')
-    return Buffer.from(rest, 'utf8')
+    return rest.length === 0 ? last : Buffer.concat([last, Buffer.from(rest, 'utf8')])
   }
 
   private decode(bytes: Buffer): Buffer {
@@ -81,19 +108,20 @@ export class Utf8Normalizer {
     return chunk[at] === 0xff && chunk[at + 1] === 0xfe ? at + 2 : at
   }
 
-  /** Where UTF-16LE starts in an 8-bit chunk (a BOM, or four ASCII/NUL pairs), else the chunk's end. */
-  private findUtf16(chunk: Buffer, from: number): number {
-    let i = from
-    for (;;) {
-      const nul = chunk.indexOf(0, i)
-      const bom = chunk.indexOf(0xff, i)
-      if (bom !== -1 && (nul === -1 || bom < nul) && chunk[bom + 1] === 0xfe) return bom
-      if (nul === -1) return chunk.length
-      // NUL at `nul`: the high byte of a UTF-16LE unit whose low byte is just before it.
-      const start = nul - 1
-      if (start >= from && isUtf16Run(chunk, start)) return start
-      i = nul + 1
+  /**
+   * Where UTF-16LE starts in 8-bit bytes (a BOM, or four ASCII/NUL pairs) at or after `from` and before
+   * `limit` (bytes up to the chunk's end may confirm it), else `limit`.
+   */
+  private findUtf16(chunk: Buffer, from: number, limit: number): number {
+    // The first BOM: an FF not followed by FE (a stray byte, or ÿ in a code page) does not hide a later one.
+    let bom = chunk.indexOf(0xff, from)
+    while (bom !== -1 && bom < limit && chunk[bom + 1] !== 0xfe) bom = chunk.indexOf(0xff, bom + 1)
+    const before = bom === -1 || bom >= limit ? limit : bom
+    // NUL at `nul`: the high byte of a UTF-16LE unit whose low byte is just before it.
+    for (let nul = chunk.indexOf(0, from + 1); nul !== -1 && nul - 1 < before; nul = chunk.indexOf(0, nul + 1)) {
+      if (isUtf16Run(chunk, nul - 1)) return nul - 1
     }
+    return before
   }
 
   /**
@@ -113,12 +141,27 @@ export class Utf8Normalizer {
   }
 }
 
+/**
+ * Where the undecided tail of an 8-bit chunk starts: the first of its last seven bytes from which it
+ * may be ASCII/NUL pairs cut short (or a last FF, half a BOM); the chunk's length if none.
+ */
+function undecidedFrom(b: Buffer): number {
+  const n = b.length
+  for (let p = Math.max(0, n - 7); p < n; p++) {
+    let may = true
+    for (let k = p; k < n && may; k += 2) may = isUnitLow(b[k]!) && (k + 1 >= n || b[k + 1] === 0)
+    if (may) return p
+  }
+  return n > 0 && b[n - 1] === 0xff ? n - 1 : n
+}
+
+const isUnitLow = (lo: number) => lo === 9 || lo === 10 || lo === 13 || (lo >= 32 && lo < 127)
+
 /** Four code units of ASCII text in UTF-16LE: printable or CR/LF/TAB low bytes, NUL high bytes. */
 function isUtf16Run(b: Buffer, at: number): boolean {
   if (at + 8 > b.length) return false
   for (let k = 0; k < 8; k += 2) {
-    const lo = b[at + k]!
-    if (b[at + k + 1] !== 0 || !(lo === 9 || lo === 10 || lo === 13 || (lo >= 32 && lo < 127))) return false
+    if (b[at + k + 1] !== 0 || !isUnitLow(b[at + k]!)) return false
   }
   return true
 }
