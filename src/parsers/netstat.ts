@@ -64,9 +64,11 @@ class NetstatLineParser implements LineParser {
   private readonly carries: boolean
 
   /**
-   * Rows repeated in the order of the snapshot before: each line is matched against the row expected
-   * next, whole, and goes to the sink as a memo entry; nothing is split, parsed or restored. The first
-   * line that is not the expected row ends the run and takes the long way (`lineBytes`).
+   * Rows repeated in the order of the snapshot before: a stretch of lines is compared at once with the
+   * lines those rows were met on there (`gallop`), else each line with the row expected next, whole
+   * (`next`); rows go to the sink as memo entries, nothing is split, parsed or restored. The first line
+   * that is neither ends the run and takes the long way (`lineBytes`). In `-b` loops the owner lines
+   * between rows end every run after one row: those rows are matched one by one.
    */
   rowRun(buf: Buffer, start: number, end: number, line: number): number {
     const memo = this.memo
