@@ -67,12 +67,13 @@ class NetstatLineParser implements LineParser {
    * Rows repeated in the order of the snapshot before: a stretch of lines is compared at once with the
    * lines those rows were met on there (`gallop`), else each line with the row expected next, whole
    * (`next`); rows go to the sink as memo entries, nothing is split, parsed or restored. The first line
-   * that is neither ends the run and takes the long way (`lineBytes`). In `-b` loops the owner lines
-   * between rows end every run after one row: those rows are matched one by one.
+   * that is neither ends the run and takes the long way (`lineBytes`). `-b` loops (owner lines after
+   * every row) always take the long way.
    */
   rowRun(buf: Buffer, start: number, end: number, line: number): number {
     const memo = this.memo
-    if (memo === null || !this.carries || this.snapshots === 0 || this.broken !== null || this.maybeHeader !== null) return 0
+    // In `-b` loops an owner line follows every row: runs would be one row long and gain nothing.
+    if (memo === null || !this.carries || this.hasOwner || this.snapshots === 0 || this.broken !== null || this.maybeHeader !== null) return 0
     const from = memo.position
     let n = 0
     let p = start
@@ -91,7 +92,7 @@ class NetstatLineParser implements LineParser {
       p = memo.nextEnd
     }
     if (n === 0) return 0
-    memo.imageRun(buf, start, p, from)
+    memo.imageRun(buf, start, p, from, n)
     this.rowsInSnapshot += n
     this.ownerZone = true
     this.lastLineWasRow = true

@@ -235,10 +235,16 @@ export class RowMemo {
   }
 
   /**
-   * Keeps buf[start…end), the lines `next` and `gallop` took since position `from` (whose images still
-   * hold buf offsets), as those positions' images.
+   * Keeps buf[start…end), the `lines` lines `next` and `gallop` took since position `from` (whose images
+   * still hold buf offsets), as those positions' images.
    */
-  imageRun(buf: Buffer, start: number, end: number, from: number): void {
+  imageRun(buf: Buffer, start: number, end: number, from: number, lines: number): void {
+    if (lines < 2) {
+      // A lone row (as every row of a `-b` loop, between owner lines) cannot start a stretch: no image, so
+      // `gallop` does not try rows whose images would be back to back but whose lines are not.
+      for (let i = from; i < this.orderLen; i++) this.imgOff[i] = -1
+      return
+    }
     const len = end - start
     if (this.imgLen + len > this.img.length) {
       const bigger = new Uint8Array(Math.max(this.img.length * 2, this.imgLen + len))

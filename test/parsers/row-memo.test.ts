@@ -187,6 +187,20 @@ describe('row memo', () => {
     expect(plain.records.length).toBe(41 + 3 * second.length)
   })
 
+  it('names the process of a repeated row when owner lines start after runs were taken (a loop switched to -anob)', () => {
+    const row = (i: number) => `  TCP    10.0.0.5:${49152 + i}         52.1.192.${i}:443         ESTABLISHED     ${4000 + (i % 3)}`
+    const ids = Array.from({length: 30}, (_, k) => k)
+    const plain = ids.map(row).join('\r\n')
+    const owned = ids.map((i) => `${row(i)}\r\n [app${i % 3}.exe]`).join('\r\n')
+    const text = ['03/04/2024 08:00:00.00', plain, '', '03/04/2024 08:01:00.00', plain, '', '03/04/2024 08:02:00.00', plain, '', '03/04/2024 08:03:00.00', owned, '', '03/04/2024 08:04:00.00', owned, ''].join('\r\n')
+    const expected = records(text, false)
+    expect(expected.records.filter((r) => r.process !== null)).toHaveLength(60)
+    const carrying = new CarryingSink()
+    expect(records(text, true, 1 << 16, carrying)).toEqual(expected)
+    expect(carrying.carriedRows).toBeGreaterThan(0)
+    expect(caseOf(text, true)).toEqual(caseOf(text, false))
+  })
+
   // Bytes that are ±0 or NaN as doubles: equal doubles are not always equal bytes, and NaN never equals itself.
   const tricky = fc.constantFrom([0, 0, 0, 0, 0, 0, 0, 0x80], [0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0xf8, 0x7f], [1, 0, 0, 0, 0, 0, 0xf8, 0x7f], [0x20, 0x54, 0x43, 0x50, 0x20, 0x20, 0x20, 0x20])
   const bytes = fc.array(fc.oneof(fc.integer({min: 0, max: 255}).map((b) => [b]), tricky), {maxLength: 40}).map((parts) => parts.flat())
