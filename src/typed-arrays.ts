@@ -7,3 +7,17 @@ export function grownTo<T extends Growable>(a: T, n: number, fill = 0): T {
   b.set(a)
   return b
 }
+
+/** A DataView over the last buffer asked for, made again only when another buffer comes (once per chunk). */
+export class ViewCache {
+  private buf: Uint8Array | null = null
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+
+  of(buf: Uint8Array): DataView<ArrayBufferLike> {
+    if (buf !== this.buf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      this.buf = buf
+    }
+    return this.view
+  }
+}

@@ -78,7 +78,7 @@ export class SummarySink implements RecordSink {
     const b = entry * MEMO_FIELDS
     if (f[b + M_PROTO] === 0) this.tcp++
     else this.udp++
-    // State words are TCP_STATES indexes + 1, and byState is indexed the same way (STATE_SLOT).
+    // A state word (stateWord) is the state's TCP_STATES index + 1; byState is indexed by that index.
     const st = f[b + M_STATE]!
     if (st !== 0) this.byState[st - 1]!++
     const next = this.next

@@ -1,3 +1,4 @@
+import {ViewCache} from '../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from './byte-strings.js'
 import {netstatState} from './netstat-locale.js'
 import type {ConnectionRecord, TcpState} from './types.js'
@@ -30,8 +31,7 @@ export class NetstatRowReader {
   private lastRemoteAddr = '*'
   private lastRemoteId = -1
   private rec!: ConnectionRecord
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
-  private viewOf: Buffer | null = null
+  private readonly views = new ViewCache()
 
   constructor(decode: ByteDecoder, ids: {id(value: string): number} | undefined) {
     this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s) : undefined)
@@ -41,11 +41,7 @@ export class NetstatRowReader {
   /** Parses a row whose protocol starts at byte `start` into `rec`. Returns false when it is not a complete row. */
   read(buf: Buffer, start: number, n: number, decode: ByteDecoder, rec: ConnectionRecord): boolean {
     const tok = this.tok
-    if (buf !== this.viewOf) {
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-      this.viewOf = buf
-    }
-    const view = this.view
+    const view = this.views.of(buf)
     let count = 0
     let i = start
     while (i < n && count < 8) {

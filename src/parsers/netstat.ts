@@ -1,18 +1,17 @@
 import {type ByteDecoder, utf8Decoder} from './byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './netstat-locale.js'
 import {NetstatRowReader} from './netstat-row.js'
-import {M_PID, M_STATE, MEMO_FIELDS, RowMemo} from './row-memo.js'
+import {M_PID, M_STATE, MEMO_FIELDS, RowMemo, stateWord} from './row-memo.js'
 import {newConnection} from './records.js'
 import {parseStamp, StampResolver} from './timestamps.js'
-import {type ConnectionRecord, type LineParser, type Parser, type ParseOptions, type RecordSink, TCP_STATES} from './types.js'
+import type {ConnectionRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
 
 const SPACE = 32
 const TAB = 9
 const LBRACKET = 91
 
 const isBlank = (c: number) => c === SPACE || c === TAB
-/** BOUND's state word in a row memo's fields. */
-const BOUND_WORD = TCP_STATES.indexOf('BOUND') + 1
+const BOUND_WORD = stateWord('BOUND')
 
 /**
  * Netstat loop logs: `%date% %time%` stamp lines (or PowerShell `Get-Date`) followed by `netstat -ano`

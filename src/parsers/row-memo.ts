@@ -1,4 +1,4 @@
-import {grownTo} from '../typed-arrays.js'
+import {grownTo, ViewCache} from '../typed-arrays.js'
 import {newConnection} from './records.js'
 import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from './types.js'
 
@@ -57,8 +57,8 @@ export class RowMemo {
    * when the entry is made, moved with it on compaction). Entry numbers are valid until the next snapshot.
    */
   aux = new Int32Array(1024 * MEMO_AUX).fill(-1)
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
-  private viewOf: Uint8Array | null = null
+  /** Views of the chunk rows are looked up in (made once per chunk). */
+  private readonly views = new ViewCache()
   private arenaView = new DataView(this.arena.buffer)
   /**
    * Rows mostly come in the same order as in the snapshot before: entries in the order this snapshot
@@ -110,12 +110,8 @@ export class RowMemo {
       return -1
     }
     this.lookups++
-    if (buf !== this.viewOf) {
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-      this.viewOf = buf
-    }
     const arena = this.arenaView
-    const view = this.view
+    const view = this.views.of(buf)
     if (this.cursor < this.prevLen) {
       const entry = this.prevOrder[this.cursor]!
       if (this.lens[entry] === len) {
@@ -158,10 +154,7 @@ export class RowMemo {
     let i = p
     while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
     if (i - p > MAX_LEAD) return -1
-    if (buf !== this.viewOf) {
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-      this.viewOf = buf
-    }
+    const view = this.views.of(buf)
     // The row expected next, or one of the two after it (rows that closed since the snapshot before).
     const last = Math.min(this.prevLen, cursor + LOOK_AHEAD)
     for (let c = cursor; c < last; c++) {
@@ -169,7 +162,7 @@ export class RowMemo {
       const len = this.lens[entry]!
       let k = i + len
       // A line of another length ends elsewhere: one byte tells most of them apart before the compare.
-      if (k >= end || (buf[k] !== 13 && buf[k] !== 10) || !sameBytes(this.arenaView, this.offs[entry]!, this.view, i, len)) continue
+      if (k >= end || (buf[k] !== 13 && buf[k] !== 10) || !sameBytes(this.arenaView, this.offs[entry]!, view, i, len)) continue
       while (k < end && buf[k] === 13) k++
       if (k >= end || buf[k] !== 10) return -1
       this.nextEnd = k + 1
@@ -318,7 +311,7 @@ export class RowMemo {
     if (this.used + len + 4 > this.arena.length) this.growArena(len + 4)
     // Four bytes at a time (a subarray per row would allocate a Buffer).
     const to = this.arenaView
-    const view = this.view
+    const view = this.views.of(buf)
     const at = this.used
     let k = 0
     for (; k + 4 <= len; k += 4) to.setInt32(at + k, view.getInt32(s + k, true), true)
@@ -331,7 +324,7 @@ export class RowMemo {
     const f = this.fieldWords
     const b = entry * MEMO_FIELDS
     f[b + M_PROTO] = rec.proto === 'UDP' ? 1 : 0
-    f[b + M_STATE] = rec.state === null ? 0 : stateIndex(rec.state) + 1
+    f[b + M_STATE] = rec.state === null ? 0 : stateWord(rec.state)
     f[b + M_PID] = rec.pid
     f[b + M_LPORT] = rec.localPort
     f[b + M_LADDR] = rec.localAddrId ?? -1
@@ -456,7 +449,7 @@ export class RowMemo {
 
   /** Murmur3-style mix of the row's bytes, four at a time. */
   private hash(buf: Uint8Array, s: number, e: number): number {
-    const view = this.view
+    const view = this.views.of(buf)
     let h = (e - s) | 0
     let i = s
     for (; i + 4 <= e; i += 4) {
@@ -501,4 +494,5 @@ export function restoreRow(memo: RowMemo, entry: number, line: number): Connecti
 }
 
 const STATE_INDEX = new Map<TcpState, number>(TCP_STATES.map((s, i) => [s, i]))
-const stateIndex = (s: TcpState) => STATE_INDEX.get(s)!
+/** A state's word in {@link RowMemo.fields} (M_STATE): its index in TCP_STATES + 1 (0 is no state). */
+export const stateWord = (s: TcpState) => STATE_INDEX.get(s)! + 1

@@ -10,6 +10,7 @@ import {CollectingSink} from '../../src/parsers/collect.js'
 import {netstatParser} from '../../src/parsers/netstat.js'
 import {RowMemo, restoreRow, sameBytes} from '../../src/parsers/row-memo.js'
 import type {LineParser, RecordSink} from '../../src/parsers/types.js'
+import {benchScenario} from '../../src/synth/bench-scenario.js'
 import type {LoopScenario} from '../../src/synth/loop.js'
 import {loopText} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
@@ -61,14 +62,9 @@ const sortedTriples = (a: Int32Array) => {
   return t.sort((x, y) => x[0]! - y[0]!)
 }
 
+/** The bench loop's shape (stamps, interval, BOUND rows) with far fewer rows per snapshot. */
 const busyLoop = (seed: number, snapshots: number): LoopScenario => ({
-  seed,
-  snapshots,
-  interval: 60,
-  jitter: 2,
-  start: new Date(Date.UTC(2024, 2, 4, 8, 0, 0)),
-  dateStyle: 'en-US',
-  bound: true,
+  ...benchScenario(snapshots, seed),
   processes: [
     {pid: 1712, name: 'svchost.exe', listen: [135], behaviour: {kind: 'steady', established: 30, noise: 10, timeWaitChurn: 6}},
     {pid: 3020, name: 'w3wp.exe', listen: [80, 443], behaviour: {kind: 'steady', established: 120, noise: 40, timeWaitChurn: 40}},
