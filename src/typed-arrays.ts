@@ -21,3 +21,27 @@ export class ViewCache {
     return this.view
   }
 }
+
+/** A list of int32 values in one reused array: cleared per snapshot without giving its memory back. */
+export class IntList {
+  a = new Int32Array(64)
+  length = 0
+
+  push(v: number): void {
+    if (this.length === this.a.length) this.a = grownTo(this.a, this.length * 2)
+    this.a[this.length++] = v
+  }
+
+  push3(x: number, y: number, z: number): void {
+    if (this.length + 3 > this.a.length) this.a = grownTo(this.a, this.a.length * 2 + 3)
+    const a = this.a
+    a[this.length] = x
+    a[this.length + 1] = y
+    a[this.length + 2] = z
+    this.length += 3
+  }
+
+  clear(): void {
+    this.length = 0
+  }
+}

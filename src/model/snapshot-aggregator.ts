@@ -1,6 +1,6 @@
 import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../parsers/row-memo.js'
 import type {ConnectionRecord} from '../parsers/types.js'
-import {grownTo} from '../typed-arrays.js'
+import {grownTo, IntList} from '../typed-arrays.js'
 import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
 import {
@@ -44,6 +44,9 @@ export const EMPTY_SUMMARY: SnapshotSummary = {
   timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
 }
 
+/** Ports in use on one local address this snapshot: a stamp per port and the list of ports. */
+type AddrPorts = {stamp: Uint32Array; ports: Int32Array; count: number}
+
 const REMOTE_MIN = 3
 // Tuple keys pack (remote address id, remote port, local port) into one safe integer.
 const tupleKey = (raddr: number, rport: number, lport: number) => (raddr * 65536 + rport) * 65536 + lport
@@ -59,6 +62,11 @@ const F_TW = 8
 const F_LISTEN = 16
 const F_NO_REMOTE = 32
 const F_UDP = 64
+// Facts about one address (per address id).
+const A_KNOWN = 1
+const A_WILD = 2
+const A_IPV6 = 4
+const A_LOOPBACK = 8
 /** The row's counter slot (state or UDP) sits above the flag bits. */
 const COUNTER_SHIFT = 8
 /** Tags for the values an aggregator caches in a row memo's words; a new tag invalidates them all. */
@@ -78,17 +86,17 @@ export class SnapshotAggregator {
   private readonly slotOf = new IntTable(256)
   private cur = new Int32Array(64 * SLOT_COUNT)
   private curLine = new Int32Array(64 * SLOT_COUNT)
-  private touched: number[] = []
-  private readonly touchedMark: Uint8Array[] = [new Uint8Array(64)]
+  private readonly touched = new IntList()
+  private touchedMark = new Uint8Array(64)
   private readonly portSeen = new IntTable(16_384)
   /** Ports in use per local address this snapshot: a stamp array and the list of ports, per address id. */
-  private readonly addrPorts = new Map<number, {stamp: Uint32Array; ports: number[]}>()
-  private addrTouched: number[] = []
+  private readonly addrPorts: (AddrPorts | undefined)[] = []
+  private readonly addrTouched = new IntList()
   private lastAddr = -1
-  private lastAddrPorts: {stamp: Uint32Array; ports: number[]} | null = null
+  private lastAddrPorts: AddrPorts | null = null
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildCount = [0, 0]
-  private wildTouched: number[] = []
+  private readonly wildTouched = new IntList()
   /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
   private readonly portGen = new Uint32Array(131_072)
   private readonly portSlot = new Int32Array(131_072)
@@ -102,7 +110,7 @@ export class SnapshotAggregator {
   private remoteGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private remoteConns = [new Int32Array(16_384), new Int32Array(16_384)]
   private remoteOwner = [new Int32Array(16_384), new Int32Array(16_384)]
-  private remoteTouched: number[] = []
+  private readonly remoteTouched = new IntList()
   private readonly tupleIds = new DenseIds()
   private ownerGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private owner = [new Int32Array(16_384), new Int32Array(16_384)]
@@ -117,7 +125,13 @@ export class SnapshotAggregator {
   /** This aggregator's tag in row memos' words (changes when dense ids are renumbered). */
   private tag = nextTag++
   /** TIME_WAIT rows without an owner this snapshot: tuple id, remote endpoint id, line. */
-  private readonly twRows: number[] = []
+  private readonly twRows = new IntList()
+  /** Where `end` builds the summary's arrays before copying them out. */
+  private readonly scratch = new IntList()
+  private maskRanges: PortRange[] = []
+  private readonly rangeMask = new Uint32Array(65536)
+  /** Address id → A_ bits (0 until asked). */
+  private facts = new Uint8Array(256)
   private rows = 0
   private ownedTimeWait = 0
 
@@ -138,7 +152,7 @@ export class SnapshotAggregator {
       if ((s + 1) * SLOT_COUNT > this.cur.length) {
         this.cur = grownTo(this.cur, this.cur.length * 2)
         this.curLine = grownTo(this.curLine, this.curLine.length * 2)
-        this.touchedMark[0] = grownTo(this.touchedMark[0]!, this.cur.length / SLOT_COUNT)
+        this.touchedMark = grownTo(this.touchedMark, this.cur.length / SLOT_COUNT)
       }
     }
     return s
@@ -148,7 +162,7 @@ export class SnapshotAggregator {
     const i = slot * SLOT_COUNT + counter
     if (this.cur[i] === 0) this.curLine[i] = line
     this.cur[i] = this.cur[i]! + by
-    const mark = this.touchedMark[0]!
+    const mark = this.touchedMark
     if (mark[slot] === 0) {
       mark[slot] = 1
       this.touched.push(slot)
@@ -167,10 +181,10 @@ export class SnapshotAggregator {
         aux[at + 1] = -1
         aux[at + 2] = -1
         aux[at + 3] = -1
-        aux[at + 4] = this.rowFlags(r)
+        aux[at + 4] = this.rowFlags(r, laddr, raddr)
       }
       this.add(aux[at + 4]!, r.pid, null, laddr, r.localPort, raddr, r.remotePort, r.line, aux, at)
-    } else this.add(this.rowFlags(r), r.pid, r.process, laddr, r.localPort, raddr, r.remotePort, r.line, undefined, -1)
+    } else this.add(this.rowFlags(r, laddr, raddr), r.pid, r.process, laddr, r.localPort, raddr, r.remotePort, r.line, undefined, -1)
   }
 
   /** The row `memo` holds as `entry` (see RecordSink.carried): from the words cached for it when it has them. */
@@ -192,7 +206,7 @@ export class SnapshotAggregator {
     if (tw && pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
       const remote = rport >= 0 ? this.remoteOf(aux, at, raddr, rport) : -1
-      this.twRows.push(this.tupleOf(aux, at, raddr, rport, lport), remote, line)
+      this.twRows.push3(this.tupleOf(aux, at, raddr, rport, lport), remote, line)
       this.countEphemeral(lport, laddr, flags)
       if (flags & F_LOOP_PEER && rport < 65536) this.usePort(raddr, rport)
       if (remote >= 0) this.countRemote(remote, -1)
@@ -223,8 +237,8 @@ export class SnapshotAggregator {
   }
 
   /** Everything the aggregator derives from a row's own fields, in one word (cached per memoised row). */
-  private rowFlags(r: ConnectionRecord): number {
-    let f = this.addressFlags(r)
+  private rowFlags(r: ConnectionRecord, laddr: number, raddr: number): number {
+    let f = this.addressFlags(r, laddr, raddr)
     if (r.proto === 'UDP') f |= F_UDP
     if (r.state === 'TIME_WAIT') f |= F_TW
     if (r.state === 'LISTENING') f |= F_LISTEN | F_NO_REMOTE
@@ -232,11 +246,23 @@ export class SnapshotAggregator {
     return f | ((r.state === null ? UDP_SLOT : STATE_SLOT[r.state]) << COUNTER_SHIFT)
   }
 
-  private addressFlags(r: ConnectionRecord): number {
+  private addressFlags(r: ConnectionRecord, laddr: number, raddr: number): number {
     let f = 0
-    if (isWildcard(r.localAddr)) f |= isIpv6(r.localAddr) ? F_WILD | F_WILD6 : F_WILD
-    if (r.remotePort >= 0 && (isLoopback(r.remoteAddr) || r.remoteAddr === r.localAddr)) f |= F_LOOP_PEER
+    const local = this.addressFacts(laddr, r.localAddr)
+    if (local & A_WILD) f |= local & A_IPV6 ? F_WILD | F_WILD6 : F_WILD
+    if (r.remotePort >= 0 && (this.addressFacts(raddr, r.remoteAddr) & A_LOOPBACK || raddr === laddr)) f |= F_LOOP_PEER
     return f
+  }
+
+  /** What the aggregator asks of an address (A_ bits), worked out once per address id. */
+  private addressFacts(id: number, addr: string): number {
+    let a = id < this.facts.length ? this.facts[id]! : 0
+    if (a === 0) {
+      a = A_KNOWN | (isWildcard(addr) ? A_WILD : 0) | (isIpv6(addr) ? A_IPV6 : 0) | (isLoopback(addr) ? A_LOOPBACK : 0)
+      if (id >= this.facts.length) this.facts = grownTo(this.facts, Math.max(id + 1, this.facts.length * 2))
+      this.facts[id] = a
+    }
+    return a
   }
 
   /** The dense id of remote endpoint (raddr, rport), cached in the row's words. */
@@ -327,44 +353,57 @@ export class SnapshotAggregator {
   }
 
   private usePort(addr: number, port: number): void {
-    let a = this.lastAddr === addr ? this.lastAddrPorts : this.addrPorts.get(addr)
-    if (!a) this.addrPorts.set(addr, (a = {stamp: new Uint32Array(65536), ports: []}))
+    let a = this.lastAddr === addr ? this.lastAddrPorts : this.addrPorts[addr]
+    if (!a) {
+      while (this.addrPorts.length <= addr) this.addrPorts.push(undefined)
+      this.addrPorts[addr] = a = {stamp: new Uint32Array(65536), ports: new Int32Array(64), count: 0}
+    }
     this.lastAddr = addr
     this.lastAddrPorts = a
     if (a.stamp[port] === this.generation) return
-    if (a.ports.length === 0) this.addrTouched.push(addr)
+    if (a.count === 0) this.addrTouched.push(addr)
     a.stamp[port] = this.generation
-    a.ports.push(port)
+    if (a.count === a.ports.length) a.ports = grownTo(a.ports, a.count * 2)
+    a.ports[a.count++] = port
   }
 
   /** Closes the snapshot and returns its summary. */
   end(): SnapshotSummary {
     const timeWait = this.attributeTimeWait()
-    const counts: number[] = []
-    for (const slot of this.touched) {
+    const counts = this.scratch
+    counts.clear()
+    const touched = this.touched
+    for (let k = 0; k < touched.length; k++) {
+      const slot = touched.a[k]!
       for (let c = 0; c < SLOT_COUNT; c++) {
         const i = slot * SLOT_COUNT + c
         const v = this.cur[i]!
-        if (v !== 0) counts.push(slot, c, v, this.curLine[i]!)
+        if (v === 0) continue
+        counts.push3(slot, c, v)
+        counts.push(this.curLine[i]!)
         this.cur[i] = 0
       }
-      this.touchedMark[0]![slot] = 0
+      this.touchedMark[slot] = 0
     }
+    const countQuads = counts.a.slice(0, counts.length)
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
-    const remotes: number[] = []
+    const remotes = this.scratch
+    remotes.clear()
     const conns = this.remoteConns[this.generation & 1]!
-    for (const d of this.remoteTouched) {
+    const remoteTouched = this.remoteTouched
+    for (let k = 0; k < remoteTouched.length; k++) {
+      const d = remoteTouched.a[k]!
       const v = conns[d]!
       if (v < REMOTE_MIN) continue
       const owner = this.remoteOwnerOf(d, 0)
-      remotes.push(this.remoteIds.key(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
+      remotes.push3(this.remoteIds.key(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
     }
     const summary: SnapshotSummary = {
       rows: this.rows,
-      counts: Int32Array.from(counts),
+      counts: countQuads,
       ephemeral,
       ephemeralAddr,
-      remotes: Int32Array.from(remotes),
+      remotes: remotes.a.slice(0, remotes.length),
       timeWait,
     }
     this.reset()
@@ -373,12 +412,13 @@ export class SnapshotAggregator {
 
   private attributeTimeWait(): Record<Attribution, number> {
     const out: Record<Attribution, number> = {owner: this.ownedTimeWait, lineage: 0, 'remote-affinity': 0, unattributed: 0}
-    const rows = this.twRows
-    const zero = rows.length > 0 ? this.slot(0, null) : -1
+    const rows = this.twRows.a
+    const nRows = this.twRows.length
+    const zero = nRows > 0 ? this.slot(0, null) : -1
     const g = this.generation
     const p = g & 1
     const q = (g - 1) & 1
-    for (let i = 0; i < rows.length; i += 3) {
+    for (let i = 0; i < nRows; i += 3) {
       const t = rows[i]!
       const remote = rows[i + 1]!
       const line = rows[i + 2]!
@@ -416,22 +456,29 @@ export class SnapshotAggregator {
 
   private ephemeralByAddress(): {ephemeral: Int32Array; ephemeralAddr: string[]} {
     const n = this.ranges.length
+    const mask = this.rangeBits()
     const ephemeral = new Int32Array(n)
     const ephemeralAddr: string[] = new Array(n).fill('')
     const perAddr = new Map<number, Int32Array>()
-    for (const addr of this.addrTouched) {
+    const addrTouched = this.addrTouched
+    for (let j = 0; j < addrTouched.length; j++) {
+      const addr = addrTouched.a[j]!
       const fam = isIpv6(this.addresses.value(addr) ?? '') ? 1 : 0
       const c = new Int32Array(n)
-      for (const port of this.addrPorts.get(addr)!.ports) {
+      const a = this.addrPorts[addr]!
+      for (let k = 0; k < a.count; k++) {
+        const port = a.ports[k]!
         if (this.wild[fam]![port] === 1) continue
-        for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, port)) c[r]!++
+        if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
       }
       perAddr.set(addr, c)
     }
     const wildIn = [new Int32Array(n), new Int32Array(n)]
-    for (const k of this.wildTouched) {
+    const wildTouched = this.wildTouched
+    for (let j = 0; j < wildTouched.length; j++) {
+      const k = wildTouched.a[j]!
       const fam = k >= 65536 ? 1 : 0
-      for (let r = 0; r < n; r++) if (inRange(this.ranges[r]!, k % 65536)) wildIn[fam]![r]!++
+      if (mask[k % 65536] !== 0 || n > 32) this.countIn(wildIn[fam]!, k % 65536, mask[k % 65536]!)
     }
     const consider = (label: string, counts: Int32Array) => {
       for (let r = 0; r < n; r++) {
@@ -452,19 +499,42 @@ export class SnapshotAggregator {
     return {ephemeral, ephemeralAddr}
   }
 
+  /** Per port, bit r set when the port is in tracked range r < 32 (rebuilt when the ranges change). */
+  private rangeBits(): Uint32Array {
+    const rs = this.ranges
+    const known = this.maskRanges
+    if (rs.length !== known.length || rs.some((r, i) => r.start !== known[i]!.start || r.count !== known[i]!.count)) {
+      this.maskRanges = rs.map((r) => ({...r}))
+      this.rangeMask.fill(0)
+      rs.slice(0, 32).forEach((r, i) => {
+        for (let port = Math.max(0, r.start); port < Math.min(65536, r.start + r.count); port++) this.rangeMask[port]! |= 1 << i
+      })
+    }
+    return this.rangeMask
+  }
+
+  /** One more port in use in each tracked range holding `port` (`bits` from rangeBits; past 32 ranges, compared). */
+  private countIn(c: Int32Array, port: number, bits: number): void {
+    const n = this.ranges.length
+    for (let r = 0; r < n; r++) if (r < 32 ? bits & (1 << r) : inRange(this.ranges[r]!, port)) c[r]!++
+  }
+
   private reset(): void {
     this.rows = 0
     this.ownedTimeWait = 0
-    this.touched = []
-    for (const addr of this.addrTouched) this.addrPorts.get(addr)!.ports.length = 0
-    this.addrTouched = []
-    for (const k of this.wildTouched) this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
-    this.wildTouched = []
+    this.touched.clear()
+    for (let j = 0; j < this.addrTouched.length; j++) this.addrPorts[this.addrTouched.a[j]!]!.count = 0
+    this.addrTouched.clear()
+    for (let j = 0; j < this.wildTouched.length; j++) {
+      const k = this.wildTouched.a[j]!
+      this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
+    }
+    this.wildTouched.clear()
     this.wildCount[0] = 0
     this.wildCount[1] = 0
-    this.remoteTouched = []
+    this.remoteTouched.clear()
     this.portSeen.clear()
-    this.twRows.length = 0
+    this.twRows.clear()
     this.nextGeneration()
     // Dense ids only grow: renumber the ones the next snapshot can still look back to, now and then.
     if (this.remoteIds.size > SnapshotAggregator.denseCompactAt) this.compactRemotes()
@@ -474,7 +544,7 @@ export class SnapshotAggregator {
   private nextGeneration(): void {
     if (++this.generation === 0xffffffff) {
       this.portGen.fill(0)
-      for (const a of this.addrPorts.values()) a.stamp.fill(0)
+      for (const a of this.addrPorts) a?.stamp.fill(0)
       for (const list of [this.remoteGen, this.ownerGen, this.twGen]) for (const a of list) a.fill(0)
       this.generation = 2
     }
