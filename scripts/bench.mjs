@@ -5,8 +5,11 @@
 //   npm run bench                       # ≥ 500 MB loop, 3 alternating runs
 //   npm run bench -- --runs 5
 //   npm run bench -- --big              # also a 5 GB loop (slow; not for CI)
+//   npm run bench -- --stages [--mb 120] [--instructions]
+//                                       # where one worker's time goes, stage by stage, in process;
+//                                       # --instructions: valgrind's count per MB (steady despite a noisy machine)
 //   PORTLEAK_BENCH_DIR=/data npm run bench
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, renameSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -64,10 +67,43 @@ function measure(cmd, cmdArgs) {
   })
 }
 
+/**
+ * One worker's pipeline stage by stage (scripts/stages.mjs), each in its own process on the loop's first
+ * MB: the first run (cold: the JIT is still warming up) and the fastest of the others. With
+ * `--instructions`, valgrind counts instructions on an 8 MB and a 24 MB slice: their difference per MB
+ * does not move with the machine's load (wall times here swing by up to 1.7× within minutes).
+ */
+async function stages(file) {
+  const script = join(root, 'scripts/stages.mjs')
+  const mb = opt('--mb', '120')
+  const names = ['split', 'parse', 'summary', 'case']
+  console.log(`stages on the first ${mb} MB of ${file}, ${runs} runs each (node ${process.version})`)
+  console.log(`${'stage'.padEnd(10)}${'first ms'.padStart(10)}${'best ms'.padStart(10)}${'MB/s'.padStart(8)}`)
+  for (const stage of names) {
+    const out = JSON.parse(execFileSync(process.execPath, [script, stage, file, mb, String(Math.max(2, runs))], {encoding: 'utf8'}))
+    const best = Math.min(...out.ms.slice(1))
+    console.log(`${stage.padEnd(10)}${String(out.ms[0]).padStart(10)}${String(best).padStart(10)}${(out.bytes / 1e3 / best).toFixed(0).padStart(8)}`)
+  }
+  if (!args.includes('--instructions')) return
+  const count = (stage, slice) => {
+    const vg = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--no-concurrent-recompilation', '--single-threaded', script, stage, file, slice, '1']
+    const res = spawnSync('valgrind', vg, {encoding: 'utf8'})
+    const m = /Collected : (\d+)/.exec(res.stderr ?? '')
+    if (!m) throw new Error(`valgrind failed: ${(res.error?.message ?? res.stderr ?? '').slice(-300)}`)
+    return Number(m[1])
+  }
+  console.log('\ninstructions per MB (valgrind, 24 MB minus 8 MB slice)')
+  for (const stage of names) console.log(`${stage.padEnd(10)}${((count(stage, '24') - count(stage, '8')) / 16e6).toFixed(1).padStart(10)} M`)
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
 const bin = join(root, 'bin/run.js')
+if (args.includes('--stages')) {
+  await stages(await generate(sizes[0].snapshots))
+  process.exit(0)
+}
 const tools = [
   {name: 'mawk one-liner', cmd: 'mawk', args: (f) => [AWK, f]},
   {name: 'portleak inspect --json', cmd: process.execPath, args: (f) => [bin, 'inspect', '--json', f]},
