@@ -94,4 +94,3 @@ export class LoopSnapshots {
     this.sink.snapshotTimes(r.times, r.order)
   }
 }
-

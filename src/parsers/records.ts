@@ -25,4 +25,3 @@ export const newProcess = (pid = 0): ProcessRecord => ({
   exited: null,
   line: 0,
 })
-

@@ -105,9 +105,10 @@ export function segments(points: readonly Point[], maxStep: number | null): {x: 
   return out
 }
 
-/** The PIDs a finding names (its `pids`, else its `pid`). */
-/** The processes that held the most local ports at their peak, most first (at most `n`). */
-/** The processes holding the most ports (peak), with their handle peaks from the analysis document. */
+/**
+ * The processes that held the most local ports at their peak, most first (at most `n`), with their
+ * handle peaks from the analysis document.
+ */
 export function topPortHolders(
   analysis: Analysis,
   n = 10,
@@ -121,6 +122,7 @@ export function topPortHolders(
     .map((x) => ({...x, handles: handles.get(`${x.p.pid}|${x.p.name ?? ''}`) ?? null}))
 }
 
+/** The PIDs a finding names (its `pids`, else its `pid`). */
 export const findingPids = (f: Finding): number[] => (f.pids.length ? [...f.pids] : f.pid !== null ? [f.pid] : [])
 
 function matching(f: Finding, processes: readonly ProcessSeries[]): ProcessSeries[] {
