@@ -143,11 +143,10 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32A
     const r = s.summary.remotes
     for (let i = 0; i < r.length; i += 3) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
   }
-  const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, REMOTES_TESTED)
+  const label = (key: number) => c.agg.endpoints.label(key)
+  const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || (label(a[0]) < label(b[0]) ? -1 : label(a[0]) > label(b[0]) ? 1 : 0)).slice(0, REMOTES_TESTED)
   const out = new Map<string, {v: Int32Array; owner: number}>()
   for (const [key] of top) {
-    const addr = c.agg.addresses.value(Math.floor(key / 65536)) ?? '?'
-    const label = `${addr.includes(':') ? `[${addr}]` : addr}:${key % 65536}`
     const v = new Int32Array(tl.times.length)
     const owners = new Map<number, number>()
     order.forEach((s, t) => {
@@ -159,7 +158,7 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32A
       }
     })
     const owner = [...owners.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? -1
-    out.set(label, {v, owner})
+    out.set(label(key), {v, owner})
   }
   return out
 }

@@ -8,7 +8,7 @@ import {CaseBuilder} from '../model/case-builder.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {detectFormat, getParser} from '../parsers/registry.js'
-import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
+import type {AddressIds, DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
 import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, zipEntries} from './archive.js'
 import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
@@ -36,7 +36,7 @@ export type Progress = {path: string; bytes: number; size: number | null; snapsh
 /** Where an input's records go once its format is known (null: only count them); `finish` runs when it ends. */
 export type SinkFactory = (
   input: {path: string; format: FormatId; index: number},
-) => (RecordSink & {finish?(): void; addressIds?: {id(value: string): number}; caseBuilder?: CaseBuilder; inputIndex?: number}) | null
+) => (RecordSink & {finish?(): void; addressIds?: AddressIds; caseBuilder?: CaseBuilder; inputIndex?: number}) | null
 
 const SAMPLE_BYTES = 64 * 1024
 const INTERRUPTED = 'interrupted; results are partial'

@@ -32,7 +32,8 @@ export type WorkerResult = {
   slotPid: number[]
   slotName: number[]
   processes: (string | null)[]
-  addresses: (string | null)[]
+  /** Labels of the remote endpoints the snapshots' summaries name, by the worker's endpoint id. */
+  endpoints: string[]
 }
 
 function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLineage: boolean): {summary: InputSummary; lines: number} {
@@ -82,7 +83,7 @@ function run(task: WorkerTask): WorkerResult {
     slotPid: c.agg.slotPid,
     slotName: c.agg.slotName,
     processes: c.agg.processes.values,
-    addresses: c.agg.addresses.values,
+    endpoints: c.agg.endpoints.labels,
   }
 }
 

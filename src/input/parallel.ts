@@ -151,7 +151,8 @@ export function absorbWorkers(
   let index = 0
   for (const r of results) {
     const slotMap = r.slotPid.map((pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
-    const addrMap = r.addresses.map((a) => (a === null ? 0 : agg.addresses.id(a)))
+    // Endpoint ids are given out in the order summaries first name them, as one thread would.
+    const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
     for (const s of r.snapshots) {
       // The arrays were moved here from the worker: remapped in place.
       const counts = s.summary.counts
@@ -161,8 +162,9 @@ export function absorbWorkers(
       }
       const remotes = s.summary.remotes
       for (let i = 0; i < remotes.length; i += 3) {
-        const key = remotes[i]!
-        remotes[i] = addrMap[Math.floor(key / 65536)]! * 65536 + (key % 65536)
+        const e = remotes[i]!
+        if (endpointMap[e]! < 0) endpointMap[e] = agg.endpoints.id(r.endpoints[e]!)
+        remotes[i] = endpointMap[e]!
         if (remotes[i + 2]! >= 0) remotes[i + 2] = slotMap[remotes[i + 2]!]!
       }
       const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary: {...s.summary, counts, remotes}}

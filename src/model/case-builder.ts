@@ -1,4 +1,5 @@
 import type {
+  AddressIds,
   ConnectionRecord,
   DateOrder,
   EventRecord,
@@ -159,7 +160,7 @@ export class InputSink implements RecordSink {
   }
 
   /** The case's address table, for parsers that can hand over address ids. */
-  get addressIds(): {id(value: string): number} {
+  get addressIds(): AddressIds {
     return this.c.agg.addresses
   }
 

@@ -27,16 +27,21 @@ export class DenseIds {
     return this.keys[d]!
   }
 
-  /** Keeps the ids for which `live` holds, renumbered in order; returns old id → new id (-1 for dropped). */
-  compact(live: (d: number) => boolean): Int32Array {
+  /**
+   * Keeps the ids for which `live` holds, renumbered in order, their keys rewritten by `rekey` when
+   * given (a key < 0 drops the id); returns old id → new id (-1 for dropped).
+   */
+  compact(live: (d: number) => boolean, rekey?: (key: number) => number): Int32Array {
     const map = new Int32Array(this.size).fill(-1)
     const keys = new Float64Array(this.keys.length)
     this.table = new IntTable(16_384)
     let n = 0
     for (let d = 0; d < this.size; d++) {
       if (!live(d)) continue
+      const key = rekey ? rekey(this.keys[d]!) : this.keys[d]!
+      if (key < 0) continue
       map[d] = n
-      keys[n] = this.keys[d]!
+      keys[n] = key
       this.table.set(keys[n]!, n)
       n++
     }

@@ -1,6 +1,7 @@
 import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../parsers/row-memo.js'
 import type {ConnectionRecord} from '../parsers/types.js'
 import {grownTo, IntList} from '../typed-arrays.js'
+import {AddressTable} from './address-table.js'
 import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
 import {
@@ -29,7 +30,10 @@ export type SnapshotSummary = {
   /** Per tracked range (same order as the aggregator's ranges): highest dynamic ports in use on one address. */
   ephemeral: Int32Array
   ephemeralAddr: string[]
-  /** Triples (remoteEndpointId, connections, owner slot or -1) for endpoints with at least REMOTE_MIN connections. */
+  /**
+   * Triples (endpoint, connections, owner slot or -1) for the busiest endpoints with at least REMOTE_MIN
+   * connections (REMOTE_CAP at most); endpoint is an id in the aggregator's `endpoints`.
+   */
   remotes: Int32Array
   timeWait: Record<Attribution, number>
 }
@@ -44,13 +48,18 @@ export const EMPTY_SUMMARY: SnapshotSummary = {
   timeWait: {owner: 0, lineage: 0, 'remote-affinity': 0, unattributed: 0},
 }
 
-/** Ports in use on one local address this snapshot: a stamp per port and the list of ports. */
-type AddrPorts = {stamp: Uint32Array; ports: Int32Array; count: number}
-
 const REMOTE_MIN = 3
-// Tuple keys pack (remote address id, remote port, local port) into one safe integer.
-const tupleKey = (raddr: number, rport: number, lport: number) => (raddr * 65536 + rport) * 65536 + lport
-const remoteKey = (raddr: number, rport: number) => raddr * 65536 + rport
+/** Endpoints a snapshot's summary keeps at most (the busiest; what the analysis tests is the top 30 over the file). */
+export const REMOTE_CAP = 256
+/** The address table is compacted once it holds this many ids (or four times what the last compaction kept). */
+const ADDRESS_COMPACT_MIN = 1 << 16
+// A port (or -1 for none) as 0…65536; values past 65535 (malformed) count as none.
+const portPart = (port: number) => (port < 0 || port > 65535 ? 0 : port + 1)
+// Remote endpoints pack (address id, remote port); tuples (remote endpoint id, local port): safe integers
+// while ids stay below 2^36, which compaction keeps them far from.
+const remoteKey = (raddr: number, rport: number) => raddr * 65537 + portPart(rport)
+const tupleKey = (remote: number, lport: number) => remote * 65537 + portPart(lport)
+const keyHigh = (key: number) => Math.floor(key / 65537)
 const NO_OWNER = -1
 const AMBIGUOUS = -2
 // Address facts cached per memoised row (bits of the row's flags word).
@@ -72,14 +81,41 @@ const COUNTER_SHIFT = 8
 /** Tags for the values an aggregator caches in a row memo's words; a new tag invalidates them all. */
 let nextTag = 1
 
+/** Labels (`addr:port`, `[v6]:port`) of the remote endpoints that snapshot summaries report, by id. */
+export class EndpointTable {
+  private readonly ids = new Map<string, number>()
+  readonly labels: string[] = []
+
+  id(label: string): number {
+    let id = this.ids.get(label)
+    if (id === undefined) {
+      id = this.labels.length
+      this.labels.push(label)
+      this.ids.set(label, id)
+    }
+    return id
+  }
+
+  label(id: number): string {
+    return this.labels[id] ?? '?'
+  }
+}
+
+/** `addr:port`, with IPv6 addresses in brackets. */
+export const endpointLabel = (addr: string, port: number) => `${addr.includes(':') ? `[${addr}]` : addr}:${port}`
+
 /**
  * Aggregates the rows of one snapshot at a time (any input that has snapshots). Allocation-free per
- * row apart from Map/Set entries; state carried between snapshots is one snapshot of tuples back,
- * which is what TIME_WAIT lineage needs.
+ * row apart from new table entries. Memory is bounded by what one snapshot holds, whatever the
+ * file's length or the number of distinct peers over it: state carried between snapshots is one
+ * snapshot of tuples back (what TIME_WAIT lineage needs), and address, endpoint and tuple ids not
+ * used since are given back and the rest renumbered now and then (see `compactDense`).
  */
 export class SnapshotAggregator {
   readonly processes = new Interner()
-  readonly addresses = new Interner()
+  readonly addresses = new AddressTable()
+  /** The remote endpoints summaries report (strings are made only for these). */
+  readonly endpoints = new EndpointTable()
   /** Process slot → [pid, nameId]. */
   readonly slotPid: number[] = []
   readonly slotName: number[] = []
@@ -89,13 +125,10 @@ export class SnapshotAggregator {
   private readonly touched = new IntList()
   private touchedMark = new Uint8Array(64)
   private readonly portSeen = new IntTable(16_384)
-  /** Ports in use per local address this snapshot: a stamp array and the list of ports, per address id. */
-  private readonly addrPorts: (AddrPorts | undefined)[] = []
-  private readonly addrTouched = new IntList()
-  private lastAddr = -1
-  private lastAddrPorts: AddrPorts | null = null
+  /** (address id, port) pairs in use this snapshot: the set, and the pairs in the order first met. */
+  private readonly addrPortSeen = new IntTable(16_384)
+  private readonly addrPorts = new IntList()
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
-  private readonly wildCount = [0, 0]
   private readonly wildTouched = new IntList()
   /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
   private readonly portGen = new Uint32Array(131_072)
@@ -110,6 +143,8 @@ export class SnapshotAggregator {
   private remoteGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private remoteConns = [new Int32Array(16_384), new Int32Array(16_384)]
   private remoteOwner = [new Int32Array(16_384), new Int32Array(16_384)]
+  /** Per remote endpoint id: its id in `endpoints` once a summary reported it, else -1. */
+  private remoteEndpoint = new Int32Array(16_384).fill(-1)
   private readonly remoteTouched = new IntList()
   private readonly tupleIds = new DenseIds()
   private ownerGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
@@ -135,10 +170,15 @@ export class SnapshotAggregator {
   private rows = 0
   private ownedTimeWait = 0
 
+  private addressCompactAt: number
   /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
   static denseCompactAt = 1 << 15
+  /** Addresses are renumbered once the table holds this many (lowered by tests to exercise it). */
+  static addressCompactMin = ADDRESS_COMPACT_MIN
 
-  constructor(readonly ranges: PortRange[]) {}
+  constructor(readonly ranges: PortRange[]) {
+    this.addressCompactAt = SnapshotAggregator.addressCompactMin
+  }
 
   slot(pid: number, name: string | null): number {
     const nameId = this.processes.id(name)
@@ -202,11 +242,15 @@ export class SnapshotAggregator {
   /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot and dense ids. */
   private add(flags: number, pid: number, process: string | null, laddr: number, lport: number, raddr: number, rport: number, line: number, aux: Int32Array | undefined, at: number): void {
     this.rows++
+    const g = this.generation
+    this.addresses.use(laddr, g)
+    this.addresses.use(raddr, g)
     const tw = (flags & F_TW) !== 0
     if (tw && pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
-      const remote = rport >= 0 ? this.remoteOf(aux, at, raddr, rport) : -1
-      this.twRows.push3(this.tupleOf(aux, at, raddr, rport, lport), remote, line)
+      const endpoint = this.remoteOf(aux, at, raddr, rport)
+      const remote = rport >= 0 ? endpoint : -1
+      this.twRows.push3(this.tupleOf(aux, at, endpoint, lport), remote, line)
       this.countEphemeral(lport, laddr, flags)
       if (flags & F_LOOP_PEER && rport < 65536) this.usePort(raddr, rport)
       if (remote >= 0) this.countRemote(remote, -1)
@@ -226,9 +270,10 @@ export class SnapshotAggregator {
     if ((flags & F_UDP) === 0) {
       this.countEphemeral(lport, laddr, flags)
       if ((flags & F_NO_REMOTE) === 0 && rport >= 0) {
-        this.countRemote(this.remoteOf(aux, at, raddr, rport), pid > 0 ? slot : -1)
+        const remote = this.remoteOf(aux, at, raddr, rport)
+        this.countRemote(remote, pid > 0 ? slot : -1)
         if (pid > 0) {
-          const t = this.tupleOf(aux, at, raddr, rport, lport)
+          const t = this.tupleOf(aux, at, remote, lport)
           this.curOwnerGen[t] = this.generation
           this.curOwner[t] = slot
         }
@@ -274,10 +319,10 @@ export class SnapshotAggregator {
     return d
   }
 
-  /** The dense id of tuple (remote endpoint, local port), cached in the row's words. */
-  private tupleOf(aux: Int32Array | undefined, at: number, raddr: number, rport: number, lport: number): number {
+  /** The dense id of tuple (remote endpoint id, local port), cached in the row's words. */
+  private tupleOf(aux: Int32Array | undefined, at: number, remote: number, lport: number): number {
     if (at >= 0 && aux![at + 3]! >= 0) return aux![at + 3]!
-    const t = this.tupleIds.id(tupleKey(raddr, rport, lport))
+    const t = this.tupleIds.id(tupleKey(remote, lport))
     if (t >= this.ownerGen[0]!.length) this.growTuples()
     if (at >= 0) aux![at + 3] = t
     return t
@@ -311,6 +356,7 @@ export class SnapshotAggregator {
     this.remoteGen = this.remoteGen.map((a) => grownTo(a, n))
     this.remoteConns = this.remoteConns.map((a) => grownTo(a, n))
     this.remoteOwner = this.remoteOwner.map((a) => grownTo(a, n))
+    this.remoteEndpoint = grownTo(this.remoteEndpoint, n, -1)
     this.bindCurrent()
   }
 
@@ -340,31 +386,22 @@ export class SnapshotAggregator {
 
   /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
   private countEphemeral(lport: number, laddr: number, flags: number): void {
-    if (flags & (F_UDP | F_LISTEN) || lport < 0) return
+    if (flags & (F_UDP | F_LISTEN) || lport < 0 || lport > 65535) return
     if (flags & F_WILD) {
       const fam = flags & F_WILD6 ? 1 : 0
       const w = this.wild[fam]!
       if (w[lport] === 0) {
         w[lport] = 1
-        this.wildCount[fam]!++
         this.wildTouched.push(fam * 65536 + lport)
       }
     } else this.usePort(laddr, lport)
   }
 
   private usePort(addr: number, port: number): void {
-    let a = this.lastAddr === addr ? this.lastAddrPorts : this.addrPorts[addr]
-    if (!a) {
-      while (this.addrPorts.length <= addr) this.addrPorts.push(undefined)
-      this.addrPorts[addr] = a = {stamp: new Uint32Array(65536), ports: new Int32Array(64), count: 0}
+    if (this.addrPortSeen.insert(addr * 65536 + port)) {
+      this.addrPorts.push(addr)
+      this.addrPorts.push(port)
     }
-    this.lastAddr = addr
-    this.lastAddrPorts = a
-    if (a.stamp[port] === this.generation) return
-    if (a.count === 0) this.addrTouched.push(addr)
-    a.stamp[port] = this.generation
-    if (a.count === a.ports.length) a.ports = grownTo(a.ports, a.count * 2)
-    a.ports[a.count++] = port
   }
 
   /** Closes the snapshot and returns its summary. */
@@ -391,12 +428,15 @@ export class SnapshotAggregator {
     remotes.clear()
     const conns = this.remoteConns[this.generation & 1]!
     const remoteTouched = this.remoteTouched
+    let reported = 0
+    for (let k = 0; k < remoteTouched.length; k++) if (conns[remoteTouched.a[k]!]! >= REMOTE_MIN) reported++
+    const floor = reported > REMOTE_CAP ? this.busiestFloor(conns) : null
     for (let k = 0; k < remoteTouched.length; k++) {
       const d = remoteTouched.a[k]!
       const v = conns[d]!
-      if (v < REMOTE_MIN) continue
+      if (v < REMOTE_MIN || (floor !== null && !floor.has(d))) continue
       const owner = this.remoteOwnerOf(d, 0)
-      remotes.push3(this.remoteIds.key(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
+      remotes.push3(this.endpointOf(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
     }
     const summary: SnapshotSummary = {
       rows: this.rows,
@@ -408,6 +448,31 @@ export class SnapshotAggregator {
     }
     this.reset()
     return summary
+  }
+
+  /** The endpoint id (in `endpoints`) of remote endpoint d, its label made the first time. */
+  private endpointOf(d: number): number {
+    let e = this.remoteEndpoint[d]!
+    if (e < 0) {
+      const key = this.remoteIds.key(d)
+      e = this.endpoints.id(endpointLabel(this.addresses.value(keyHigh(key)) ?? '?', (key % 65537) - 1))
+      this.remoteEndpoint[d] = e
+    }
+    return e
+  }
+
+  /**
+   * The REMOTE_CAP busiest remote endpoints of this snapshot, by connections and then by label (so the
+   * choice does not depend on the order ids were handed out in).
+   */
+  private busiestFloor(conns: Int32Array): Set<number> {
+    const list: {d: number; v: number; label: string}[] = []
+    for (let k = 0; k < this.remoteTouched.length; k++) {
+      const d = this.remoteTouched.a[k]!
+      if (conns[d]! >= REMOTE_MIN) list.push({d, v: conns[d]!, label: this.endpoints.label(this.endpointOf(d))})
+    }
+    list.sort((a, b) => b.v - a.v || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
+    return new Set(list.slice(0, REMOTE_CAP).map((x) => x.d))
   }
 
   private attributeTimeWait(): Record<Attribution, number> {
@@ -459,19 +524,17 @@ export class SnapshotAggregator {
     const mask = this.rangeBits()
     const ephemeral = new Int32Array(n)
     const ephemeralAddr: string[] = new Array(n).fill('')
+    // Per local address in the order first met: ports in use in each tracked range.
     const perAddr = new Map<number, Int32Array>()
-    const addrTouched = this.addrTouched
-    for (let j = 0; j < addrTouched.length; j++) {
-      const addr = addrTouched.a[j]!
-      const fam = isIpv6(this.addresses.value(addr) ?? '') ? 1 : 0
-      const c = new Int32Array(n)
-      const a = this.addrPorts[addr]!
-      for (let k = 0; k < a.count; k++) {
-        const port = a.ports[k]!
-        if (this.wild[fam]![port] === 1) continue
-        if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
-      }
-      perAddr.set(addr, c)
+    const pairs = this.addrPorts
+    for (let j = 0; j < pairs.length; j += 2) {
+      const addr = pairs.a[j]!
+      const port = pairs.a[j + 1]!
+      let c = perAddr.get(addr)
+      if (c === undefined) perAddr.set(addr, (c = new Int32Array(n)))
+      const fam = this.addressFacts(addr, this.addresses.value(addr) ?? '') & A_IPV6 ? 1 : 0
+      if (this.wild[fam]![port] === 1) continue
+      if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
     }
     const wildIn = [new Int32Array(n), new Int32Array(n)]
     const wildTouched = this.wildTouched
@@ -490,7 +553,7 @@ export class SnapshotAggregator {
     }
     for (const [addr, c] of perAddr) {
       const value = this.addresses.value(addr) ?? ''
-      const fam = isIpv6(value) ? 1 : 0
+      const fam = this.addressFacts(addr, value) & A_IPV6 ? 1 : 0
       const total = c.map((v, r) => v + wildIn[fam]![r]!)
       consider(value, total)
     }
@@ -523,29 +586,28 @@ export class SnapshotAggregator {
     this.rows = 0
     this.ownedTimeWait = 0
     this.touched.clear()
-    for (let j = 0; j < this.addrTouched.length; j++) this.addrPorts[this.addrTouched.a[j]!]!.count = 0
-    this.addrTouched.clear()
+    this.addrPortSeen.clear()
+    this.addrPorts.clear()
     for (let j = 0; j < this.wildTouched.length; j++) {
       const k = this.wildTouched.a[j]!
       this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
     }
     this.wildTouched.clear()
-    this.wildCount[0] = 0
-    this.wildCount[1] = 0
     this.remoteTouched.clear()
     this.portSeen.clear()
     this.twRows.clear()
     this.nextGeneration()
-    // Dense ids only grow: renumber the ones the next snapshot can still look back to, now and then.
-    if (this.remoteIds.size > SnapshotAggregator.denseCompactAt) this.compactRemotes()
-    if (this.tupleIds.size > SnapshotAggregator.denseCompactAt) this.compactTuples()
+    // Ids only grow: renumber the ones the next snapshot can still look back to, now and then.
+    const addresses = this.addresses.size > this.addressCompactAt
+    if (addresses || this.remoteIds.size > SnapshotAggregator.denseCompactAt || this.tupleIds.size > SnapshotAggregator.denseCompactAt)
+      this.compactDense(addresses)
   }
 
   private nextGeneration(): void {
     if (++this.generation === 0xffffffff) {
       this.portGen.fill(0)
-      for (const a of this.addrPorts) a?.stamp.fill(0)
       for (const list of [this.remoteGen, this.ownerGen, this.twGen]) for (const a of list) a.fill(0)
+      this.addresses.resetUse()
       this.generation = 2
     }
     this.bindCurrent()
@@ -560,26 +622,42 @@ export class SnapshotAggregator {
     this.curOwner = this.owner[p]!
   }
 
-  /** Keeps the remote endpoints of the snapshot that just ended (the next one's "previous"), renumbered. */
-  private compactRemotes(): void {
-    const q = (this.generation - 1) & 1
-    const live = this.remoteGen[q]!
-    const was = this.generation - 1
-    const map = this.remoteIds.compact((d) => live[d] === was)
-    for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) list[q] = remap(list[q]!, map, this.remoteIds.size)
-    this.remoteGen[q ^ 1]!.fill(0)
-    this.bindCurrent()
-    this.tag = nextTag++
-  }
-
-  /** Keeps the tuples of the snapshot that just ended (owners and TIME_WAIT attributions), renumbered. */
-  private compactTuples(): void {
+  /**
+   * Keeps what the next snapshot can look back to, renumbered: the tuples of the snapshot that just
+   * ended (owners and TIME_WAIT attributions), its remote endpoints and the ones those tuples name,
+   * and (when `addresses`) the addresses of it and the one before. Row memos' cached words are
+   * invalidated (new tag); parsers holding address ids follow through the table's epoch.
+   */
+  private compactDense(addresses: boolean): void {
     const q = (this.generation - 1) & 1
     const was = this.generation - 1
     const owners = this.ownerGen[q]!
     const tw = this.twGen[q]!
-    const map = this.tupleIds.compact((t) => owners[t] === was || tw[t] === was)
-    for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) list[q] = remap(list[q]!, map, this.tupleIds.size)
+    const liveTuple = (t: number) => owners[t] === was || tw[t] === was
+    const named = new Uint8Array(this.remoteIds.size)
+    for (let t = 0; t < this.tupleIds.size; t++) if (liveTuple(t)) named[keyHigh(this.tupleIds.key(t))] = 1
+    let amap: Int32Array | null = null
+    if (addresses) {
+      amap = this.addresses.compact(was - 1)
+      this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
+      this.facts = remap(this.facts, amap, this.addresses.size)
+    }
+    const liveRemote = this.remoteGen[q]!
+    const rekeyRemote = amap === null ? undefined : (key: number) => {
+      const a = amap![keyHigh(key)]!
+      return a < 0 ? -1 : a * 65537 + (key % 65537)
+    }
+    const rmap = this.remoteIds.compact((d) => liveRemote[d] === was || named[d] === 1, rekeyRemote)
+    for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) list[q] = remap(list[q]!, rmap, this.remoteIds.size)
+    this.remoteGen[q ^ 1]!.fill(0)
+    const endpoints = new Int32Array(Math.max(this.remoteEndpoint.length, this.remoteIds.size)).fill(-1)
+    for (let d = 0; d < rmap.length; d++) if (rmap[d]! >= 0) endpoints[rmap[d]!] = this.remoteEndpoint[d]!
+    this.remoteEndpoint = endpoints
+    const tmap = this.tupleIds.compact(liveTuple, (key) => {
+      const r = rmap[keyHigh(key)]!
+      return r < 0 ? -1 : r * 65537 + (key % 65537)
+    })
+    for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) list[q] = remap(list[q]!, tmap, this.tupleIds.size)
     this.ownerGen[q ^ 1]!.fill(0)
     this.twGen[q ^ 1]!.fill(0)
     this.bindCurrent()
@@ -595,7 +673,7 @@ export class SnapshotAggregator {
 }
 
 /** The values of `a` moved to their new ids (`map[old]`, -1 for dropped), in an array at least as long. */
-function remap<T extends Int32Array | Uint32Array>(a: T, map: Int32Array, size: number): T {
+function remap<T extends Int32Array | Uint32Array | Uint8Array>(a: T, map: Int32Array, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(Math.max(a.length, size))
   for (let i = 0; i < map.length; i++) if (map[i]! >= 0) b[map[i]!] = a[i]!
   return b

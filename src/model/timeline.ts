@@ -32,7 +32,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const n = order.length
   const rangeIndex = Math.max(0, c.trackedRanges.findIndex((r) => rangeKey(r) === rangeKey(range)))
 
-  const identity = resolveIdentities(c, order)
+  const identity = foldWithinBudget(resolveIdentities(c, order), order, n)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
   const byKey = new Map<string, number>()
@@ -96,6 +96,45 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
     slots,
     untimed: candidates.length - order.length,
     rangeIndex,
+  }
+}
+
+/**
+ * Series cells (process identities × snapshots) built exactly. A long loop of a server that starts
+ * short-lived processes all the time (a new PID every few seconds) would need a full-length series per
+ * PID; past this budget the identities that lived shortest are folded into one series per image name
+ * (`name (short-lived)`, PID -1), so memory stays bounded by the budget, not by PIDs × snapshots.
+ */
+export const SERIES_CELL_BUDGET = 1 << 21
+/** Identities always kept exactly, whatever the budget. */
+const MIN_KEPT = 64
+
+type Identity = (slot: number, t: number) => {pid: number; name: string | null}
+
+function foldWithinBudget(identity: Identity, order: readonly CaseSnapshot[], n: number): Identity {
+  const life = new Map<string, {first: number; last: number; rows: number}>()
+  for (let t = 0; t < n; t++) {
+    const q = order[t]!.summary.counts
+    for (let i = 0; i < q.length; i += 4) {
+      const {pid, name} = identity(q[i]!, t)
+      const key = `${pid}|${name ?? ''}`
+      const l = life.get(key)
+      if (l === undefined) life.set(key, {first: t, last: t, rows: q[i + 2]!})
+      else {
+        l.last = t
+        l.rows += q[i + 2]!
+      }
+    }
+  }
+  const keep = Math.max(MIN_KEPT, Math.floor(SERIES_CELL_BUDGET / Math.max(1, n)))
+  if (life.size <= keep) return identity
+  const ranked = [...life.entries()].sort(
+    ([ka, a], [kb, b]) => b.last - b.first - (a.last - a.first) || b.rows - a.rows || (ka < kb ? -1 : ka > kb ? 1 : 0),
+  )
+  const kept = new Set(ranked.slice(0, keep).map(([k]) => k))
+  return (slot, t) => {
+    const id = identity(slot, t)
+    return kept.has(`${id.pid}|${id.name ?? ''}`) ? id : {pid: -1, name: `${id.name ?? 'unnamed'} (short-lived)`}
   }
 }
 

@@ -34,7 +34,20 @@ export class ByteStrings {
     this.mask = cap - 1
   }
 
+  /** Entries past which the cache starts afresh (it is a cache: a busy server's peers are mostly met once). */
+  static maxEntries = 1 << 16
+
+  /** Ids renumbered by the owner of `idOf` (old → new, -1 dropped): dropped ones are asked for again when met. */
+  remapIds(map: Int32Array): void {
+    for (let i = 0; i <= this.mask; i++) {
+      if (this.offsets[i]! < 0) continue
+      const id = this.ids[i]!
+      this.ids[i] = id >= 0 && id < map.length ? map[id]! : -1
+    }
+  }
+
   get(buf: Buffer, start: number, end: number): string {
+    if (this.size >= ByteStrings.maxEntries) this.reset()
     const len = end - start
     let h = 0x811c9dc5 | 0
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
@@ -47,7 +60,9 @@ export class ByteStrings {
         let k = 0
         while (k < len && arena[off + k] === buf[start + k]) k++
         if (k === len) {
-          this.lastId = this.ids[i]!
+          let id = this.ids[i]!
+          if (id < 0 && this.idOf) id = this.ids[i] = this.idOf(this.strings[i]!)
+          this.lastId = id
           return this.strings[i]!
         }
       }
@@ -68,6 +83,13 @@ export class ByteStrings {
     this.used += len
     if (++this.size * 2 > this.mask) this.grow()
     return s
+  }
+
+  private reset(): void {
+    this.offsets.fill(-1)
+    this.strings.fill('')
+    this.size = 0
+    this.used = 0
   }
 
   private grow(): void {

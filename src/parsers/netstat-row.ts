@@ -1,7 +1,7 @@
 import {ViewCache} from '../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from './byte-strings.js'
 import {netstatState} from './netstat-locale.js'
-import type {ConnectionRecord, TcpState} from './types.js'
+import type {AddressIds, ConnectionRecord, TcpState} from './types.js'
 
 const SPACE = 32
 const TAB = 9
@@ -20,7 +20,8 @@ const FOUR_SPACES = 0x20202020
 export class NetstatRowReader {
   private readonly tok = new Int32Array(16)
   private readonly strings: ByteStrings
-  private readonly starId: number
+  private starId: number
+  private epoch: number
   private lastStateBytes: Uint8Array = new Uint8Array(0)
   private lastState: TcpState | null = null
   private readonly lastLocal = new Uint8Array(65).fill(255)
@@ -33,9 +34,30 @@ export class NetstatRowReader {
   private rec!: ConnectionRecord
   private readonly views = new ViewCache()
 
-  constructor(decode: ByteDecoder, ids: {id(value: string): number} | undefined) {
-    this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s) : undefined)
+  constructor(
+    decode: ByteDecoder,
+    private readonly ids: AddressIds | undefined,
+  ) {
+    this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s, true) : undefined)
     this.starId = ids ? ids.id('*') : -1
+    this.epoch = ids?.epoch ?? 0
+  }
+
+  /**
+   * Follows a renumbering of the address table (call when a snapshot starts): the ids this reader
+   * keeps are remapped. Returns the old → new map for other holders (an empty map: drop them all),
+   * or null when nothing changed.
+   */
+  followAddresses(): Int32Array | null {
+    const ids = this.ids
+    if (!ids || ids.epoch === this.epoch) return null
+    const map = ids.epoch === this.epoch + 1 ? ids.remap : new Int32Array(0)
+    this.epoch = ids.epoch
+    this.strings.remapIds(map)
+    this.starId = ids.id('*')
+    this.lastLocal[64] = 255
+    this.lastRemote[64] = 255
+    return map
   }
 
   /** Parses a row whose protocol starts at byte `start` into `rec`. Returns false when it is not a complete row. */

@@ -285,6 +285,9 @@ class NetstatLineParser implements LineParser {
     this.snapshots++
     this.rowsInSnapshot = 0
     this.sink.snapshot({line, stamp})
+    // Closing the last snapshot may have renumbered the consumer's address ids.
+    const map = this.reader.followAddresses()
+    if (map !== null) this.memo?.remapAddresses(map)
   }
 
   private flush(): void {

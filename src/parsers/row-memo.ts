@@ -19,6 +19,11 @@ export const M_RADDR = 6
 export const MAX_LEAD = 16
 /** Rows of the snapshot before that {@link RowMemo.next} tries, from the cursor on. */
 const LOOK_AHEAD = 3
+/** Snapshots the memo stays off after one where it did not pay, at first and at most (doubling between). */
+const PAUSE_MIN = 4
+const PAUSE_MAX = 64
+/** Lookups a snapshot needs before its hit rate says anything. */
+const MEASURE_MIN = 256
 /** Rows {@link RowMemo.gallop} takes at least and at most at once. */
 const GALLOP_MIN = 8
 const GALLOP_MAX = 512
@@ -96,6 +101,17 @@ export class RowMemo {
   lookups = 0
   hits = 0
   galloped = 0
+  /**
+   * False while the memo is off: a snapshot where fewer than one row in five was found (a busy server's
+   * fresh peers) turns it off for a few snapshots, then it fills for one snapshot and is measured again
+   * on the next; each time it does not pay, the pause doubles (up to PAUSE_MAX).
+   */
+  active = true
+  private offFor = 0
+  private pause = PAUSE_MIN
+  private measure = true
+  private markLookups = 0
+  private markHits = 0
 
   constructor() {
     this.table = new Int32Array(32_768)
@@ -105,7 +121,7 @@ export class RowMemo {
   /** The entry holding exactly bytes [s, e) of buf, or -1. */
   find(buf: Uint8Array, s: number, e: number): number {
     const len = e - s
-    if (len > MAX_ROW) {
+    if (len > MAX_ROW || !this.active) {
       this.lastSlot = -1
       return -1
     }
@@ -344,6 +360,7 @@ export class RowMemo {
 
   /** A new snapshot starts: rows not seen in the one that ended may be dropped. */
   nextSnapshot(): void {
+    if (!this.paysOff()) return
     this.generation++
     this.lastSlot = -1
     ;[this.order, this.prevOrder] = [this.prevOrder, this.order]
@@ -365,6 +382,45 @@ export class RowMemo {
     this.gallopRows = GALLOP_MIN
     this.gallopPause = 0
     if (this.count >= this.compactAt) this.compact()
+  }
+
+  /** Address ids renumbered by their table (old → new, -1 or past the map: dropped, looked up again by the consumer). */
+  remapAddresses(map: Int32Array): void {
+    const f = this.fieldWords
+    for (let e = 0; e < this.count; e++) {
+      const b = e * MEMO_FIELDS
+      for (const k of [M_LADDR, M_RADDR]) {
+        const id = f[b + k]!
+        f[b + k] = id >= 0 && id < map.length ? map[id]! : -1
+      }
+    }
+  }
+
+  /** Whether the memo works in the snapshot that starts (see `active`); off, it holds nothing. */
+  private paysOff(): boolean {
+    const looked = this.lookups - this.markLookups
+    const found = this.hits - this.markHits
+    this.markLookups = this.lookups
+    this.markHits = this.hits
+    if (this.active) {
+      if (this.measure && looked >= MEASURE_MIN) {
+        if (found * 5 < looked) {
+          this.active = false
+          this.offFor = this.pause
+          this.pause = Math.min(this.pause * 2, PAUSE_MAX)
+          this.clear()
+          return false
+        }
+        this.pause = PAUSE_MIN
+      }
+      this.measure = true
+      return true
+    }
+    if (--this.offFor > 0) return false
+    // On again: this snapshot fills the memo, the next one says whether it pays.
+    this.active = true
+    this.measure = false
+    return true
   }
 
   /** Forgets every row (a new input starts). */

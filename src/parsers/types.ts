@@ -191,6 +191,18 @@ export interface RecordSink {
   note(key: string, value: string): void
 }
 
+/**
+ * A consumer's table of address ids. Ids are renumbered now and then (a busy server meets millions of
+ * peers): a parser that keeps ids across rows remaps them through `remap` (old id → new id, -1 for
+ * dropped) whenever `epoch` has changed, which happens only when a snapshot starts.
+ */
+export interface AddressIds {
+  /** `fresh`: the string was made for this address alone (not a slice of a larger one), so it need not be copied. */
+  id(value: string, fresh?: boolean): number
+  readonly epoch: number
+  readonly remap: Int32Array
+}
+
 export type ParseOptions = {
   /** Forced day/month order for ambiguous stamps (`--date-order`). */
   readonly dateOrder?: DateOrder | undefined
@@ -199,7 +211,7 @@ export type ParseOptions = {
   /** Decodes bytes of a line in the input's encoding (given when lines arrive as bytes). */
   readonly decodeBytes?: ((buf: Buffer, start: number, end: number) => string) | undefined
   /** The consumer's address table: parsers that can, put each address's id in the record (no lookup by string downstream). */
-  readonly addressIds?: {id(value: string): number} | undefined
+  readonly addressIds?: AddressIds | undefined
   /** Look up rows repeated from the previous snapshot instead of parsing them again (default true; off in tests that compare). */
   readonly rowMemo?: boolean | undefined
 }
