@@ -82,7 +82,7 @@ export async function runAnalysis(inputs: readonly string[], o: PipelineOptions)
   if (o.tz) tz('2000-01-01T00:00:00.000')
   const c = new CaseBuilder(flagRange)
   const tap = o.onConnection
-  const summaries = await ingest(inputs, {...o, format}, ({path, format: f}) => {
+  const summaries = await ingest(inputs, {...o, format, everyRow: tap !== undefined}, ({path, format: f}) => {
     const sink = c.sinkFor(path, f)
     if (!tap) return sink
     const forward = sink.connection.bind(sink)

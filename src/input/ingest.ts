@@ -29,6 +29,8 @@ export type IngestOptions = {
   readonly maxBytes?: number | undefined
   readonly onProgress?: ((p: Progress) => void) | undefined
   readonly stdin?: (() => Readable) | undefined
+  /** Every connection row must reach the sink in this thread (a row tap, `export --connections`): no worker threads. */
+  readonly everyRow?: boolean | undefined
 }
 
 export type Progress = {path: string; bytes: number; size: number | null; snapshots?: number}
@@ -39,6 +41,8 @@ export type SinkFactory = (
 ) => (RecordSink & {finish?(): void; addressIds?: AddressIds; caseBuilder?: CaseBuilder; inputIndex?: number}) | null
 
 const SAMPLE_BYTES = 64 * 1024
+/** Encodings a large loop can be split across worker threads in (others are read by one thread). */
+const PARALLEL_ENCODINGS = new Set(['utf-8', 'utf-16le'])
 const INTERRUPTED = 'interrupted; results are partial'
 const INTERRUPTED_BEFORE = 'not read: interrupted before this input'
 const DEFAULT_MAX_LINE = 1024 * 1024
@@ -170,8 +174,9 @@ async function parseInput(
     parser.id === 'netstat' &&
     source.file !== null &&
     (source.size ?? 0) >= parallelMinBytes() &&
-    normalizeEncoding(sniffed.encoding) === 'utf-8' &&
+    PARALLEL_ENCODINGS.has(normalizeEncoding(sniffed.encoding)) &&
     options.maxBytes === undefined &&
+    !options.everyRow &&
     process.env.PORTLEAK_THREADS !== '1' &&
     workersAvailable()
       ? planSplit(source.file, source.size!, sniffed.bomLength, {
@@ -179,15 +184,18 @@ async function parseInput(
           maxLine: maxLineBytes,
           ranges: c.trackedRanges,
           aggregate: next !== null,
+          encoding: normalizeEncoding(sniffed.encoding),
         })
       : null
   if (plan) {
     // A large loop on disk is parsed in worker threads, one snapshot-aligned range each; this thread hashes.
     const headBytes = reader.bytes
     reader.destroy()
-    const [results, rest] = await Promise.all([runWorkers(plan), hashFrom(source.file!, headBytes, hash)])
+    const [results, rest] = await Promise.all([runWorkers(plan, options.signal), hashFrom(source.file!, headBytes, hash, options.signal)])
     const io = {encoding: sniffed.encoding, bytes: headBytes + rest, sha256: hash.digest('hex')}
-    out.push(absorbWorkers(c, {path: source.path, format: 'netstat', index: next?.inputIndex ?? 0}, results, io, options.dateOrder))
+    const s = absorbWorkers(c, {path: source.path, format: 'netstat', index: next?.inputIndex ?? 0}, results, io, options.dateOrder)
+    if (results.some((r) => r.stopped)) s.error = INTERRUPTED
+    out.push(s)
     return
   }
   const summary = new SummarySink(source.path, parser.id, next)
@@ -284,12 +292,13 @@ function gunzipAll(source: Readable): Readable {
 }
 
 /** Hashes a file from `offset` to its end through one reused buffer (no garbage per chunk); returns the bytes read. */
-async function hashFrom(file: string, offset: number, hash: ReturnType<typeof createHash>): Promise<number> {
+async function hashFrom(file: string, offset: number, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
   const fh = await open(file, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
   let total = 0
   try {
     for (;;) {
+      if (signal?.aborted) return total
       const {bytesRead} = await fh.read(buf, 0, buf.length, offset + total)
       if (bytesRead <= 0) return total
       hash.update(buf.subarray(0, bytesRead))

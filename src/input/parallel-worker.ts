@@ -22,11 +22,17 @@ export type WorkerTask = {
   maxLine: number
   /** False for `inspect`: only counts and snapshot marks are wanted, no case aggregation (and no priming). */
   aggregate: boolean
+  /** The file's encoding at the range's start (`utf-8` or `utf-16le`); switches inside are followed. */
+  encoding: string
+  /** Set to 1 by the parent to stop reading (Ctrl-C, SIGTERM, `--max-seconds`): what was read is kept. */
+  stop?: Int32Array | undefined
 }
 
 /** What a worker sends back: its snapshots (lines counted from its range's start) and interned names. */
 export type WorkerResult = {
   lines: number
+  /** Reading was stopped before the range's end (the parent asked). */
+  stopped: boolean
   summary: InputSummary
   snapshots: {line: number; stamp: string | null; truncated: boolean; summary: SnapshotSummary}[]
   slotPid: number[]
@@ -36,18 +42,23 @@ export type WorkerResult = {
   endpoints: string[]
 }
 
-function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLineage: boolean): {summary: InputSummary; lines: number} {
+function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLineage: boolean): {summary: InputSummary; lines: number; stopped: boolean} {
   const decode = lineDecoder('utf-8')
   const next = c.sinkFor(task.file, 'netstat', {keepLineage, marksOnly: !task.aggregate})
   const sink = new SummarySink(task.file, 'netstat', next)
   const lp = netstatParser.create(sink, {path: task.file, dateOrder: task.dateOrder, decodeBytes: decode, addressIds: task.aggregate ? next.addressIds : undefined})
   const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, sink, task.maxLine, decode)
   // As in one thread: bytes go through the UTF-8 normaliser, so a UTF-16 block appended by another loop is read.
-  const normalizer = new Utf8Normalizer('utf-8')
+  const normalizer = new Utf8Normalizer(task.encoding)
   const fd = openSync(task.file, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
+  let stopped = false
   try {
     for (let pos = from; pos < to; ) {
+      if (task.stop && Atomics.load(task.stop, 0) !== 0) {
+        stopped = true
+        break
+      }
       const n = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos)
       if (n <= 0) break
       pos += n
@@ -63,7 +74,7 @@ function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLi
   }
   const lines = splitter.end()
   next.finish()
-  return {summary: sink.summary({encoding: 'utf-8', bytes: to - from, sha256: '', lines}), lines}
+  return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
 }
 
 function run(task: WorkerTask): WorkerResult {
@@ -75,9 +86,10 @@ function run(task: WorkerTask): WorkerResult {
     feed(task, task.primeStart, task.start, c, false)
     c.dropInput(0)
   }
-  const {summary, lines} = feed(task, task.start, task.end, c, prime)
+  const {summary, lines, stopped} = feed(task, task.start, task.end, c, prime)
   return {
     lines,
+    stopped,
     summary,
     snapshots: c.snapshots.map((s) => ({line: s.line, stamp: s.stamp, truncated: s.truncated, summary: s.summary})),
     slotPid: c.agg.slotPid,

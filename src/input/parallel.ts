@@ -25,33 +25,37 @@ export const PLAN_WINDOWS = [8 << 20, 32 << 20]
  * PRIME_SECONDS earlier (where the worker starts priming), both as byte offsets. Null when the window
  * before the cut does not reach that far back, so the split would not give the same results.
  */
-function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | undefined): [number, number] | null {
+function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, wide: boolean): [number, number] | null {
   for (const window of PLAN_WINDOWS) {
-    const cut = cutWithin(fd, at, size, dateOrder, window)
+    const cut = cutWithin(fd, at, size, dateOrder, window, wide)
     if (cut || at <= window) return cut
   }
   return null
 }
 
-/** {@link cutAt} looking back at most `window` bytes. */
-function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, window: number): [number, number] | null {
-  const from = Math.max(0, at - window)
+/**
+ * {@link cutAt} looking back at most `window` bytes. `wide`: the file is UTF-16LE, read in code units
+ * at even offsets (a line ends at an LF unit, `0A 00`).
+ */
+function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, window: number, wide: boolean): [number, number] | null {
+  const unit = wide ? 2 : 1
+  const from = Math.max(0, at - window) & ~(unit - 1)
   const buf = Buffer.allocUnsafe(Math.min(size - from, window + (8 << 20)))
   const n = readSync(fd, buf, 0, buf.length, from)
   const offsets: number[] = []
   const resolver = new StampResolver()
-  let s = from === 0 ? 0 : buf.indexOf(10) + 1
+  let s = from === 0 ? 0 : lineEnd(buf, 0, wide) + unit
   while (s > 0 || from === 0) {
-    const nl = buf.indexOf(10, s)
+    const nl = lineEnd(buf, s, wide)
     if (nl === -1 || nl >= n) return null
     // Connection rows are nearly every line: skip them on their first bytes, before any string is made.
-    const p = nl - s >= 8 && !isRow(buf, s, nl) ? stampOf(buf.toString('latin1', s, nl).trim()) : null
+    const p = nl - s >= 8 * unit && !isRow(buf, s, nl, unit) ? stampOf(buf.toString(wide ? 'utf16le' : 'latin1', s, nl).trim()) : null
     if (p) {
       offsets.push(from + s)
       resolver.add(p)
       if (from + s >= at) break
     }
-    s = nl + 1
+    s = nl + unit
   }
   if (offsets.length < 2) return null
   // The window alone may not decide the day/month order the whole file gets: unless it is forced, the
@@ -68,12 +72,19 @@ function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | 
   return null
 }
 
-/** A `TCP`/`UDP` row (after leading blanks). */
-function isRow(buf: Buffer, s: number, e: number): boolean {
+/** Where the line starting at `s` ends (its LF; in UTF-16LE an LF unit at an even offset), or -1. */
+function lineEnd(buf: Buffer, s: number, wide: boolean): number {
+  for (let i = buf.indexOf(10, s); i !== -1; i = buf.indexOf(10, i + 1)) if (!wide || (i % 2 === 0 && buf[i + 1] === 0)) return i
+  return -1
+}
+
+/** A `TCP`/`UDP` row (after leading blanks), in code units of `unit` bytes (UTF-16LE: the high bytes are 0). */
+function isRow(buf: Buffer, s: number, e: number, unit: number): boolean {
   let i = s
-  while (i < e && (buf[i] === 32 || buf[i] === 9)) i++
-  const c = buf[i]
-  return i + 3 < e && (c === 84 || c === 85) && (buf[i + 1] === 67 || buf[i + 1] === 68) && buf[i + 2] === 80 && (buf[i + 3] === 32 || buf[i + 3] === 9)
+  while (i < e && (buf[i] === 32 || buf[i] === 9) && (unit === 1 || buf[i + 1] === 0)) i += unit
+  const at = (k: number) => (unit === 1 || buf[i + k * 2 + 1] === 0 ? buf[i + k * unit] : -1)
+  const c = at(0)
+  return i + 3 * unit < e && (c === 84 || c === 85) && (at(1) === 67 || at(1) === 68) && at(2) === 80 && (at(3) === 32 || at(3) === 9)
 }
 
 const stampOf = (line: string) => (line.length >= 8 && line.length <= 80 ? parseStamp(line) : null)
@@ -87,15 +98,24 @@ export function planSplit(
   file: string,
   size: number,
   bomLength: number,
-  o: {dateOrder: DateOrder | undefined; maxLine: number; ranges: CaseBuilder['trackedRanges']; workers?: number; aggregate?: boolean},
+  o: {
+    dateOrder: DateOrder | undefined
+    maxLine: number
+    ranges: CaseBuilder['trackedRanges']
+    workers?: number
+    aggregate?: boolean
+    /** `utf-8` (the default) or `utf-16le`. */
+    encoding?: string
+  },
 ): WorkerTask[] | null {
+  const encoding = o.encoding ?? 'utf-8'
   const n = Math.min(o.workers ?? availableParallelism(), 8)
   if (n < 2) return null
   const fd = openSync(file, 'r')
   const cuts: [number, number][] = []
   try {
     for (let k = 1; k < n; k++) {
-      const two = cutAt(fd, Math.floor((size * k) / n), size, o.dateOrder)
+      const two = cutAt(fd, Math.floor((size * k) / n), size, o.dateOrder, encoding === 'utf-16le')
       if (!two || (cuts.length > 0 && two[1] <= cuts.at(-1)![1])) return null
       cuts.push(two)
     }
@@ -106,7 +126,7 @@ export function planSplit(
   let start = bomLength
   let prime = bomLength
   for (const [p, b] of [...cuts, [size, size] as [number, number]]) {
-    tasks.push({file, primeStart: prime, start, end: b, ranges: o.ranges, dateOrder: o.dateOrder, maxLine: o.maxLine, aggregate: o.aggregate ?? true})
+    tasks.push({file, primeStart: prime, start, end: b, ranges: o.ranges, dateOrder: o.dateOrder, maxLine: o.maxLine, aggregate: o.aggregate ?? true, encoding})
     prime = p
     start = b
   }
@@ -116,21 +136,32 @@ export function planSplit(
 /** False when running from TypeScript sources (tests): there is no compiled worker module to start. */
 export const workersAvailable = () => existsSync(fileURLToPath(WORKER))
 
-/** Parses the planned ranges in worker threads. */
-export function runWorkers(tasks: readonly WorkerTask[]): Promise<WorkerResult[]> {
+/**
+ * Parses the planned ranges in worker threads. When `signal` aborts (Ctrl-C, SIGTERM, `--max-seconds`),
+ * the workers stop at their next chunk and send what they read (`stopped`).
+ */
+export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSignal): Promise<WorkerResult[]> {
   const url = WORKER
-  return Promise.all(
-    tasks.map(
-      (task) =>
-        new Promise<WorkerResult>((resolve, reject) => {
-          // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
-          const w = new Worker(url, {workerData: task, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8}})
-          w.once('message', resolve)
-          w.once('error', reject)
-          w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
-        }),
-    ),
-  )
+  const stop = new Int32Array(new SharedArrayBuffer(4))
+  const onAbort = () => Atomics.store(stop, 0, 1)
+  if (signal?.aborted) onAbort()
+  signal?.addEventListener('abort', onAbort, {once: true})
+  try {
+    return await Promise.all(
+      tasks.map(
+        (task) =>
+          new Promise<WorkerResult>((resolve, reject) => {
+            // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
+            const w = new Worker(url, {workerData: {...task, stop}, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8}})
+            w.once('message', resolve)
+            w.once('error', reject)
+            w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
+          }),
+      ),
+    )
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
 }
 
 /**

@@ -664,6 +664,17 @@ export class SnapshotAggregator {
     this.tag = nextTag++
   }
 
+  /** Sizes of the tables that carry over between snapshots (tests hold them to a bound). */
+  footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number} {
+    return {
+      addresses: this.addresses.size,
+      remotes: this.remoteIds.size,
+      tuples: this.tupleIds.size,
+      endpoints: this.endpoints.labels.length,
+      slots: this.slotPid.length,
+    }
+  }
+
   /** Forgets the tuple state carried between snapshots (a new input starts). */
   newInput(): void {
     // Two generations on: nothing is in this snapshot or the one before any more.

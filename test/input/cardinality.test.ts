@@ -1,0 +1,191 @@
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterEach, beforeAll, describe, expect, it} from 'vitest'
+
+import {planSplit} from '../../src/input/parallel.js'
+import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
+import {ByteStrings} from '../../src/parsers/byte-strings.js'
+import {runAnalysis} from '../../src/pipeline.js'
+import {tempFiles} from '../helpers/run.js'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+
+/** Runs the built CLI with the split threshold lowered, in worker threads or in one. */
+function cli(args: string[], threads: 'split' | 'single'): string {
+  const env = {...process.env, PORTLEAK_PARALLEL_MIN: '1000', PORTLEAK_THREADS: threads === 'single' ? '1' : ''}
+  const r = spawnSync('node', ['bin/run.js', ...args], {cwd: ROOT, env, encoding: 'utf8', timeout: 240_000})
+  expect(r.status, r.stderr).toBe(0)
+  return r.stdout
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const two = (n: number) => String(n).padStart(2, '0')
+const col = (s: string, w: number) => s + ' '.repeat(Math.max(1, w - s.length))
+
+/** A `%date% %time%` stamp as cmd writes it on an en-US machine. */
+function stamp(t: number): string {
+  const d = new Date(t)
+  return `${DAYS[d.getUTCDay()]} ${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())}/${d.getUTCFullYear()} ${String(d.getUTCHours()).padStart(2, ' ')}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.${two((d.getUTCMilliseconds() / 10) | 0)}`
+}
+
+const tcp = (local: string, remote: string, state: string, pid: number) => `  TCP    ${col(local, 23)}${col(remote, 23)}${col(state, 16)}${pid}`
+const v6 = (a: string, port: number) => `[${a}]:${port}`
+
+/** A `netstat -anoq` loop: `rows(s)` gives snapshot s's rows; CRLF, stamps every `interval` seconds. */
+function loop(snapshots: number, interval: number, rows: (s: number) => string[]): string {
+  const start = Date.UTC(2024, 2, 4, 0, 0, 0)
+  const out: string[] = []
+  for (let s = 0; s < snapshots; s++) {
+    out.push(stamp(start + s * interval * 1000), '', 'Active Connections', '', '  Proto  Local Address          Foreign Address        State           PID')
+    out.push(...rows(s))
+  }
+  return `${out.join('\r\n')}\r\n`
+}
+
+/** The n-th fresh peer address: IPv4 for even n, IPv6 for odd. */
+const peer = (n: number) => (n % 2 === 0 ? `${64 + ((n >>> 16) & 63)}.${(n >>> 8) & 255}.${n & 255}.${(n * 7) & 255}:${1024 + (n % 60000)}` : v6(`2001:db8:${(n >>> 16).toString(16)}::${(n & 0xffff).toString(16)}`, 443))
+
+/**
+ * A busy server: steady connections, one leaking process, and TIME_WAIT rows that mostly go to a fresh
+ * peer each (rows owned by the client a snapshot before, then PID 0), loopback peers among them.
+ */
+function busyLoop(snapshots: number, perSnapshot: number, steady = 40): string {
+  let n = 0
+  return loop(snapshots, 60, (s) => {
+    const rows: string[] = []
+    for (let i = 0; i < 20 + s * 6; i++) rows.push(tcp(`0.0.0.0:${52000 + i}`, '0.0.0.0:0', 'BOUND', 5120))
+    for (let i = 0; i < 5; i++) rows.push(tcp(`127.0.0.1:${53000 + i}`, `127.0.0.1:${54000 + i}`, 'ESTABLISHED', 700))
+    const local = (k: number) => (k % 2 === 0 ? `10.1.0.5:${49152 + (k % 9000)}` : v6('fe80::5%12', 49152 + (k % 9000)))
+    for (let i = 0; i < perSnapshot; i++) {
+      const k = n++
+      rows.push(tcp(local(k), peer(k), 'TIME_WAIT', 0))
+      // Half the next snapshot's TIME_WAIT rows are ESTABLISHED now (lineage gives them an owner); the rest fresh.
+      if (k % 4 < 2) rows.push(tcp(local(k + perSnapshot), peer(k + perSnapshot), 'ESTABLISHED', 3020))
+    }
+    // Steady connections after the fresh peers, to backends that change every ten snapshots (so live ids
+    // are renumbered when the ones before them are given back).
+    for (let i = 0; i < steady; i++) rows.push(tcp(`10.1.${i % 3}.5:${50000 + i}`, `10.9.${(s / 10) | 0}.${i % 5}:1433`, 'ESTABLISHED', 2480))
+    return rows
+  })
+}
+
+describe('a busy server loop: memory bounded by a snapshot', () => {
+  beforeAll(() => {
+    const r = spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, encoding: 'utf8', timeout: 400_000})
+    if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`)
+  }, 420_000)
+
+  const defaults = {address: SnapshotAggregator.addressCompactMin, dense: SnapshotAggregator.denseCompactAt, strings: ByteStrings.maxEntries}
+  afterEach(() => {
+    SnapshotAggregator.addressCompactMin = defaults.address
+    SnapshotAggregator.denseCompactAt = defaults.dense
+    ByteStrings.maxEntries = defaults.strings
+  })
+
+  /** Every snapshot's summary, endpoints as labels (ids differ between runs by design). */
+  async function summaries(file: string): Promise<string> {
+    const {CaseBuilder} = await import('../../src/model/case-builder.js')
+    const {ingest} = await import('../../src/input/ingest.js')
+    const c = new CaseBuilder(null)
+    await ingest([file], {}, ({path, format}) => c.sinkFor(path, format))
+    return JSON.stringify(
+      c.snapshots.map(({summary: s}) => {
+        const remotes: string[] = []
+        for (let i = 0; i < s.remotes.length; i += 3) remotes.push(`${c.agg.endpoints.label(s.remotes[i]!)}=${s.remotes[i + 1]}/${s.remotes[i + 2]}`)
+        return {rows: s.rows, counts: [...s.counts], ephemeral: [...s.ephemeral], at: s.ephemeralAddr, remotes, tw: s.timeWait}
+      }),
+    )
+  }
+
+  it.each([
+    ['mostly fresh peers (the row memo turns itself off)', 400, 40],
+    ['mostly repeated rows (the row memo stays on)', 100, 600],
+  ])('gives the same summaries however often ids are given back and renumbered: %s', async (_, fresh, steady) => {
+    const [file] = tempFiles({'netstat.txt': busyLoop(30, fresh, steady)})
+    const plain = await summaries(file!)
+    const doc = JSON.stringify((await runAnalysis([file!], {})).document)
+    SnapshotAggregator.addressCompactMin = 64
+    SnapshotAggregator.denseCompactAt = 64
+    expect(await summaries(file!)).toBe(plain)
+    const compacted = await runAnalysis([file!], {})
+    expect(JSON.stringify(compacted.document)).toBe(doc)
+    // The row reader's cache of strings also starts afresh when full.
+    ByteStrings.maxEntries = 100
+    expect(await summaries(file!)).toBe(plain)
+    // The loop has TIME_WAIT lineage and a leak to find, so the equality says something.
+    expect(compacted.document.attribution.timeWait.lineage).toBeGreaterThan(500)
+    expect(compacted.document.findings.length).toBeGreaterThan(0)
+  })
+
+  it('keeps its tables the size of a snapshot however long the loop runs', async () => {
+    const sizes = async (snapshots: number) => {
+      const {CaseBuilder} = await import('../../src/model/case-builder.js')
+      const c = new CaseBuilder(null)
+      const [file] = tempFiles({'netstat.txt': busyLoop(snapshots, 1500)})
+      const {ingest} = await import('../../src/input/ingest.js')
+      await ingest([file!], {}, ({path, format}) => c.sinkFor(path, format))
+      return c.agg.footprint()
+    }
+    const short = await sizes(30)
+    const long = await sizes(120)
+    // 120 snapshots meet about 180,000 distinct peers; what is kept stays within a few snapshots' worth.
+    for (const k of ['addresses', 'remotes', 'tuples'] as const) expect(long[k], k).toBeLessThan(4 * 65_536)
+    expect(long.addresses).toBeLessThan(short.addresses * 2 + 65_536)
+    expect(long.endpoints).toBeLessThan(50)
+  })
+
+  it('reads more than 100,000 distinct IPv4 and IPv6 peers the same with one thread and with workers', () => {
+    const [file] = tempFiles({'netstat.txt': busyLoop(40, 2600)})
+    const split = cli(['analyze', '--json', file!], 'split')
+    expect(split).toBe(cli(['analyze', '--json', file!], 'single'))
+    expect(JSON.parse(split).inputs[0].records).toBeGreaterThan(100_000)
+  })
+
+  it('reads 20,000 local addresses the same with one thread and with workers', () => {
+    const text = loop(16, 60, (s) => {
+      const rows: string[] = []
+      for (let i = 0; i < 20_000; i++) rows.push(tcp(`10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 200)}:${49152 + ((i + s) % 16000)}`, `10.99.0.1:443`, 'ESTABLISHED', 1000 + (i % 50)))
+      return rows
+    })
+    const [file] = tempFiles({'netstat.txt': text})
+    const split = cli(['analyze', '--json', file!], 'split')
+    expect(split).toBe(cli(['analyze', '--json', file!], 'single'))
+  })
+
+  it('reads a day of 10-second snapshots with a new short-lived process in each', () => {
+    const text = loop(8640, 10, (s) => [
+      tcp('10.1.0.5:445', '10.2.0.9:50123', 'ESTABLISHED', 4),
+      tcp(`10.1.0.5:${49152 + (s % 16000)}`, '10.2.0.8:443', 'ESTABLISHED', 20_000 + s),
+      tcp(`10.1.0.5:${49152 + ((s + 7) % 16000)}`, '10.2.0.8:443', 'SYN_SENT', 20_000 + s),
+    ])
+    const [file] = tempFiles({'netstat.txt': text})
+    const split = cli(['analyze', '--json', file!], 'split')
+    expect(split).toBe(cli(['analyze', '--json', file!], 'single'))
+    expect(JSON.parse(split).snapshots).toBe(8640)
+  })
+
+  it('splits a UTF-16LE loop across workers with the same result as one thread', () => {
+    const text = busyLoop(24, 300)
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])
+    const [file] = tempFiles({'netstat-utf16.txt': bytes})
+    const plan = planSplit(file!, bytes.length, 2, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2, encoding: 'utf-16le'})
+    expect(plan).toHaveLength(2)
+    expect(plan![1]!.start % 2).toBe(0)
+    for (const command of ['inspect', 'analyze']) expect(cli([command, '--json', file!], 'split')).toBe(cli([command, '--json', file!], 'single'))
+  })
+
+  it('exports every connection row with workers as with one thread', () => {
+    const [file] = tempFiles({'netstat.txt': busyLoop(20, 300)})
+    const rows = (threads: 'split' | 'single') => {
+      const out = mkdtempSync(join(tmpdir(), 'portleak-export-'))
+      cli(['export', file!, '--to', 'csv', '--connections', '-o', out], threads)
+      return readFileSync(join(out, 'connections.csv'), 'utf8').trimEnd().split('\n').length - 1
+    }
+    const single = rows('single')
+    expect(single).toBeGreaterThan(5000)
+    expect(rows('split')).toBe(single)
+  })
+})
