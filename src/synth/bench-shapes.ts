@@ -93,7 +93,7 @@ export const BENCH_SHAPES: readonly BenchShape[] = [
   {
     name: 'short-lived',
     letter: 'f',
-    title: 'a day of 10-second snapshots, one or two new processes every snapshot (~80 MB)',
+    title: 'a day of 10-second snapshots, one or two new processes every snapshot (~75 MB)',
     snapshots: 8640,
     core: false,
     encoding: 'utf-8',
@@ -104,7 +104,7 @@ export const BENCH_SHAPES: readonly BenchShape[] = [
   {
     name: 'endpoints',
     letter: 'g',
-    title: 'over 100,000 distinct remote addresses and endpoints, half of them IPv6, 40 snapshots (~24 MB)',
+    title: 'over 100,000 distinct remote addresses and endpoints, half of them IPv6, 40 snapshots (~22 MB)',
     snapshots: 40,
     core: false,
     encoding: 'utf-8',
