@@ -114,7 +114,12 @@ export class MinidumpReader {
       threads: null,
       handles: null,
     }
-    const first = (type: number) => facts.streams.find((s) => s.type === type)
+    // The first stream of each type is read; a garbage directory's other entries are none of this reader's business.
+    const first = (type: number) => {
+      const e = facts.streams.find((s) => s.type === type)
+      if (e && e.rva + e.size > this.source.size) this.problem(e.ordinal, 'truncated', `stream ${type}: ${e.size} bytes at ${hex32(e.rva)} run past the end of the file`)
+      return e
+    }
     const system = first(STREAM.SystemInfo)
     if (system) facts.system = await this.systemInfo(system)
     const misc = first(STREAM.MiscInfo)
@@ -139,9 +144,7 @@ export class MinidumpReader {
       const at = i * DIRECTORY_ENTRY_SIZE
       const type = u32(buf, at)
       if (type === 0) continue
-      const e = {ordinal: i + 1, type, size: u32(buf, at + 4), rva: u32(buf, at + 8)}
-      if (e.rva + e.size > this.source.size) this.problem(e.ordinal, 'truncated', `stream ${type}: ${e.size} bytes at ${hex32(e.rva)} run past the end of the file`)
-      out.push(e)
+      out.push({ordinal: i + 1, type, size: u32(buf, at + 4), rva: u32(buf, at + 8)})
     }
     return out
   }
