@@ -108,8 +108,9 @@ function bugCheck(head: Buffer, l: Layout): string | null {
     if (l.paramSize === 8) words.push(head.readUInt32LE(at + 4))
     params.push(`0x${(l.paramSize === 8 ? head.readBigUInt64LE(at) : BigInt(head.readUInt32LE(at))).toString(16)}`)
   }
+  // Real stop codes are never four letters (parameters may be: pool tags), so the code decides.
   const marks = words.map(fourCC).filter((m): m is string => m !== null && m !== 'PAGE')
-  if (marks.length > 0) return `not a crash: the bug-check fields hold text (${[...new Set(marks)].join(', ')}), the marks a memory-acquisition tool (DumpIt) writes on a live capture`
+  if (fourCC(code) !== null && code !== PAGE) return `not a crash: the bug-check fields hold text (${[...new Set(marks)].join(', ')}), the marks a memory-acquisition tool (DumpIt) writes on a live capture`
   return `${hex32(code)} (${params.join(', ')})`
 }
 
