@@ -8,6 +8,7 @@ import {SummarySink} from '../../src/model/summary.js'
 import {bufferSource} from '../../src/parsers/binary.js'
 import {CollectingSink} from '../../src/parsers/collect.js'
 import {detectKernelDump, KERNEL_DUMP_ANALYSIS, kernelDumpParser} from '../../src/parsers/kernel-dump/index.js'
+import {dumpFacts} from '../../src/report/facts.js'
 import {renderInspect} from '../../src/report/inspect-text.js'
 import {buildKernelHeader} from '../helpers/dump-writer.js'
 
@@ -100,6 +101,9 @@ describe('kernel dump header (built headers)', () => {
     expect(text).toContain('  osBuild: 20348\n')
     expect(text).toContain('windows.netscan')
     expect(text).toContain('!handle 0 0 0 File')
+    expect(dumpFacts(s.summary({encoding: 'binary', bytes: 12288, sha256: '', lines: 0}))).toBe(
+      `kernel (summary); build 20348; x64 (0x8664); at 2026-01-14T07:17:03.250Z; bug check 0x00000133 (0x1, 0x1e00, 0xfffff80312345678, 0x0); ${KERNEL_DUMP_ANALYSIS}`,
+    )
     expect(KERNEL_DUMP_ANALYSIS).toMatch(/windows\.netscan.*windows\.handles.*windows\.pslist.*!process 0 1.*!handle 0 0 0 File/)
   })
 })

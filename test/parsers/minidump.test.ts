@@ -12,6 +12,7 @@ import {buildTimeline} from '../../src/model/timeline.js'
 import {bufferSource} from '../../src/parsers/binary.js'
 import {CollectingSink} from '../../src/parsers/collect.js'
 import {detectMinidump, minidumpParser} from '../../src/parsers/minidump/index.js'
+import {dumpFacts} from '../../src/report/facts.js'
 import {renderInspect} from '../../src/report/inspect-text.js'
 import {type BuiltHandle, buildMinidump} from '../helpers/dump-writer.js'
 
@@ -188,6 +189,15 @@ describe('minidump reader (built dumps)', () => {
     expect(text).toContain('  afdHandles: 3\n')
     expect(text).toContain('  handleTypes: File 5, (no type name) 1, Event 1, Key 1\n')
     expect(text).toContain('  kinds handle 8, process 1\n')
+  })
+
+  it('sums up the dump in one line for the report', async () => {
+    const s = new SummarySink('w3wp.dmp', 'minidump')
+    await minidumpParser.binary!.read(bufferSource(buildMinidump({pid: 5120, handles: SOCKETS.slice(0, 3)}).bytes), s, {path: 'w3wp.dmp'})
+    expect(dumpFacts(s.summary({encoding: 'binary', bytes: 1, sha256: '', lines: 0}))).toBe(
+      '4 records; C:\\Program Files\\Leaky\\LeakyAgent.exe; PID 5120; build 20348; written 2026-01-01T00:00:00.000Z; ' +
+        'handle stream present: 3 of 3 handles read (MINIDUMP_HANDLE_DESCRIPTOR_2); File 3',
+    )
   })
 })
 
