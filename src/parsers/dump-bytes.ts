@@ -45,6 +45,33 @@ export async function readClamped(source: ByteSource, offset: number, length: nu
   return source.read(offset, Math.min(length, source.size - offset))
 }
 
+/**
+ * Reads through a window of the source, so that small reads near one another (the names a dump writes one after
+ * another) cost one read of the source per window. Refills stop after `limit` bytes (hostile offsets that jump
+ * about would cost a window each); reads then go to the source exactly.
+ */
+export class ReadAhead {
+  private buf: Buffer = Buffer.alloc(0)
+  private start = 0
+  private refilled = 0
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly limit: number,
+    private readonly window = 64 * 1024,
+  ) {}
+
+  /** As `readClamped`; the bytes are valid until the next call. */
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (offset >= this.start && offset + length <= this.start + this.buf.length) return this.buf.subarray(offset - this.start, offset - this.start + length)
+    if (length > this.window || this.refilled >= this.limit) return readClamped(this.source, offset, length)
+    this.buf = await readClamped(this.source, offset, this.window)
+    this.start = offset
+    this.refilled += this.buf.length
+    return this.buf.subarray(0, Math.min(length, this.buf.length))
+  }
+}
+
 /** Dumps are read as bytes; fed as text (a forced `--format` on lines), every line is binary. */
 class BinaryLines implements LineParser {
   constructor(private readonly sink: RecordSink) {}

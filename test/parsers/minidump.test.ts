@@ -166,6 +166,19 @@ describe('minidump reader (built dumps)', () => {
     expect(r2.handles[0]!.afd).toBe(false)
   })
 
+  it('reads names that overlap one another no further than the size of the file', async () => {
+    // 4,000 descriptors whose names all start at different bytes of one run of 0xFF (each "64 KiB long").
+    const n = 4000
+    const built = buildMinidump({handles: Array.from({length: n}, () => ({type: 'File', name: 'x'}))})
+    const h = built.streams.handles!
+    const b = Buffer.concat([built.bytes, Buffer.alloc(80_000, 0xff)])
+    for (let i = 0; i < n; i++) b.writeUInt32LE(built.bytes.length + 2 * i, h.rva + 16 + 40 * i + 12)
+    const r = await read(b)
+    expect(r.handles).toHaveLength(n)
+    expect(r.handles.filter((x) => x.name === '').length).toBeGreaterThan(n / 2)
+    expect(r.skipped).toEqual([{line: h.ordinal, reason: 'malformed', raw: 'HandleData stream: its names overlap past the size of the file; the rest were read without names'}])
+  })
+
   it('rejects a handle stream whose header sizes make no sense', async () => {
     const built = buildMinidump({handles: SOCKETS})
     const b = Buffer.from(built.bytes)

@@ -1,3 +1,5 @@
+import {hex32} from '../dump-bytes.js'
+
 /**
  * Minidump (`MDMP`) layout facts, from Microsoft's public minidumpapiset.h documentation (MINIDUMP_HEADER,
  * MINIDUMP_DIRECTORY, MINIDUMP_SYSTEM_INFO, MINIDUMP_MISC_INFO_N, MINIDUMP_MODULE, MINIDUMP_HANDLE_DATA_STREAM,
@@ -76,3 +78,14 @@ export const MAX_HANDLES = 16_777_216
 export const MAX_STRING_BYTES = 65_534
 /** Handle strings kept by RVA (type names repeat; object names often do). */
 export const MAX_CACHED_STRINGS = 65_536
+
+/** `0x00000004 (WithHandleData)`: the MINIDUMP_TYPE bits by name, unknown ones in hex. */
+export function flagNames(lo: number, hi: number): string {
+  const names = DUMP_FLAGS.filter(([bit]) => (lo & bit) !== 0).map(([, name]) => name)
+  const known = DUMP_FLAGS.reduce((m, [bit]) => m | bit, 0)
+  const unknown = (lo & ~known) >>> 0
+  if (unknown) names.push(hex32(unknown))
+  if (hi) names.push(`high ${hex32(hi)}`)
+  const value = hi ? `0x${hi.toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}` : hex32(lo)
+  return names.length ? `${value} (${names.join(', ')})` : `${value} (Normal)`
+}

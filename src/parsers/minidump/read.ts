@@ -1,10 +1,10 @@
 import type {ByteSource} from '../binary.js'
-import {hex32, readClamped, unixTime, utf16} from '../dump-bytes.js'
+import {hex32, ReadAhead, readClamped, unixTime, utf16} from '../dump-bytes.js'
 import type {SkipReason, WallTime} from '../types.js'
 import {
   ARCHITECTURES,
+  flagNames,
   DIRECTORY_ENTRY_SIZE,
-  DUMP_FLAGS,
   HANDLE_HEADER_SIZE,
   HEADER_SIZE,
   MAX_CACHED_STRINGS,
@@ -70,6 +70,9 @@ export type HandleVisit = (ordinal: number, type: string, name: string) => void
 
 /** Bytes read with a string's length, so that most strings cost one read. */
 const SHORT_STRING = 256
+/** Strings longer than this are not cached (type names and most object names are far shorter). */
+const MAX_CACHED_LENGTH = 512
+const STRING_BUDGET_SLACK = 1 << 20
 
 const u32 = (b: Buffer, at: number): number => (at + 4 <= b.length ? b.readUInt32LE(at) : 0)
 const u16 = (b: Buffer, at: number): number => (at + 2 <= b.length ? b.readUInt16LE(at) : 0)
@@ -82,11 +85,23 @@ const u16 = (b: Buffer, at: number): number => (at + 2 <= b.length ? b.readUInt1
  */
 export class MinidumpReader {
   private readonly strings = new Map<number, string>()
+  /**
+   * String bytes left to read. Strings of a sound dump do not overlap, so together they are smaller than the
+   * file; descriptors pointing into one another's long strings would otherwise cost the square of the file.
+   */
+  private stringBudget: number
+  /** Strings were left unread because the budget ran out. */
+  overBudget = false
+  /** Strings are read through a window: a dump writes them one after another. */
+  private readonly names: ReadAhead
 
   constructor(
     private readonly source: ByteSource,
     private readonly problem: Problem,
-  ) {}
+  ) {
+    this.stringBudget = source.size + STRING_BUDGET_SLACK
+    this.names = new ReadAhead(source, 4 * source.size + STRING_BUDGET_SLACK)
+  }
 
   private read(offset: number, length: number): Promise<Buffer> {
     return readClamped(this.source, offset, length)
@@ -248,33 +263,28 @@ export class MinidumpReader {
         visit(i + k + 1, typeRva ? await this.cachedString(typeRva) : '', nameRva ? await this.cachedString(nameRva) : '')
       }
     }
+    if (this.overBudget) this.problem(t.ordinal, 'malformed', 'HandleData stream: its names overlap past the size of the file; the rest were read without names')
   }
 
   private async cachedString(rva: number): Promise<string> {
     const hit = this.strings.get(rva)
     if (hit !== undefined) return hit
     const s = await this.string(rva)
-    if (this.strings.size < MAX_CACHED_STRINGS) this.strings.set(rva, s)
+    if (this.strings.size < MAX_CACHED_STRINGS && s.length <= MAX_CACHED_LENGTH) this.strings.set(rva, s)
     return s
   }
 
   /** A MINIDUMP_STRING (u32 length in bytes, then UTF-16LE) at `rva`; '' when it is out of the file. One read when short. */
   private async string(rva: number): Promise<string> {
-    const first = await this.read(rva, 4 + SHORT_STRING)
+    if (this.stringBudget <= 0) {
+      this.overBudget = true
+      return ''
+    }
+    const first = await this.names.read(rva, 4 + SHORT_STRING)
     const len = Math.min(u32(first, 0), MAX_STRING_BYTES)
+    this.stringBudget -= 4 + Math.min(len, Math.max(0, this.source.size - rva - 4))
     if (len <= first.length - 4) return utf16(first, 4, 4 + len)
-    const bytes = await this.read(rva + 4, len)
+    const bytes = await this.names.read(rva + 4, len)
     return utf16(bytes, 0, bytes.length)
   }
-}
-
-/** `0x00000004 (WithHandleData)`: the MINIDUMP_TYPE bits by name, unknown ones in hex. */
-function flagNames(lo: number, hi: number): string {
-  const names = DUMP_FLAGS.filter(([bit]) => (lo & bit) !== 0).map(([, name]) => name)
-  const known = DUMP_FLAGS.reduce((m, [bit]) => m | bit, 0)
-  const unknown = (lo & ~known) >>> 0
-  if (unknown) names.push(hex32(unknown))
-  if (hi) names.push(`high ${hex32(hi)}`)
-  const value = hi ? `0x${hi.toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}` : hex32(lo)
-  return names.length ? `${value} (${names.join(', ')})` : `${value} (Normal)`
 }
