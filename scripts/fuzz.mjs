@@ -11,6 +11,8 @@
 // parser: it must not throw and must account for every line. Input cases: a fixture's bytes flipped, cut,
 // padded with NULs, re-encoded, gzipped or zipped, read as stdin once whole and once in random chunks: the
 // layer must not throw, the two summaries must be equal, and every error must be one line.
+// Binary cases: a dump fixture's bytes cut, flipped and with header fields set to absurd sizes and offsets
+// (past the end, pointing back at themselves), read by a binary reader: it must not throw or hang.
 // Cases run in a worker thread with a watchdog, so a hang is a failure too. Every failure is saved under a
 // temp folder with its input and a one-line repro. Exit codes: 0 none found, 1 failures, 2 usage or setup.
 import {randomBytes} from 'node:crypto'
@@ -35,10 +37,10 @@ async function load(src) {
     throw new Error('dist/ is not built: run `npm run build` first, or pass --src')
   }
   const from = (path) => import(pathToFileURL(join(ROOT, src ? `src/${path}.ts` : `dist/${path}.js`)).href)
-  const [registry, collect, encoding, pipeline, errors] = await Promise.all(
-    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors'].map(from),
+  const [registry, collect, encoding, pipeline, errors, binary] = await Promise.all(
+    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors', 'parsers/binary'].map(from),
   )
-  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError}
+  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError, bufferSource: binary.bufferSource}
 }
 
 /** Every committed fixture, good and bad, with its folder (the format id for good ones). */
@@ -176,10 +178,33 @@ function zipOf(entries) {
   return Buffer.concat([...locals, cd, end])
 }
 
+/** Values a hostile header puts in a size, count or offset field. */
+function absurd(r, b, at) {
+  return r.pick([0, 1, 0xffffffff, 0x7fffffff, 0x80000000, b.length, b.length - 1, b.length + 1, at, at - 12, r.int(b.length), 16, 32, 40, r.int(2 ** 32)])
+}
+
+/** A binary fixture cut, flipped, and with u32 fields (aligned, mostly in the first 8 KiB) set to absurd values. */
+function mutateBinary(r, bytes) {
+  const b = Buffer.from(r.chance(0.5) ? mutateBytes(r, bytes) : bytes)
+  for (let k = 1 + r.int(6); k > 0 && b.length >= 4; k--) {
+    const span = r.chance(0.7) ? Math.min(b.length, 8192) : b.length
+    const at = Math.min(r.int(span) & ~3, b.length - 4)
+    b.writeUInt32LE(absurd(r, b, at) >>> 0, at)
+  }
+  return r.chance(0.2) ? b.subarray(0, r.int(b.length + 1)) : b
+}
+
 /** Rebuilds case `index` of `seed` (pure: same arguments, same case). */
 function makeCase(m, corpus, seed, index) {
   const r = rngFor(seed, index)
   const texts = corpus.filter((f) => f.folder !== 'bad')
+  const binaries = m.parsers.filter((p) => p.binary)
+  if (binaries.length && r.chance(0.2)) {
+    const parser = r.pick(binaries)
+    const own = corpus.filter((f) => f.folder === parser.id)
+    const fixture = own.length && r.chance(0.9) ? r.pick(own) : r.pick(corpus)
+    return {index, kind: 'binary', parser: parser.id, fixture: fixture.name, bytes: mutateBinary(r, fixture.bytes)}
+  }
   if (r.chance(0.55)) {
     const parser = r.pick(m.parsers)
     const own = texts.filter((f) => f.folder === parser.id)
@@ -258,6 +283,18 @@ async function check(m, c) {
     if (bad) return `unknown skip reason '${bad.reason}' at line ${bad.line}`
     const out = sink.result.records.find((x) => !(x.line >= 1 && x.line <= c.lines.length))
     if (out) return `record with line ${out.line} outside 1..${c.lines.length}`
+    return null
+  }
+  if (c.kind === 'binary') {
+    const parser = m.parsers.find((p) => p.id === c.parser)
+    const confidence = parser.binary.detectBytes(c.bytes.subarray(0, 64 * 1024))
+    if (!(confidence >= 0 && confidence <= 1)) return `detectBytes gave ${confidence}`
+    const sink = new m.CollectingSink()
+    await parser.binary.read(m.bufferSource(c.bytes), sink, {path: '<fuzz>'})
+    const bad = sink.result.skipped.find((s) => !REASONS.has(s.reason) || !(s.line >= 1))
+    if (bad) return `skip with reason '${bad.reason}' at unit ${bad.line}`
+    const out = sink.result.records.find((x) => !(x.line >= 1))
+    if (out) return `record with line ${out.line}`
     return null
   }
   // Over the 64 KiB sniff window the encoding is forced: the sniffed one depends on chunking (known bug).
@@ -393,7 +430,7 @@ async function main() {
   const deadline = t0 + o.seconds * 1000
   let outDir = null
   const failures = []
-  const counts = {parser: 0, input: 0}
+  const counts = {parser: 0, input: 0, binary: 0}
   const save = (index, problem) => {
     outDir ??= mkdtempSync(join(tmpdir(), `portleak-fuzz-${seed}-`))
     const c = makeCase(m, corpus, seed, index)
@@ -437,7 +474,7 @@ async function main() {
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1)
   process.stdout.write(
-    `fuzz: seed ${seed}, ${counts.parser + counts.input} cases in ${secs} s (${counts.parser} parser, ${counts.input} input), ` +
+    `fuzz: seed ${seed}, ${counts.parser + counts.input + counts.binary} cases in ${secs} s (${counts.parser} parser, ${counts.input} input, ${counts.binary} binary), ` +
       `${failures.length} failure${failures.length === 1 ? '' : 's'}${outDir ? `, saved under ${outDir}` : ''}\n`,
   )
   return failures.length ? 1 : 0
@@ -445,6 +482,7 @@ async function main() {
 
 function describe(c) {
   if (c.kind === 'parser') return `parser ${c.parser} on ${c.lines.length} lines from ${c.fixture}`
+  if (c.kind === 'binary') return `binary reader ${c.parser} on ${c.bytes.length} bytes from ${c.fixture}`
   const wrap = c.wrap !== 'none' ? ` (${c.wrap})` : ''
   return `input layer on ${c.bytes.length} bytes from ${c.fixture}${wrap} in ${c.cuts.length + 1} chunks`
 }

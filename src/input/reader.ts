@@ -26,8 +26,9 @@ export function unsupportedMessage(path: string, head: Buffer, text: string): st
   const lower = path.toLowerCase()
   const nul = head.subarray(0, 4096).filter((b) => b === 0).length
   if (lower.endsWith('.etl')) return 'binary ETW trace (.etl): convert it with `netsh trace convert input=<file>.etl output=<file>.txt` and pass the text'
+  // Minidumps (MDMP) and kernel dump headers (PAGEDUMP/PAGEDU64) are read when detected; other .dmp files are not.
   if (lower.endsWith('.dmp') || head.subarray(0, 4).toString('latin1') === 'PAGE' || head.subarray(0, 4).toString('latin1') === 'MDMP')
-    return 'memory dump: run WinDbg `!process 0 1` / `!handle` or Volatility `windows.netscan`/`windows.handles` on it and pass their text output'
+    return 'memory dump: neither a minidump (MDMP) nor a kernel dump header (PAGEDUMP/PAGEDU64) portleak reads; run WinDbg `!process 0 1` / `!handle` or Volatility `windows.netscan`/`windows.handles` on it and pass their text output'
   if (lower.endsWith('.evtx') || head.subarray(0, 7).toString('latin1') === 'ElfFile')
     return 'binary event log (.evtx): export the Tcpip events as text or CSV (Event Viewer "Save as", or `wevtutil qe System /f:text`)'
   if (nul > 16) return 'binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility'

@@ -1,5 +1,7 @@
 import {getNetTcpConnectionParser} from './get-nettcpconnection.js'
 import {handleExeParser} from './handle-exe.js'
+import {kernelDumpParser} from './kernel-dump/index.js'
+import {minidumpParser} from './minidump/index.js'
 import {netshDynamicPortParser} from './netsh-dynamicport.js'
 import {netshTraceParser} from './netsh-trace.js'
 import {netstatParser} from './netstat.js'
@@ -21,6 +23,8 @@ export const parsers: readonly Parser[] = [
   volatilityNetscanParser,
   volatilityHandlesParser,
   volatilityPslistParser,
+  minidumpParser,
+  kernelDumpParser,
 ]
 
 export function getParser(id: string): Parser | undefined {

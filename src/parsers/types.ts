@@ -6,6 +6,7 @@
  * must copy what it keeps; it must never retain the record object itself.
  */
 
+import type {BinaryFormat} from './binary.js'
 import type {RowMemo} from './row-memo.js'
 
 /** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */
@@ -22,6 +23,8 @@ export type FormatId =
   | 'volatility-pslist'
   | 'tcpip-events'
   | 'netsh-trace'
+  | 'minidump'
+  | 'kernel-dump'
 
 export type Proto = 'TCP' | 'UDP'
 
@@ -251,4 +254,6 @@ export type Parser = {
    */
   detect(sample: string): number
   create(sink: RecordSink, options: ParseOptions): LineParser
+  /** Set for formats read as bytes (event logs, dumps): detected on the first bytes and read through random access. */
+  readonly binary?: BinaryFormat
 }

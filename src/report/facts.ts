@@ -8,7 +8,23 @@ import {maxOf} from '../model/extremes.js'
 
 /** Dump-derived formats: one point in time each. */
 export const isDumpFormat = (format: FormatId | null): boolean =>
-  format !== null && (format.startsWith('volatility-') || format.startsWith('windbg-'))
+  format !== null && (format.startsWith('volatility-') || format.startsWith('windbg-') || format === 'minidump' || format === 'kernel-dump')
+
+/**
+ * What one dump input gave: its record count, and for dumps read as bytes the facts of their header
+ * (process, build, time, handle stream; or a kernel dump's type, time, bug check and the commands to run).
+ */
+export function dumpFacts(i: InputSummary): string {
+  const n = i.notes
+  const records = `${formatInt(i.records)} records`
+  const parts =
+    i.format === 'minidump'
+      ? [records, n.image, n.pid && `PID ${n.pid}`, n.osBuild && `build ${n.osBuild}`, n.dumpTime && `written ${n.dumpTime}`, n.handleStream && `handle stream ${n.handleStream}`, n.handleTypes]
+      : i.format === 'kernel-dump'
+        ? [n.dumpType, n.osBuild && `build ${n.osBuild}`, n.machine, n.systemTime && `at ${n.systemTime}`, n.bugCheck && `bug check ${n.bugCheck}`, n.analysis]
+        : [records]
+  return parts.filter((p): p is string => Boolean(p)).join('; ')
+}
 
 const pValue = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3))
 

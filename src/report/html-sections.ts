@@ -1,6 +1,6 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
 import {escapeHtml} from './escape.js'
-import {findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
+import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
 import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
 import type {Cell} from './html-parts.js'
 import {columns, html, list, numCell, pre, section, table, text} from './html-parts.js'
@@ -55,7 +55,7 @@ export function corroborationSection(analysis: Analysis, model: ReportModel): st
   const holders = model.culprits.filter((c) => c.finding.kind === 'dump-top-holder')
   if (dumps.length === 0) parts.push('<p>No memory-dump tables were supplied.</p>')
   else {
-    parts.push(list(dumps.map((i) => `${html.code(i.path)} (${escapeHtml(i.format ?? '')}): ${formatInt(i.records)} records`)))
+    parts.push(list(dumps.map((i) => `${html.code(i.path)} (${escapeHtml(i.format ?? '')}): ${escapeHtml(dumpFacts(i))}`)))
     if (holders.length) parts.push(list(holders.map((c) => richText(c.finding.summary, html))))
   }
   parts.push('<h3>Events</h3>')

@@ -16,6 +16,9 @@ const counts = (o: Record<string, number>) =>
     .map(([k, v]) => `${k} ${n(v)}`)
     .join(', ')
 
+/** Formats whose facts are all in their notes (the header of a dump), shown one per line. */
+const DUMP_FORMATS: ReadonlySet<string> = new Set(['minidump', 'kernel-dump'])
+
 /** Human `inspect` output: one block per input. Pure. */
 export function renderInspect(inputs: readonly InputSummary[]): string {
   const out: string[] = []
@@ -41,6 +44,7 @@ export function renderInspect(inputs: readonly InputSummary[]): string {
       out.push(`  skipped ${n(s.skipped)} lines: ${counts(s.skippedByReason as Record<string, number>)}`)
       for (const e of s.skippedExamples) out.push(`    line ${e.line} ${e.reason}: ${JSON.stringify(e.text)}`)
     } else out.push('  skipped 0 lines')
+    if (DUMP_FORMATS.has(s.format)) for (const [k, v] of Object.entries(s.notes)) if (k !== 'view') out.push(`  ${k}: ${v}`)
     if (s.error) out.push(`  warning: ${s.error}`)
     out.push('')
   }

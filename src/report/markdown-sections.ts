@@ -3,7 +3,7 @@ import {markdownFence} from './escape.js'
 import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
 import {md, mdCode, mdTable} from './markdown-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
-import {findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
+import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
 import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, rangeSource, richText} from './prose.js'
 
 /** Sections of the markdown report after the chart, in report order. */
@@ -53,7 +53,7 @@ export function renderCorroboration(analysis: Analysis, model: ReportModel): str
   const holders = model.culprits.filter((c) => c.finding.kind === 'dump-top-holder')
   if (dumps.length === 0) out.push('No memory-dump tables were supplied.')
   else {
-    out.push(dumps.map((i) => `- ${mdCode(i.path)} (${i.format}): ${formatInt(i.records)} records`).join('\n'))
+    out.push(dumps.map((i) => `- ${mdCode(i.path)} (${i.format}): ${md.text(dumpFacts(i))}`).join('\n'))
     if (holders.length) out.push(holders.map((c) => `- ${richText(c.finding.summary, md)}`).join('\n'))
   }
   out.push('### Events')

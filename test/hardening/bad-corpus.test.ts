@@ -16,7 +16,7 @@ const BAD = fileURLToPath(new URL('../../corpus/bad/', import.meta.url))
 
 type Expect = readonly [entry: string, format: string | null, error: RegExp | null]
 const NOT_TEXT = /^binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility$/
-const DUMP = /^memory dump: run WinDbg `!process 0 1`.*Volatility/
+const DUMP = /^memory dump: .*run WinDbg `!process 0 1`.*Volatility/
 
 /** What `inspect` must say about each committed bad input (archive entries by their `!entry` suffix). */
 const MANIFEST: Record<string, readonly Expect[]> = {
