@@ -1,4 +1,6 @@
 import {grownTo} from '../typed-arrays.js'
+import {dottedQuad} from '../parsers/dotted-quad.js'
+import {IntTable} from './int-table.js'
 import {detach} from './slots.js'
 
 /**
@@ -10,6 +12,10 @@ import {detach} from './slots.js'
  */
 export class AddressTable {
   private ids = new Map<string, number>()
+  /** IPv4 addresses (canonical dotted quads) by their 32-bit value: no string hashing on the hot path. */
+  private v4 = new IntTable(4096)
+  /** Per id: the IPv4 value, or -1 for other addresses. */
+  private v4Of = new Float64Array(1024)
   values: (string | null)[] = [null]
   /** Per id: the last snapshot generation that used it (see `use`). */
   private used = new Uint32Array(1024)
@@ -27,16 +33,30 @@ export class AddressTable {
   id(value: string | null, fresh = false): number {
     if (value === null) return 0
     if (value === this.lastValue && this.lastId >= 0) return this.lastId
-    let id = this.ids.get(value)
-    if (id === undefined) {
-      id = this.values.length
-      const kept = fresh ? value : detach(value)
-      this.values.push(kept)
-      this.ids.set(kept, id)
-      if (id >= this.used.length) this.used = grownTo(this.used, this.used.length * 2)
-    }
+    const n = dottedQuad(value)
+    let id = n >= 0 ? this.v4.get(n) : (this.ids.get(value) ?? -1)
+    if (id < 0) id = this.add(fresh ? value : detach(value), n)
     this.lastValue = value
     this.lastId = id
+    return id
+  }
+
+  /** The id of the IPv4 address whose 32-bit value is `n`, or -1 when it has none yet (see `add`). */
+  v4Id(n: number): number {
+    return this.v4.get(n)
+  }
+
+  /** A new id for `value` (not in the table; shares no memory with a larger string); `v4`: its IPv4 value or -1. */
+  add(value: string, v4: number): number {
+    const id = this.values.length
+    this.values.push(value)
+    if (v4 >= 0) this.v4.set(v4, id)
+    else this.ids.set(value, id)
+    if (id >= this.used.length) {
+      this.used = grownTo(this.used, this.used.length * 2)
+      this.v4Of = grownTo(this.v4Of, this.used.length)
+    }
+    this.v4Of[id] = v4
     return id
   }
 
@@ -63,18 +83,26 @@ export class AddressTable {
     const map = new Int32Array(n).fill(-1)
     const values: (string | null)[] = [null]
     const ids = new Map<string, number>()
+    // Sized for what the table held: it fills up to that again before the next compaction.
+    const v4 = new IntTable(Math.max(4096, this.v4.size))
     const used = new Uint32Array(Math.max(1024, this.used.length))
+    const v4Of = new Float64Array(used.length)
     map[0] = 0
     for (let i = 1; i < n; i++) {
       if (this.used[i]! < since) continue
       const v = this.values[i]!
-      map[i] = values.length
-      used[values.length] = this.used[i]!
-      ids.set(v, values.length)
+      const k = values.length
+      map[i] = k
+      used[k] = this.used[i]!
+      v4Of[k] = this.v4Of[i]!
+      if (v4Of[k]! >= 0) v4.set(v4Of[k]!, k)
+      else ids.set(v, k)
       values.push(v)
     }
     this.values = values
     this.ids = ids
+    this.v4 = v4
+    this.v4Of = v4Of
     this.used = used
     this.lastId = -1
     this.lastValue = ''

@@ -34,7 +34,8 @@ export class DenseIds {
   compact(live: (d: number) => boolean, rekey?: (key: number) => number): Int32Array {
     const map = new Int32Array(this.size).fill(-1)
     const keys = new Float64Array(this.keys.length)
-    this.table = new IntTable(16_384)
+    // Sized for what it held: it fills up to that again before the next compaction.
+    this.table = new IntTable(Math.max(16_384, this.size))
     let n = 0
     for (let d = 0; d < this.size; d++) {
       if (!live(d)) continue

@@ -1,5 +1,6 @@
 import {ViewCache} from '../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from './byte-strings.js'
+import {dottedQuadBytes} from './dotted-quad.js'
 import {netstatState} from './netstat-locale.js'
 import type {AddressIds, ConnectionRecord, TcpState} from './types.js'
 
@@ -35,7 +36,7 @@ export class NetstatRowReader {
   private readonly views = new ViewCache()
 
   constructor(
-    decode: ByteDecoder,
+    private readonly decode: ByteDecoder,
     private readonly ids: AddressIds | undefined,
   ) {
     this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s, true) : undefined)
@@ -153,8 +154,19 @@ export class NetstatRowReader {
           : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
       }
     }
-    const addr = this.strings.get(buf, as, ae)
-    const id = this.strings.lastId
+    // IPv4 addresses go by their value: no string is hashed, and one is made only for a new address.
+    const ids = this.ids
+    const v4 = ids ? dottedQuadBytes(buf, as, ae) : -1
+    let addr: string
+    let id: number
+    if (v4 >= 0) {
+      id = ids!.v4Id(v4)
+      if (id < 0) id = ids!.add(this.decode(buf, as, ae), v4)
+      addr = ids!.value(id)!
+    } else {
+      addr = this.strings.get(buf, as, ae)
+      id = this.strings.lastId
+    }
     // Remember the bytes behind this address (length in slot 64; 255 = none).
     if (len < 64) {
       for (let k = 0; k < len; k++) last[k] = buf[as + k]!

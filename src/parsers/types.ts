@@ -202,6 +202,11 @@ export interface RecordSink {
 export interface AddressIds {
   /** `fresh`: the string was made for this address alone (not a slice of a larger one), so it need not be copied. */
   id(value: string, fresh?: boolean): number
+  /** The id of the IPv4 address with 32-bit value `n` (a canonical dotted quad), or -1 when it has none yet. */
+  v4Id(n: number): number
+  /** A new id for an address not in the table (`value` shares no memory with a larger string; `v4` its value or -1). */
+  add(value: string, v4: number): number
+  value(id: number): string | null
   readonly epoch: number
   readonly remap: Int32Array
 }

@@ -134,7 +134,8 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
     // 120 snapshots meet about 180,000 distinct peers; what is kept stays within a few snapshots' worth.
     for (const k of ['addresses', 'remotes', 'tuples'] as const) expect(long[k], k).toBeLessThan(4 * 65_536)
     expect(long.addresses).toBeLessThan(short.addresses * 2 + 65_536)
-    expect(long.endpoints).toBeLessThan(50)
+    // Labels are made only for endpoints a summary names (the steady backends), not for the fresh peers.
+    expect(long.endpoints).toBeLessThan(200)
   })
 
   it('reads more than 100,000 distinct IPv4 and IPv6 peers the same with one thread and with workers', () => {
