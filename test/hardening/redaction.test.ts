@@ -1,5 +1,6 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
@@ -8,6 +9,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import Export from '../../src/commands/export.js'
 import Report from '../../src/commands/report.js'
 import {runAnalysis} from '../../src/pipeline.js'
+import {renderHtml} from '../../src/report/html.js'
+import {renderMarkdown} from '../../src/report/markdown.js'
 import {redactAnalysis} from '../../src/report/redact.js'
 import {tempTree} from './helpers.js'
 
@@ -114,6 +117,16 @@ describe('--redact leaves no identity in any output', () => {
     // Says what was redacted; file types stay visible.
     expect(md).toContain('input file paths')
     expect(md).toMatch(/file-\d+\.txt/)
+  })
+
+  it('corpus/bad/netstat-names-not-addresses.txt: a redacted report names no host, user or domain', async () => {
+    const file = fileURLToPath(new URL('../../corpus/bad/netstat-names-not-addresses.txt', import.meta.url))
+    const analysis = await runAnalysis([file], {})
+    expect(leaks(JSON.stringify(analysis.document))).toEqual(expect.arrayContaining(['ACMEWEB07', 'acme.com']))
+    const redacted = redactAnalysis(analysis)
+    for (const text of [renderMarkdown(redacted, {redacted: true}), renderHtml(redacted, {redacted: true}), JSON.stringify(redacted.document)]) {
+      expect(leaks(text)).toEqual([])
+    }
   })
 
   it('redacts learned names next to _ and -, UNC servers and env/ipconfig fields in any string', () => {
