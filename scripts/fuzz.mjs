@@ -38,11 +38,19 @@ async function load(src) {
     throw new Error('dist/ is not built: run `npm run build` first, or pass --src')
   }
   const from = (path) => import(pathToFileURL(join(ROOT, src ? `src/${path}.ts` : `dist/${path}.js`)).href)
-  const [registry, collect, encoding, pipeline, errors, ...renderers] = await Promise.all(
-    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors', 'report/analyze-text', 'report/inspect-text',
-      'report/html', 'report/markdown', 'report/export', 'report/redact'].map(from),
+  const [registry, collect, encoding, pipeline, errors] = await Promise.all(
+    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors'].map(from),
   )
-  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError, ...Object.assign({}, ...renderers)}
+  // The renderers only for cases that check outputs, loaded on the first one (keeps short runs short).
+  let renderers = null
+  const loadRenderers = async () => {
+    renderers ??= Object.assign(
+      {},
+      ...(await Promise.all(['report/analyze-text', 'report/inspect-text', 'report/html', 'report/markdown', 'report/export', 'report/redact'].map(from))),
+    )
+    return renderers
+  }
+  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError, loadRenderers}
 }
 
 /** Every committed fixture, good and bad, with its folder (the format id for good ones). */
@@ -305,7 +313,7 @@ async function check(m, c) {
   if (c.analyze) {
     try {
       const analysis = await m.runAnalysis(['-'], {...o, stdin: () => Readable.from([c.bytes])})
-      if (c.controls) return outputProblem(m, analysis, whole.inputs)
+      if (c.controls) return outputProblem(await m.loadRenderers(), analysis, whole.inputs)
     } catch (error) {
       if (!(error instanceof m.PortleakError)) throw error
       if (error.message.includes('\n')) return `analysis error is not one line: ${JSON.stringify(error.message)}`
@@ -316,23 +324,23 @@ async function check(m, c) {
 }
 
 /** Every output of an analysis with planted control characters: none raw, no forged verdict line. */
-function outputProblem(m, analysis, inputs) {
-  const text = m.renderAnalysis(analysis.document)
+function outputProblem(r, analysis, inputs) {
+  const text = r.renderAnalysis(analysis.document)
   const forged = text.split('\n').slice(1).find((l) => /^\s*(HEALTHY|EXHAUSTED|AT RISK)\b/.test(l))
   if (forged !== undefined) return `analyze prints a forged verdict line: ${JSON.stringify(forged)}`
-  const redacted = m.redactAnalysis(analysis)
+  const redacted = r.redactAnalysis(analysis)
   const outputs = {
     analyze: text,
-    inspect: m.renderInspect(inputs),
-    html: m.renderHtml(analysis, {}),
-    markdown: m.renderMarkdown(analysis, {}),
-    'redacted html': m.renderHtml(redacted, {redacted: true}),
-    'redacted markdown': m.renderMarkdown(redacted, {redacted: true}),
+    inspect: r.renderInspect(inputs),
+    html: r.renderHtml(analysis, {}),
+    markdown: r.renderMarkdown(analysis, {}),
+    'redacted html': r.renderHtml(redacted, {redacted: true}),
+    'redacted markdown': r.renderMarkdown(redacted, {redacted: true}),
   }
-  for (const table of Object.values(m.exportTables(analysis))) {
+  for (const table of Object.values(r.exportTables(analysis))) {
     // CSV records end in CRLF (the format's CR, not a value's).
-    outputs[`${table.name}.csv`] = m.toCsv(table).replace(/\r\n/g, '\n')
-    outputs[`${table.name}.jsonl`] = m.toJsonl(table)
+    outputs[`${table.name}.csv`] = r.toCsv(table).replace(/\r\n/g, '\n')
+    outputs[`${table.name}.jsonl`] = r.toJsonl(table)
   }
   for (const [name, out] of Object.entries(outputs)) {
     const at = out.search(RAW)
