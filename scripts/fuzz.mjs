@@ -10,7 +10,10 @@
 // Parser cases: a window of a fixture's lines, cut, repeated, shuffled and mixed with noise, fed to one
 // parser: it must not throw and must account for every line. Input cases: a fixture's bytes flipped, cut,
 // padded with NULs, re-encoded, gzipped or zipped, read as stdin once whole and once in random chunks: the
-// layer must not throw, the two summaries must be equal, and every error must be one line.
+// layer must not throw, the two summaries must be equal, and every error must be one line. Some input cases
+// first plant control characters (C0, C1, DEL, bidi controls, line breaks) in the fields of every kind of
+// line, and in zip entry names: every output (analyze and inspect text, HTML, markdown, CSV, JSON Lines,
+// redacted reports, error messages) must show them inert, and no value may start a line of its own.
 // Binary cases: a dump fixture's bytes cut, flipped and with header fields set to absurd sizes and offsets
 // (past the end, pointing back at themselves), read by a binary reader: it must not throw or hang.
 // Cases run in a worker thread with a watchdog, so a hang is a failure too. Every failure is saved under a
@@ -40,7 +43,16 @@ async function load(src) {
   const [registry, collect, encoding, pipeline, errors, binary] = await Promise.all(
     ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors', 'parsers/binary'].map(from),
   )
-  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError, bufferSource: binary.bufferSource}
+  // The renderers only for cases that check outputs, loaded on the first one (keeps short runs short).
+  let renderers = null
+  const loadRenderers = async () => {
+    renderers ??= Object.assign(
+      {},
+      ...(await Promise.all(['report/analyze-text', 'report/inspect-text', 'report/html', 'report/markdown', 'report/export', 'report/redact'].map(from))),
+    )
+    return renderers
+  }
+  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError, bufferSource: binary.bufferSource, loadRenderers}
 }
 
 /** Every committed fixture, good and bad, with its folder (the format id for good ones). */
@@ -194,6 +206,26 @@ function mutateBinary(r, bytes) {
   return r.chance(0.2) ? b.subarray(0, r.int(b.length + 1)) : b
 }
 
+/** What must never reach an output raw: C0 but tab and LF, DEL, C1, bidi controls, U+2028/2029. */
+const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+const UNSAFE_BITS = [
+  '\u001b[2J', '\u001b]0;owned\u0007', '\u001b]52;c;eA==\u0007', '\u009b31m', '\u0085', '\u007f', '\u202e', '\u2066', '\u200f',
+  '\u061c', '\u2028', '\u2029', '\r', '\nHEALTHY: forged', '\u0000', '\u0008', '"\n"', '\t',
+]
+
+/** Inserts unsafe characters at field boundaries (after spaces, commas, tabs, quotes, colons, brackets) of random lines. */
+function plantControls(r, text) {
+  const lines = text.split('\n')
+  for (let k = 1 + r.int(20); k > 0; k--) {
+    const i = r.int(lines.length)
+    const line = lines[i]
+    const spots = [...line.matchAll(/[ ,\t":[\]=<>]+/g)].map((m) => m.index + m[0].length)
+    const at = spots.length ? r.pick(spots) : r.int(line.length + 1)
+    lines[i] = line.slice(0, at) + r.pick(UNSAFE_BITS) + line.slice(at)
+  }
+  return lines.join('\n')
+}
+
 /** Rebuilds case `index` of `seed` (pure: same arguments, same case). */
 function makeCase(m, corpus, seed, index) {
   const r = rngFor(seed, index)
@@ -215,10 +247,13 @@ function makeCase(m, corpus, seed, index) {
     const lines = mutateLines(r, window, all.length ? all : [''])
     return {index, kind: 'parser', parser: parser.id, fixture: fixture.name, lines, ended: r.chance(0.8)}
   }
-  const fixture = r.pick(corpus)
-  const large = r.chance(0.1)
+  const controls = r.chance(0.15)
+  const fixture = r.pick(controls ? texts : corpus)
+  const large = !controls && r.chance(0.1)
   const start = r.chance(0.7) ? 0 : r.int(fixture.bytes.length)
-  let content = mutateBytes(r, fixture.bytes.subarray(start, start + (large ? 400_000 : r.int(MAX_COMPARED))))
+  let content = controls
+    ? Buffer.from(plantControls(r, decode(m, fixture.bytes.subarray(0, r.int(MAX_COMPARED)))))
+    : mutateBytes(r, fixture.bytes.subarray(start, start + (large ? 400_000 : r.int(MAX_COMPARED))))
   if (!large && content.length > MAX_COMPARED) content = content.subarray(0, MAX_COMPARED)
   let bytes = content
   let wrap = 'none'
@@ -230,13 +265,13 @@ function makeCase(m, corpus, seed, index) {
     wrap = 'zip'
     const other = r.pick(corpus).bytes.subarray(0, 8192)
     bytes = zipOf([
-      {name: r.pick(['netstat.txt', 'logs/a.txt', '../../x.txt', '/abs.txt', 'C:/w.txt']), data: content},
+      {name: controls ? `net${r.pick(UNSAFE_BITS)}stat.txt` : r.pick(['netstat.txt', 'logs/a.txt', '../../x.txt', '/abs.txt', 'C:/w.txt']), data: content},
       {name: r.pick(['b.txt', 'inner.zip', 'logs/b.gz']), data: r.chance(0.3) ? zipOf([{name: 'n.txt', data: other}]) : other},
     ])
   }
-  if (wrap !== 'none' && r.chance(0.3)) bytes = mutateBytes(r, bytes)
+  if (wrap !== 'none' && !controls && r.chance(0.3)) bytes = mutateBytes(r, bytes)
   const cuts = Array.from({length: r.int(13)}, () => r.int(bytes.length + 1))
-  return {index, kind: 'input', fixture: fixture.name, wrap, large: content.length > MAX_COMPARED, bytes, cuts, analyze: r.chance(0.1)}
+  return {index, kind: 'input', fixture: fixture.name, wrap, large: content.length > MAX_COMPARED, bytes, cuts, analyze: controls || r.chance(0.1), controls}
 }
 
 function decode(m, bytes) {
@@ -314,11 +349,39 @@ async function check(m, c) {
   }
   if (c.analyze) {
     try {
-      await m.runAnalysis(['-'], {...o, stdin: () => Readable.from([c.bytes])})
+      const analysis = await m.runAnalysis(['-'], {...o, stdin: () => Readable.from([c.bytes])})
+      if (c.controls) return outputProblem(await m.loadRenderers(), analysis, whole.inputs)
     } catch (error) {
       if (!(error instanceof m.PortleakError)) throw error
       if (error.message.includes('\n')) return `analysis error is not one line: ${JSON.stringify(error.message)}`
+      // (Its message may quote input raw: commands make every message inert where they print it.)
     }
+  }
+  return null
+}
+
+/** Every output of an analysis with planted control characters: none raw, no forged verdict line. */
+function outputProblem(r, analysis, inputs) {
+  const text = r.renderAnalysis(analysis.document)
+  const forged = text.split('\n').slice(1).find((l) => /^\s*(HEALTHY|EXHAUSTED|AT RISK)\b/.test(l))
+  if (forged !== undefined) return `analyze prints a forged verdict line: ${JSON.stringify(forged)}`
+  const redacted = r.redactAnalysis(analysis)
+  const outputs = {
+    analyze: text,
+    inspect: r.renderInspect(inputs),
+    html: r.renderHtml(analysis, {}),
+    markdown: r.renderMarkdown(analysis, {}),
+    'redacted html': r.renderHtml(redacted, {redacted: true}),
+    'redacted markdown': r.renderMarkdown(redacted, {redacted: true}),
+  }
+  for (const table of Object.values(r.exportTables(analysis))) {
+    // CSV records end in CRLF (the format's CR, not a value's).
+    outputs[`${table.name}.csv`] = r.toCsv(table).replace(/\r\n/g, '\n')
+    outputs[`${table.name}.jsonl`] = r.toJsonl(table)
+  }
+  for (const [name, out] of Object.entries(outputs)) {
+    const at = out.search(RAW)
+    if (at >= 0) return `raw control character U+${out.charCodeAt(at).toString(16).padStart(4, '0')} in ${name}: ${JSON.stringify(out.slice(Math.max(0, at - 40), at + 20))}`
   }
   return null
 }
@@ -484,7 +547,8 @@ function describe(c) {
   if (c.kind === 'parser') return `parser ${c.parser} on ${c.lines.length} lines from ${c.fixture}`
   if (c.kind === 'binary') return `binary reader ${c.parser} on ${c.bytes.length} bytes from ${c.fixture}`
   const wrap = c.wrap !== 'none' ? ` (${c.wrap})` : ''
-  return `input layer on ${c.bytes.length} bytes from ${c.fixture}${wrap} in ${c.cuts.length + 1} chunks`
+  const controls = c.controls ? ', control characters planted, every output checked' : ''
+  return `input layer on ${c.bytes.length} bytes from ${c.fixture}${wrap} in ${c.cuts.length + 1} chunks${controls}`
 }
 
 if (isMainThread) process.exitCode = await main()

@@ -1,15 +1,19 @@
-import {Command, Errors, type Interfaces} from '@oclif/core'
+import {Command, Errors, type Interfaces, ux} from '@oclif/core'
 
 import {ExitCode, PortleakError} from './errors.js'
 import type {Progress} from './input/ingest.js'
+import {writeStdout} from './output.js'
+import {inert, inertJson, inertLines} from './report/escape.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags'] & (typeof BaseCommand)['baseFlags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
  * Owns the output policy of every command: domain errors become one-line messages with an exit
- * code and suggestions (never a stack trace), Ctrl-C stops long reads cleanly, and progress goes to
- * stderr only when stderr is a terminal.
+ * code and suggestions (never a stack trace), a failed write to standard output is one of them,
+ * Ctrl-C and SIGTERM stop long reads cleanly (a second one quits at once), every message is made
+ * inert (input strings in it cannot drive the terminal), and progress goes to stderr only when
+ * stderr is a terminal.
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: InferredArgs<T>
@@ -18,7 +22,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private lastProgress = 0
   private progressShown = false
   private progressStart = 0
-  private onSigint: (() => void) | null = null
+  private onSignal: ((signal: NodeJS.Signals) => void) | null = null
 
   protected get signal(): AbortSignal {
     return this.abort.signal
@@ -32,13 +36,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
-    const onSigint = () => {
-      if (this.abort.signal.aborted) process.exit(130)
+    // SIGTERM is handled as Ctrl-C is: keep what was read, flag the result partial; a second signal
+    // quits at once (exit 130 or 143; temporary files and spools go through the exit hooks).
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.abort.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130)
       this.abort.abort()
-      process.stderr.write('\ninterrupted: finishing with partial results (Ctrl-C again to quit now)\n')
+      const again = signal === 'SIGTERM' ? 'SIGTERM or Ctrl-C' : 'Ctrl-C'
+      process.stderr.write(`\ninterrupted (${signal}): finishing with partial results (${again} again to quit now)\n`)
     }
-    this.onSigint = onSigint
-    process.once('SIGINT', onSigint)
+    this.onSignal = onSignal
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     const {args, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -62,7 +70,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const mb = p.bytes / 1e6
       const rate = mb / secs
       const total = p.size ? ` / ${(p.size / 1e6).toFixed(0)} MB, ETA ${Math.max(0, (p.size / 1e6 - mb) / rate).toFixed(0)} s` : ''
-      process.stderr.write(`\r\u001B[2Kreading ${p.path}: ${mb.toFixed(0)} MB${total} (${rate.toFixed(0)} MB/s)`)
+      process.stderr.write(`\r\u001B[2Kreading ${inert(p.path)}: ${mb.toFixed(0)} MB${total} (${rate.toFixed(0)} MB/s)`)
       this.progressShown = true
     }
   }
@@ -72,14 +80,40 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.progressShown = false
   }
 
+  /** Standard output; a failed write is one line on stderr and exit 1 (see {@link writeStdout}). */
+  protected out(text: string): void {
+    writeStdout(text)
+  }
+
+  override log(message = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return
+    this.out(`${args.length ? [message, ...args].join(' ') : message}\n`)
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(inertLines(message), ...args)
+  }
+
+  override warn(input: Error | string): Error | string {
+    return super.warn(typeof input === 'string' ? inertLines(input) : Object.assign(input, {message: inertLines(input.message)}))
+  }
+
+  /** The JSON document on stdout, with no raw C1 or bidi character in it (JSON `\u` escapes instead). */
+  protected override logJson(json: unknown): void {
+    this.out(`${inertJson(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json}))}\n`)
+  }
+
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     this.clearProgress()
     let mapped: Error & {oclif?: {exit?: number}} = err
     if (err instanceof PortleakError) {
-      mapped = new Errors.CLIError(err.message, {code: err.code, exit: err.exit, suggestions: [...err.suggestions]})
-    } else if (!(err instanceof Errors.CLIError || err.oclif)) {
+      mapped = new Errors.CLIError(inert(err.message), {code: err.code, exit: err.exit, suggestions: err.suggestions.map(inert)})
+    } else if (err instanceof Errors.CLIError || err.oclif) {
+      // oclif's own messages (flag errors) quote what was typed; their own line breaks stay.
+      if (err.message) err.message = inertLines(err.message)
+    } else {
       const detail = process.env.DEBUG ? `\n${err.stack}` : ''
-      mapped = new Errors.CLIError(`internal error: ${err.message}${detail}`, {
+      mapped = new Errors.CLIError(`internal error: ${inert(err.message)}${detail}`, {
         exit: ExitCode.Runtime,
         suggestions: ['Run again with DEBUG=1 for details and report it with the input that caused it.'],
       })
@@ -91,8 +125,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    if (this.onSigint) process.off('SIGINT', this.onSigint)
-    this.onSigint = null
+    if (this.onSignal) {
+      process.off('SIGINT', this.onSignal)
+      process.off('SIGTERM', this.onSignal)
+    }
+    this.onSignal = null
     return super.finally(err)
   }
 

@@ -1,13 +1,13 @@
-import {createWriteStream, existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
-import {finished} from 'node:stream/promises'
 
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
+import {writeFileAtomic} from '../output.js'
 import {type PipelineOptions, runAnalysis} from '../pipeline.js'
 import {ConnectionSpool} from '../report/connection-spool.js'
 import {type Table, csvChunks, exportTables, jsonlChunks} from '../report/export.js'
@@ -48,6 +48,14 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
     const {argv, flags} = await this.parse(Export)
     this.stopAfter(flags['max-seconds'])
     const dir = flags.output
+    if (dir === '-') {
+      throw new PortleakError('export writes one file per table, not one stream: -o names a directory', 'EUSAGE', [
+        'Name a directory, e.g. -o tables (created if missing).',
+      ])
+    }
+    if (existsSync(dir) && !statSync(dir).isDirectory()) {
+      throw new PortleakError(`${dir} is a file, not a directory`, 'EUSAGE', ['Name a directory for the tables (created if missing).'])
+    }
     const ext = flags.to
     const names = ['snapshots', 'process_states', 'findings', ...(flags.connections ? ['connections'] : [])]
     const targets = names.map((n) => join(dir, `${n}.${ext}`))
@@ -95,28 +103,10 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
     const files: ExportResult['files'] = []
     for (const [i, name] of names.entries()) {
       const table = tables[name as keyof typeof tables] as Table
-      await writeTable(targets[i]!, table, ext, flags.force)
+      await writeFileAtomic(targets[i]!, ext === 'csv' ? csvChunks(table) : jsonlChunks(table), flags.force)
       files.push({path: targets[i]!, table: name})
     }
     this.logToStderr(`wrote ${files.map((f) => f.path).join(', ')}`)
     return {directory: dir, format: ext, files}
-  }
-}
-
-async function writeTable(path: string, table: Table, ext: 'csv' | 'jsonl', force: boolean): Promise<void> {
-  const out = createWriteStream(path, {encoding: 'utf8', flags: force ? 'w' : 'wx'})
-  const failed = new Promise<never>((_, reject) => out.once('error', reject))
-  failed.catch(() => undefined) // observed through the races below; avoids an unhandled rejection after the last one
-  try {
-    for (const chunk of ext === 'csv' ? csvChunks(table) : jsonlChunks(table)) {
-      if (!out.write(chunk)) await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed])
-    }
-    out.end()
-    await Promise.race([finished(out), failed])
-  } catch (error) {
-    out.destroy()
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new PortleakError(`${path} exists; add --force to overwrite it`, 'EEXIST')
-    throw new PortleakError(`cannot write ${path}: ${(error as Error).message}`, code === 'EACCES' ? 'EACCES' : 'EIO')
   }
 }

@@ -1,12 +1,12 @@
 import {existsSync} from 'node:fs'
-import {writeFile} from 'node:fs/promises'
-import {extname} from 'node:path'
+import {extname, join} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
+import {refuseDirectory, writeFileAtomic} from '../output.js'
 import {type PipelineOptions, runAnalysis} from '../pipeline.js'
 import {renderHtml} from '../report/html.js'
 import {renderMarkdown} from '../report/markdown.js'
@@ -56,6 +56,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
     const {argv, flags} = await this.parse(Report)
     this.stopAfter(flags['max-seconds'])
     const output = flags.output
+    if (output !== '-') refuseDirectory(output, `Name a file in it, e.g. -o ${join(output, 'report.html')}.`)
     // `--format md|html` names the report format (no input format has those ids); any other value is an input format id.
     const reportFormat = flags.format === 'md' || flags.format === 'html' ? flags.format : undefined
     const format = flags.as ?? reportFormat ?? (output === '-' ? 'md' : BY_EXTENSION[extname(output).toLowerCase()])
@@ -87,16 +88,10 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
     const shown = flags.redact ? redactAnalysis(analysis) : analysis
     const renderOptions = {generatedAt: generatedAt ?? null, redacted: flags.redact, version: this.config.version}
     const text = format === 'html' ? renderHtml(shown, renderOptions) : renderMarkdown(shown, renderOptions)
-    if (output === '-') process.stdout.write(text)
+    if (output === '-') this.out(text)
     else {
-      try {
-        // 'wx' closes the race between the existence check above and the write
-        await writeFile(output, text, {encoding: 'utf8', flag: flags.force ? 'w' : 'wx'})
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        if (code === 'EEXIST') throw new PortleakError(`${output} exists; add --force to overwrite it`, 'EEXIST')
-        throw new PortleakError(`cannot write ${output}: ${(error as Error).message}`, code === 'EACCES' ? 'EACCES' : 'EIO')
-      }
+      // Complete or not at all; without --force an output that appeared meanwhile is still refused.
+      await writeFileAtomic(output, [text], flags.force)
       this.logToStderr(`wrote ${output} (${format}, ${Buffer.byteLength(text)} bytes)`)
     }
     return {output, format, bytes: Buffer.byteLength(text), redacted: flags.redact}

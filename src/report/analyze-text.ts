@@ -1,4 +1,4 @@
-import {stripControls} from './escape.js'
+import {inertDeep, stripControls} from './escape.js'
 import type {AnalysisDocument, Finding} from '../model/types.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
@@ -20,7 +20,9 @@ function culpritRow(f: Finding): string {
 }
 
 /** The one-screen answer: verdict, evidence, culprit table, next steps. Pure; color-free. */
-export function renderAnalysis(doc: AnalysisDocument, maxFindings = 8): string {
+export function renderAnalysis(raw: AnalysisDocument, maxFindings = 8): string {
+  // Every input string shown as one inert line: no escapes, no bidi reordering, no forged lines.
+  const doc = inertDeep(raw)
   const out: string[] = []
   const span = doc.timeRange ? `${doc.timeRange.start} → ${doc.timeRange.end}` : 'no timestamps'
   out.push(STATUS[doc.verdict.status])
@@ -47,6 +49,5 @@ export function renderAnalysis(doc: AnalysisDocument, maxFindings = 8): string {
     out.push('', 'Next steps:')
     for (const s of doc.nextSteps.slice(0, 5)) out.push(`  ${s}`)
   }
-  // Input strings (process names, paths) never carry terminal escapes to the screen.
   return stripControls(out.join('\n'))
 }

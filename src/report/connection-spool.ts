@@ -3,6 +3,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {onExit} from '../output.js'
 import type {ConnectionRecord} from '../parsers/types.js'
 import type {ExportConnection} from './export.js'
 
@@ -11,11 +12,15 @@ type At = {path: string; snapshot: number}
 /**
  * Every connection row of a run, spooled to a temporary file as it is read (one JSON array per line)
  * so that `export --connections` holds no rows in memory, then read back in order, once per pass.
+ * The spool is removed on every exit path: `dispose`, or the exit hook when the process ends first
+ * (a second Ctrl-C or SIGTERM, an error).
  */
 export class ConnectionSpool {
   private readonly dir = mkdtempSync(join(tmpdir(), 'portleak-spool-'))
   private readonly file = join(this.dir, 'connections.jsonl')
   private readonly fd = openSync(this.file, 'w')
+  private readonly unregister = onExit(() => this.dispose())
+  private closed = false
   private pending: string[] = []
   private pendingBytes = 0
   count = 0
@@ -38,7 +43,7 @@ export class ConnectionSpool {
   /** Ends writing; returns the rows with the timeline position of their snapshot (-1 when not on the timeline). */
   rows(position: (path: string, snapshot: number) => number): Iterable<ExportConnection> {
     this.flush()
-    closeSync(this.fd)
+    this.close()
     const file = this.file
     return {
       *[Symbol.iterator]() {
@@ -60,8 +65,16 @@ export class ConnectionSpool {
     }
   }
 
+  private close(): void {
+    if (this.closed) return
+    this.closed = true
+    closeSync(this.fd)
+  }
+
   dispose(): void {
+    this.close()
     rmSync(this.dir, {recursive: true, force: true})
+    this.unregister()
   }
 }
 

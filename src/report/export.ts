@@ -4,6 +4,7 @@ import type {Analysis} from '../model/types.js'
 import {formatWallTime} from '../parsers/timestamps.js'
 import type {ConnectionRecord} from '../parsers/types.js'
 import {TCP_STATES} from '../parsers/types.js'
+import {inert, inertJson} from './escape.js'
 
 /**
  * `portleak export`: the analysis as normalized tables (one row per snapshot, per process × state ×
@@ -122,11 +123,14 @@ export function exportTables(analysis: Analysis, options: {connections?: Iterabl
 }
 
 /**
- * Neutralises a string cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
- * by prefixing `'`. Numbers, booleans and null pass unchanged, so negative numbers stay numbers.
+ * Neutralises a string cell: made {@link inert} (no raw control, bidi or line-break character, so `cat`
+ * on the file cannot drive a terminal and a value never starts a line), and prefixed with `'` when a
+ * spreadsheet would run it as a formula (`=`, `+`, `-`, `@` first). Numbers, booleans and null pass unchanged, so negative numbers stay numbers.
  */
 export function neutralise(cell: Cell): Cell {
-  return typeof cell === 'string' && /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell
+  if (typeof cell !== 'string') return cell
+  const text = inert(cell)
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
 }
 
 const CSV = {newline: '\r\n', quoteChar: '"', escapeChar: '"', delimiter: ','} as const
@@ -150,13 +154,16 @@ export function toCsv(table: Table): string {
   return [...csvChunks(table)].join('')
 }
 
-/** JSON Lines in chunks: one object per row, keys in column order, `\n` after every line. Strings unchanged. */
+/**
+ * JSON Lines in chunks: one object per row, keys in column order, `\n` after every line. Strings keep their
+ * values; the characters JSON leaves raw that could drive a terminal are written as `\u` escapes ({@link inertJson}).
+ */
 export function* jsonlChunks(table: Table, batch = 5000): Generator<string> {
   let lines: string[] = []
   for (const row of table.rows) {
     const obj: Record<string, Cell> = {}
     for (const c of table.columns) obj[c.name] = row[c.name] ?? null
-    lines.push(JSON.stringify(obj))
+    lines.push(inertJson(JSON.stringify(obj)))
     if (lines.length >= batch) {
       yield `${lines.join('\n')}\n`
       lines = []

@@ -1,11 +1,11 @@
-import {escapeHtml, stripControls} from './escape.js'
+import {escapeHtml, escapeHtmlBlock} from './escape.js'
 import type {Inline} from './prose.js'
 
 /** HTML building blocks. Strings passed as `Cell.html` must already be escaped. */
 
 export const html: Inline = {
   text: escapeHtml,
-  code: (raw) => `<code>${escapeHtml(stripControls(raw))}</code>`,
+  code: (raw) => `<code>${escapeHtml(raw)}</code>`,
   strong: (s) => `<strong>${s}</strong>`,
 }
 
@@ -39,7 +39,7 @@ export function table(columns: readonly Column[], rows: readonly (readonly Cell[
 }
 
 /** Preformatted text (evidence rows, scripts), escaped. */
-export const pre = (raw: string): string => `<pre>${escapeHtml(stripControls(raw))}</pre>`
+export const pre = (raw: string): string => `<pre>${escapeHtmlBlock(raw)}</pre>`
 
 /** `<ul>`/`<ol>` of already-formatted items. */
 export const list = (items: readonly string[], ordered = false): string => {

@@ -8,6 +8,7 @@ import {appendixSection, collectionSection, corroborationSection, findingsSectio
 import {CSS, SCRIPT} from './html-style.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {buildReportModel, describeX, sparkline, topPortHolders} from './model.js'
+import {REDACTION_NOTE} from './redact.js'
 import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
 import {maxOf} from '../model/extremes.js'
 
@@ -50,7 +51,7 @@ export function renderHtml(analysis: Analysis, options: ReportOptions = {}): str
     '<header>',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="muted">${escapeHtml(span)}</p>`,
-    options.redacted ? '<p class="muted">Names and addresses in this report are pseudonyms (--redact).</p>' : '',
+    options.redacted ? `<p class="muted">${escapeHtml(REDACTION_NOTE)}</p>` : '',
     `<nav class="toc">${TOC.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>`,
     '</header>',
     '<main>',

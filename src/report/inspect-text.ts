@@ -1,4 +1,4 @@
-import {stripControls} from './escape.js'
+import {inertDeep, stripControls} from './escape.js'
 import type {InputSummary} from '../model/types.js'
 
 const n = (v: number) => v.toLocaleString('en-US')
@@ -20,9 +20,10 @@ const counts = (o: Record<string, number>) =>
 const DUMP_FORMATS: ReadonlySet<string> = new Set(['minidump', 'kernel-dump'])
 
 /** Human `inspect` output: one block per input. Pure. */
-export function renderInspect(inputs: readonly InputSummary[]): string {
+export function renderInspect(raw: readonly InputSummary[]): string {
   const out: string[] = []
-  for (const s of inputs) {
+  // Every input string shown as one inert line: no escapes, no bidi reordering, no forged lines.
+  for (const s of inertDeep(raw)) {
     out.push(`${s.path}`)
     if (s.format === null) {
       out.push(`  not read: ${s.error ?? 'unknown format'}`, '')
@@ -42,7 +43,7 @@ export function renderInspect(inputs: readonly InputSummary[]): string {
     if (kinds.length) out.push(`  kinds ${counts(s.byKind)}`)
     if (s.skipped > 0) {
       out.push(`  skipped ${n(s.skipped)} lines: ${counts(s.skippedByReason as Record<string, number>)}`)
-      for (const e of s.skippedExamples) out.push(`    line ${e.line} ${e.reason}: ${JSON.stringify(e.text)}`)
+      for (const e of s.skippedExamples) out.push(`    line ${e.line} ${e.reason}: "${e.text}"`)
     } else out.push('  skipped 0 lines')
     if (DUMP_FORMATS.has(s.format)) for (const [k, v] of Object.entries(s.notes)) if (k !== 'view') out.push(`  ${k}: ${v}`)
     if (s.error) out.push(`  warning: ${s.error}`)

@@ -1,4 +1,4 @@
-import {escapeMarkdown} from './escape.js'
+import {escapeMarkdown, inert} from './escape.js'
 import type {Inline} from './prose.js'
 
 /** Markdown building blocks: escaped cells, tables, code spans. */
@@ -8,7 +8,7 @@ import type {Inline} from './prose.js'
  * with a pipe is written as escaped text instead: renderers disagree on pipes inside code spans.
  */
 export function mdCode(raw: string, inTable = false): string {
-  const text = raw.replace(/[\r\n\t]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '?')
+  const text = inert(raw.replace(/[\r\n\t]+/g, ' '))
   if (inTable && text.includes('|')) return escapeMarkdown(text)
   const longest = (text.match(/`+/g) ?? []).reduce((m, r) => Math.max(m, r.length), 0)
   const tick = '`'.repeat(longest + 1)

@@ -12,6 +12,7 @@ import {
 } from './markdown-sections.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {buildReportModel, describeX, downsampleMax, sparkline, topPortHolders} from './model.js'
+import {REDACTION_NOTE} from './redact.js'
 import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
 import {maxOf, minOf} from '../model/extremes.js'
 
@@ -27,7 +28,7 @@ export function renderMarkdown(analysis: Analysis, options: ReportOptions = {}):
   const {host, span} = titleParts(analysis)
   const parts = [
     `# Port exhaustion report: ${md.text(host)}`,
-    md.text(span) + (options.redacted ? `\n\n${md.text('Names and addresses in this report are pseudonyms (--redact).')}` : ''),
+    md.text(span) + (options.redacted ? `\n\n${md.text(REDACTION_NOTE)}` : ''),
     renderVerdict(analysis, model),
     renderCulprits(analysis, model),
     renderChart(analysis, model),

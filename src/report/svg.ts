@@ -1,4 +1,4 @@
-import {escapeHtml} from './escape.js'
+import {escapeHtml, escapeHtmlBlock} from './escape.js'
 import {formatAxisTime, formatInt} from './format.js'
 import type {Point} from './model.js'
 import {segments} from './model.js'
@@ -132,7 +132,7 @@ export function markers(f: Frame, items: readonly {x: number; label: string; tit
       lastX = px
       return `<g class="marker"><line x1="${num(px)}" x2="${num(px)}" y1="${f.top}" y2="${f.h - f.bottom}"/>` +
         `<text x="${num(px)}" y="${f.top + 10 + level * 12}" text-anchor="middle">${escapeHtml(m.label)}</text>` +
-        `<title>${escapeHtml(m.title)}</title></g>`
+        `<title>${escapeHtmlBlock(m.title)}</title></g>`
     })
     .join('')
 }
@@ -172,7 +172,7 @@ export function hoverColumns(f: Frame, xs: readonly (number | null)[], titles: r
     const a = sx(f, p.x - before)
     const width = Math.max(2, sx(f, p.x + after) - a)
     const box = `x="${num(Math.min(a, sx(f, p.x) - 1))}" y="${f.top}" width="${num(width)}" height="${num(f.h - f.top - f.bottom)}"`
-    out.push(`<rect ${box}><title>${escapeHtml(titles[p.i] ?? '')}</title></rect>`)
+    out.push(`<rect ${box}><title>${escapeHtmlBlock(titles[p.i] ?? '')}</title></rect>`)
   })
   out.push('</g>')
   return out.join('')

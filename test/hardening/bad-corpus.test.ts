@@ -36,6 +36,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   'netstat-ends-mid-crlf.txt': [['', 'netstat', null]],
   'netstat-ends-mid-row.txt': [['', 'netstat', null]],
   'netstat-invalid-utf8.txt': [['', 'netstat', null]],
+  'netstat-names-not-addresses.txt': [['', 'netstat', null]],
   'netstat-nul-tail.txt': [['', 'netstat', null]],
   'netstat-two-loops-interleaved.txt': [['', 'netstat', null]],
   'netstat-utf16le-odd-length.txt': [['', 'netstat', null]],
@@ -47,6 +48,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   ],
   'screenshot.png': [['', null, NOT_TEXT]],
   'tcpip-events-hostile.txt': [['', 'tcpip-events', null]],
+  'terminal-escapes-first-line.txt': [['', null, /^not a recognised format \(starts with "\u001b\]0;owned/]],
   'traversal-names.zip': [
     ['!../../portleak-evil.txt', 'netstat', null],
     ['!/tmp/portleak-abs.txt', 'netstat', null],
@@ -55,6 +57,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   // Read up to the cut and flagged partial (the rows before the cut are kept).
   'truncated.gz': [['', 'netstat', /^compressed data ends early \(truncated upload\?\); results are partial$/]],
   'truncated.zip': [['', null, /^not a readable zip archive \(.+\); the upload may be truncated$/]],
+  'volatility-netscan-owner-newline.csv': [['', 'volatility-netscan', null]],
   'w3wp.dmp': [['', null, DUMP]],
 }
 

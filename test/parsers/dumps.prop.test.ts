@@ -78,7 +78,8 @@ describe('dump parsers', () => {
   })
 
   it('score their own fixtures high and every other format low', () => {
-    const formats = readdirSync(corpusDir).filter((d) => statSync(`${corpusDir}${d}`).isDirectory())
+    // corpus/bad holds hostile inputs of any format by design (a netscan CSV among them): not a format's fixtures.
+    const formats = readdirSync(corpusDir).filter((d) => d !== 'bad' && statSync(`${corpusDir}${d}`).isDirectory())
     expect(formats).toEqual(expect.arrayContaining(parsers.map((p) => p.id)))
     for (const format of formats) {
       for (const path of files(`${corpusDir}${format}`)) {

@@ -2,13 +2,13 @@ import {fc, test} from '@fast-check/vitest'
 import {type Tokens, lexer, parse, walkTokens} from 'marked'
 import {describe, expect} from 'vitest'
 
-import {escapeHtml, escapeMarkdown, markdownFence} from '../../src/report/escape.js'
+import {escapeHtml, escapeMarkdown, inertLines, markdownFence} from '../../src/report/escape.js'
 import {mdCode, mdTable} from '../../src/report/markdown-parts.js'
 
 /** Strings rich in the characters markdown and HTML care about. */
 const hostile = fc.string({
   unit: fc.constantFrom('a', 'Z', '1', ' ', '<', '>', '&', '"', "'", '`', '|', '\\', '*', '_', '[', ']', '(', ')', '#', '-', '+', '=',
-    '!', '~', '.', ':', '/', '@', 'w', '\t', '\n', '\r', 'é', '\u0000', 'h', 't', 'p', 's', 'x'),
+    '!', '~', '.', ':', '/', '@', 'w', '\t', '\n', '\r', 'é', '\u0000', 'h', 't', 'p', 's', 'x', '\u001b', '\u009b', '\u202e', '\u2028'),
   maxLength: 40,
 })
 
@@ -36,10 +36,11 @@ describe('escapers', () => {
     expect(tokens.filter((t) => t.type !== 'space').map((t) => t.type)).toEqual(['paragraph'])
   })
 
-  test.prop([hostile])('a fenced block contains its content whole, control characters shown as ?', (s) => {
+  test.prop([hostile])('a fenced block contains its content whole, control characters shown as escapes', (s) => {
     const content = `|${s}|`
     const code = lexer(markdownFence(content, 'text')).filter((t): t is Tokens.Code => t.type === 'code')
     expect(code).toHaveLength(1)
-    expect(code[0]!.text).toBe(content.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?'))
+    expect(code[0]!.text).toBe(inertLines(content))
+    expect(code[0]!.text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/)
   })
 })

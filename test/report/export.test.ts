@@ -2,6 +2,7 @@ import Papa from 'papaparse'
 import {describe, expect, it} from 'vitest'
 
 import {type Cell, type ExportConnection, type Table, csvChunks, exportTables, neutralise, toCsv, toJsonl} from '../../src/report/export.js'
+import {inert} from '../../src/report/escape.js'
 import {FIXTURE, makeFixtureAnalysis} from '../fixtures/analysis-fixture.js'
 
 const rowsOf = (t: Table) => [...t.rows]
@@ -19,8 +20,16 @@ function readCsv(t: Table, csv: string): Record<string, Cell>[] {
 }
 
 /** JSONL rows as CSV can hold them: a null text cell reads back as ''. */
+/** What a CSV cell holds for a JSON Lines value: '' for null text, input strings made inert. */
 const asCsvCells = (t: Table, rows: Record<string, Cell>[]) =>
-  rows.map((r) => Object.fromEntries(t.columns.map((c) => [c.name, c.type === 'string' && r[c.name] === null ? '' : r[c.name]!])))
+  rows.map((r) =>
+    Object.fromEntries(
+      t.columns.map((c) => {
+        const v = r[c.name]!
+        return [c.name, c.type === 'string' && v === null ? '' : typeof v === 'string' ? inert(v) : v]
+      }),
+    ),
+  )
 
 describe('exportTables', () => {
   const analysis = makeFixtureAnalysis()
@@ -82,13 +91,14 @@ describe('CSV formula injection', () => {
   analysis.document.findings[3]!.summary = '\tTAB and\rCR'
   const tables = exportTables(analysis)
 
-  it('prefixes text cells starting with = + - @ tab or CR, not numbers', () => {
+  it('prefixes text cells starting with = + - @, not numbers; tab and CR are shown as escapes', () => {
     expect(neutralise('=1+1')).toBe("'=1+1")
     expect(neutralise('+1')).toBe("'+1")
     expect(neutralise('-1')).toBe("'-1")
     expect(neutralise('@x')).toBe("'@x")
-    expect(neutralise('\tx')).toBe("'\tx")
-    expect(neutralise('\rx')).toBe("'\rx")
+    expect(neutralise('\tx')).toBe('\\tx')
+    expect(neutralise('\rx')).toBe('\\rx')
+    expect(neutralise('=a\u001b[2J\u009b31m\u202eb\nHEALTHY')).toBe("'=a\\x1b[2J\\x9b31m\\u202eb\\nHEALTHY")
     expect(neutralise(-1)).toBe(-1)
     expect(neutralise('a=b')).toBe('a=b')
     expect(neutralise(null)).toBe(null)
@@ -101,7 +111,7 @@ describe('CSV formula injection', () => {
     expect(back[1]!.process).toBe(`'${FIXTURE.hostile.w3wp}`)
     expect(back[1]!.summary).toBe(`'-2+3 cmd|" /C calc"!A0`)
     expect(back[2]!.summary).toBe("'@SUM(1+1)")
-    expect(back[3]!.summary).toBe("'\tTAB and\rCR")
+    expect(back[3]!.summary).toBe('\\tTAB and\\rCR')
     expect(back[1]!.slope_per_hour).toBe(-12.5)
     expect(jsonl(tables.findings)[1]!.process).toBe(FIXTURE.hostile.w3wp)
   })

@@ -50,8 +50,8 @@ describe('redactAnalysis', () => {
     expect(redacted.document.host).toBe('host-1')
     const fqdn = redacted.document.inputs[3]!.notes.computer
     expect(fqdn).toMatch(/^host-1\.domain-\d+$/)
-    const user = /C:\\Users\\(user-\d+)\\Desktop/.exec(redacted.document.inputs[2]!.path)![1]
-    expect(redacted.document.inputs[0]!.skippedExamples[0]!.text).toBe(`C:\\Users\\${user}>netstat -anobq`)
+    const user = /^C:\\Users\\(user-\d+)>netstat -anobq$/.exec(redacted.document.inputs[0]!.skippedExamples[0]!.text)![1]
+    expect(redacted.document.inputs[2]!.path).toMatch(/^file-\d+\.txt$/)
     expect(redacted.timeline.handles[0]!.points[0]!.path).toBe(redacted.document.inputs[2]!.path)
     const domainUser = redacted.document.inputs[0]!.notes.user
     expect(domainUser).toMatch(/^domain-\d+\\user-\d+$/)
