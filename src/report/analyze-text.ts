@@ -3,7 +3,7 @@ import type {AnalysisDocument, Finding} from '../model/types.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
   exhausted: 'EXHAUSTED: the machine ran out of ephemeral ports',
-  'at-risk': 'AT RISK: ephemeral port use is heading for exhaustion',
+  'at-risk': 'AT RISK: the machine may run out of ephemeral ports',
   healthy: 'HEALTHY: no port exhaustion and no leaking process found',
 }
 
