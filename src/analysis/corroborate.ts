@@ -115,12 +115,16 @@ export function handleFindings(series: readonly HandleSeries[], tz: (iso: string
     const ev = (p: (typeof s.points)[number]) => ({path: p.path, line: p.line, time: p.time === null ? null : tz(formatWallTime(p.time))})
     if (peakPoint && !heavy && peakPoint.total! > 3000) {
       const strong = peakPoint.total! > 10_000
-      const afd = peakPoint.afd
+      // one time point may come as several records (a dump's process entry, its handle total, its handles)
+      const samePoint = s.points.filter((p) => p.time === peakPoint.time && (p.time !== null || p.path === peakPoint.path))
+      const afds = samePoint.map((p) => p.afd).filter((v) => v !== null)
+      const afd = afds.length ? maxOf(afds) : null
+      const listings = new Set(totals.map((p) => p.time ?? p.path)).size
       const afdShare = afd === null ? 0 : afd / x.rangeCount
       const severity: Severity = strong || afdShare >= 0.2 ? 'high' : 'medium'
       const mark = strong ? `over 10,000${x.failing ? ', with outbound connections failing' : ''}` : 'over 3,000: suspicious'
       const sockets = afd !== null && afd > 0 ? `, ${afd.toLocaleString('en-US')} of them \\Device\\Afd (sockets, ${(afdShare * 100).toFixed(1)}% of the ${x.rangeCount.toLocaleString('en-US')} dynamic ports)` : ''
-      const one = totals.length === 1 ? ' in one listing' : ` at its peak (${totals.length} listings)`
+      const one = listings === 1 ? ' in one listing' : ` at its peak (${listings} listings)`
       out.push(
         base({
           ...who,
@@ -133,7 +137,7 @@ export function handleFindings(series: readonly HandleSeries[], tz: (iso: string
           summary: `${name} holds ${peakPoint.total!.toLocaleString('en-US')} handles${one} (${mark})${sockets}`,
           evidence: [ev(peakPoint)],
           afd,
-          samples: totals.length,
+          samples: listings,
         }),
       )
     }

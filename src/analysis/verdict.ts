@@ -121,9 +121,10 @@ export function verdictOf(tl: Timeline, range: DynamicRange, findings: readonly 
     why = `AT RISK: ${reasons.join('; ')}.`
   } else {
     const growing = findings.filter((f) => PORT_KINDS.has(f.kind) && (f.samples ?? 2) > 1 && f.kind !== 'port-holder' && f.kind !== 'dump-top-holder').length
+    const use = tl.times.length === 0 ? 'no connection rows were read, so range use is unknown' : `at most ${used} in use (below the 50% mark)`
     why =
-      `HEALTHY: at most ${used} in use (below the 50% mark), no exhaustion event inside the analysed window` +
-      `${proofOutside.length > 0 ? ` (${proofOutside.length} outside it)` : ''}, ${growing === 0 ? 'no port series grows' : `${growing} port series grow${growing > 1 ? '' : 's'} too slowly to fill the range within 7 days`}.`
+      `HEALTHY: ${use}, no exhaustion event inside the analysed window` +
+      `${proofOutside.length > 0 ? ` (${proofOutside.length} outside it)` : ''}, ${growing === 0 ? 'no growing port series' : `${growing} growing port series, too slow to fill the range within 7 days`}.`
   }
   const evidence = [why, ...facts]
   for (const f of findings.slice(0, 3)) if (!evidence.some((e) => e.includes(f.summary))) evidence.push(f.summary)
@@ -205,7 +206,7 @@ export function culpritSteps(top: Finding, status: Verdict['status']): string[] 
     out.push(
       grows
         ? `Watch ${who}${pids}: ${top.summary}. Collect again later to see whether it keeps growing; nothing needs a restart now.`
-        : `Watch ${who}${pids}: ${top.summary}. Nothing needs a restart now; collect again over time to see whether it grows.`,
+        : `Watch ${who}${pids}: ${top.summary}. Nothing needs a restart now; collect again over time to see whether it rises.`,
     )
     return out
   }
@@ -225,7 +226,7 @@ export function culpritSteps(top: Finding, status: Verdict['status']): string[] 
     )
   } else {
     out.push(
-      `Restart ${who}${pids} to release the ports it holds now. This collection cannot tell whether it takes them again: collect \`netstat -anobq\` in a loop to see whether its use grows.`,
+      `Restart ${who}${pids} to release the ports it holds now. This collection cannot tell whether it takes them again: collect \`netstat -anobq\` in a loop to see whether it takes more.`,
     )
   }
   if (top.state === 'CLOSE_WAIT') out.push(`CLOSE_WAIT that never drains means ${who} does not close sockets the peer already closed: a bug in that application, not in Windows.`)

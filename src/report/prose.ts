@@ -88,7 +88,9 @@ export function headline(analysis: Analysis, model: ReportModel, f: Inline): [st
         : `The server ran out of dynamic TCP ports, but the rows show at most ${used} in use${at}${unknownPorts}.${rest}${unseen}${events}`
       : v.status === 'at-risk'
         ? `The server is at risk of running out of dynamic TCP ports: up to ${used} (${share}) in use${at}${unknownPorts}.${why}${events}`
-        : `The server did not run out of dynamic TCP ports: at most ${used} (${share}) were in use${unknownPorts}.`
+        : analysis.timeline.times.length === 0
+          ? 'The collection has no connection rows, so how many dynamic TCP ports were in use is unknown; nothing shows that they ran out.'
+          : `The server did not run out of dynamic TCP ports: at most ${used} (${share}) were in use${unknownPorts}.`
   const top = model.culprits.find((c) => c.finding.severity === 'critical' || c.finding.severity === 'high') ?? model.culprits[0]
   if (!top) return [f.text(what), f.text('No process shows a growing use of ports or handles, and none holds a large share of the range.'), nextLine(analysis, f)]
   const t = top.finding
