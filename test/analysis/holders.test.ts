@@ -6,7 +6,8 @@ import {culpritSteps} from '../../src/analysis/verdict.js'
 import {CaseBuilder} from '../../src/model/case-builder.js'
 import type {AnalysisDocument, Finding} from '../../src/model/types.js'
 import {runAnalysis} from '../../src/pipeline.js'
-import {tempFiles} from '../helpers/run.js'
+import {analyzeScenario, tempFiles} from '../helpers/run.js'
+import {SCENARIOS} from '../helpers/scenarios.js'
 
 const HEADER = '\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n'
 const row = (local: string, remote: string, state: string, pid: number) => `  TCP    ${local.padEnd(23)}${remote.padEnd(23)}${state.padEnd(16)}${pid}\r\n`
@@ -115,6 +116,21 @@ describe('holders from a single look', () => {
     expect(text(doc)).not.toMatch(NO_GROWTH_WORDS)
     expect(doc.nextSteps.join('\n')).not.toMatch(/Restart|will leak again/)
     expect(doc.nextSteps[0]).toMatch(/^Watch LeakyAgent/)
+  })
+})
+
+describe('holders beside growth', () => {
+  it('shows a growth and a holder finding about the same process once, the growth carrying the share', async () => {
+    const [, ...rest] = SCENARIOS.boundLeak.processes
+    const {document: doc} = await analyzeScenario({
+      ...SCENARIOS.boundLeak,
+      processes: [{pid: 4312, name: 'LeakyAgent.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: 6000}}, ...rest],
+    })
+    const about = doc.findings.filter((f) => f.process === 'LeakyAgent.exe' && f.pids.includes(4312) && f.state === 'BOUND')
+    expect(about.map((f) => f.kind)).toEqual(['monotonic-growth'])
+    expect(about[0]!.holder!.peak.ports).toBeGreaterThan(0)
+    expect(about[0]!.summary).toMatch(/; holds [\d,]+ of [\d,]+ dynamic ports/)
+    expect(doc.findings.some((f) => f.kind === 'port-holder' && f.pid === 4312)).toBe(false)
   })
 })
 
