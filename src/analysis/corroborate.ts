@@ -131,8 +131,9 @@ export function handleFindings(series: readonly HandleSeries[], tz: (iso: string
           kind: 'high-handle-count',
           state: 'HANDLES',
           severity,
-          start: totals[0]!.total!,
-          now: totals.at(-1)!.total!,
+          // one listing (however many records it came as) is one count: no start and end
+          start: listings === 1 ? peakPoint.total! : totals[0]!.total!,
+          now: listings === 1 ? peakPoint.total! : totals.at(-1)!.total!,
           peak: peakPoint.total!,
           summary: `${name} holds ${peakPoint.total!.toLocaleString('en-US')} handles${one} (${mark})${sockets}`,
           evidence: [ev(peakPoint)],

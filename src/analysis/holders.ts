@@ -160,8 +160,8 @@ function dominantState(a: Record<string, number>, b: Record<string, number> | un
 
 /** `holds 15,800 of 16,384 dynamic ports (96.4%) at …: 15,800 BOUND; at the last snapshot …`. */
 export function holdsText(h: NonNullable<Finding['holder']>, range: number): string {
-  const what = h.portsUnknown ? 'port-holding connections' : 'dynamic ports'
-  const one = (f: HolderFact) => `${int(f.ports)} of ${int(range)} ${what} (${pct(f.share)})${f.at ? ` at ${f.at}` : ''}: ${statesText(f.byState)}`
+  const of = h.portsUnknown ? ` port-holding connections against ${int(range)} dynamic ports` : ` of ${int(range)} dynamic ports`
+  const one = (f: HolderFact) => `${int(f.ports)}${of} (${pct(f.share)})${f.at ? ` at ${f.at}` : ''}: ${statesText(f.byState)}`
   const tw = h.peak.timeWaitAttributed > 0 ? `, of which ${int(h.peak.timeWaitAttributed)} PID-0 TIME_WAIT rows attributed to it` : ''
   let s = `holds ${one(h.peak)}${tw}`
   if (h.last && h.last.snapshot !== h.peak.snapshot) s += `; at the last snapshot ${int(h.last.ports)} (${pct(h.last.share)})`

@@ -72,7 +72,9 @@ export function verdictOf(tl: Timeline, range: DynamicRange, findings: readonly 
   const facts: string[] = []
   const at = peakAt >= 0 && tl.times[peakAt] != null ? tz(formatWallTime(tl.times[peakAt]!)) : null
   const unknownPorts = peakAt >= 0 && tl.portsUnknown?.[peakAt] === true
-  const used = `${int(peak)} of ${int(range.count)} dynamic ports (${pct(peak / range.count)})`
+  const used = unknownPorts
+    ? `${int(peak)} port-holding connections against ${int(range.count)} dynamic ports (${pct(peak / range.count)})`
+    : `${int(peak)} of ${int(range.count)} dynamic ports (${pct(peak / range.count)})`
   if (peak > 0) {
     facts.push(
       unknownPorts

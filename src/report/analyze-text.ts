@@ -26,7 +26,7 @@ export function renderAnalysis(doc: AnalysisDocument, maxFindings = 8): string {
   out.push(STATUS[doc.verdict.status])
   const r = doc.dynamicRange.tcp
   out.push(
-    `${doc.host ? `${doc.host}, ` : ''}${doc.snapshots} snapshots, ${span}; dynamic range ${r.start}–${r.start + r.count - 1} (${r.count} ports, ${r.source}); peak use ${(doc.verdict.peakUtilization * 100).toFixed(1)}%${doc.verdict.peakAt ? ` at ${doc.verdict.peakAt}` : ''}`,
+    `${doc.host ? `${doc.host}, ` : ''}${doc.snapshots} snapshots, ${span}; dynamic range ${r.start}–${r.start + r.count - 1} (${r.count} ports, ${r.source}); ${doc.snapshots === 0 ? 'range use unknown (no connection rows)' : `peak use ${(doc.verdict.peakUtilization * 100).toFixed(1)}%${doc.verdict.peakAt ? ` at ${doc.verdict.peakAt}` : ''}`}`,
   )
   for (const e of doc.verdict.evidence.slice(0, 4)) out.push(`  · ${e}`)
   out.push('')

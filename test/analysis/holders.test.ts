@@ -92,6 +92,10 @@ describe('holders from a single look', () => {
     expect(doc.verdict.evidence[0]).toMatch(/range use is unknown/)
     expect(text(doc)).not.toMatch(NO_GROWTH_WORDS)
     expect(doc.nextSteps.join('\n')).not.toMatch(/Restart/)
+    // over 10,000 is the guide's mark when outbound connections fail: said when events show failures
+    c.addEvent({id: 4231, source: 'Tcpip', time: null, level: 'Warning', computer: null, message: 'ephemeral port allocation failed', line: 1} as never, sink.inputIndex)
+    const failing = analyzeCase(c, [], {flagRange: null, tz: (s) => s}).document
+    expect(failing.findings.find((x) => x.kind === 'high-handle-count')!.summary).toMatch(/over 10,000, with outbound connections failing/)
   })
 
   it('does not call a single Get-Process table a growth, nor order a restart next to HEALTHY', async () => {
@@ -131,6 +135,16 @@ describe('holders beside growth', () => {
     expect(about[0]!.holder!.peak.ports).toBeGreaterThan(0)
     expect(about[0]!.summary).toMatch(/; holds [\d,]+ of [\d,]+ dynamic ports/)
     expect(doc.findings.some((f) => f.kind === 'port-holder' && f.pid === 4312)).toBe(false)
+  })
+})
+
+describe('TIME_WAIT culprits', () => {
+  it('are never told to restart when a TIME_WAIT series grows', async () => {
+    const {document: doc} = await analyzeScenario(SCENARIOS.timeWaitLeak)
+    const top = doc.findings.find((f) => f.process !== null || f.pid !== null)!
+    expect(top).toMatchObject({pid: 2200, state: 'TIME_WAIT'})
+    expect(doc.nextSteps.join('\n')).not.toMatch(/Restart/)
+    expect(culpritSteps(top, 'at-risk').join('\n')).toMatch(/expire after TcpTimedWaitDelay .* survive a restart/)
   })
 })
 
