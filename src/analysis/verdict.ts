@@ -220,6 +220,12 @@ export function culpritSteps(top: Finding, status: Verdict['status']): string[] 
     )
     return out
   }
+  if (top.pid === 4 || top.pid === 0) {
+    out.push(
+      `${top.pid === 4 ? 'System (PID 4)' : 'PID 0'} is the kernel: it cannot be restarted on its own. Ports held by PID ${top.pid} belong to kernel-mode users (http.sys, SMB, drivers): \`netsh http show servicestate\` and the driver's vendor name the holder.`,
+    )
+    return out
+  }
   if (grows) {
     out.push(`Restart ${who}${pids} to release its ports now; it will leak again, so report the ${top.state} growth to its vendor or owner with this evidence.`)
   } else if (top.kind === 'high-handle-count') {

@@ -224,6 +224,12 @@ describe('verdicts and next steps that follow from the evidence', () => {
     expect(tw).toMatch(/TcpTimedWaitDelay/)
   })
 
+  it('never orders a restart of the kernel (System, PID 4)', () => {
+    const steps = culpritSteps(growth({kind: 'port-holder', pid: 4, pids: [4], process: 'System', state: 'BOUND', samples: 1}), 'exhausted').join('\n')
+    expect(steps).not.toMatch(/Restart/)
+    expect(steps).toMatch(/System \(PID 4\) is the kernel/)
+  })
+
   it('drops a growth whose last value ends below its start', async () => {
     // ESTABLISHED rises 110 → 200 over 40 snapshots, then ends at 84: the trend test still ranks it up
     const snaps: string[] = []
