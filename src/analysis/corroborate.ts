@@ -30,8 +30,11 @@ const base = (f: Partial<Finding> & Pick<Finding, 'kind' | 'state' | 'severity' 
 export const HANDLE_MIN_SAMPLES = 5
 /** One-sided significance of a handle or AFD growth. */
 const HANDLE_ALPHA = 0.01
-/** Up to this many samples the trend's p-value is exact (every ordering of the values); above, `trendTest`. */
-const EXACT_MAX = 8
+/**
+ * Up to this many samples the trend's p-value is exact (every ordering of the values: 5,040 at 7);
+ * from MK_MIN_N (8) on, `trendTest` as for port series.
+ */
+const EXACT_MAX = 7
 
 export type HandleContext = {
   /** Size of the TCP dynamic range: AFD handles are sockets, each may hold a port. */
@@ -43,7 +46,7 @@ export type HandleContext = {
 /**
  * Mann-Kendall S of the values in time order and its exact one-sided p-value P(S' ≥ S) over every
  * ordering of the same values (ties kept), for small samples where the normal approximation is not
- * honest. n ≤ EXACT_MAX: at most 40,320 orderings.
+ * honest. n ≤ EXACT_MAX: at most 5,040 orderings.
  */
 export function exactMannKendall(values: readonly number[]): {s: number; pValue: number} {
   const score = (v: readonly number[]) => {
@@ -82,6 +85,8 @@ export function handleTrend(times: readonly number[], values: readonly number[])
   const t = Float64Array.from(times)
   const v = Float64Array.from(values)
   if (values.length <= EXACT_MAX) {
+    // a series that ends at or below its start, or ranks down, is not a growth: no need for its p-value
+    if (values.at(-1)! <= values[0]!) return {grows: false, pValue: 1, slopePerHour: 0, low: 0, high: 0, changePoint: null}
     const mk = exactMannKendall(values)
     const sen = senSlope(t, v)
     const h = 3_600_000
