@@ -7,7 +7,8 @@ import {dumpFindings, handleFindings} from './corroborate.js'
 import {detectGrowth, type Growth, testTimes} from './detect.js'
 import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './findings.js'
 import {corroborate} from './merge-evidence.js'
-import {nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
+import {eventWindow, nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
+import {holderFindings} from './holders.js'
 import {maxOf, minOf} from '../model/extremes.js'
 
 export type AnalyzeOptions = {
@@ -30,7 +31,11 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const {timed} = testTimes(tl)
   const end = [...tl.times].reverse().find((t) => t !== null) ?? null
   const lastComplete = tl.times.map((_, i) => i).filter((i) => !tl.truncated[i]).at(-1) ?? tl.times.length - 1
-  const exhaustedEvents = c.events.some((e) => PROOF.has(e.symptom))
+  const window = eventWindow(
+    c.events.filter((e) => keep(e.input)),
+    tl,
+  )
+  const exhaustedEvents = window.inside.some((e) => PROOF.has(e.symptom))
   const ctx: FindingContext = {
     c,
     b,
@@ -42,10 +47,19 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     tz: o.tz,
   }
   const remotes = remoteSeries(c, b.order, tl)
-  const growth = foldRemotes(detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v]))), remotes, b.slots)
+  // a growth whose last value is not above its start did not grow (a noisy series the test still ranks up)
+  const detected = detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v]))).filter((g) => g.now > g.start)
+  const growth = foldRemotes(detected, remotes, b.slots)
+  const growthFindings = growth.map((g) => growthFinding(g, ctx))
+  const holders = holderFindings(ctx, growthFindings)
+  for (const h of holders) {
+    const remote = h.remote ?? busiestRemote(remotes, b.slots, tl.processes, h.pid)
+    if (remote) h.remote = remote
+  }
   const findings: Finding[] = [
-    ...growth.map((g) => growthFinding(g, ctx)),
-    ...handleFindings(tl.handles, o.tz),
+    ...growthFindings,
+    ...holders,
+    ...handleFindings(tl.handles, o.tz, {rangeCount: tcp.count, failing: window.inside.length > 0}),
     ...dumpFindings(c, o.tz, tcp.count),
   ].sort(
     (a, b) =>
@@ -55,8 +69,8 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
       (a.pid ?? -1) - (b.pid ?? -1) ||
       (a.state < b.state ? -1 : a.state > b.state ? 1 : 0),
   )
-  corroborate(findings, tl.handles, c, o.tz)
-  const verdict = verdictOf(tl, tcp, findings, c, o.tz)
+  corroborate(findings, tl.handles, c, o.tz, window.inside)
+  const verdict = verdictOf(tl, tcp, findings, c, o.tz, window)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {
     const a = s.summary.timeWait
@@ -113,18 +127,21 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
     for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!
     return m
   }
+  const lastAt = tl.times.length - 1
   const out: ProcessSummary[] = tl.processes.map((p) => {
+    // `now` is the last snapshot: a process not in it has nothing now
+    const present = (p.seenLast ?? p.last) === lastAt || p.last === lastAt
     const peak: Record<string, number> = {}
     const now: Record<string, number> = {}
     for (const s of TCP_STATES) {
       const v = p.byState[s]
       if (v && peakOf(v) > 0) {
         peak[s] = peakOf(v)
-        now[s] = v[p.last] ?? 0
+        if (present) now[s] = v[lastAt] ?? 0
       }
     }
-    if (peakOf(p.udp) > 0) (peak.UDP = peakOf(p.udp)), (now.UDP = p.udp[p.last] ?? 0)
-    if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), (now.PORTS = p.ports[p.last] ?? 0)
+    if (peakOf(p.udp) > 0) (peak.UDP = peakOf(p.udp)), present && (now.UDP = p.udp[lastAt] ?? 0)
+    if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), present && (now.PORTS = p.ports[lastAt] ?? 0)
     const h = tl.handles.find((x) => x.pid === p.pid && (x.name === null || p.name === null || x.name.toLowerCase() === p.name.toLowerCase()))
     const handles = h
       ? {peak: maxOf(h.points.map((x) => x.total ?? 0), 0), afdPeak: h.points.some((x) => x.afd !== null) ? maxOf(h.points.map((x) => x.afd ?? 0)) : null}
@@ -161,6 +178,24 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32A
     out.set(label(key), {v, owner})
   }
   return out
+}
+
+/** The remote endpoint with the most connections owned by the process with this PID, if any. */
+function busiestRemote(
+  remotes: Map<string, {v: Int32Array; owner: number}>,
+  slots: number[][],
+  processes: readonly {pid: number}[],
+  pid: number | null,
+): string | undefined {
+  if (pid === null) return undefined
+  let best: {label: string; peak: number} | null = null
+  for (const [label, r] of remotes) {
+    const si = r.owner < 0 ? -1 : slots.findIndex((s) => s.includes(r.owner))
+    if (si < 0 || processes[si]!.pid !== pid) continue
+    const peak = maxOf(r.v, 0)
+    if (best === null || peak > best.peak) best = {label, peak}
+  }
+  return best?.label
 }
 
 /**

@@ -123,6 +123,8 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
     ...(g.remote ? {remote: g.remote} : {}),
     summary,
     evidence,
+    samples: g.last - g.first + 1,
+    ...(g.kind === 'sawtooth-growth' && x.timed ? {slopeEstimate: `median of ${pids.length} restart runs' slopes; the interval is the last run's`} : {}),
   }
 }
 

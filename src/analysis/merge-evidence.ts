@@ -1,4 +1,4 @@
-import type {CaseBuilder} from '../model/case-builder.js'
+import type {CaseBuilder, EventPoint} from '../model/case-builder.js'
 import type {Evidence, Finding, HandleSeries} from '../model/types.js'
 import {formatWallTime} from '../parsers/timestamps.js'
 import {PROOF} from './verdict.js'
@@ -16,8 +16,8 @@ const key = (e: Evidence) => `${e.path}\u0000${e.line}`
  * and, for the most severe finding, the exhaustion events. Handle and dump findings stay findings
  * of their own as well.
  */
-export function corroborate(findings: Finding[], handles: readonly HandleSeries[], c: CaseBuilder, tz: (iso: string) => string): Finding[] {
-  const portFindings = findings.filter((f) => f.kind === 'monotonic-growth' || f.kind === 'sawtooth-growth')
+export function corroborate(findings: Finding[], handles: readonly HandleSeries[], c: CaseBuilder, tz: (iso: string) => string, events: readonly EventPoint[]): Finding[] {
+  const portFindings = findings.filter((f) => f.kind === 'monotonic-growth' || f.kind === 'sawtooth-growth' || f.kind === 'port-holder')
   for (const f of portFindings) {
     const seen = new Set(f.evidence.map(key))
     const add = (e: Evidence) => {
@@ -43,7 +43,7 @@ export function corroborate(findings: Finding[], handles: readonly HandleSeries[
     }
   }
   const top = portFindings[0]
-  const proof = c.events.filter((e) => PROOF.has(e.symptom))
+  const proof = events.filter((e) => PROOF.has(e.symptom))
   if (top && proof.length > 0) {
     for (const e of [proof[0]!, proof.at(-1)!]) {
       const ev = {path: c.inputs[e.input]!.path, line: e.line, time: e.time === null ? null : tz(formatWallTime(e.time)), text: `event ${e.id} (${e.source})`}

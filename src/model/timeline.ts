@@ -40,11 +40,18 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const rows = new Int32Array(n)
   const ephemeralInUse = new Int32Array(n)
   const ephemeralAddr: string[] = new Array(n).fill('')
+  // Group-Object summaries count connections per state and process without their local ports: those
+  // counts stand for the range use of their snapshot (ports unknown).
+  const portsUnknown = order.map((s) => c.inputs[s.input]!.notes.view === 'group-object')
   for (let t = 0; t < n; t++) {
     const s = order[t]!.summary
     rows[t] = s.rows
     ephemeralInUse[t] = s.ephemeral[rangeIndex] ?? 0
     ephemeralAddr[t] = s.ephemeralAddr[rangeIndex] ?? ''
+    if (portsUnknown[t]) {
+      ephemeralInUse[t] = countsHoldingPorts(s.counts)
+      ephemeralAddr[t] = ''
+    }
     const q = s.counts
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
@@ -91,6 +98,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       handles: handleSeries(c, timeOf, inputFilter),
       events: eventMarkers(c, order, inputFilter),
       sources: order.map((s) => ({path: c.inputs[s.input]!.path, index: s.index})),
+      ...(portsUnknown.some(Boolean) ? {portsUnknown} : {}),
     },
     order,
     slots,
@@ -136,6 +144,13 @@ function foldWithinBudget(identity: Identity, order: readonly CaseSnapshot[], n:
     const id = identity(slot, t)
     return kept.has(`${id.pid}|${id.name ?? ''}`) ? id : {pid: -1, name: `${id.name ?? 'unnamed'} (short-lived)`}
   }
+}
+
+/** Rows of TCP states that hold a local port (all but LISTENING), from a snapshot's quads. */
+function countsHoldingPorts(q: Int32Array): number {
+  let n = 0
+  for (let i = 0; i < q.length; i += 4) if (q[i + 1]! < TCP_STATES.length && q[i + 1]! !== STATE_SLOT.LISTENING) n += q[i + 2]!
+  return n
 }
 
 function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {

@@ -101,6 +101,11 @@ export type Timeline = {
   events: EventMarker[]
   /** Where each timeline position comes from: the input's path and the snapshot's index within it. */
   sources?: {path: string; index: number}[]
+  /**
+   * Per snapshot: true when its rows carry no local ports (Group-Object summaries); `ephemeralInUse` is
+   * then the count of its port-holding rows, and which ports they are is unknown. Absent when none is.
+   */
+  portsUnknown?: boolean[]
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low'
@@ -113,6 +118,22 @@ export type FindingKind =
   | 'remote-endpoint-growth'
   | 'dump-top-holder'
   | 'socket-allocation-rate'
+  | 'port-holder'
+
+/** The ports one process holds at one snapshot (a `port-holder` finding, or a growth finding's holder). */
+export type HolderFact = {
+  /** Timeline index (0-based) of the snapshot. */
+  snapshot: number
+  at: IsoTime | null
+  /** Ports held: distinct local ports in the dynamic range plus TIME_WAIT rows (or, with `portsUnknown`, rows). */
+  ports: number
+  /** `ports` as a share of the TCP dynamic range (0–1, three decimals). */
+  share: number
+  /** Rows per TCP state (LISTENING left out). */
+  byState: Record<string, number>
+  /** PID-0 TIME_WAIT rows counted for this process by lineage or remote endpoint (included in `byState.TIME_WAIT`). */
+  timeWaitAttributed: number
+}
 
 export type Evidence = {path: string; line: number; time: IsoTime | null; text?: string}
 
@@ -140,6 +161,17 @@ export type Finding = {
   remote?: string
   summary: string
   evidence: Evidence[]
+  /**
+   * Who holds the range: at the peak of range use, and at the last snapshot (null when the process is
+   * not in it). `portsUnknown`: counts from Group-Object summaries, which do not say which ports.
+   */
+  holder?: {peak: HolderFact; last: HolderFact | null; portsUnknown: boolean}
+  /** Handle findings: the process's `\Device\Afd` (socket) handles at the listing cited. */
+  afd?: number | null
+  /** Which estimate `slopePerHour` is when it is not the fit that `slopeLow`–`slopeHigh` bound. */
+  slopeEstimate?: string
+  /** Points the finding rests on (1 for a single listing or snapshot); growth needs several. */
+  samples?: number
 }
 
 export type Verdict = {

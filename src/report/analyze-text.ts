@@ -3,7 +3,7 @@ import type {AnalysisDocument, Finding} from '../model/types.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
   exhausted: 'EXHAUSTED: the machine ran out of ephemeral ports',
-  'at-risk': 'AT RISK: ephemeral port use is heading for exhaustion',
+  'at-risk': 'AT RISK: the machine may run out of ephemeral ports',
   healthy: 'HEALTHY: no port exhaustion and no leaking process found',
 }
 
@@ -28,7 +28,7 @@ export function renderAnalysis(raw: AnalysisDocument, maxFindings = 8): string {
   out.push(STATUS[doc.verdict.status])
   const r = doc.dynamicRange.tcp
   out.push(
-    `${doc.host ? `${doc.host}, ` : ''}${doc.snapshots} snapshots, ${span}; dynamic range ${r.start}–${r.start + r.count - 1} (${r.count} ports, ${r.source}); peak use ${(doc.verdict.peakUtilization * 100).toFixed(1)}%${doc.verdict.peakAt ? ` at ${doc.verdict.peakAt}` : ''}`,
+    `${doc.host ? `${doc.host}, ` : ''}${doc.snapshots} snapshots, ${span}; dynamic range ${r.start}–${r.start + r.count - 1} (${r.count} ports, ${r.source}); ${doc.snapshots === 0 ? 'range use unknown (no connection rows)' : `peak use ${(doc.verdict.peakUtilization * 100).toFixed(1)}%${doc.verdict.peakAt ? ` at ${doc.verdict.peakAt}` : ''}`}`,
   )
   for (const e of doc.verdict.evidence.slice(0, 4)) out.push(`  · ${e}`)
   out.push('')

@@ -42,7 +42,8 @@ const SNAPSHOT_COLUMNS = cols(
 const PROCESS_STATE_COLUMNS = cols('snapshot:n time pid:n process state count:n')
 const FINDING_COLUMNS = cols(
   'finding:n kind severity pid:n pids process state slope_per_hour:n slope_low:n slope_high:n p_value:n growth_start ' +
-    'first_snapshot:n last_snapshot:n start:n now:n peak:n projected_exhaustion attribution remote summary evidence_rows:n first_evidence',
+    'first_snapshot:n last_snapshot:n start:n now:n peak:n projected_exhaustion attribution remote summary evidence_rows:n first_evidence ' +
+    'holder_share_peak:n holder_share_last:n ports_unknown:b',
 )
 const CONNECTION_COLUMNS = cols(
   'snapshot:n time path line:n proto local_addr local_port:n remote_addr remote_port:n state pid:n process created',
@@ -89,6 +90,8 @@ function* findingRows(analysis: Analysis): Generator<Row> {
       growth_start: f.growthStart, first_snapshot: f.first, last_snapshot: f.last, start: finite(f.start), now: finite(f.now),
       peak: finite(f.peak), projected_exhaustion: f.projectedExhaustion, attribution: f.attribution, remote: f.remote ?? null,
       summary: f.summary, evidence_rows: f.evidence.length, first_evidence: first ? `${first.path}:${first.line}` : null,
+      holder_share_peak: f.holder?.peak.share ?? null, holder_share_last: f.holder?.last?.share ?? null,
+      ports_unknown: f.holder ? f.holder.portsUnknown : null,
     }
   }
 }

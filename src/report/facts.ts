@@ -32,10 +32,22 @@ const pValue = (p: number) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3))
 export function findingFacts(f: Finding, t: Inline): string[] {
   const facts: string[] = []
   const since = f.growthStart ? ` since ${formatTime(f.growthStart)}` : ''
-  const window = `snapshots ${f.first + 1}–${f.last + 1}`
-  facts.push(t.text(`Count: ${formatInt(f.start)} → ${formatInt(f.now)}, peak ${formatInt(f.peak)}${since} (${window}).`))
+  const window = f.first === f.last ? `snapshot ${f.first + 1}` : `snapshots ${f.first + 1}–${f.last + 1}`
+  if (f.samples === 1) facts.push(t.text(`Count: ${formatInt(f.peak)} in one ${f.state === 'HANDLES' || f.state === 'AFD' ? 'listing' : 'snapshot'}: one point in time, no growth can be measured.`))
+  else if (f.kind === 'port-holder' || f.kind === 'dump-top-holder') facts.push(t.text(`Held: ${formatInt(f.now)} at the last snapshot, most ${formatInt(f.peak)} (${window}).`))
+  else facts.push(t.text(`Count: ${formatInt(f.start)} → ${formatInt(f.now)}, peak ${formatInt(f.peak)}${since} (${window}).`))
+  if (f.holder) {
+    const h = f.holder
+    facts.push(t.text(`Share of the range: ${formatInt(h.peak.ports)} (${(h.peak.share * 100).toFixed(1)}%) at the peak${h.last ? `, ${formatInt(h.last.ports)} (${(h.last.share * 100).toFixed(1)}%) at the last snapshot` : ', gone from the last snapshot'}${h.portsUnknown ? '; counts from a Group-Object summary, which ports is unknown' : ''}.`))
+  }
   if (f.slopePerHour !== null) {
-    const ci = f.slopeLow !== null && f.slopeHigh !== null ? ` (95% interval ${formatRate(f.slopeLow)} to ${formatRate(f.slopeHigh)})` : ''
+    const inside = f.slopeLow === null || f.slopeHigh === null || (f.slopePerHour >= f.slopeLow && f.slopePerHour <= f.slopeHigh)
+    const ci =
+      f.slopeLow !== null && f.slopeHigh !== null
+        ? inside && !f.slopeEstimate
+          ? ` (95% interval ${formatRate(f.slopeLow)} to ${formatRate(f.slopeHigh)})`
+          : ` (${f.slopeEstimate ?? 'a different estimate than the interval'}: 95% interval ${formatRate(f.slopeLow)} to ${formatRate(f.slopeHigh)})`
+        : ''
     const p = f.pValue !== null ? `, p = ${pValue(f.pValue)}` : ''
     facts.push(t.text(`Slope: ${formatRate(f.slopePerHour)}${ci}${p}.`))
   }

@@ -118,7 +118,7 @@ function culpritsSection(analysis: Analysis, model: ReportModel): string {
         numCell(String(p.pid), p.pid),
         text(`${describeX(model, model.xs[p.first])} → ${describeX(model, model.xs[p.last])}`),
         numCell(formatInt(peak), peak),
-        numCell(formatInt(now), now),
+        numCell(now === null ? 'gone' : formatInt(now), now ?? -1),
         numCell(h ? `${formatInt(h.peak)} (${formatInt(h.afdPeak)})` : '–', h?.peak ?? -1),
       ]
     })

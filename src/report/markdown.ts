@@ -88,7 +88,7 @@ function renderCulprits(analysis: Analysis, model: ReportModel): string {
         md.text(p.name ?? '(unnamed)'),
         String(p.pid),
         md.text(`${describeX(model, model.xs[p.first])} → ${describeX(model, model.xs[p.last])}`),
-        formatInt(peak), formatInt(now), h ? `${formatInt(h.peak)} (${formatInt(h.afdPeak)})` : '–',
+        formatInt(peak), now === null ? 'gone' : formatInt(now), h ? `${formatInt(h.peak)} (${formatInt(h.afdPeak)})` : '–',
       ]
     })
     const head = ['Process', 'PID', 'Seen', 'Peak ports', 'Ports now', 'Peak handles (AFD)']

@@ -112,10 +112,12 @@ export function segments(points: readonly Point[], maxStep: number | null): {x: 
 export function topPortHolders(
   analysis: Analysis,
   n = 10,
-): {p: ProcessSeries; peak: number; now: number; handles: ProcessSummary['handles']}[] {
+): {p: ProcessSeries; peak: number; now: number | null; handles: ProcessSummary['handles']}[] {
   const handles = new Map(analysis.document.processes.map((s) => [`${s.pid}|${s.name ?? ''}`, s.handles]))
+  const lastAt = analysis.timeline.times.length - 1
+  // "now" is the last snapshot: a process not in it (exited) has no ports now, and says so
   return analysis.timeline.processes
-    .map((p) => ({p, peak: maxOf(p.ports, 0), now: p.ports[p.last] ?? 0}))
+    .map((p) => ({p, peak: maxOf(p.ports, 0), now: (p.seenLast ?? p.last) === lastAt ? (p.ports[lastAt] ?? 0) : null}))
     .filter((x) => x.peak > 0)
     .sort((a, b) => b.peak - a.peak || a.p.pid - b.p.pid)
     .slice(0, n)

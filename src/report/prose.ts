@@ -1,4 +1,4 @@
-import type {Analysis, DynamicRange, Verdict} from '../model/types.js'
+import type {Analysis, DynamicRange, Finding, Verdict} from '../model/types.js'
 import {formatDuration, formatInt, formatPercent, formatRate, formatTime, parseIso} from './format.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {hasNoBound} from './model.js'
@@ -55,7 +55,13 @@ export function peakInUse(analysis: Analysis): number {
 /** Peak use as a fraction of the TCP dynamic range. */
 export const peakRatio = (analysis: Analysis): number => peakInUse(analysis) / analysis.document.dynamicRange.tcp.count
 
-/** Three sentences a manager can read: what happened, who caused it, what comes next. */
+/** Kinds that measured a growth over several points. */
+const GROWTH_KINDS = new Set(['monotonic-growth', 'sawtooth-growth', 'handle-growth', 'afd-growth', 'remote-endpoint-growth'])
+
+/** True when the finding measured a growth (several points, last above start). */
+export const measuredGrowth = (f: Finding): boolean => GROWTH_KINDS.has(f.kind) && (f.samples ?? 2) > 1 && f.now > f.start
+
+/** Three sentences a manager can read: what happened, who caused it, what comes next. Each rests on a computed fact. */
 export function headline(analysis: Analysis, model: ReportModel, f: Inline): [string, string, string] {
   const d = analysis.document
   const range = d.dynamicRange.tcp.count
@@ -66,24 +72,37 @@ export function headline(analysis: Analysis, model: ReportModel, f: Inline): [st
   const events = failures ? ` Windows logged ${failures} port allocation failure${failures > 1 ? 's' : ''} (event 4231).` : ''
   const used = `${formatInt(inUse)} of ${formatInt(range)}`
   const share = formatPercent(inUse / range)
+  const unknownPorts = analysis.timeline.portsUnknown?.some(Boolean) ? ' (counted from a Group-Object summary: which ports is unknown)' : ''
+  const holder = d.findings.find((x) => x.holder)
+  const rest = holder
+    ? ` The largest holder, ${holder.process ?? `PID ${holder.pid}`}, held ${formatInt(holder.holder!.peak.ports)} of them.`
+    : ''
+  const unseen = hasNoBound(analysis.timeline)
+    ? ' The collection has no BOUND rows (netstat without -q), so bound-but-unconnected sockets may hold the rest.'
+    : ' What holds the rest is not in this collection: the cause is unknown.'
+  const why = v.evidence[0]?.startsWith('AT RISK: ') ? ` ${v.evidence[0].slice('AT RISK: '.length)}` : ''
   const what =
     v.status === 'exhausted'
-      ? inUse >= range
-        ? `The server ran out of dynamic TCP ports: ${used} in use${at}.${events}`
-        : `The server ran out of dynamic TCP ports, but the rows show at most ${used} in use${at}: ports the collection ` +
-          `does not show (BOUND sockets without netstat -q, other addresses) hold the rest.${events}`
+      ? inUse >= range * 0.98
+        ? `The server ran out of dynamic TCP ports: ${used} in use${at}${unknownPorts}.${events}`
+        : `The server ran out of dynamic TCP ports, but the rows show at most ${used} in use${at}${unknownPorts}.${rest}${unseen}${events}`
       : v.status === 'at-risk'
-        ? `The server is at risk of running out of dynamic TCP ports: up to ${used} (${share}) in use${at}, and growing.${events}`
-        : `The server did not run out of dynamic TCP ports: at most ${used} (${share}) were in use.`
+        ? `The server is at risk of running out of dynamic TCP ports: up to ${used} (${share}) in use${at}${unknownPorts}.${why}${events}`
+        : analysis.timeline.times.length === 0
+          ? 'The collection has no connection rows, so how many dynamic TCP ports were in use is unknown; nothing shows that they ran out.'
+          : `The server did not run out of dynamic TCP ports: at most ${used} (${share}) were in use${unknownPorts}.`
   const top = model.culprits.find((c) => c.finding.severity === 'critical' || c.finding.severity === 'high') ?? model.culprits[0]
-  if (!top) return [f.text(what), f.text('No process shows a growing use of ports or handles.'), nextLine(analysis, f)]
+  if (!top) return [f.text(what), f.text('No process shows a growing use of ports or handles, and none holds a large share of the range.'), nextLine(analysis, f)]
   const t = top.finding
   const pids = top.pids.length ? ` (PID ${top.pids.join(', ')})` : ''
-  const who =
-    `${v.status === 'healthy' ? 'Worth watching' : 'Most likely cause'}: ${f.strong(f.text(top.process))}${f.text(pids)}` +
-    f.text(`, whose ${t.state} count grew from ${formatInt(t.start)} to ${formatInt(t.now)}`) +
-    f.text(`${t.slopePerHour !== null ? ` (${formatRate(t.slopePerHour)})` : ''}.`)
-  const exhaustion = model.culprits.find((c) => c.finding.projectedExhaustion)?.finding.projectedExhaustion
+  const label = v.status === 'healthy' ? 'Worth watching' : measuredGrowth(t) ? 'Most likely cause' : 'Largest holder'
+  const detail = measuredGrowth(t)
+    ? `, whose ${t.state} count grew from ${formatInt(t.start)} to ${formatInt(t.now)}${t.slopePerHour !== null ? ` (${formatRate(t.slopePerHour)})` : ''}.`
+    : t.holder
+      ? `, which holds ${formatInt(t.holder.peak.ports)} of ${formatInt(range)} dynamic ports (${formatPercent(t.holder.peak.share)})${t.holder.peak.at ? ` at ${formatTime(t.holder.peak.at)}` : ''}.`
+      : `: ${t.summary}.`
+  const who = `${label}: ${f.strong(f.text(top.process))}${f.text(pids)}` + f.text(detail)
+  const exhaustion = model.culprits.find((c) => c.finding.projectedExhaustion && measuredGrowth(c.finding))?.finding.projectedExhaustion
   const when = exhaustion
     ? f.text(`At the current rate it alone fills the range by ${formatTime(exhaustion)}. `) + nextLine(analysis, f)
     : nextLine(analysis, f)
