@@ -29,6 +29,11 @@ export type IngestOptions = {
   readonly maxBytes?: number | undefined
   readonly onProgress?: ((p: Progress) => void) | undefined
   readonly stdin?: (() => Readable) | undefined
+  /**
+   * Read only inputs of these formats (the first pass that learns case-wide settings before any snapshot
+   * is counted); the others are detected from their head and left unread, without a summary.
+   */
+  readonly onlyFormats?: ReadonlySet<FormatId> | undefined
 }
 
 export type Progress = {path: string; bytes: number; size: number | null; snapshots?: number}
@@ -158,9 +163,9 @@ async function parseInput(
     parser = getParser(options.format)
     if (!parser) throw new PortleakError(`unknown format '${options.format}'`, 'EUSAGE')
   } else parser = detectFormat(headText.slice(0, SAMPLE_BYTES))?.parser
-  if (!parser) {
+  if (!parser || (options.onlyFormats && !options.onlyFormats.has(parser.id))) {
     reader.destroy()
-    out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
+    if (!options.onlyFormats) out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
     return
   }
   const next = sinkFor({path: source.path, format: parser.id, index: out.length})

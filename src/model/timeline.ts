@@ -99,7 +99,8 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   }
 }
 
-function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
+/** The same snapshot in two inputs: same time, same rows, same counts. */
+export function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
   if (a.time === null || a.time !== b.time || a.input === b.input || a.summary.rows !== b.summary.rows) return false
   const x = a.summary.counts
   const y = b.summary.counts

@@ -189,3 +189,31 @@ export type AnalysisDocument = {
 
 /** What `analyze` computes: the JSON document plus the series renderers draw. */
 export type Analysis = {document: AnalysisDocument; timeline: Timeline}
+
+/** One machine (or one timeline of a machine) of a fleet, as the fleet table shows it. */
+export type FleetMachine = {
+  /** Machine name (null: the inputs name no machine). */
+  machine: string | null
+  /** 1, 2… when one machine's loops run side by side as separate timelines; else null. */
+  timeline: number | null
+  verdict: Verdict['status']
+  peakUtilization: number
+  /** The first finding (most severe), if any. */
+  topCulprit: {pid: number | null; process: string | null; state: string; severity: Severity} | null
+  /** First and last time any of its evidence speaks of (snapshots, events, handle listings). */
+  evidenceSpan: {start: IsoTime; end: IsoTime} | null
+  /** Its inputs and how each was found to be this machine's. */
+  inputs: {path: string; how: string}[]
+  notes: string[]
+}
+
+/**
+ * The `portleak/fleet@1` document: an upload of several machines (or timelines). One `analysis@1`
+ * document per machine, in the fleet table's order. Extend, never rename or drop fields.
+ */
+export type FleetDocument = {
+  schema: 'portleak/fleet@1'
+  inputs: InputSummary[]
+  machines: FleetMachine[]
+  analyses: AnalysisDocument[]
+}
