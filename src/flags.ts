@@ -34,6 +34,10 @@ export const analysisFlags = {
     description: 'Dynamic TCP port range START-END (e.g. 49152-65535) when no netsh output is among the inputs.',
   }),
   host: Flags.string({
-    description: 'Analyze only the inputs of this host when inputs come from several machines.',
+    description: 'Analyze only this machine when the inputs come from several (a host name, folder name or address the fleet table shows).',
+  }),
+  'one-machine': Flags.boolean({
+    description: 'Read every input as one machine\'s: no split by host name, folder, file name or local address.',
+    default: false,
   }),
 }
