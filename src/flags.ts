@@ -12,7 +12,7 @@ export const inputFlags = {
     description: `Input encoding (default: detected per input). E.g. ${NATIVE_ENCODINGS.join(', ')}, cp437, cp850, cp866, cp932, cp936, cp1252.`,
   }),
   format: Flags.string({
-    description: 'Input format id (default: detected per input from its content): netstat, get-nettcpconnection, netsh-dynamicport, handle-exe, process-list, windbg-process, windbg-handle, volatility-netscan, volatility-handles, volatility-pslist, tcpip-events, netsh-trace.',
+    description: 'Input format id (default: detected per input from its content): netstat, get-nettcpconnection, netsh-dynamicport, netsh-excludedportrange, handle-exe, process-list, windbg-process, windbg-handle, volatility-netscan, volatility-handles, volatility-pslist, tcpip-events, netsh-trace.',
   }),
   'max-bytes': Flags.integer({
     description: 'Stop reading any one input after this many bytes (a stdin or FIFO that never ends); results are flagged partial.',

@@ -25,6 +25,8 @@ const REMOTES_TESTED = 30
 export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOptions): Analysis {
   const keep = (i: number) => !o.host || c.inputs[i]!.host === null || hostKey(c.inputs[i]!.host!) === hostKey(o.host)
   const {tcp, udp} = chooseRanges(c, o.flagRange, keep)
+  // Excluded blocks inside the range are ports no dynamic allocation can take: use is measured against the rest.
+  const usable: DynamicRange = {...tcp, count: tcp.usable ?? tcp.count}
   const b = buildTimeline(c, tcp, keep)
   const tl = b.timeline
   const {timed} = testTimes(tl)
@@ -34,10 +36,10 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const ctx: FindingContext = {
     c,
     b,
-    rangeCount: tcp.count,
+    rangeCount: usable.count,
     inUseNow: tl.ephemeralInUse[lastComplete] ?? 0,
     endTime: end,
-    exhausted: exhaustedEvents || (tl.ephemeralInUse[lastComplete] ?? 0) >= tcp.count * 0.98,
+    exhausted: exhaustedEvents || (tl.ephemeralInUse[lastComplete] ?? 0) >= usable.count * 0.98,
     timed,
     tz: o.tz,
   }
@@ -46,7 +48,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const findings: Finding[] = [
     ...growth.map((g) => growthFinding(g, ctx)),
     ...handleFindings(tl.handles, o.tz),
-    ...dumpFindings(c, o.tz, tcp.count),
+    ...dumpFindings(c, o.tz, usable.count),
   ].sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
@@ -56,7 +58,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
       (a.state < b.state ? -1 : a.state > b.state ? 1 : 0),
   )
   corroborate(findings, tl.handles, c, o.tz)
-  const verdict = verdictOf(tl, tcp, findings, c, o.tz)
+  const verdict = verdictOf(tl, usable, findings, c, o.tz)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {
     const a = s.summary.timeWait
@@ -98,7 +100,27 @@ function chooseRanges(c: CaseBuilder, flag: PortRange | null, keep: (i: number) 
     if (flag) return {start: flag.start, count: flag.count, source: 'flag'}
     return {start: DEFAULT_RANGE.start, count: DEFAULT_RANGE.count, source: 'default'}
   }
-  return {tcp: pick('TCP'), udp: pick('UDP')}
+  return {tcp: withExclusions(pick('TCP'), c, 'TCP', keep), udp: withExclusions(pick('UDP'), c, 'UDP', keep)}
+}
+
+/** The range with the excluded blocks that fall inside it (clipped, merged where they overlap) and its usable count. */
+function withExclusions(range: DynamicRange, c: CaseBuilder, proto: 'TCP' | 'UDP', keep: (i: number) => boolean): DynamicRange {
+  const end = range.start + range.count - 1
+  const blocks = c.ranges
+    .filter((r) => r.excluded && keep(r.input) && r.proto === proto && r.family !== 'ipv6')
+    .map((r) => ({start: Math.max(r.start, range.start), end: Math.min(r.start + r.count - 1, end), administered: r.administered ?? false, path: `${c.inputs[r.input]!.path}:${r.line}`}))
+    .filter((r) => r.start <= r.end)
+    .sort((a, b) => a.start - b.start || a.end - b.end || (a.path < b.path ? -1 : 1))
+  if (blocks.length === 0) return range
+  const excluded: NonNullable<DynamicRange['excluded']> = []
+  let covered = 0
+  let reach = range.start - 1
+  for (const b of blocks) {
+    if (excluded.some((e) => e.start === b.start && e.count === b.end - b.start + 1)) continue
+    excluded.push({start: b.start, count: b.end - b.start + 1, administered: b.administered, path: b.path})
+    if (b.end > reach) (covered += b.end - Math.max(b.start, reach + 1) + 1), (reach = b.end)
+  }
+  return {...range, excluded, usable: Math.max(1, range.count - covered)}
 }
 
 function timeRange(tl: Timeline, tz: (iso: string) => string): AnalysisDocument['timeRange'] {

@@ -36,7 +36,16 @@ export type InputSummary = {
 }
 
 export type RangeSource = 'default' | 'netsh' | 'flag'
-export type DynamicRange = {start: number; count: number; source: RangeSource; path?: string}
+export type DynamicRange = {
+  start: number
+  count: number
+  source: RangeSource
+  path?: string
+  /** Excluded blocks (`show excludedportrange`) inside the range, clipped to it; absent when none was read. */
+  excluded?: {start: number; count: number; administered: boolean; path: string}[]
+  /** Ports of the range dynamic allocation can use: count minus the excluded blocks (percentages, severities, projections). */
+  usable?: number
+}
 
 /** Key of a process identity: PID plus image name (a PID whose image changes is a new process). */
 export type ProcessKey = string

@@ -1,6 +1,7 @@
 import {getNetTcpConnectionParser} from './get-nettcpconnection.js'
 import {handleExeParser} from './handle-exe.js'
 import {netshDynamicPortParser} from './netsh-dynamicport.js'
+import {netshExcludedPortRangeParser} from './netsh-excludedportrange.js'
 import {netshTraceParser} from './netsh-trace.js'
 import {netstatParser} from './netstat.js'
 import {processListParser} from './process-list.js'
@@ -16,6 +17,7 @@ import type {FormatId, Parser} from './types.js'
 export const parsers: readonly Parser[] = [
   netstatParser, getNetTcpConnectionParser, netshDynamicPortParser, handleExeParser, processListParser, tcpipEventsParser,
   netshTraceParser,
+  netshExcludedPortRangeParser,
   windbgHandleParser,
   windbgProcessParser,
   volatilityNetscanParser,

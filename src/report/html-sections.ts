@@ -5,7 +5,7 @@ import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
 import type {Cell} from './html-parts.js'
 import {columns, html, list, numCell, pre, section, table, text} from './html-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
-import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, rangeSource, richText} from './prose.js'
+import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
 
 /** Sections of the HTML report after the charts, in report order (the same as the markdown report). */
 
@@ -72,7 +72,8 @@ export function corroborationSection(analysis: Analysis, model: ReportModel): st
 
 export function rangeSection(analysis: Analysis): string {
   const {tcp, udp} = analysis.document.dynamicRange
-  return section('range', 'Dynamic port range', list([`TCP: ${rangeSource(tcp, html)}`, `UDP: ${rangeSource(udp, html, 'udp')}`]))
+  const excluded = exclusionLines(tcp, html)
+  return section('range', 'Dynamic port range', list([`TCP: ${rangeSource(tcp, html)}${excluded.length ? list(excluded) : ''}`, `UDP: ${rangeSource(udp, html, 'udp')}`]))
 }
 
 export function nextStepsSection(analysis: Analysis): string {

@@ -4,7 +4,7 @@ import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
 import {md, mdCode, mdTable} from './markdown-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
-import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, rangeSource, richText} from './prose.js'
+import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
 
 /** Sections of the markdown report after the chart, in report order. */
 
@@ -71,7 +71,8 @@ export function renderCorroboration(analysis: Analysis, model: ReportModel): str
 
 export function renderRange(analysis: Analysis): string {
   const {tcp, udp} = analysis.document.dynamicRange
-  return `## Dynamic port range\n\n- TCP: ${rangeSource(tcp, md)}\n- UDP: ${rangeSource(udp, md, 'udp')}`
+  const excluded = exclusionLines(tcp, md).map((l) => `\n  - ${l}`).join('')
+  return `## Dynamic port range\n\n- TCP: ${rangeSource(tcp, md)}${excluded}\n- UDP: ${rangeSource(udp, md, 'udp')}`
 }
 
 export function renderNextSteps(analysis: Analysis): string {
