@@ -57,7 +57,9 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
       (a.pid ?? -1) - (b.pid ?? -1) ||
       (a.state < b.state ? -1 : a.state > b.state ? 1 : 0),
   )
-  corroborate(findings, tl.handles, c, o.tz)
+  // Handle listings from another time than the loop are not joined to its processes by PID (PIDs are reused).
+  const joinable = tl.handles.filter((h) => !h.outsideSeconds)
+  corroborate(findings, joinable, c, o.tz)
   const verdict = verdictOf(tl, usable, findings, c, o.tz)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {
@@ -81,11 +83,15 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     timeRange: timeRange(tl, o.tz),
     dynamicRange: {tcp, udp},
     verdict,
-    processes: processSummaries(tl, o.tz),
+    processes: processSummaries({...tl, handles: joinable}, o.tz),
     findings,
     attribution: {timeWait: tw},
     sampling: {...samplingOf(tl, c, o.tz), untimedSnapshots: b.untimed},
-    events: tl.events.map((e) => ({id: e.id, time: isoOrNull(e.time, o.tz), source: e.source, path: e.path, line: e.line, message: e.message})),
+    events: tl.events.map((e) => ({
+      id: e.id, time: isoOrNull(e.time, o.tz), source: e.source, path: e.path, line: e.line, message: e.message,
+      ...(e.outsideSeconds ? {outsideSeconds: e.outsideSeconds} : {}),
+    })),
+    spans: b.spans.map((s) => ({path: c.inputs[s.input]!.path, start: isoOrNull(s.start, o.tz), end: isoOrNull(s.end, o.tz), outsideSeconds: s.outsideSeconds})),
   }
   const hasBound = tl.totalsByState.BOUND !== undefined || inputs.some((i) => (i.byState.BOUND ?? 0) > 0)
   const hasNames = tl.processes.some((p) => p.name !== null && p.pid > 4)
@@ -94,7 +100,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
 
 function chooseRanges(c: CaseBuilder, flag: PortRange | null, keep: (i: number) => boolean): {tcp: DynamicRange; udp: DynamicRange} {
   const pick = (proto: 'TCP' | 'UDP'): DynamicRange => {
-    const fromNetsh = c.ranges.filter((r) => keep(r.input) && r.proto === proto && r.family !== 'ipv6')
+    const fromNetsh = c.ranges.filter((r) => keep(r.input) && r.proto === proto && r.family !== 'ipv6' && !r.excluded)
     const r = fromNetsh.at(-1)
     if (r) return {start: r.start, count: r.count, source: 'netsh', path: `${c.inputs[r.input]!.path}:${r.line}`}
     if (flag) return {start: flag.start, count: flag.count, source: 'flag'}

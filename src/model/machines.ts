@@ -39,8 +39,9 @@ export type Machine = {
 const SETTINGS: ReadonlySet<FormatId> = new Set(['netsh-dynamicport', 'netsh-excludedportrange'])
 
 const NAME_TOKEN = /[A-Za-z]/
+const HOST_SHAPED = /^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9][A-Za-z0-9-]{0,62}$/
 /** Parts of a file name that name its kind or a time, never a machine. */
-const NOT_A_NAME = /^(?:\d+|\d{4}-?\d{2}-?\d{2}.*|\d{1,2}h\d{2}.*|(?:run|loop|part|copy|take)\d*|v\d+)$/i
+const NOT_A_NAME = /^(?:\d+|(?:netstat|events?|logs?|handles?|dumps?|evidence|collection|output|data|te?mp|uploads?|files|bad|good|old|new|before|after|netsh|traces?)s?$|\d{4}-?\d{2}-?\d{2}.*|\d{1,2}h\d{2}.*|(?:run|loop|part|copy|take)\d*|v\d+)$/i
 
 /**
  * Places every input on a machine. `inputs` in any order: the result is the same (machines sorted by
@@ -137,12 +138,13 @@ function folderNames(inputs: readonly MachineInput[]): Map<number, string | null
 function fileNameParts(group: readonly MachineInput[]): Map<number, string> {
   const out = new Map<number, string>()
   if (group.length < 2) return out
-  const tokens = group.map((i) => fileOf(i.path).replace(/\.[^.]*$/, '').replace(/\.[^.]*$/, '').split(/[_\-. ]+/).filter((t) => t !== ''))
+  const tokens = group.map((i) => fileOf(i.path).replace(/\.[^.]*$/, '').replace(/\.[^.]*$/, '').split(/[_. ]+/).filter((t) => t !== ''))
   const shared = tokens[0]!.filter((t) => tokens.every((list) => list.some((x) => x.toLowerCase() === t.toLowerCase())))
   if (shared.length === 0) return out
   const rest = tokens.map((list) => list.filter((t) => !shared.some((s) => s.toLowerCase() === t.toLowerCase())))
-  if (rest.some((r) => r.length === 0 || !r.some((t) => NAME_TOKEN.test(t) && !NOT_A_NAME.test(t)))) return out
-  const names = rest.map((r) => r.filter((t) => !NOT_A_NAME.test(t)).join('-'))
+  // Exactly one part left, shaped like a host name (letters and digits: WEB01, SRV-SQL02, DC1).
+  if (rest.some((r) => r.length !== 1 || !HOST_SHAPED.test(r[0]!) || NOT_A_NAME.test(r[0]!))) return out
+  const names = rest.map((r) => r[0]!)
   if (new Set(names.map((n) => n.toUpperCase())).size !== names.length) return out
   group.forEach((i, k) => out.set(i.index, names[k]!))
   return out

@@ -79,6 +79,8 @@ export type ProcessSeries = {
 export type HandleSeries = {
   pid: number
   name: string | null
+  /** Seconds its listings lie outside the snapshots' span: kept apart, never joined to the loop's processes by PID. */
+  outsideSeconds?: number
   points: {time: WallTime | null; total: number | null; afd: number | null; path: string; line: number}[]
 }
 
@@ -91,6 +93,8 @@ export type EventMarker = {
   message: string
   path: string
   line: number
+  /** Seconds before (negative) or after (positive) the snapshots' span, when the event lies outside it. */
+  outsideSeconds?: number
 }
 
 /** Everything the renderers (report, TUI, export) need, aligned per snapshot. */
@@ -192,8 +196,14 @@ export type AnalysisDocument = {
   findings: Finding[]
   attribution: {timeWait: {total: number; owner: number; lineage: number; remoteAffinity: number; unattributed: number}}
   sampling: Sampling
-  events: {id: number; time: IsoTime | null; source: string; path: string; line: number; message: string}[]
+  events: {id: number; time: IsoTime | null; source: string; path: string; line: number; message: string; outsideSeconds?: number}[]
   nextSteps: string[]
+  /**
+   * Every input's own time span, and how far it lies outside the snapshots' span (seconds, negative before,
+   * positive after; 0 when they overlap; null when either has no times). Evidence outside is not joined to
+   * the loop's processes by PID (a PID from another day is another process).
+   */
+  spans?: {path: string; start: IsoTime | null; end: IsoTime | null; outsideSeconds: number | null}[]
 }
 
 /** What `analyze` computes: the JSON document plus the series renderers draw. */
