@@ -7,8 +7,8 @@ import {analyzeCase} from './analysis/analyze.js'
 import {isoOrNull} from './analysis/findings.js'
 import {type CaseSnapshot, CaseBuilder} from './model/case-builder.js'
 import {maxOf, minOf} from './model/extremes.js'
-import {decideMachines, HOW_TEXT, type Machine, type MachineInput, machineAddress} from './model/machines.js'
-import {hostKey, type PortRange} from './model/slots.js'
+import {decideMachines, HOW_TEXT, type Machine, type MachineInput, machineAddress, machineKey} from './model/machines.js'
+import type {PortRange} from './model/slots.js'
 import {sameSnapshot} from './model/timeline.js'
 import {withZone, zoneTimes} from './model/time-zone.js'
 import type {Analysis, FleetDocument, FleetMachine, InputSummary} from './model/types.js'
@@ -180,7 +180,7 @@ function chooseUnits(c: CaseBuilder, dropped: ReadonlySet<number>, o: PipelineOp
     : decideMachines(facts)
   let chosen = machines
   if (o.host && !o.oneMachine) {
-    chosen = machines.filter((m) => m.key !== null && m.key === hostKey(o.host!))
+    chosen = machines.filter((m) => m.key !== null && m.key === machineKey(o.host!))
     if (chosen.length === 0) {
       const named = machines.filter((m) => m.name !== null).map((m) => m.name!)
       if (named.length > 0) {
@@ -189,7 +189,8 @@ function chooseUnits(c: CaseBuilder, dropped: ReadonlySet<number>, o: PipelineOp
       chosen = machines
     }
   }
-  const units = chosen.flatMap((m) => timelinesOf(c, m, facts))
+  // --one-machine: the old merge, one case of everything (loops side by side interleaved into one series).
+  const units = o.oneMachine ? chosen.map((m) => ({machine: m, timeline: null, inputs: m.inputs, all: false, notes: []})) : chosen.flatMap((m) => timelinesOf(c, m, facts))
   // One unit holding every input: analyzed as the whole case (exactly as a single machine always was).
   if (units.length === 1 && units[0]!.inputs.length === facts.length) units[0]!.all = true
   return units
@@ -270,8 +271,9 @@ function fleetRow(u: Unit, analysis: Analysis, c: CaseBuilder, tz: (iso: string)
   }
 }
 
-/** Of the last snapshots this many before it at least, the median row count; far below it, the last one was cut off. */
+/** The last snapshot against the median row count of the (at least 3, at most 5) complete ones just before it. */
 const CUT_OFF_HISTORY = 3
+const CUT_OFF_WINDOW = 5
 const CUT_OFF_SHARE = 0.5
 
 /**
@@ -284,7 +286,7 @@ function markCutOff(c: CaseBuilder, summaries: InputSummary[]): void {
   for (const s of c.snapshots) byInput.set(s.input, [...(byInput.get(s.input) ?? []), s])
   for (const [input, list] of byInput) {
     const last = list.at(-1)!
-    const before = list.slice(0, -1).filter((s) => s.summary.rows > 0 && !s.truncated)
+    const before = list.slice(0, -1).filter((s) => s.summary.rows > 0 && !s.truncated).slice(-CUT_OFF_WINDOW)
     if (last.truncated || last.summary.rows === 0 || before.length < CUT_OFF_HISTORY) continue
     const rows = before.map((s) => s.summary.rows).sort((a, b) => a - b)
     const median = rows[rows.length >> 1]!
@@ -293,7 +295,7 @@ function markCutOff(c: CaseBuilder, summaries: InputSummary[]): void {
     const s = summaries.find((x) => x.path === c.inputs[input]!.path)
     if (s) {
       s.truncatedSnapshots++
-      s.notes = {...s.notes, cutOff: `the last snapshot holds ${last.summary.rows} rows where the ones before hold about ${median}: the loop was stopped while writing it`}
+      s.notes = {...s.notes, cutOff: `the last snapshot holds ${last.summary.rows} rows where the ones just before hold about ${median}: the loop was stopped while writing it`}
     }
   }
 }

@@ -144,15 +144,18 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
   const out: ProcessSummary[] = tl.processes.map((p) => {
     const peak: Record<string, number> = {}
     const now: Record<string, number> = {}
+    // "Now" is the last complete snapshot the process is in: a cut-off last snapshot would fake a drop.
+    let at = p.last
+    while (at > p.first && tl.truncated[at]) at--
     for (const s of TCP_STATES) {
       const v = p.byState[s]
       if (v && peakOf(v) > 0) {
         peak[s] = peakOf(v)
-        now[s] = v[p.last] ?? 0
+        now[s] = v[at] ?? 0
       }
     }
-    if (peakOf(p.udp) > 0) (peak.UDP = peakOf(p.udp)), (now.UDP = p.udp[p.last] ?? 0)
-    if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), (now.PORTS = p.ports[p.last] ?? 0)
+    if (peakOf(p.udp) > 0) (peak.UDP = peakOf(p.udp)), (now.UDP = p.udp[at] ?? 0)
+    if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), (now.PORTS = p.ports[at] ?? 0)
     const h = tl.handles.find((x) => x.pid === p.pid && (x.name === null || p.name === null || x.name.toLowerCase() === p.name.toLowerCase()))
     const handles = h
       ? {peak: maxOf(h.points.map((x) => x.total ?? 0), 0), afdPeak: h.points.some((x) => x.afd !== null) ? maxOf(h.points.map((x) => x.afd ?? 0)) : null}

@@ -35,6 +35,9 @@ export type Machine = {
   how: Map<number, MachineHow>
 }
 
+/** Key to compare machine names by: the short host name upper case; an address as it is. */
+export const machineKey = (name: string) => (/^[\d.]+$|:/.test(name) ? name.toUpperCase() : hostKey(name))
+
 /** Formats whose inputs are settings of a machine rather than evidence over time (read with every machine when unplaced). */
 const SETTINGS: ReadonlySet<FormatId> = new Set(['netsh-dynamicport', 'netsh-excludedportrange'])
 
@@ -64,7 +67,7 @@ export function decideMachines(inputs: readonly MachineInput[]): Machine[] {
   })
   // Other inputs in a machine's folder, or whose file name carries a machine's name, are that machine's.
   const known = new Map<string, string>()
-  for (const p of placed.values()) if (!known.has(hostKey(p.name))) known.set(hostKey(p.name), p.name)
+  for (const p of placed.values()) if (!known.has(machineKey(p.name))) known.set(machineKey(p.name), p.name)
   for (const i of inputs) {
     if (placed.has(i.index)) continue
     const byFolder = sharedFolderMachine(i, inputs, placed, folders)
@@ -81,7 +84,7 @@ export function decideMachines(inputs: readonly MachineInput[]): Machine[] {
   for (const i of [...inputs].sort((a, b) => a.index - b.index)) {
     const p = placed.get(i.index)
     if (!p) continue
-    const key = hostKey(p.name)
+    const key = machineKey(p.name)
     let m = machines.get(key)
     if (!m) machines.set(key, (m = {name: p.name, key, inputs: [], how: new Map()}))
     if (p.name < m.name!) m.name = p.name
@@ -164,7 +167,7 @@ function sharedFolderMachine(
   for (const o of inputs) {
     const p = placed.get(o.index)
     if (!p || foldersOf(o.path).join('/') !== folder) continue
-    names.add(hostKey(p.name))
+    names.add(machineKey(p.name))
     if (first === null || p.name < first) first = p.name
   }
   return names.size === 1 ? first : null
