@@ -59,7 +59,10 @@ export function decideMachines(inputs: readonly MachineInput[]): Machine[] {
   byKind(inputs, (group) => {
     const named = group.filter((i) => folders.get(i.index))
     if (new Set(named.map((i) => folders.get(i.index)!.toUpperCase())).size < 2) return
-    for (const i of named) if (!placed.has(i.index)) placed.set(i.index, {name: folders.get(i.index)!, how: 'folder'})
+    for (const i of named) {
+      // A folder whose evidence names its host is that host's, whatever the folder is called.
+      if (!placed.has(i.index)) placed.set(i.index, {name: sharedFolderMachine(i, inputs, placed, folders) ?? folders.get(i.index)!, how: 'folder'})
+    }
   })
   byKind(inputs, (group) => {
     const stems = fileNameParts(group.filter((i) => !placed.has(i.index)))

@@ -4,11 +4,12 @@ import {dirname, join} from 'node:path'
 import {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 import {Ajv2020} from 'ajv/dist/2020.js'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import Analyze from '../../src/commands/analyze.js'
 import Export from '../../src/commands/export.js'
 import Report from '../../src/commands/report.js'
+import {restoreProcessAfterEach} from '../helpers/commands.js'
 import {loopText, tempFiles} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
 
@@ -31,14 +32,7 @@ function twoMachines(): string {
   return dir
 }
 
-let sigint: NodeJS.SignalsListener[] = []
-beforeEach(() => {
-  sigint = process.listeners('SIGINT')
-})
-afterEach(() => {
-  for (const l of process.listeners('SIGINT')) if (!sigint.includes(l)) process.off('SIGINT', l)
-  process.exitCode = undefined
-})
+restoreProcessAfterEach()
 
 describe('commands on a two-machine upload', () => {
   const dir = twoMachines()
