@@ -174,7 +174,7 @@ async function knownRanges(inputs: readonly string[], o: PipelineOptions, format
 type Unit = {machine: Machine; timeline: number | null; inputs: number[]; all: boolean; notes: string[]}
 
 function chooseUnits(c: CaseBuilder, dropped: ReadonlySet<number>, o: PipelineOptions): Unit[] {
-  const facts = c.inputs.filter((i) => !dropped.has(i.index)).map((i) => machineInput(c, i.index))
+  const facts = machineInputs(c, dropped)
   const machines = o.oneMachine
     ? [{name: o.host ?? null, key: null, inputs: facts.map((f) => f.index), how: new Map(facts.map((f) => [f.index, 'unnamed' as const]))}]
     : decideMachines(facts)
@@ -196,20 +196,22 @@ function chooseUnits(c: CaseBuilder, dropped: ReadonlySet<number>, o: PipelineOp
   return units
 }
 
-/** What the machine decision needs to know of one input. */
-function machineInput(c: CaseBuilder, index: number): MachineInput {
-  const input = c.inputs[index]!
-  let start = Infinity
-  let end = -Infinity
-  let rows = false
-  const addresses = new Set<string>()
+/** What the machine decision needs to know of each input (one pass over the snapshots). */
+function machineInputs(c: CaseBuilder, dropped: ReadonlySet<number>): MachineInput[] {
+  const facts = new Map<number, {start: number; end: number; rows: boolean; addresses: Set<string>}>()
+  for (const i of c.inputs) if (!dropped.has(i.index)) facts.set(i.index, {start: Infinity, end: -Infinity, rows: false, addresses: new Set()})
   for (const s of c.snapshots) {
-    if (s.input !== index || s.summary.rows === 0) continue
-    rows = true
-    if (s.time !== null) (start = Math.min(start, s.time), end = Math.max(end, s.time))
-    for (const a of s.summary.ephemeralAddr) if (machineAddress(a)) addresses.add(a)
+    const f = facts.get(s.input)
+    if (!f || s.summary.rows === 0) continue
+    f.rows = true
+    if (s.time !== null) (f.start = Math.min(f.start, s.time), f.end = Math.max(f.end, s.time))
+    for (const a of s.summary.ephemeralAddr) if (machineAddress(a)) f.addresses.add(a)
   }
-  return {index, path: input.path, format: input.format, host: input.host, rows, span: start <= end ? {start, end} : null, addresses: [...addresses].sort()}
+  return [...facts].map(([index, f]) => {
+    const input = c.inputs[index]!
+    const span = f.start <= f.end ? {start: f.start, end: f.end} : null
+    return {index, path: input.path, format: input.format, host: input.host, rows: f.rows, span, addresses: [...f.addresses].sort()}
+  })
 }
 
 /**
@@ -245,7 +247,9 @@ function interleaved(c: CaseBuilder, a: MachineInput, b: MachineInput): boolean 
   const inOverlap = (i: number) => c.snapshots.filter((s) => s.input === i && s.summary.rows > 0 && s.time !== null && s.time >= lo && s.time <= hi)
   const as = inOverlap(a.index)
   const bs = inOverlap(b.index)
-  const shared = bs.filter((s) => as.some((t) => sameSnapshot(t, s))).length
+  const byTime = new Map<number, CaseSnapshot[]>()
+  for (const t of as) byTime.set(t.time!, [...(byTime.get(t.time!) ?? []), t])
+  const shared = bs.filter((s) => byTime.get(s.time!)?.some((t) => sameSnapshot(t, s))).length
   return shared * 2 < Math.min(as.length, bs.length)
 }
 
@@ -283,7 +287,11 @@ const CUT_OFF_SHARE = 0.5
  */
 function markCutOff(c: CaseBuilder, summaries: InputSummary[]): void {
   const byInput = new Map<number, CaseSnapshot[]>()
-  for (const s of c.snapshots) byInput.set(s.input, [...(byInput.get(s.input) ?? []), s])
+  for (const s of c.snapshots) {
+    const list = byInput.get(s.input)
+    if (list) list.push(s)
+    else byInput.set(s.input, [s])
+  }
   for (const [input, list] of byInput) {
     const last = list.at(-1)!
     const before = list.slice(0, -1).filter((s) => s.summary.rows > 0 && !s.truncated).slice(-CUT_OFF_WINDOW)

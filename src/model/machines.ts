@@ -115,7 +115,11 @@ export function decideMachines(inputs: readonly MachineInput[]): Machine[] {
 /** Groups the inputs by kind (format), each group in path order. */
 function byKind(inputs: readonly MachineInput[], f: (group: MachineInput[]) => void): void {
   const groups = new Map<FormatId, MachineInput[]>()
-  for (const i of inputs) groups.set(i.format, [...(groups.get(i.format) ?? []), i])
+  for (const i of inputs) {
+    const g = groups.get(i.format)
+    if (g) g.push(i)
+    else groups.set(i.format, [i])
+  }
   for (const g of groups.values()) f(g.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
 }
 

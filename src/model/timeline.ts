@@ -115,10 +115,11 @@ function inputSpans(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input
     lo.set(input, Math.min(lo.get(input) ?? Infinity, t))
     hi.set(input, Math.max(hi.get(input) ?? -Infinity, t))
   }
-  for (const s of c.snapshots) add(s.input, s.time)
-  for (const e of c.events) add(e.input, e.time)
+  const present = new Set<number>()
+  for (const s of c.snapshots) (add(s.input, s.time), present.add(s.input))
+  for (const e of c.events) (add(e.input, e.time), present.add(e.input))
   return c.inputs
-    .filter((i) => keep(i.index) && (c.snapshots.some((s) => s.input === i.index) || c.events.some((e) => e.input === i.index) || lo.has(i.index)))
+    .filter((i) => keep(i.index) && present.has(i.index))
     .map((i) => {
       const start = lo.get(i.index) ?? null
       const end = hi.get(i.index) ?? null

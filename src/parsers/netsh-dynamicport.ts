@@ -31,7 +31,9 @@ const ELISION = /^\s*(?:\.{3,}|…|\[(?:snip|\.{3}|…)\])\s*$/i
 
 // Pair lines are short: the length bound keeps the lazy label match from backtracking over long junk lines.
 const pairOf = (text: string) => (text.length <= 200 && text.includes(':') ? PAIR.exec(text) : null)
-const isRule = (text: string) => /^\s*(?:[^:-][^:]*:)?\s*-{3,}\s*$/.test(text)
+// A prefix starts with a non-blank character and the blanks after it are its own, so a blank run is read
+// one way only (linear time; two \s* side by side would take quadratic time on a long blank line).
+const isRule = (text: string) => /^\s*(?:[^\s:-][^:]*:\s*)?-{3,}\s*$/.test(text)
 const familyOf = (word: string): Family => (word.toLowerCase() === 'ipv6' ? 'ipv6' : 'ipv4')
 const protoOf = (word: string): Proto => (word.toLowerCase() === 'udp' ? 'UDP' : 'TCP')
 

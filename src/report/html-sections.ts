@@ -1,7 +1,7 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
 import {escapeHtml} from './escape.js'
 import {findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
-import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
+import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import type {Cell} from './html-parts.js'
 import {columns, html, list, numCell, pre, section, table, text} from './html-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
@@ -62,7 +62,7 @@ export function corroborationSection(analysis: Analysis, model: ReportModel): st
   if (d.events.length === 0) parts.push('<p>No Tcpip events (4227, 4231) were supplied.</p>')
   else {
     const rows: Cell[][] = d.events.slice(0, EVENT_ROWS).map((e) => [
-      text(formatTime(e.time)), numCell(String(e.id), e.id), text(e.source), text(e.message), text(`${e.path}:${e.line}`, 'wrap'),
+      text(formatEventTime(e)), numCell(String(e.id), e.id), text(e.source), text(e.message), text(`${e.path}:${e.line}`, 'wrap'),
     ])
     parts.push(table(columns('Time', 'ID:n', 'Source', 'Message', 'Where'), rows))
     if (d.events.length > EVENT_ROWS) parts.push(`<p>… and ${formatInt(d.events.length - EVENT_ROWS)} more event(s).</p>`)

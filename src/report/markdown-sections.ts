@@ -1,6 +1,6 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
 import {markdownFence} from './escape.js'
-import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
+import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import {md, mdCode, mdTable} from './markdown-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
@@ -60,7 +60,7 @@ export function renderCorroboration(analysis: Analysis, model: ReportModel): str
   if (d.events.length === 0) out.push('No Tcpip events (4227, 4231) were supplied.')
   else {
     const rows = d.events.slice(0, EVENT_ROWS).map((e) => [
-      md.text(formatTime(e.time)), String(e.id), md.text(e.source),
+      md.text(formatEventTime(e)), String(e.id), md.text(e.source),
       md.text(e.message.length > 160 ? `${e.message.slice(0, 159)}…` : e.message), md.text(`${e.path}:${e.line}`),
     ])
     out.push(mdTable(['Time', 'ID', 'Source', 'Message', 'Where'], rows, 'lrlll'))

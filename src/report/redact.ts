@@ -1,6 +1,6 @@
 import {isIPv6} from 'node:net'
 
-import type {Analysis, AnalysisDocument, Timeline} from '../model/types.js'
+import type {Analysis, AnalysisDocument, DynamicRange, Timeline} from '../model/types.js'
 
 /**
  * `--redact`: replaces IP addresses, host and domain names and user names with stable pseudonyms
@@ -159,10 +159,7 @@ function mapDocument(d: AnalysisDocument, f: Mapper): AnalysisDocument {
       notes: Object.fromEntries(Object.keys(i.notes).sort().map((k) => [k, f(i.notes[k]!)])),
       skippedExamples: i.skippedExamples.map((e) => ({...e, text: f(e.text)})),
     })),
-    dynamicRange: {
-      tcp: {...d.dynamicRange.tcp, ...(d.dynamicRange.tcp.path !== undefined ? {path: f(d.dynamicRange.tcp.path)} : {})},
-      udp: {...d.dynamicRange.udp, ...(d.dynamicRange.udp.path !== undefined ? {path: f(d.dynamicRange.udp.path)} : {})},
-    },
+    dynamicRange: {tcp: mapRange(d.dynamicRange.tcp, f), udp: mapRange(d.dynamicRange.udp, f)},
     verdict: {...d.verdict, evidence: d.verdict.evidence.map(f)},
     processes: d.processes.map((p) => ({...p})),
     findings: d.findings.map((x) => {
@@ -176,6 +173,16 @@ function mapDocument(d: AnalysisDocument, f: Mapper): AnalysisDocument {
     }),
     events: d.events.map((e) => ({...e, source: f(e.source), path: f(e.path), message: f(e.message)})),
     nextSteps: d.nextSteps.map(f),
+    ...(d.spans ? {spans: d.spans.map((x) => ({...x, path: f(x.path)}))} : {}),
+  }
+}
+
+/** A range with its netsh `path:line` and its excluded blocks' paths mapped. */
+function mapRange(r: DynamicRange, f: Mapper): DynamicRange {
+  return {
+    ...r,
+    ...(r.path !== undefined ? {path: f(r.path)} : {}),
+    ...(r.excluded ? {excluded: r.excluded.map((e) => ({...e, path: f(e.path)}))} : {}),
   }
 }
 

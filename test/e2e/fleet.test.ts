@@ -5,6 +5,7 @@ import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 
 import {fleetDocument, runAnalysis, runFleet} from '../../src/pipeline.js'
+import {renderAnalysis} from '../../src/report/analyze-text.js'
 import {renderFleetHtml, renderFleetMarkdown, renderFleetText} from '../../src/report/fleet.js'
 import {renderHtml} from '../../src/report/html.js'
 import {renderMarkdown} from '../../src/report/markdown.js'
@@ -133,7 +134,8 @@ describe('machines in one upload', () => {
     expect(fleet.machines.map((m) => [m.fleet.machine, m.fleet.inputs.map((i) => [i.path.replace(/^.*!/, ''), i.how])])).toEqual([
       ['SRV-SQL02', [['upload/SRV-SQL02/netstat.txt', 'folder name']]],
       [
-        'SRV-WEB01',
+        // The folder's events name the host: the machine takes the name the data gives.
+        'SRV-WEB01.contoso.local',
         [
           ['upload/SRV-WEB01/events.txt', 'host name in the data'],
           ['upload/SRV-WEB01/netstat.txt', 'folder name'],
@@ -144,14 +146,14 @@ describe('machines in one upload', () => {
     expect(fleet.machines[0]!.analysis.document.events).toEqual([])
     const text = renderFleetText(fleet)
     expect(text).toMatch(/^2 machines/)
-    expect(text).toMatch(/SRV-WEB01 +exhausted .*LeakyAgent\.exe/)
+    expect(text).toMatch(/SRV-WEB01\.contoso\.local +exhausted .*LeakyAgent\.exe/)
     expect(text).toContain('== SRV-SQL02 ==')
     const md = renderFleetMarkdown(fleet)
     expect(md).toMatch(/^# Port exhaustion report: 2 machines/)
-    expect(md).toMatch(/\| SRV-WEB01 \| exhausted \|/)
+    expect(md).toMatch(/\| SRV-WEB01\.contoso\.local \| exhausted \|/)
     expect(md).toMatch(/^## Port exhaustion report: SRV-WEB01/m)
     const html = renderFleetHtml(fleet)
-    expect(html).toContain('<a href="#m2">SRV-WEB01</a>')
+    expect(html).toContain('<a href="#m2">SRV-WEB01.contoso.local</a>')
     expect(html).toContain('<section id="m2-verdict">')
     expect(html.match(/ id="verdict"/g)).toBeNull()
   })
@@ -210,6 +212,9 @@ describe('time alignment', () => {
     expect(p4312.name).toBeNull()
     expect(p4312.handles).toBeNull()
     expect(timeline.handles.find((h) => h.pid === 4312)!.outsideSeconds).toBeGreaterThan(0)
+    // The reports say how far: the events table and the one-screen answer.
+    expect(renderMarkdown({document: doc, timeline})).toMatch(/\(2 d 2\d h after the snapshots\)/)
+    expect(renderAnalysis(doc)).toMatch(/kept apart \(not joined by PID\): .*late\.txt \(2 d 2\d h after\)/)
   })
 })
 
@@ -234,6 +239,7 @@ describe('a cut-off last snapshot', () => {
     const reference = await runAnalysis(tempFiles({'netstat.txt': withoutLast}), {})
     expect(cut.document.inputs[0]!.truncatedSnapshots).toBe(1)
     expect(cut.timeline.truncated.at(-1)).toBe(true)
+    expect(renderAnalysis(cut.document)).toContain('1 snapshot(s) cut off at the end of an input (partial)')
     const f = cut.document.findings.find((x) => x.process === 'LeakyAgent.exe')!
     const r = reference.document.findings.find((x) => x.process === 'LeakyAgent.exe')!
     expect([f.now, f.slopePerHour]).toEqual([r.now, r.slopePerHour])
