@@ -12,7 +12,7 @@ export const inputFlags = {
     description: `Input encoding (default: detected per input). E.g. ${NATIVE_ENCODINGS.join(', ')}, cp437, cp850, cp866, cp932, cp936, cp1252.`,
   }),
   format: Flags.string({
-    description: 'Input format id (default: detected per input from its content): netstat, get-nettcpconnection, netsh-dynamicport, handle-exe, process-list, windbg-process, windbg-handle, volatility-netscan, volatility-handles, volatility-pslist, tcpip-events, netsh-trace.',
+    description: 'Input format id (default: detected per input from its content): netstat, get-nettcpconnection, netsh-dynamicport, netsh-excludedportrange, handle-exe, process-list, windbg-process, windbg-handle, volatility-netscan, volatility-handles, volatility-pslist, tcpip-events, netsh-trace.',
   }),
   'max-bytes': Flags.integer({
     description: 'Stop reading any one input after this many bytes (a stdin or FIFO that never ends); results are flagged partial.',
@@ -34,6 +34,10 @@ export const analysisFlags = {
     description: 'Dynamic TCP port range START-END (e.g. 49152-65535) when no netsh output is among the inputs.',
   }),
   host: Flags.string({
-    description: 'Analyze only the inputs of this host when inputs come from several machines.',
+    description: 'Analyze only this machine when the inputs come from several (a host name, folder name or address the fleet table shows).',
+  }),
+  'one-machine': Flags.boolean({
+    description: 'Read every input as one machine\'s: no split by host name, folder, file name or local address.',
+    default: false,
   }),
 }

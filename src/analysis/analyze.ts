@@ -26,6 +26,8 @@ const REMOTES_TESTED = 30
 export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOptions): Analysis {
   const keep = (i: number) => !o.host || c.inputs[i]!.host === null || hostKey(c.inputs[i]!.host!) === hostKey(o.host)
   const {tcp, udp} = chooseRanges(c, o.flagRange, keep)
+  // Excluded blocks inside the range are ports no dynamic allocation can take: use is measured against the rest.
+  const usable: DynamicRange = {...tcp, count: tcp.usable ?? tcp.count}
   const b = buildTimeline(c, tcp, keep)
   const tl = b.timeline
   const {timed} = testTimes(tl)
@@ -39,10 +41,10 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const ctx: FindingContext = {
     c,
     b,
-    rangeCount: tcp.count,
+    rangeCount: usable.count,
     inUseNow: tl.ephemeralInUse[lastComplete] ?? 0,
     endTime: end,
-    exhausted: exhaustedEvents || (tl.ephemeralInUse[lastComplete] ?? 0) >= tcp.count * 0.98,
+    exhausted: exhaustedEvents || (tl.ephemeralInUse[lastComplete] ?? 0) >= usable.count * 0.98,
     timed,
     tz: o.tz,
   }
@@ -59,8 +61,8 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const findings: Finding[] = [
     ...growthFindings,
     ...holders,
-    ...handleFindings(tl.handles, o.tz, {rangeCount: tcp.count, failing: window.inside.length > 0}),
-    ...dumpFindings(c, o.tz, tcp.count),
+    ...handleFindings(tl.handles, o.tz, {rangeCount: usable.count, failing: window.inside.length > 0}),
+    ...dumpFindings(c, o.tz, usable.count),
   ].sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
@@ -69,8 +71,10 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
       (a.pid ?? -1) - (b.pid ?? -1) ||
       (a.state < b.state ? -1 : a.state > b.state ? 1 : 0),
   )
-  corroborate(findings, tl.handles, c, o.tz, window.inside)
-  const verdict = verdictOf(tl, tcp, findings, c, o.tz, window)
+  // Handle listings from another time than the loop are not joined to its processes by PID (PIDs are reused).
+  const joinable = tl.handles.filter((h) => !h.outsideSeconds)
+  corroborate(findings, joinable, c, o.tz, window.inside)
+  const verdict = verdictOf(tl, usable, findings, c, o.tz, window)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {
     const a = s.summary.timeWait
@@ -93,11 +97,15 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     timeRange: timeRange(tl, o.tz),
     dynamicRange: {tcp, udp},
     verdict,
-    processes: processSummaries(tl, o.tz),
+    processes: processSummaries({...tl, handles: joinable}, o.tz),
     findings,
     attribution: {timeWait: tw},
     sampling: {...samplingOf(tl, c, o.tz), untimedSnapshots: b.untimed},
-    events: tl.events.map((e) => ({id: e.id, time: isoOrNull(e.time, o.tz), source: e.source, path: e.path, line: e.line, message: e.message})),
+    events: tl.events.map((e) => ({
+      id: e.id, time: isoOrNull(e.time, o.tz), source: e.source, path: e.path, line: e.line, message: e.message,
+      ...(e.outsideSeconds ? {outsideSeconds: e.outsideSeconds} : {}),
+    })),
+    spans: b.spans.map((s) => ({path: c.inputs[s.input]!.path, start: isoOrNull(s.start, o.tz), end: isoOrNull(s.end, o.tz), outsideSeconds: s.outsideSeconds})),
   }
   const hasBound = tl.totalsByState.BOUND !== undefined || inputs.some((i) => (i.byState.BOUND ?? 0) > 0)
   const hasNames = tl.processes.some((p) => p.name !== null && p.pid > 4)
@@ -106,13 +114,33 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
 
 function chooseRanges(c: CaseBuilder, flag: PortRange | null, keep: (i: number) => boolean): {tcp: DynamicRange; udp: DynamicRange} {
   const pick = (proto: 'TCP' | 'UDP'): DynamicRange => {
-    const fromNetsh = c.ranges.filter((r) => keep(r.input) && r.proto === proto && r.family !== 'ipv6')
+    const fromNetsh = c.ranges.filter((r) => keep(r.input) && r.proto === proto && r.family !== 'ipv6' && !r.excluded)
     const r = fromNetsh.at(-1)
     if (r) return {start: r.start, count: r.count, source: 'netsh', path: `${c.inputs[r.input]!.path}:${r.line}`}
     if (flag) return {start: flag.start, count: flag.count, source: 'flag'}
     return {start: DEFAULT_RANGE.start, count: DEFAULT_RANGE.count, source: 'default'}
   }
-  return {tcp: pick('TCP'), udp: pick('UDP')}
+  return {tcp: withExclusions(pick('TCP'), c, 'TCP', keep), udp: withExclusions(pick('UDP'), c, 'UDP', keep)}
+}
+
+/** The range with the excluded blocks that fall inside it (clipped, merged where they overlap) and its usable count. */
+function withExclusions(range: DynamicRange, c: CaseBuilder, proto: 'TCP' | 'UDP', keep: (i: number) => boolean): DynamicRange {
+  const end = range.start + range.count - 1
+  const blocks = c.ranges
+    .filter((r) => r.excluded && keep(r.input) && r.proto === proto && r.family !== 'ipv6')
+    .map((r) => ({start: Math.max(r.start, range.start), end: Math.min(r.start + r.count - 1, end), administered: r.administered ?? false, path: `${c.inputs[r.input]!.path}:${r.line}`}))
+    .filter((r) => r.start <= r.end)
+    .sort((a, b) => a.start - b.start || a.end - b.end || (a.path < b.path ? -1 : 1))
+  if (blocks.length === 0) return range
+  const excluded: NonNullable<DynamicRange['excluded']> = []
+  let covered = 0
+  let reach = range.start - 1
+  for (const b of blocks) {
+    if (excluded.some((e) => e.start === b.start && e.count === b.end - b.start + 1)) continue
+    excluded.push({start: b.start, count: b.end - b.start + 1, administered: b.administered, path: b.path})
+    if (b.end > reach) (covered += b.end - Math.max(b.start, reach + 1) + 1), (reach = b.end)
+  }
+  return {...range, excluded, usable: Math.max(1, range.count - covered)}
 }
 
 function timeRange(tl: Timeline, tz: (iso: string) => string): AnalysisDocument['timeRange'] {
@@ -127,10 +155,11 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
     for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!
     return m
   }
-  const lastAt = tl.times.length - 1
+  // "Now" is the last complete snapshot (a cut-off last snapshot would fake a drop); a process not in it has nothing now.
+  let lastAt = tl.times.length - 1
+  while (lastAt > 0 && tl.truncated[lastAt]) lastAt--
   const out: ProcessSummary[] = tl.processes.map((p) => {
-    // `now` is the last snapshot: a process not in it has nothing now
-    const present = (p.seenLast ?? p.last) === lastAt || p.last === lastAt
+    const present = p.first <= lastAt && (p.last >= lastAt || (p.seenLast ?? p.last) >= lastAt)
     const peak: Record<string, number> = {}
     const now: Record<string, number> = {}
     for (const s of TCP_STATES) {

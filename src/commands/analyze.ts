@@ -3,9 +3,10 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
-import type {AnalysisDocument, Severity} from '../model/types.js'
-import {runAnalysis} from '../pipeline.js'
+import type {AnalysisDocument, FleetDocument, Severity} from '../model/types.js'
+import {fleetDocument, runFleet} from '../pipeline.js'
 import {renderAnalysis} from '../report/analyze-text.js'
+import {renderFleetText} from '../report/fleet.js'
 
 const RANK: Record<Severity, number> = {critical: 0, high: 1, medium: 2, low: 3}
 
@@ -32,25 +33,30 @@ Exit codes: 0 success, 1 runtime error, 2 usage error, 3 a finding at or above -
   static override strict = false
   static override summary = 'Verdict, culprit and evidence: is the machine running out of ephemeral ports, and why?'
 
-  async run(): Promise<AnalysisDocument> {
+  async run(): Promise<AnalysisDocument | FleetDocument> {
     const {argv, flags} = await this.parse(Analyze)
     this.stopAfter(flags['max-seconds'])
-    const {document} = await runAnalysis(argv as string[], {
+    const fleet = await runFleet(argv as string[], {
       dateOrder: flags['date-order'],
       dynamicRange: flags['dynamic-range'],
       encoding: flags.encoding,
       format: flags.format,
       host: flags.host,
+      oneMachine: flags['one-machine'],
       onProgress: this.jsonEnabled() ? undefined : this.progress(),
       maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
     })
     this.clearProgress()
-    for (const i of document.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
-    this.log(renderAnalysis(document))
+    // Several machines: the fleet document (one analysis@1 per machine); one machine: its analysis@1 as always.
+    const several = fleetDocument(fleet)
+    const document = several ?? fleet.machines[0]!.analysis.document
+    for (const i of fleet.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
+    this.log(several ? renderFleetText(fleet) : renderAnalysis(fleet.machines[0]!.analysis.document))
     const failOn = flags['fail-on']
-    if (failOn && document.findings.some((f) => RANK[f.severity] <= RANK[failOn])) {
+    const findings = fleet.machines.flatMap((m) => m.analysis.document.findings)
+    if (failOn && findings.some((f) => RANK[f.severity] <= RANK[failOn])) {
       if (this.jsonEnabled()) {
         // One JSON document on stdout: the analysis, with the --fail-on status as the exit code.
         process.exitCode = ExitCode.FailOn

@@ -1,16 +1,18 @@
 import {existsSync, statSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
+import type {Analysis} from '../model/types.js'
 import {writeFileAtomic} from '../output.js'
-import {type PipelineOptions, runAnalysis} from '../pipeline.js'
+import {type PipelineOptions, machineLabel, runFleet} from '../pipeline.js'
 import {ConnectionSpool} from '../report/connection-spool.js'
 import {type Table, csvChunks, exportTables, jsonlChunks} from '../report/export.js'
+import {fleetTable, redactFleet} from '../report/fleet.js'
 import {redactAnalysis} from '../report/redact.js'
 
 /** What `export` wrote, for scripts. */
@@ -75,6 +77,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       encoding: flags.encoding,
       format: flags.format,
       host: flags.host,
+      oneMachine: flags['one-machine'],
       onProgress: this.progress(),
       maxBytes: flags['max-bytes'],
       signal: this.signal,
@@ -92,21 +95,70 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
     const {flags} = this
     const dir = flags.output
     const ext = flags.to
-    const analysis = await runAnalysis(argv, options)
+    const fleet = await runFleet(argv, options)
     this.clearProgress()
-    // Rows keep the timeline position of their snapshot (-1 for rows of inputs off the timeline).
-    const positions = new Map((analysis.timeline.sources ?? []).map((s, i) => [`${s.path}\u0000${s.index}`, i]))
-    const connections = spool?.rows((path, snapshot) => positions.get(`${path}\u0000${snapshot}`) ?? -1)
-    const shown = flags.redact ? redactAnalysis(analysis) : analysis
-    const tables = exportTables(shown, flags.connections ? {connections} : {})
-    await mkdir(dir, {recursive: true})
     const files: ExportResult['files'] = []
-    for (const [i, name] of names.entries()) {
-      const table = tables[name as keyof typeof tables] as Table
-      await writeFileAtomic(targets[i]!, ext === 'csv' ? csvChunks(table) : jsonlChunks(table), flags.force)
-      files.push({path: targets[i]!, table: name})
+    if (fleet.machines.length === 1) {
+      await this.writeTables(fleet.machines[0]!.analysis, spool, targets, names, files)
+    } else {
+      // Several machines: machines.<ext> (the fleet table), then each machine's tables in a folder of its own.
+      const shown = flags.redact ? redactFleet(fleet) : fleet
+      const fleetPath = join(dir, `machines.${ext}`)
+      if (!flags.force && existsSync(fleetPath)) throw new PortleakError(`${fleetPath} exists; add --force to overwrite it`, 'EEXIST')
+      await mkdir(dir, {recursive: true})
+      await writeTable(fleetPath, fleetTable(shown), ext, flags.force)
+      files.push({path: fleetPath, table: 'machines'})
+      for (const [k, m] of fleet.machines.entries()) {
+        const sub = join(dir, folderName(machineLabel(shown.machines[k]!.fleet), k))
+        const mine = targets.map((t) => join(sub, t.slice(dir.length).replace(/^[\\/]+/, '')))
+        if (!flags.force) {
+          const existing = mine.find((t) => existsSync(t))
+          if (existing) throw new PortleakError(`${existing} exists; add --force to overwrite it`, 'EEXIST')
+        }
+        await this.writeTables(m.analysis, spool, mine, names, files, new Set(m.fleet.inputs.map((i) => i.path)))
+      }
     }
     this.logToStderr(`wrote ${files.map((f) => f.path).join(', ')}`)
     return {directory: dir, format: ext, files}
   }
+
+  /** One analysis's tables; `paths`: only connection rows of these inputs (one machine of several). */
+  private async writeTables(
+    analysis: Analysis,
+    spool: ConnectionSpool | null,
+    targets: string[],
+    names: string[],
+    files: ExportResult['files'],
+    paths?: ReadonlySet<string>,
+  ): Promise<void> {
+    const {flags} = this
+    // Rows keep the timeline position of their snapshot (-1 for rows of inputs off the timeline).
+    const positions = new Map((analysis.timeline.sources ?? []).map((s, i) => [`${s.path}\u0000${s.index}`, i]))
+    const all = spool?.rows((path, snapshot) => positions.get(`${path}\u0000${snapshot}`) ?? -1)
+    const connections = all && paths ? only(all, (c) => paths.has(c.path ?? '')) : all
+    const shown = flags.redact ? redactAnalysis(analysis) : analysis
+    const tables = exportTables(shown, flags.connections ? {connections} : {})
+    await mkdir(dirname(targets[0]!), {recursive: true})
+    for (const [i, name] of names.entries()) {
+      const table = tables[name as keyof typeof tables] as Table
+      await writeTable(targets[i]!, table, flags.to, flags.force)
+      files.push({path: targets[i]!, table: name})
+    }
+  }
+}
+
+/** A folder name for a machine: its label with characters no file system takes replaced; unique by position. */
+const folderName = (label: string, k: number) => `${String(k + 1).padStart(2, '0')}-${label.replace(/[^A-Za-z0-9._-]+/g, '_')}`
+
+function only<T>(rows: Iterable<T>, keep: (row: T) => boolean): Iterable<T> {
+  return {
+    *[Symbol.iterator]() {
+      for (const r of rows) if (keep(r)) yield r
+    },
+  }
+}
+
+/** One table, written under a temporary name and renamed when complete. */
+function writeTable(path: string, table: Table, ext: 'csv' | 'jsonl', force: boolean): Promise<void> {
+  return writeFileAtomic(path, ext === 'csv' ? csvChunks(table) : jsonlChunks(table), force)
 }

@@ -7,7 +7,8 @@ import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
 import {refuseDirectory, writeFileAtomic} from '../output.js'
-import {type PipelineOptions, runAnalysis} from '../pipeline.js'
+import {type PipelineOptions, runFleet} from '../pipeline.js'
+import {redactFleet, renderFleetHtml, renderFleetMarkdown} from '../report/fleet.js'
 import {renderHtml} from '../report/html.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {redactAnalysis} from '../report/redact.js'
@@ -78,16 +79,24 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
       encoding: flags.encoding,
       format: reportFormat ? undefined : flags.format,
       host: flags.host,
+      oneMachine: flags['one-machine'],
       onProgress: this.progress(),
       maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
     }
-    const analysis = await runAnalysis(argv as string[], options)
+    const fleet = await runFleet(argv as string[], options)
     this.clearProgress()
-    const shown = flags.redact ? redactAnalysis(analysis) : analysis
     const renderOptions = {generatedAt: generatedAt ?? null, redacted: flags.redact, version: this.config.version}
-    const text = format === 'html' ? renderHtml(shown, renderOptions) : renderMarkdown(shown, renderOptions)
+    let text: string
+    if (fleet.machines.length > 1) {
+      const shown = flags.redact ? redactFleet(fleet) : fleet
+      text = format === 'html' ? renderFleetHtml(shown, renderOptions) : renderFleetMarkdown(shown, renderOptions)
+    } else {
+      const analysis = fleet.machines[0]!.analysis
+      const shown = flags.redact ? redactAnalysis(analysis) : analysis
+      text = format === 'html' ? renderHtml(shown, renderOptions) : renderMarkdown(shown, renderOptions)
+    }
     if (output === '-') this.out(text)
     else {
       // Complete or not at all; without --force an output that appeared meanwhile is still refused.

@@ -53,6 +53,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
       encoding: flags.encoding,
       format: flags.format,
       host: flags.host,
+      oneMachine: flags['one-machine'],
       onProgress: this.readingProgress(),
       maxBytes: flags['max-bytes'],
       signal: this.signal,

@@ -31,6 +31,11 @@ export type IngestOptions = {
   readonly stdin?: (() => Readable) | undefined
   /** Every connection row must reach the sink in this thread (a row tap, `export --connections`): no worker threads. */
   readonly everyRow?: boolean | undefined
+  /**
+   * Read only inputs of these formats (the first pass that learns case-wide settings before any snapshot
+   * is counted); the others are detected from their head and left unread, without a summary.
+   */
+  readonly onlyFormats?: ReadonlySet<FormatId> | undefined
 }
 
 export type Progress = {path: string; bytes: number; size: number | null; snapshots?: number}
@@ -162,9 +167,9 @@ async function parseInput(
     parser = getParser(options.format)
     if (!parser) throw new PortleakError(`unknown format '${options.format}'`, 'EUSAGE')
   } else parser = detectFormat(headText.slice(0, SAMPLE_BYTES))?.parser
-  if (!parser) {
+  if (!parser || (options.onlyFormats && !options.onlyFormats.has(parser.id))) {
     reader.destroy()
-    out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
+    if (!options.onlyFormats) out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
     return
   }
   const next = sinkFor({path: source.path, format: parser.id, index: out.length})

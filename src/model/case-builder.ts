@@ -77,12 +77,30 @@ export class CaseBuilder {
   eventsIgnored = 0
   readonly agg: SnapshotAggregator
   readonly trackedRanges: PortRange[]
-
-  constructor(flagRange: PortRange | null) {
+  /** `known`: ranges a first reading found, tracked from the first snapshot on. */
+  constructor(flagRange: PortRange | null, known: readonly PortRange[] = []) {
     const ranges = [flagRange ?? DEFAULT_RANGE]
-    for (const r of [DEFAULT_RANGE, LEGACY_RANGE]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
+    for (const r of [DEFAULT_RANGE, LEGACY_RANGE, ...known]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
     this.trackedRanges = ranges
     this.agg = new SnapshotAggregator(ranges)
+  }
+
+  /**
+   * The same case seen through some of its inputs (one machine, one timeline): every evidence list holds
+   * only their records; inputs, ids and counters stay shared, so nothing is read or copied again.
+   */
+  only(keep: (input: number) => boolean): CaseBuilder {
+    const view = Object.create(this) as CaseBuilder
+    const mine = <T extends {input: number}>(list: readonly T[]) => list.filter((x) => keep(x.input))
+    Object.defineProperties(view, {
+      snapshots: {value: mine(this.snapshots)},
+      handles: {value: mine(this.handles)},
+      processes: {value: mine(this.processes)},
+      events: {value: mine(this.events)},
+      ranges: {value: mine(this.ranges)},
+      dumps: {value: new Map([...this.dumps].filter(([, d]) => keep(d.input)))},
+    })
+    return view
   }
 
   /**
@@ -114,6 +132,7 @@ export class CaseBuilder {
 
   addRange(r: PortRangeRecord, input: number): void {
     this.ranges.push({...r, input})
+    if (r.excluded) return
     if (r.proto === 'TCP' && !this.trackedRanges.some((x) => x.start === r.start && x.count === r.count)) {
       this.trackedRanges.push({start: r.start, count: r.count})
     }

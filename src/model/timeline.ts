@@ -13,6 +13,8 @@ export type BuiltTimeline = {
   /** Snapshots left out of the series: untimed ones when others have times. */
   untimed: number
   rangeIndex: number
+  /** Per input kept: its own time span and how far it lies outside the snapshots' span (see `outsideBy`). */
+  spans: {input: number; start: WallTime | null; end: WallTime | null; outsideSeconds: number | null}[]
 }
 
 /**
@@ -32,7 +34,9 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const n = order.length
   const rangeIndex = Math.max(0, c.trackedRanges.findIndex((r) => rangeKey(r) === rangeKey(range)))
 
-  const identity = foldWithinBudget(resolveIdentities(c, order), order, n)
+  const spans = inputSpans(c, order, inputFilter)
+  const apart = new Map(spans.filter((s) => s.outsideSeconds).map((s) => [s.input, s.outsideSeconds!]))
+  const identity = foldWithinBudget(resolveIdentities(c, order, apart), order, n)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
   const byKey = new Map<string, number>()
@@ -95,7 +99,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       ephemeralAddr,
       totalsByState,
       processes: series,
-      handles: handleSeries(c, timeOf, inputFilter),
+      handles: handleSeries(c, timeOf, inputFilter, apart),
       events: eventMarkers(c, order, inputFilter),
       sources: order.map((s) => ({path: c.inputs[s.input]!.path, index: s.index})),
       ...(portsUnknown.some(Boolean) ? {portsUnknown} : {}),
@@ -104,6 +108,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
     slots,
     untimed: candidates.length - order.length,
     rangeIndex,
+    spans,
   }
 }
 
@@ -153,7 +158,34 @@ function countsHoldingPorts(q: Int32Array): number {
   return n
 }
 
-function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
+/** Every kept input's own time span (its snapshots and events), and its distance from the snapshots' span. */
+function inputSpans(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input: number) => boolean): BuiltTimeline['spans'] {
+  const known = order.map((s) => s.time).filter((t): t is number => t !== null)
+  const slack = spanSlack(known)
+  const lo = new Map<number, number>()
+  const hi = new Map<number, number>()
+  const add = (input: number, t: WallTime | null) => {
+    if (t === null) return
+    lo.set(input, Math.min(lo.get(input) ?? Infinity, t))
+    hi.set(input, Math.max(hi.get(input) ?? -Infinity, t))
+  }
+  const present = new Set<number>()
+  for (const s of c.snapshots) (add(s.input, s.time), present.add(s.input))
+  for (const e of c.events) (add(e.input, e.time), present.add(e.input))
+  return c.inputs
+    .filter((i) => keep(i.index) && present.has(i.index))
+    .map((i) => {
+      const start = lo.get(i.index) ?? null
+      const end = hi.get(i.index) ?? null
+      if (start === null || end === null || known.length === 0) return {input: i.index, start, end, outsideSeconds: null}
+      const before = outsideBy(end, known[0]!, known.at(-1)!, slack)
+      const after = outsideBy(start, known[0]!, known.at(-1)!, slack)
+      return {input: i.index, start, end, outsideSeconds: before < 0 ? before : after > 0 ? after : 0}
+    })
+}
+
+/** The same snapshot in two inputs: same time, same rows, same counts. */
+export function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
   if (a.time === null || a.time !== b.time || a.input === b.input || a.summary.rows !== b.summary.rows) return false
   const x = a.summary.counts
   const y = b.summary.counts
@@ -184,7 +216,7 @@ function emptySeries(key: string, pid: number, name: string | null, n: number): 
  * A PID whose image name changes is a new process; rows without a name take the name the PID has
  * nearest in time, or the name another source (handle listing, process list) gives that PID.
  */
-function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[]): (slot: number, t: number) => {pid: number; name: string | null} {
+function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart: ReadonlyMap<number, number>): (slot: number, t: number) => {pid: number; name: string | null} {
   const agg = c.agg
   // Per PID: named appearances [t, nameId] in timeline order.
   const named = new Map<number, {t: number; name: number}[]>()
@@ -200,7 +232,7 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[]): (slo
       named.set(pid, list)
     }
   }
-  const otherNames = namesFromOtherSources(c)
+  const otherNames = namesFromOtherSources(c, apart)
   return (slot, t) => {
     const pid = agg.slotPid[slot]!
     const nameId = agg.slotName[slot]!
@@ -218,17 +250,18 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[]): (slo
   }
 }
 
-function namesFromOtherSources(c: CaseBuilder): Map<number, string> {
+/** Names other inputs give PIDs; inputs from another time than the snapshots (`apart`) name nothing here. */
+function namesFromOtherSources(c: CaseBuilder, apart: ReadonlyMap<number, number>): Map<number, string> {
   const seen = new Map<number, Map<string, number>>()
-  const add = (pid: number, name: string | null) => {
-    if (pid <= 0 || !name) return
+  const add = (pid: number, name: string | null, input: number) => {
+    if (pid <= 0 || !name || apart.has(input)) return
     const m = seen.get(pid) ?? new Map<string, number>()
     m.set(name, (m.get(name) ?? 0) + 1)
     seen.set(pid, m)
   }
-  for (const p of c.processes) add(p.pid, p.name)
-  for (const h of c.handles) add(h.pid, h.name)
-  for (const d of c.dumps.values()) add(d.pid, d.name)
+  for (const p of c.processes) add(p.pid, p.name, p.input)
+  for (const h of c.handles) add(h.pid, h.name, h.input)
+  for (const d of c.dumps.values()) add(d.pid, d.name, d.input)
   const out = new Map<number, string>()
   for (const [pid, m] of seen) {
     const [name] = [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!
@@ -243,28 +276,55 @@ function snapshotTimes(c: CaseBuilder): (input: number, index: number) => WallTi
   return (input, index) => (index < 0 ? null : (m.get(`${input}:${index}`) ?? null))
 }
 
-function handleSeries(c: CaseBuilder, timeOf: (input: number, index: number) => WallTime | null, keep: (input: number) => boolean): HandleSeries[] {
+function handleSeries(
+  c: CaseBuilder,
+  timeOf: (input: number, index: number) => WallTime | null,
+  keep: (input: number) => boolean,
+  apart: ReadonlyMap<number, number>,
+): HandleSeries[] {
   const out = new Map<string, HandleSeries>()
   const add = (p: HandlePoint) => {
     if (!keep(p.input) || p.pid < 0) return
-    const key = `${p.pid}|${p.name ?? ''}`
+    const outside = apart.get(p.input)
+    const key = `${p.pid}|${p.name ?? ''}|${outside ?? ''}`
     let s = out.get(key)
-    if (!s) out.set(key, (s = {pid: p.pid, name: p.name, points: []}))
+    if (!s) out.set(key, (s = outside ? {pid: p.pid, name: p.name, outsideSeconds: outside, points: []} : {pid: p.pid, name: p.name, points: []}))
     s.points.push({time: timeOf(p.input, p.snapshot), total: p.total, afd: p.afd, path: c.inputs[p.input]!.path, line: p.line})
   }
   for (const p of c.handles) add(p)
   for (const p of c.processes) if (p.total !== null) add(p)
   const list = [...out.values()]
   for (const s of list) s.points.sort((a, b) => (a.time ?? 0) - (b.time ?? 0))
-  return list.sort((a, b) => a.pid - b.pid || ((a.name ?? '') < (b.name ?? '') ? -1 : 1))
+  return list.sort((a, b) => a.pid - b.pid || ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : (a.outsideSeconds ?? 0) - (b.outsideSeconds ?? 0)))
+}
+
+/**
+ * How far `t` lies outside the span [first, last] (negative before, positive after), in seconds; 0 inside or
+ * within `slack` of its ends (one sampling interval: an event logged just after the last snapshot belongs to it).
+ */
+export function outsideBy(t: number, first: number, last: number, slack: number): number {
+  if (t < first - slack) return Math.round((t - first) / 1000)
+  if (t > last + slack) return Math.round((t - last) / 1000)
+  return 0
+}
+
+/** The slack around a span of snapshot times: the median interval, at least a minute. */
+export function spanSlack(times: readonly number[]): number {
+  const steps = times.slice(1).map((t, i) => t - times[i]!).filter((d) => d > 0).sort((a, b) => a - b)
+  return Math.max(60_000, steps[steps.length >> 1] ?? 0)
 }
 
 function eventMarkers(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input: number) => boolean): EventMarker[] {
   const times = order.map((s) => s.time ?? -Infinity)
+  const known = times.filter((t) => t !== -Infinity)
+  const slack = spanSlack(known)
   return c.events
     .filter((e) => keep(e.input))
     .map((e) => {
       let snapshot = -1
+      // Outside the snapshots' span (another day): reported with its distance, not drawn on the first or last snapshot.
+      const outside = e.time !== null && known.length > 0 ? outsideBy(e.time, known[0]!, known.at(-1)!, slack) : 0
+      if (outside !== 0) return {id: e.id, time: e.time, snapshot, source: e.source, message: e.message, path: c.inputs[e.input]!.path, line: e.line, outsideSeconds: outside}
       if (e.time !== null) {
         let lo = 0
         let hi = times.length - 1

@@ -36,7 +36,16 @@ export type InputSummary = {
 }
 
 export type RangeSource = 'default' | 'netsh' | 'flag'
-export type DynamicRange = {start: number; count: number; source: RangeSource; path?: string}
+export type DynamicRange = {
+  start: number
+  count: number
+  source: RangeSource
+  path?: string
+  /** Excluded blocks (`show excludedportrange`) inside the range, clipped to it; absent when none was read. */
+  excluded?: {start: number; count: number; administered: boolean; path: string}[]
+  /** Ports of the range dynamic allocation can use: count minus the excluded blocks (percentages, severities, projections). */
+  usable?: number
+}
 
 /** Key of a process identity: PID plus image name (a PID whose image changes is a new process). */
 export type ProcessKey = string
@@ -70,6 +79,8 @@ export type ProcessSeries = {
 export type HandleSeries = {
   pid: number
   name: string | null
+  /** Seconds its listings lie outside the snapshots' span: kept apart, never joined to the loop's processes by PID. */
+  outsideSeconds?: number
   points: {time: WallTime | null; total: number | null; afd: number | null; path: string; line: number}[]
 }
 
@@ -82,6 +93,8 @@ export type EventMarker = {
   message: string
   path: string
   line: number
+  /** Seconds before (negative) or after (positive) the snapshots' span, when the event lies outside it. */
+  outsideSeconds?: number
 }
 
 /** Everything the renderers (report, TUI, export) need, aligned per snapshot. */
@@ -215,9 +228,43 @@ export type AnalysisDocument = {
   findings: Finding[]
   attribution: {timeWait: {total: number; owner: number; lineage: number; remoteAffinity: number; unattributed: number}}
   sampling: Sampling
-  events: {id: number; time: IsoTime | null; source: string; path: string; line: number; message: string}[]
+  events: {id: number; time: IsoTime | null; source: string; path: string; line: number; message: string; outsideSeconds?: number}[]
   nextSteps: string[]
+  /**
+   * Every input's own time span, and how far it lies outside the snapshots' span (seconds, negative before,
+   * positive after; 0 when they overlap; null when either has no times). Evidence outside is not joined to
+   * the loop's processes by PID (a PID from another day is another process).
+   */
+  spans?: {path: string; start: IsoTime | null; end: IsoTime | null; outsideSeconds: number | null}[]
 }
 
 /** What `analyze` computes: the JSON document plus the series renderers draw. */
 export type Analysis = {document: AnalysisDocument; timeline: Timeline}
+
+/** One machine (or one timeline of a machine) of a fleet, as the fleet table shows it. */
+export type FleetMachine = {
+  /** Machine name (null: the inputs name no machine). */
+  machine: string | null
+  /** 1, 2… when one machine's loops run side by side as separate timelines; else null. */
+  timeline: number | null
+  verdict: Verdict['status']
+  peakUtilization: number
+  /** The first finding (most severe), if any. */
+  topCulprit: {pid: number | null; process: string | null; state: string; severity: Severity} | null
+  /** First and last time any of its evidence speaks of (snapshots, events, handle listings). */
+  evidenceSpan: {start: IsoTime; end: IsoTime} | null
+  /** Its inputs and how each was found to be this machine's. */
+  inputs: {path: string; how: string}[]
+  notes: string[]
+}
+
+/**
+ * The `portleak/fleet@1` document: an upload of several machines (or timelines). One `analysis@1`
+ * document per machine, in the fleet table's order. Extend, never rename or drop fields.
+ */
+export type FleetDocument = {
+  schema: 'portleak/fleet@1'
+  inputs: InputSummary[]
+  machines: FleetMachine[]
+  analyses: AnalysisDocument[]
+}

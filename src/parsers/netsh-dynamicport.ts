@@ -21,7 +21,9 @@ type Block = {
 
 const COMMAND = /netsh(?:\.exe)?\s+(?:int|interface)\s+(ipv4|ipv6|ip)\s+show\s+dynamicport\w*\s+(tcp|udp)\b/i
 const PROMPT = /^\s*(?:PS(?: [^>]*)?>|[A-Za-z]:\\[^>]*>|>>)/
-const PAIR = /^\s*([^:]*?)\s*:\s*(\d{1,6})\s*$/
+// The label is what follows the last colon but one: a prefix every line repeats (`    vhd: Start Port : 49152`,
+// as build logs write it) is passed over.
+const PAIR = /^\s*(?:[^:]*:)*?\s*([^:]*?)\s*:\s*(\d{1,6})\s*$/
 const PROTO_WORD = /(?:^|[^A-Za-z0-9])(tcp|udp)(?:[^A-Za-z0-9]|$)/i
 const START_LABEL = /^(?:start port|port de d[ée]marrage)$/i
 const COUNT_LABEL = /^(?:number of ports|nombre de ports)$/i
@@ -29,12 +31,20 @@ const ELISION = /^\s*(?:\.{3,}|…|\[(?:snip|\.{3}|…)\])\s*$/i
 
 // Pair lines are short: the length bound keeps the lazy label match from backtracking over long junk lines.
 const pairOf = (text: string) => (text.length <= 200 && text.includes(':') ? PAIR.exec(text) : null)
-const isRule = (text: string) => /^\s*-{3,}\s*$/.test(text)
+// A prefix starts with a non-blank character and the blanks after it are its own, so a blank run is read
+// one way only (linear time; two \s* side by side would take quadratic time on a long blank line).
+const isRule = (text: string) => /^\s*(?:[^\s:-][^:]*:\s*)?-{3,}\s*$/.test(text)
 const familyOf = (word: string): Family => (word.toLowerCase() === 'ipv6' ? 'ipv6' : 'ipv4')
 const protoOf = (word: string): Proto => (word.toLowerCase() === 'udp' ? 'UDP' : 'TCP')
 
-/** True for a range Windows accepts: start ≥ 1025, at least 255 ports, ending at or below 65535. */
+/** True for a range `netsh int ipv4 set dynamicport` accepts: start ≥ 1025, at least 255 ports, ending at or below 65535. */
 export const validRange = (start: number, count: number) => start >= 1025 && count >= 255 && start + count - 1 <= 65535
+
+/**
+ * True for a range the OS may print: any start from 1 and any count that ends at or below 65535. Ranges an
+ * installer wrote to the registry (`Start Port : 1024`) are outside what `set dynamicport` allows, yet real.
+ */
+export const possibleRange = (start: number, count: number) => start >= 1 && count >= 1 && start + count - 1 <= 65535
 
 class NetshDynamicPortLines implements LineParser {
   private block: Block | null = null
@@ -106,8 +116,16 @@ class NetshDynamicPortLines implements LineParser {
   private finish(b: Block, failure: SkipReason): void {
     this.ready = null
     const {proto, start, count} = b
-    if (proto && start !== null && count !== null && validRange(start, count)) {
+    // Without a line end the count may be cut short: only a range set dynamicport allows is taken then.
+    const takeable = failure === 'truncated' ? validRange : possibleRange
+    if (proto && start !== null && count !== null && takeable(start, count)) {
       this.sink.portRange({proto, family: b.family, start, count, line: b.line})
+      if (!validRange(start, count)) {
+        this.sink.note(
+          'rangeOutsideSetLimits',
+          `${proto} ${start}–${start + count - 1} (line ${b.line}) is outside what \`netsh int ipv4 set dynamicport\` allows (start ≥ 1025, ≥ 255 ports): set by an installer or the registry; read as printed`,
+        )
+      }
       return
     }
     this.sink.skip(b.line, proto ? failure : 'malformed', b.raw)
@@ -124,7 +142,7 @@ class NetshDynamicPortLines implements LineParser {
 }
 
 const TITLE = /Protocol (?:tcp|udp) Dynamic Port Range|Plage de ports dynamique du protocole (?:tcp|udp)/i
-const PAIR_LINE = /^[^:\r\n]*:[ \t]*\d{1,6}[ \t]*\r?$/m
+const PAIR_LINE = /^[^\r\n]*:[ \t]*\d{1,6}[ \t]*\r?$/m
 
 /**
  * Confidence that `sample` is `netsh … show dynamicport` output: 0.95 for an English or French title with a

@@ -3,6 +3,7 @@ import {handleExeParser} from './handle-exe.js'
 import {kernelDumpParser} from './kernel-dump/index.js'
 import {minidumpParser} from './minidump/index.js'
 import {netshDynamicPortParser} from './netsh-dynamicport.js'
+import {netshExcludedPortRangeParser} from './netsh-excludedportrange.js'
 import {netshTraceParser} from './netsh-trace.js'
 import {netstatParser} from './netstat.js'
 import {processListParser} from './process-list.js'
@@ -18,6 +19,7 @@ import type {FormatId, Parser} from './types.js'
 export const parsers: readonly Parser[] = [
   netstatParser, getNetTcpConnectionParser, netshDynamicPortParser, handleExeParser, processListParser, tcpipEventsParser,
   netshTraceParser,
+  netshExcludedPortRangeParser,
   windbgHandleParser,
   windbgProcessParser,
   volatilityNetscanParser,

@@ -14,6 +14,7 @@ export type FormatId =
   | 'netstat'
   | 'get-nettcpconnection'
   | 'netsh-dynamicport'
+  | 'netsh-excludedportrange'
   | 'handle-exe'
   | 'process-list'
   | 'windbg-process'
@@ -144,6 +145,10 @@ export type PortRangeRecord = {
   start: number
   count: number
   line: number
+  /** A block of `show excludedportrange`: ports no dynamic allocation may use (absent: the dynamic range). */
+  excluded?: boolean
+  /** Excluded by an administrator (`*` in netsh's listing), not reserved by a service at run time. */
+  administered?: boolean
 }
 
 /** Why a line was not turned into a record. Every non-structural line gets one of these. */

@@ -1,4 +1,5 @@
 import {inertDeep, stripControls} from './escape.js'
+import {formatDistance} from './format.js'
 import type {AnalysisDocument, Finding} from '../model/types.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
@@ -31,6 +32,13 @@ export function renderAnalysis(raw: AnalysisDocument, maxFindings = 8): string {
     `${doc.host ? `${doc.host}, ` : ''}${doc.snapshots} snapshots, ${span}; dynamic range ${r.start}–${r.start + r.count - 1} (${r.count} ports, ${r.source}); ${doc.snapshots === 0 ? 'range use unknown (no connection rows)' : `peak use ${(doc.verdict.peakUtilization * 100).toFixed(1)}%${doc.verdict.peakAt ? ` at ${doc.verdict.peakAt}` : ''}`}`,
   )
   for (const e of doc.verdict.evidence.slice(0, 4)) out.push(`  · ${e}`)
+  const cut = doc.inputs.reduce((n, i) => n + i.truncatedSnapshots, 0)
+  if (cut > 0) out.push(`  · ${cut} snapshot(s) cut off at the end of an input (partial): left out of trends and "now" values`)
+  const apart = (doc.spans ?? []).filter((s) => s.outsideSeconds)
+  if (apart.length > 0) {
+    const far = apart.map((s) => `${s.path} (${formatDistance(s.outsideSeconds!)})`).join(', ')
+    out.push(`  · evidence from another time than the snapshots, kept apart (not joined by PID): ${far}`)
+  }
   out.push('')
   if (doc.findings.length === 0) out.push('No findings.')
   else {
@@ -51,3 +59,4 @@ export function renderAnalysis(raw: AnalysisDocument, maxFindings = 8): string {
   }
   return stripControls(out.join('\n'))
 }
+

@@ -80,3 +80,12 @@ export function parseIso(time: IsoTime | null | undefined): WallTime | null {
 export function formatPids(pids: readonly number[]): string {
   return pids.length === 0 ? '–' : pids.join(', ')
 }
+
+/** How far evidence lies outside the snapshots' span: `3 d 0 h after`, `5 h 00 min before`. */
+export const formatDistance = (seconds: number): string => `${formatDuration(Math.abs(seconds))} ${seconds < 0 ? 'before' : 'after'}`
+
+/** An event's time, with its distance when it lies outside the snapshots' span (`… (3 d 0 h after the snapshots)`). */
+export function formatEventTime(e: {time: IsoTime | null; outsideSeconds?: number}): string {
+  const t = formatTime(e.time)
+  return e.outsideSeconds ? `${t} (${formatDistance(e.outsideSeconds)} the snapshots)` : t
+}

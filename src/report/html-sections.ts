@@ -1,11 +1,11 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
 import {escapeHtml} from './escape.js'
 import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
-import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
+import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import type {Cell} from './html-parts.js'
 import {columns, html, list, numCell, pre, section, table, text} from './html-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
-import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, rangeSource, richText} from './prose.js'
+import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
 
 /** Sections of the HTML report after the charts, in report order (the same as the markdown report). */
 
@@ -62,7 +62,7 @@ export function corroborationSection(analysis: Analysis, model: ReportModel): st
   if (d.events.length === 0) parts.push('<p>No Tcpip events (4227, 4231) were supplied.</p>')
   else {
     const rows: Cell[][] = d.events.slice(0, EVENT_ROWS).map((e) => [
-      text(formatTime(e.time)), numCell(String(e.id), e.id), text(e.source), text(e.message), text(`${e.path}:${e.line}`, 'wrap'),
+      text(formatEventTime(e)), numCell(String(e.id), e.id), text(e.source), text(e.message), text(`${e.path}:${e.line}`, 'wrap'),
     ])
     parts.push(table(columns('Time', 'ID:n', 'Source', 'Message', 'Where'), rows))
     if (d.events.length > EVENT_ROWS) parts.push(`<p>… and ${formatInt(d.events.length - EVENT_ROWS)} more event(s).</p>`)
@@ -72,7 +72,8 @@ export function corroborationSection(analysis: Analysis, model: ReportModel): st
 
 export function rangeSection(analysis: Analysis): string {
   const {tcp, udp} = analysis.document.dynamicRange
-  return section('range', 'Dynamic port range', list([`TCP: ${rangeSource(tcp, html)}`, `UDP: ${rangeSource(udp, html, 'udp')}`]))
+  const excluded = exclusionLines(tcp, html)
+  return section('range', 'Dynamic port range', list([`TCP: ${rangeSource(tcp, html)}${excluded.length ? list(excluded) : ''}`, `UDP: ${rangeSource(udp, html, 'udp')}`]))
 }
 
 export function nextStepsSection(analysis: Analysis): string {

@@ -1,10 +1,10 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
 import {markdownFence} from './escape.js'
-import {formatDuration, formatInt, formatPids, formatTime} from './format.js'
+import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import {md, mdCode, mdTable} from './markdown-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
-import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, rangeSource, richText} from './prose.js'
+import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
 
 /** Sections of the markdown report after the chart, in report order. */
 
@@ -60,7 +60,7 @@ export function renderCorroboration(analysis: Analysis, model: ReportModel): str
   if (d.events.length === 0) out.push('No Tcpip events (4227, 4231) were supplied.')
   else {
     const rows = d.events.slice(0, EVENT_ROWS).map((e) => [
-      md.text(formatTime(e.time)), String(e.id), md.text(e.source),
+      md.text(formatEventTime(e)), String(e.id), md.text(e.source),
       md.text(e.message.length > 160 ? `${e.message.slice(0, 159)}…` : e.message), md.text(`${e.path}:${e.line}`),
     ])
     out.push(mdTable(['Time', 'ID', 'Source', 'Message', 'Where'], rows, 'lrlll'))
@@ -71,7 +71,8 @@ export function renderCorroboration(analysis: Analysis, model: ReportModel): str
 
 export function renderRange(analysis: Analysis): string {
   const {tcp, udp} = analysis.document.dynamicRange
-  return `## Dynamic port range\n\n- TCP: ${rangeSource(tcp, md)}\n- UDP: ${rangeSource(udp, md, 'udp')}`
+  const excluded = exclusionLines(tcp, md).map((l) => `\n  - ${l}`).join('')
+  return `## Dynamic port range\n\n- TCP: ${rangeSource(tcp, md)}${excluded}\n- UDP: ${rangeSource(udp, md, 'udp')}`
 }
 
 export function renderNextSteps(analysis: Analysis): string {

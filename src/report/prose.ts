@@ -204,3 +204,13 @@ export const COLLECTION_EXTRAS: readonly {command: string; why: string}[] = [
     why: 'the Tcpip port exhaustion events',
   },
 ]
+
+/** The excluded blocks inside a range (`show excludedportrange`), one line each, then the usable count. */
+export function exclusionLines(range: DynamicRange, f: Inline): string[] {
+  if (!range.excluded?.length) return []
+  const blocks = range.excluded.map(
+    (e) => `${f.text(`excluded ${e.start}–${e.start + e.count - 1} (${formatInt(e.count)} ports${e.administered ? ', administered' : ''})`)} ${f.text('in')} ${f.code(e.path)}`,
+  )
+  const usable = f.text(`${formatInt(range.usable ?? range.count)} of ${formatInt(range.count)} ports usable: percentages, severities and projections count against these.`)
+  return [...blocks, usable]
+}

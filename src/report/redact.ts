@@ -1,6 +1,6 @@
 import {isIP, isIPv6} from 'node:net'
 
-import type {Analysis, AnalysisDocument, Timeline} from '../model/types.js'
+import type {Analysis, AnalysisDocument, DynamicRange, Timeline} from '../model/types.js'
 
 /**
  * `--redact`: replaces IP addresses, host and domain names and user names with stable pseudonyms

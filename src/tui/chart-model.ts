@@ -67,6 +67,7 @@ export function level(vm: ViewModel, plotWidth: number, k: number): Level {
     }
     const events = new Uint8Array(total)
     for (const e of vm.events) {
+      if (e.outsideSeconds) continue
       const x = vm.timed && e.time !== null ? e.time : e.snapshot >= 0 ? vm.place[e.snapshot]! : NaN
       if (x >= vm.xMin && x < vm.xMin + total * w) events[col(x)] = 1
     }

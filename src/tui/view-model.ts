@@ -196,6 +196,7 @@ export function buildViewModel(analysis: Analysis): ViewModel {
   const events = [...tl.events].sort((a, b) => a.snapshot - b.snapshot || (a.time ?? 0) - (b.time ?? 0))
   const eventsAt = new Map<number, EventMarker[]>()
   for (const e of events) {
+    if (e.outsideSeconds) continue // another day than the snapshots: not drawn on the first or last one
     const at = Math.max(0, e.snapshot)
     const list = eventsAt.get(at)
     if (list) list.push(e)

@@ -19,7 +19,7 @@ const schema = JSON.parse(readFileSync(new URL('../../docs/schema/analysis-1.sch
 const validAnalysis = new Ajv2020({allErrors: true, strict: false}).compile(schema)
 const DOCUMENT_FIELDS = [
   'schema', 'host', 'inputs', 'snapshots', 'timeRange', 'dynamicRange', 'verdict', 'processes', 'findings', 'attribution',
-  'sampling', 'events', 'nextSteps',
+  'sampling', 'events', 'nextSteps', 'spans',
 ]
 
 type Failure = Error & {code?: string; oclif?: {exit?: number}; suggestions?: string[]}

@@ -8,7 +8,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import Inspect from '../../src/commands/inspect.js'
 import type {InputSummary} from '../../src/model/types.js'
 import type {InspectDocument} from '../../src/pipeline.js'
-import {runAnalysis} from '../../src/pipeline.js'
+import {runAnalysis, runFleet} from '../../src/pipeline.js'
 import {ONE_LINE, hasStack} from './helpers.js'
 
 const config = await Config.load(import.meta.url)
@@ -128,9 +128,15 @@ describe('corpus/bad', () => {
   }
 
   it('analyzes every bad input at once without an error', async () => {
-    const a = await runAnalysis(paths(), {})
-    expect(a.document.inputs.length).toBe(Object.values(MANIFEST).flat().length)
-    expect(a.document.snapshots).toBeGreaterThan(20)
-    expect(a.document.sampling.backwardSteps).toBeGreaterThan(0)
+    // Loops of the same hours that do not repeat each other are separate timelines: one analysis each.
+    const f = await runFleet(paths(), {})
+    const docs = f.machines.map((m) => m.analysis.document)
+    expect(f.inputs.length).toBe(Object.values(MANIFEST).flat().length)
+    expect(docs.reduce((n, d) => n + d.snapshots, 0)).toBeGreaterThan(20)
+    expect(docs.some((d) => d.sampling.backwardSteps > 0)).toBe(true)
+    // Read as one machine, as before the split: one timeline of everything.
+    const one = await runAnalysis(paths(), {oneMachine: true})
+    expect(one.document.inputs.length).toBe(Object.values(MANIFEST).flat().length)
+    expect(one.document.sampling.backwardSteps).toBeGreaterThan(0)
   })
 })

@@ -25,7 +25,7 @@ describe('npm run fuzz', () => {
     const {status, stdout, stderr} = await fuzz(['--seconds', '3', '--seed', '20231014'])
     expect(stderr).toBe('')
     expect(Date.now() - started).toBeLessThan(20_000)
-    expect(stdout).toMatch(/^fuzz: seed 20231014, 3 s, 14 parsers, \d+ corpus files \(replay: --seed 20231014\)\n/)
+    expect(stdout).toMatch(/^fuzz: seed 20231014, 3 s, \d+ parsers, \d+ corpus files \(replay: --seed 20231014\)\n/)
     const summary = /fuzz: seed 20231014, (\d+) cases in [\d.]+ s \((\d+) parser, (\d+) input, (\d+) binary\), (\d+) failures?/.exec(stdout)
     expect(summary).not.toBeNull()
     const [, cases, parserCases, inputCases, binaryCases, failed] = summary!.map(Number)

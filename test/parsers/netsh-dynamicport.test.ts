@@ -52,9 +52,10 @@ describe('netsh-dynamicport', () => {
     expect(ranges.map(brief)).toEqual([
       [2, 'TCP', null, 50000, 15536],
       [7, 'UDP', null, 49152, 16384],
+      [12, 'TCP', null, 1000, 16384], // below what `set dynamicport` allows, yet what the OS prints: read, with a note
     ])
+    expect(c.notes.rangeOutsideSetLimits).toMatch(/1000–17383 \(line 12\) is outside/)
     expect(skips(c)).toEqual([
-      [12, 'malformed'], // start 1000 is below 1025
       [17, 'malformed'], // 60000 + 16384 - 1 is past 65535
       [22, 'junk'],
       [24, 'elision'],
@@ -80,6 +81,28 @@ describe('netsh-dynamicport', () => {
       [4, 'malformed'], // no title and no command: the protocol is unknown
     ])
     expect(accountedLines(c)).toBe(total)
+  })
+
+  it('reads output behind a prefix every line repeats, as build logs write it', () => {
+    const text = [
+      '    vhd: ',
+      '    vhd: Protocol tcp Dynamic Port Range',
+      '    vhd: ---------------------------------',
+      '    vhd: Start Port      : 49152',
+      '    vhd: Number of Ports : 16384',
+      '',
+    ].join('\r\n')
+    const {c, ranges} = parse(text)
+    expect(ranges.map(brief)).toEqual([[2, 'TCP', null, 49152, 16384]])
+    expect(parser.detect(text)).toBeGreaterThanOrEqual(0.5)
+    expect(c.notes.rangeOutsideSetLimits).toBeUndefined()
+  })
+
+  it('reads a range starting at 1024, as an installer leaves it, with a note that set dynamicport would refuse it', () => {
+    const text = 'Protocol tcp Dynamic Port Range\r\n---------------------------------\r\nStart Port      : 1024\r\nNumber of Ports : 64512\r\n'
+    const {c, ranges} = parse(text)
+    expect(ranges.map(brief)).toEqual([[1, 'TCP', null, 1024, 64512]])
+    expect(c.notes.rangeOutsideSetLimits).toMatch(/^TCP 1024–65535 \(line 1\) is outside/)
   })
 
   it('validates ranges the way netsh does', () => {
