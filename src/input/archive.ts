@@ -10,7 +10,10 @@ export type ArchiveLimits = {
   readonly maxEntryBytes: number
   /** Largest total uncompressed bytes of one archive, bytes. */
   readonly maxTotalBytes: number
-  /** Largest compression ratio of an entry over 1 MiB. */
+  /**
+   * Largest compression ratio of an entry over 1 MiB, and of the whole archive (every entry's
+   * uncompressed bytes over the archive's own size, once it holds more than 1 MiB uncompressed).
+   */
   readonly maxRatio: number
   /** Most entries read from one archive. */
   readonly maxEntries: number
@@ -20,11 +23,15 @@ export type ArchiveLimits = {
 
 export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxEntryBytes: 64 * 1024 ** 3,
-  maxTotalBytes: 256 * 1024 ** 3,
+  // About ten minutes of reading at 100 MB/s: the most one upload should cost.
+  maxTotalBytes: 64 * 1024 ** 3,
   maxRatio: 1000,
   maxEntries: 100_000,
   maxNestedBytes: 512 * 1024 ** 2,
 }
+
+/** Archives up to this size are read into memory whole instead of by random access to the file. */
+export const ZIP_IN_MEMORY = 64 * 1024 ** 2
 
 /** An archive entry that was not read, and why. */
 export type EntryProblem = {path: string; reason: string}
@@ -86,6 +93,20 @@ export async function* zipEntries(
       entries = entries.slice(0, limits.maxEntries)
       tooMany = true
     }
+    const overlapping = overlaps(entries.map((e) => e.entry))
+    if (overlapping.size > 0) {
+      const first = entries.find((e) => overlapping.has(e.entry))!.name
+      entries = entries.filter((e) => !overlapping.has(e.entry))
+      const what = `${overlapping.size} entr${overlapping.size === 1 ? 'y' : 'ies'} (${first} first)`
+      yield {problem: {path: archivePath, reason: `${what} share or overlap another entry's data, as a crafted zip does; not read`}}
+    }
+    // The whole archive is held to the ratio limit too: many small entries escape the per-entry check.
+    const declared = entries.reduce((sum, e) => sum + e.entry.uncompressedSize, 0)
+    if (declared > 1024 ** 2 && declared / Math.max(1, zf.fileSize) > limits.maxRatio) {
+      const ratio = Math.round(declared / Math.max(1, zf.fileSize))
+      yield {problem: {path: archivePath, reason: `entries total ${declared} bytes uncompressed, ${ratio}:1 to the archive (over ${limits.maxRatio}:1): looks like a zip bomb; not read`}}
+      return
+    }
     // Repeated names get `#2`, `#3`… so every input has its own display path.
     const seen = new Map<string, number>()
     for (const e of entries) {
@@ -139,6 +160,24 @@ export async function* zipEntries(
   } finally {
     zf.close()
   }
+}
+
+/** Local header bytes before an entry's data: a fixed part of 30 bytes, then name and extra field. */
+const LOCAL_HEADER_MIN = 30
+
+/**
+ * Entries whose local data starts inside an earlier entry's (the same offset included): a crafted zip
+ * makes thousands of directory entries point at one compressed stream. The first of each run is kept.
+ */
+function overlaps(entries: readonly yauzl.Entry[]): Set<yauzl.Entry> {
+  const byOffset = [...entries].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader)
+  const out = new Set<yauzl.Entry>()
+  let end = -1
+  for (const e of byOffset) {
+    if (e.relativeOffsetOfLocalHeader < end) out.add(e)
+    else end = e.relativeOffsetOfLocalHeader + LOCAL_HEADER_MIN + e.fileNameLength + e.compressedSize
+  }
+  return out
 }
 
 function nextEntry(zf: yauzl.ZipFile): Promise<yauzl.Entry | null> {

@@ -1,0 +1,63 @@
+import {describe, expect, it} from 'vitest'
+
+import {DEFAULT_ARCHIVE_LIMITS} from '../../src/input/archive.js'
+import {ingest} from '../../src/input/ingest.js'
+import {zoneOffsetMinutes} from '../../src/model/time-zone.js'
+import {zipBuffer} from '../helpers/zip.js'
+import {netstat, tempTree} from './helpers.js'
+
+const CENTRAL_HEADER = 0x02014b50
+
+/** Points every central-directory record of a zip at the first entry's local header, as a crafted zip does. */
+export function overlapEntries(zip: Buffer): Buffer {
+  const out = Buffer.from(zip)
+  const eocd = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  const count = out.readUInt16LE(eocd + 10)
+  let cd = out.readUInt32LE(eocd + 16)
+  const first = out.readUInt32LE(cd + 42)
+  for (let i = 0; i < count; i++) {
+    if (out.readUInt32LE(cd) !== CENTRAL_HEADER) throw new Error('central directory out of step')
+    out.writeUInt32LE(first, cd + 42)
+    cd += 46 + out.readUInt16LE(cd + 28) + out.readUInt16LE(cd + 30) + out.readUInt16LE(cd + 32)
+  }
+  return out
+}
+
+describe('crafted zips', () => {
+  it('refuses entries that point at another entry\'s data, reading the first once', async () => {
+    const same = netstat(50)
+    const zip = overlapEntries(await zipBuffer(Array.from({length: 40}, (_, i) => ({name: `n${String(i).padStart(2, '0')}.txt`, data: same}))))
+    const dir = tempTree({'upload.zip': zip})
+    const inputs = await ingest([dir], {}, () => null)
+    const read = inputs.filter((s) => s.format === 'netstat')
+    expect(read).toHaveLength(1)
+    expect(inputs.find((s) => s.path === `${dir}/upload.zip`)?.error).toMatch(/^39 entries \(n\d\d\.txt first\) share or overlap another entry's data/)
+  })
+
+  it('keeps every entry of an honest zip (no false overlap)', async () => {
+    const zip = await zipBuffer(Array.from({length: 30}, (_, i) => ({name: `d/${i}.txt`, data: netstat(1 + i, 50000 + i), compress: i % 2 === 0})))
+    const inputs = await ingest([tempTree({'ok.zip': zip})], {}, () => null)
+    expect(inputs.filter((s) => s.error !== null)).toEqual([])
+    expect(inputs).toHaveLength(30)
+  })
+
+  it('holds the whole archive to the ratio limit, though each entry is under 1 MiB', async () => {
+    const zeros = Buffer.alloc(600 * 1024)
+    const zip = await zipBuffer(Array.from({length: 8}, (_, i) => ({name: `z${i}.txt`, data: zeros})))
+    const dir = tempTree({'small-bombs.zip': zip})
+    const inputs = await ingest([dir], {limits: {...DEFAULT_ARCHIVE_LIMITS, maxRatio: 100}}, () => null)
+    expect(inputs).toEqual([expect.objectContaining({path: `${dir}/small-bombs.zip`, error: expect.stringMatching(/:1 to the archive \(over 100:1\): looks like a zip bomb/)})])
+  })
+
+  it('caps an archive at a total a person would wait for (64 GiB)', () => {
+    expect(DEFAULT_ARCHIVE_LIMITS.maxTotalBytes).toBeLessThanOrEqual(64 * 1024 ** 3)
+  })
+})
+
+describe('flag values', () => {
+  it('rejects time-zone offsets no zone has', () => {
+    for (const tz of ['+99:99', '+15:00', '-12:60', '+0075']) expect(() => zoneOffsetMinutes(tz, 0)).toThrow(/out of range/)
+    expect(zoneOffsetMinutes('+14:00', 0)).toBe(840)
+    expect(zoneOffsetMinutes('-05:30', 0)).toBe(-330)
+  })
+})
