@@ -53,7 +53,8 @@ export async function ingest(args: readonly string[], options: IngestOptions, si
   const sources = (await listSources(args, options.stdin)).sort((a, b) => smallFirst(a.size, b.size))
   const out: InputSummary[] = []
   for (const source of sources) {
-    if (options.signal?.aborted) out.push(failed(source.path, INTERRUPTED_BEFORE))
+    if (source.skipped) out.push(failed(source.path, source.skipped))
+    else if (options.signal?.aborted) out.push(failed(source.path, INTERRUPTED_BEFORE))
     else await ingestSource(source, options, sinkFor, out, 0)
   }
   // Read small inputs first, report in path order: results do not depend on the order inputs were named in.
@@ -77,7 +78,8 @@ async function ingestSource(
   }
   if (options.signal) addAbortSignal(options.signal, stream)
   const hash = createHash('sha256')
-  const reader = new ChunkReader(stream, hash)
+  // `--max-bytes` holds every stream read to that many bytes, archives' compressed bytes included.
+  const reader = new ChunkReader(stream, hash, options.maxBytes)
   // A read error in the head (a truncated gzip, an interrupt) keeps what was read: it is parsed, flagged partial.
   const head = await reader.head(SAMPLE_BYTES)
   if (head.length === 0 && reader.failure) {
@@ -223,16 +225,12 @@ async function parseInput(
         reader.destroy()
         break
       }
-      if (options.maxBytes !== undefined && reader.bytes >= options.maxBytes) {
-        error = `stopped after ${options.maxBytes} bytes (--max-bytes); results are partial`
-        reader.destroy()
-        break
-      }
     }
   } catch (e) {
     const why = readError(e)
     error = why === INTERRUPTED ? why : `${why}; results are partial`
   }
+  if (reader.cut && error === null) error = `stopped after ${options.maxBytes} bytes (--max-bytes); results are partial`
   const lines = feed.end()
   next?.finish?.()
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})

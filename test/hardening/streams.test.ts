@@ -1,10 +1,16 @@
+import {execFileSync} from 'node:child_process'
+import {symlinkSync} from 'node:fs'
+import {open} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {DEFAULT_ARCHIVE_LIMITS} from '../../src/input/archive.js'
 import {ingest} from '../../src/input/ingest.js'
 import {zoneOffsetMinutes} from '../../src/model/time-zone.js'
+import {inspectInputs} from '../../src/pipeline.js'
 import {zipBuffer} from '../helpers/zip.js'
-import {netstat, tempTree} from './helpers.js'
+import {netstat, snapshot, tempTree} from './helpers.js'
 
 const CENTRAL_HEADER = 0x02014b50
 
@@ -59,5 +65,59 @@ describe('flag values', () => {
     for (const tz of ['+99:99', '+15:00', '-12:60', '+0075']) expect(() => zoneOffsetMinutes(tz, 0)).toThrow(/out of range/)
     expect(zoneOffsetMinutes('+14:00', 0)).toBe(840)
     expect(zoneOffsetMinutes('-05:30', 0)).toBe(-330)
+  })
+})
+
+describe('FIFOs whose writer stays open', () => {
+  const fifoWithWriter = async (text: string) => {
+    const dir = tempTree({})
+    const path = join(dir, 'netstat.fifo')
+    execFileSync('mkfifo', [path])
+    // The writer's open waits for a reader, as `netstat -ano 5 > fifo` does; it then writes and stays open.
+    const writer = open(path, 'w').then(async (fh) => {
+      await fh.write(text).catch(() => null)
+      return fh
+    })
+    return {dir, path, close: async () => (await writer).close()}
+  }
+  const loop = (n: number) => Array.from({length: n}, (_, i) => snapshot(`2023-03-14 10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.00`, 20)).join('')
+
+  it.skipIf(process.platform === 'win32')('--max-bytes reads exactly that many bytes and ends', async () => {
+    const f = await fifoWithWriter(loop(40))
+    try {
+      const [s] = (await inspectInputs([f.path], {maxBytes: 10_000})).inputs
+      expect(s).toMatchObject({format: 'netstat', bytes: 10_000, error: 'stopped after 10000 bytes (--max-bytes); results are partial'})
+    } finally {
+      await f.close()
+    }
+  })
+
+  it.skipIf(process.platform === 'win32')('an interrupt (Ctrl-C, --max-seconds) ends the read at once with what was read', async () => {
+    const f = await fifoWithWriter(loop(3))
+    try {
+      const abort = new AbortController()
+      setTimeout(() => abort.abort(), 300)
+      const [s] = (await inspectInputs([f.path], {signal: abort.signal})).inputs
+      expect(s).toMatchObject({format: 'netstat', error: 'interrupted; results are partial'})
+      expect(s!.records).toBeGreaterThan(0)
+    } finally {
+      await f.close()
+    }
+  })
+
+  it.skipIf(process.platform === 'win32')('lists FIFOs and link loops inside a folder as skipped, with the reason', async () => {
+    const dir = tempTree({'a/netstat.txt': netstat(2)})
+    execFileSync('mkfifo', [join(dir, 'a/pipe')])
+    symlinkSync('loop2', join(dir, 'a/loop1'))
+    symlinkSync('loop1', join(dir, 'a/loop2'))
+    symlinkSync(join(dir, 'a'), join(dir, 'a/up'))
+    const inputs = (await inspectInputs([dir], {})).inputs.map((s) => [s.path.slice(dir.length + 1), s.error])
+    expect(inputs).toEqual([
+      ['a/loop1', 'symbolic link loop; not read'],
+      ['a/loop2', 'symbolic link loop; not read'],
+      ['a/netstat.txt', null],
+      ['a/pipe', 'FIFO (named pipe); not read (name it on the command line to read it)'],
+      ['a/up', 'symbolic link to a directory; not followed'],
+    ])
   })
 })
