@@ -1,5 +1,6 @@
-import type {Readable} from 'node:stream'
+import {PassThrough, type Readable} from 'node:stream'
 
+import tar from 'tar-stream'
 import yauzl from 'yauzl'
 
 import type {InputSource} from './sources.js'
@@ -210,3 +211,94 @@ export const smallFirst = (a: number | null, b: number | null) => Number((a ?? I
 export const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04
 export const isEmptyZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x05 && head[3] === 0x06
 export const isGzip = (head: Buffer) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b
+
+/** A POSIX (ustar) or GNU tar header: `ustar` at byte 257 of the first 512-byte block. */
+export const isTar = (head: Buffer) => head.length >= 512 && head.toString('latin1', 257, 262) === 'ustar'
+
+/**
+ * Walks the entries of a tar stream in archive order (a tar has no directory to sort by), yielding file
+ * entries as sources and everything else that is not a folder (links, devices, FIFOs) and every limit hit
+ * as problems. Each entry streams through once; the consumer must read or destroy it before the next.
+ * Compression is outside: a `.tar.gz` reaches here already gunzipped and held to the ratio limit.
+ */
+export async function* tarEntries(
+  input: Readable,
+  archivePath: string,
+  limits: ArchiveLimits,
+): AsyncGenerator<{source: InputSource} | {problem: EntryProblem}> {
+  const extract = tar.extract()
+  input.on('error', (error) => extract.destroy(error))
+  input.pipe(extract as unknown as NodeJS.WritableStream)
+  let total = 0
+  let count = 0
+  const seen = new Map<string, number>()
+  try {
+    for await (const entry of extract) {
+      const h = entry.header
+      const ended = new Promise<void>((resolve) => {
+        entry.once('end', resolve)
+        entry.once('close', resolve)
+        entry.once('error', () => resolve())
+      })
+      const skip = async (problem: EntryProblem | null) => {
+        entry.resume()
+        await ended
+        return problem
+      }
+      // eslint-disable-next-line no-control-regex
+      let name = h.name.replace(/[\u0000-\u001f\u007f]/g, '?')
+      if (h.type === 'directory') {
+        await skip(null)
+        continue
+      }
+      const n = (seen.get(name) ?? 0) + 1
+      seen.set(name, n)
+      if (n > 1) name = `${name}#${n}`
+      const path = `${archivePath}!${name}`
+      let problem: EntryProblem | null = null
+      if (h.type !== 'file' && h.type !== 'contiguous-file') problem = {path, reason: `tar entry is a ${h.type.replace('-', ' ')}; not read`}
+      else if (++count > limits.maxEntries) {
+        await skip(null)
+        yield {problem: {path: archivePath, reason: `more than ${limits.maxEntries} entries; the rest were not read`}}
+        return
+      } else if (h.size > limits.maxEntryBytes) problem = {path, reason: `entry is ${h.size} bytes uncompressed, over the ${limits.maxEntryBytes}-byte limit`}
+      else if (total + h.size > limits.maxTotalBytes) problem = {path, reason: `archive total over the ${limits.maxTotalBytes}-byte limit; not read`}
+      if (problem) {
+        yield {problem: (await skip(problem))!}
+        continue
+      }
+      total += h.size
+      // The entry flows through a Node stream the consumer may destroy early; the rest of the entry then
+      // flows away unread so the archive goes on to the next entry.
+      const out = new PassThrough()
+      entry.on('data', (chunk: unknown) => {
+        if (out.destroyed) return
+        if (!out.write(chunk as Buffer)) {
+          entry.pause()
+          out.once('drain', () => entry.resume())
+        }
+      })
+      entry.once('end', () => out.destroyed || out.end())
+      out.once('close', () => entry.resume())
+      let opened = false
+      yield {
+        source: {
+          path,
+          size: h.size,
+          file: null,
+          open: () => {
+            if (opened) throw new Error(`${path}: entry opened twice`)
+            opened = true
+            return out
+          },
+        },
+      }
+      if (!opened) out.destroy()
+      await ended
+    }
+  } finally {
+    input.unpipe()
+    input.destroy()
+    extract.destroy()
+  }
+}

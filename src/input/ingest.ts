@@ -9,7 +9,7 @@ import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {detectFormat, getParser} from '../parsers/registry.js'
 import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
-import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, ZIP_IN_MEMORY, zipEntries} from './archive.js'
+import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isTar, isZip, openZip, smallFirst, tarEntries, ZIP_IN_MEMORY, zipEntries} from './archive.js'
 import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
@@ -95,6 +95,17 @@ async function ingestSource(
     await ingestZip(source, reader, head, options, sinkFor, out, depth, limits)
     return
   }
+  if (isTar(head)) {
+    // Tar (a `.tar`, or the inside of a `.tar.gz`/`.tgz` reaching here gunzipped): read entry by entry as a zip is.
+    if (depth >= 2) {
+      reader.destroy()
+      out.push(failed(source.path, 'archive nested more than one level deep; not read'))
+      return
+    }
+    const entries = tarEntries(reader.rest(), source.path, limits)
+    await ingestEntries(entries, source.path, 'tar archive is damaged or cut', options, sinkFor, out, depth)
+    return
+  }
   if (isGzip(head)) {
     if (depth >= 2) {
       reader.destroy()
@@ -133,14 +144,27 @@ async function ingestZip(
     out.push(failed(source.path, `not a readable zip archive (${(error as Error).message}); the upload may be truncated`))
     return
   }
+  await ingestEntries(zipEntries(zf, source.path, limits), source.path, 'archive is damaged', options, sinkFor, out, depth)
+}
+
+/** Reads the entries an archive walker yields, one level deeper; a walker that fails ends the archive with a note. */
+async function ingestEntries(
+  entries: AsyncGenerator<{source: InputSource} | {problem: {path: string; reason: string}}>,
+  archivePath: string,
+  damaged: string,
+  options: IngestOptions,
+  sinkFor: SinkFactory,
+  out: InputSummary[],
+  depth: number,
+): Promise<void> {
   try {
-    for await (const item of zipEntries(zf, source.path, limits)) {
+    for await (const item of entries) {
       if ('problem' in item) out.push(failed(item.problem.path, item.problem.reason))
       else if (options.signal?.aborted) out.push(failed(item.source.path, INTERRUPTED_BEFORE))
       else await ingestSource(item.source, options, sinkFor, out, depth + 1)
     }
   } catch (error) {
-    out.push(failed(source.path, `archive is damaged (${(error as Error).message}); entries after this point were not read`))
+    out.push(failed(archivePath, `${damaged} (${readError(error).replace(/^cannot read \((.*)\)$/, '$1')}); entries after this point were not read`))
   }
 }
 

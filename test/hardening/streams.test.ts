@@ -2,17 +2,21 @@ import {execFileSync} from 'node:child_process'
 import {symlinkSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
 
 import {describe, expect, it} from 'vitest'
 
 import {DEFAULT_ARCHIVE_LIMITS} from '../../src/input/archive.js'
 import {ingest} from '../../src/input/ingest.js'
+import type {InputSummary} from '../../src/model/types.js'
 import {zoneOffsetMinutes} from '../../src/model/time-zone.js'
 import {inspectInputs} from '../../src/pipeline.js'
+import {tarBuffer} from '../helpers/tar.js'
 import {zipBuffer} from '../helpers/zip.js'
 import {netstat, snapshot, tempTree} from './helpers.js'
 
 const CENTRAL_HEADER = 0x02014b50
+const NETSH = '\r\nProtocol tcp Dynamic Port Range\r\n---------------------------------\r\nStart Port      : 49152\r\nNumber of Ports : 16384\r\n'
 
 /** Points every central-directory record of a zip at the first entry's local header, as a crafted zip does. */
 export function overlapEntries(zip: Buffer): Buffer {
@@ -119,5 +123,58 @@ describe('FIFOs whose writer stays open', () => {
       ['a/pipe', 'FIFO (named pipe); not read (name it on the command line to read it)'],
       ['a/up', 'symbolic link to a directory; not followed'],
     ])
+  })
+})
+
+describe('tar archives', () => {
+  const folder = {
+    'case/netsh.txt': NETSH,
+    'case/netstat.txt': Array.from({length: 6}, (_, i) => snapshot(`2023-03-14 10:0${i}:00.00`, 10 + i * 5)).join(''),
+    'case/notes.bin': Buffer.alloc(70 * 1024, 0),
+  }
+  const entries = Object.entries(folder).map(([name, data]) => ({name, data}))
+  const shape = (inputs: readonly InputSummary[], prefix: string) =>
+    inputs.map((s) => [s.path.slice(prefix.length), s.format, s.records, s.error === null])
+
+  for (const [file, wrap] of [['upload.tar', (b: Buffer) => b], ['upload.tar.gz', gzipSync], ['upload.tgz', gzipSync]] as const) {
+    it(`reads a ${file.slice(7)} entry by entry, as the same files in a folder`, async () => {
+      const dir = tempTree({...folder, [file]: wrap(await tarBuffer(entries))})
+      const fromFolder = (await inspectInputs([join(dir, 'case')], {})).inputs
+      const fromTar = (await inspectInputs([join(dir, file)], {})).inputs
+      expect(shape(fromTar, `${dir}/${file}!`)).toEqual(shape(fromFolder, `${dir}/`))
+      expect(fromTar.find((s) => s.format === 'netstat')!.records).toBeGreaterThan(0)
+    })
+  }
+
+  it('lists links and FIFOs stored in a tar as entries not read, and goes on after an entry it gives up on', async () => {
+    const tarred = await tarBuffer([
+      {name: 'a/', type: 'directory'},
+      {name: 'a/junk.bin', data: Buffer.alloc(200 * 1024, 0)},
+      {name: 'a/link.txt', type: 'symlink', linkname: '/etc/passwd'},
+      {name: 'a/pipe', type: 'fifo'},
+      {name: 'a/netstat.txt', data: netstat(3)},
+      {name: 'a/netstat.txt', data: netstat(4)},
+    ])
+    const dir = tempTree({'u.tar': tarred})
+    const inputs = (await inspectInputs([join(dir, 'u.tar')], {})).inputs.map((s) => [s.path.slice(dir.length + 7), s.format, s.records, s.error?.slice(0, 40) ?? null])
+    expect(inputs).toEqual([
+      ['a/junk.bin', null, 0, 'binary data, not a supported text format'],
+      ['a/link.txt', null, 0, 'tar entry is a symlink; not read'],
+      ['a/netstat.txt', 'netstat', 3, null],
+      ['a/netstat.txt#2', 'netstat', 4, null],
+      ['a/pipe', null, 0, 'tar entry is a fifo; not read'],
+    ])
+  })
+
+  it('stops at maxEntries and names a cut .tar.gz as damaged, keeping the entries before the cut', async () => {
+    const many = await tarBuffer(Array.from({length: 12}, (_, i) => ({name: `n${String(i).padStart(2, '0')}.txt`, data: netstat(2, 50000 + i * 10)})))
+    const dir = tempTree({'many.tar': many, 'cut.tar.gz': gzipSync(many).subarray(0, Math.floor(gzipSync(many).length * 0.6))})
+    const limited = await ingest([join(dir, 'many.tar')], {limits: {...DEFAULT_ARCHIVE_LIMITS, maxEntries: 5}}, () => null)
+    expect(limited.filter((s) => s.format === 'netstat')).toHaveLength(5)
+    expect(limited.find((s) => s.path === join(dir, 'many.tar'))?.error).toBe('more than 5 entries; the rest were not read')
+    const cut = (await inspectInputs([join(dir, 'cut.tar.gz')], {})).inputs
+    expect(cut.filter((s) => s.format === 'netstat' && s.error === null).length).toBeGreaterThan(0)
+    expect(cut.some((s) => /damaged|ends early/.test(s.error ?? ''))).toBe(true)
+    expect(cut.every((s) => s.format === null || s.format === 'netstat')).toBe(true)
   })
 })
