@@ -224,7 +224,8 @@ async function parseInput(
   const normalizer = new Utf8Normalizer(sniffed.encoding)
   const decodeBytes = lineDecoder('utf-8')
   const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder, decodeBytes, addressIds: next?.addressIds})
-  const maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
+  // JSON and XML documents have a size cap, not a line cap: one line may hold all of them.
+  const maxLine = Math.max(options.maxLineLength ?? DEFAULT_MAX_LINE, parser.documentChars ?? 0)
   const splitter: {push(chunk: Buffer): void; end(): number} = lp.lineBytes
     ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes)
     : textFeed(new LineSplitter(lp, summary, maxLine), createDecoder('utf-8'))

@@ -239,4 +239,12 @@ export type Parser = {
    */
   detect(sample: string): number
   create(sink: RecordSink, options: ParseOptions): LineParser
+  /**
+   * Formats that are documents rather than lines (`ConvertTo-Json -Compress`, wevtutil's XML) may hold a
+   * whole document on one line: their line cap is raised to this size cap (in characters).
+   */
+  readonly documentChars?: number
 }
+
+/** The size cap of a one-line JSON or XML document (the parser still caps each object or event it keeps). */
+export const DOCUMENT_CHARS = 256 * 1024 ** 2

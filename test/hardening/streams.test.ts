@@ -13,7 +13,7 @@ import {zoneOffsetMinutes} from '../../src/model/time-zone.js'
 import {inspectInputs} from '../../src/pipeline.js'
 import {tarBuffer} from '../helpers/tar.js'
 import {zipBuffer} from '../helpers/zip.js'
-import {netstat, snapshot, tempTree} from './helpers.js'
+import {inspectPieces, netstat, snapshot, tempTree} from './helpers.js'
 
 const CENTRAL_HEADER = 0x02014b50
 const NETSH = '\r\nProtocol tcp Dynamic Port Range\r\n---------------------------------\r\nStart Port      : 49152\r\nNumber of Ports : 16384\r\n'
@@ -176,5 +176,39 @@ describe('tar archives', () => {
     expect(cut.filter((s) => s.format === 'netstat' && s.error === null).length).toBeGreaterThan(0)
     expect(cut.some((s) => /damaged|ends early/.test(s.error ?? ''))).toBe(true)
     expect(cut.every((s) => s.format === null || s.format === 'netstat')).toBe(true)
+  })
+})
+
+describe('documents on one line', () => {
+  // `Get-NetTCPConnection | ConvertTo-Json -Compress` writes every connection on one line.
+  const conn = (i: number) =>
+    `{"LocalAddress":"10.0.0.15","LocalPort":${49152 + (i % 16000)},"RemoteAddress":"10.0.0.${20 + (i % 200)}","RemotePort":443,"State":"Established","AppliedSetting":"Internet","OwningProcess":7788,"CreationTime":"2023-03-10T14:05:01.5+01:00","OffloadState":"InHost"}`
+  const oneLine = (n: number) => `[${Array.from({length: n}, (_, i) => conn(i)).join(',')}]\r\n`
+
+  it('reads a one-line ConvertTo-Json -Compress over 1 MiB as a document', async () => {
+    const text = oneLine(8000)
+    expect(text.length).toBeGreaterThan(1024 ** 2)
+    const [s] = (await inspectInputs([join(tempTree({'conns.json': text}), 'conns.json')], {})).inputs
+    expect(s).toMatchObject({format: 'get-nettcpconnection', records: 8000, error: null})
+    expect(s!.skippedByReason['too-long']).toBeUndefined()
+  })
+
+  it('reads it the same in any chunking, whatever the line cap', async () => {
+    const text = Buffer.from(oneLine(3000))
+    const whole = await inspectPieces([text])
+    const pieces = await inspectPieces(Array.from({length: Math.ceil(text.length / 4096)}, (_, i) => text.subarray(i * 4096, (i + 1) * 4096)))
+    expect(pieces).toEqual(whole)
+    expect(whole).toMatchObject({records: 3000})
+    const capped = await inspectPieces([text], {maxLineLength: 1000})
+    expect(capped.records).toBe(3000)
+  })
+
+  it('reads wevtutil XML with every event on one line over 1 MiB', async () => {
+    const event = (i: number) =>
+      `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Tcpip'/><EventID Qualifiers='0'>4231</EventID><Version>0</Version><Level>3</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2023-03-10T14:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.3400000Z'/><EventRecordID>${88000 + i}</EventRecordID><Correlation/><Execution ProcessID='4' ThreadID='9120'/><Channel>System</Channel><Computer>APP02</Computer><Security/></System><EventData></EventData></Event>`
+    const text = `${Array.from({length: 2500}, (_, i) => event(i)).join('')}\r\n`
+    expect(text.length).toBeGreaterThan(1024 ** 2)
+    const [s] = (await inspectInputs([join(tempTree({'events.xml': text}), 'events.xml')], {})).inputs
+    expect(s).toMatchObject({format: 'tcpip-events', records: 2500, error: null})
   })
 })
