@@ -7,7 +7,7 @@ import {PortleakError} from '../errors.js'
 import {CaseBuilder} from '../model/case-builder.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
-import {detectFormat, getParser} from '../parsers/registry.js'
+import {detectFormat, getParser, noiseEnd} from '../parsers/registry.js'
 import type {DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
 import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isTar, isZip, openZip, smallFirst, tarEntries, ZIP_IN_MEMORY, zipEntries} from './archive.js'
 import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
@@ -171,12 +171,13 @@ async function ingestEntries(
 async function parseInput(
   source: InputSource,
   reader: ChunkReader,
-  head: Buffer,
+  firstHead: Buffer,
   hash: ReturnType<typeof createHash>,
   options: IngestOptions,
   sinkFor: SinkFactory,
   out: InputSummary[],
 ): Promise<void> {
+  let head = firstHead
   // Sniff and detect on the first SAMPLE_BYTES only: the head may hold more, depending on chunk sizes.
   const sample = head.subarray(0, SAMPLE_BYTES)
   const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(sample)
@@ -186,6 +187,12 @@ async function parseInput(
     parser = getParser(options.format)
     if (!parser) throw new PortleakError(`unknown format '${options.format}'`, 'EUSAGE')
   } else parser = detectFormat(headText.slice(0, SAMPLE_BYTES))?.parser
+  if (!parser && !options.format && sample.length === SAMPLE_BYTES && noiseEnd(headText) > headText.length / 2) {
+    // The sample was all loop noise (a long `ping -t` before the first snapshot): look further, past it.
+    const further = await detectPastNoise(reader, sniffed)
+    parser = further?.parser
+    if (further) head = further.head
+  }
   if (!parser) {
     reader.destroy()
     out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
@@ -261,6 +268,26 @@ async function parseInput(
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
   s.error = error
   out.push(s)
+}
+
+/** Detection looks past leading noise in windows up to this many bytes in all. */
+const MAX_NOISE_BYTES = 16 * 1024 ** 2
+/**
+ * Reads windows of 4×, 16×… the sample while the text is noise; detects the format on one sample's worth
+ * of text after the noise. Windows are cut at fixed byte offsets, so chunking never changes the result.
+ */
+async function detectPastNoise(reader: ChunkReader, sniffed: {encoding: string; bomLength: number}): Promise<{parser: Parser; head: Buffer} | null> {
+  for (let size = SAMPLE_BYTES * 4; size <= MAX_NOISE_BYTES; size *= 4) {
+    const head = await reader.head(size)
+    const ended = head.length < size
+    const text = createDecoder(sniffed.encoding).write(head.subarray(sniffed.bomLength, size))
+    const start = noiseEnd(text)
+    if (text.length - start >= SAMPLE_BYTES || ended) {
+      const found = detectFormat(text.slice(start, start + SAMPLE_BYTES))
+      return found ? {parser: found.parser, head} : null
+    }
+  }
+  return null
 }
 
 function failed(path: string, error: string, encoding = 'unknown'): InputSummary {

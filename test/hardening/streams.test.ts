@@ -212,3 +212,24 @@ describe('documents on one line', () => {
     expect(s).toMatchObject({format: 'tcpip-events', records: 2500, error: null})
   })
 })
+
+describe('detection past leading noise', () => {
+  const ping = (n: number) =>
+    '\r\nPinging 127.0.0.1 with 32 bytes of data:\r\n' + 'Reply from 127.0.0.1: bytes=32 time<1ms TTL=128\r\n'.repeat(n)
+  const loop = Array.from({length: 4}, (_, i) => snapshot(`2023-03-14 10:0${i}:00.00`, 5)).join('')
+
+  it('detects a loop after more than 64 KiB of ping -t output, the same in any chunking', async () => {
+    const text = Buffer.from(ping(6000) + loop)
+    expect(text.indexOf('Active Connections')).toBeGreaterThan(256 * 1024)
+    const whole = await inspectPieces([text])
+    expect(whole).toMatchObject({format: 'netstat', records: 20, error: null})
+    expect(whole.skippedByReason.ping).toBeGreaterThan(6000)
+    const pieces = Array.from({length: Math.ceil(text.length / 7000)}, (_, i) => text.subarray(i * 7000, (i + 1) * 7000))
+    expect(await inspectPieces(pieces)).toEqual(whole)
+  })
+
+  it('still says "not recognised" for noise with nothing after it', async () => {
+    const s = await inspectPieces([Buffer.from(ping(3000))])
+    expect(s).toMatchObject({format: null, error: expect.stringMatching(/^not a recognised format/)})
+  })
+})
