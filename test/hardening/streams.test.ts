@@ -233,3 +233,20 @@ describe('detection past leading noise', () => {
     expect(s).toMatchObject({format: null, error: expect.stringMatching(/^not a recognised format/)})
   })
 })
+
+describe('values no netstat writes', () => {
+  it('skips rows with port 99999, IP 999.1.1.1 or zz::1 as malformed, keeping host names and real IPv6', async () => {
+    const text =
+      netstat(2) +
+      '  TCP    10.0.0.5:99999         10.0.0.9:443           ESTABLISHED     4312\r\n' +
+      '  TCP    999.1.1.1:50010        10.0.0.9:443           ESTABLISHED     4312\r\n' +
+      '  TCP    10.0.0.5:50011         999.1.1.1:443          ESTABLISHED     4312\r\n' +
+      '  TCP    [zz::1]:50012          [::]:0                 LISTENING       4312\r\n' +
+      '  TCP    10.0.0.5:50013         10.0.0.9:70000         ESTABLISHED     4312\r\n' +
+      '  TCP    [fe80::1%12]:50014     [fe80::2%12]:445       ESTABLISHED     4312\r\n' +
+      '  TCP    10.0.0.5:50015         ACMEWEB07:https        ESTABLISHED     4312\r\n'
+    const s = await inspectPieces([Buffer.from(text)])
+    expect(s).toMatchObject({format: 'netstat', records: 4})
+    expect(s.skippedByReason).toEqual({malformed: 5})
+  })
+})
