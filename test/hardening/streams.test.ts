@@ -10,7 +10,9 @@ import {DEFAULT_ARCHIVE_LIMITS} from '../../src/input/archive.js'
 import {ingest} from '../../src/input/ingest.js'
 import type {InputSummary} from '../../src/model/types.js'
 import {zoneOffsetMinutes} from '../../src/model/time-zone.js'
-import {inspectInputs} from '../../src/pipeline.js'
+import {inspectInputs, runAnalysis} from '../../src/pipeline.js'
+import {loopText} from '../helpers/run.js'
+import {SCENARIOS} from '../helpers/scenarios.js'
 import {tarBuffer} from '../helpers/tar.js'
 import {zipBuffer} from '../helpers/zip.js'
 import {inspectPieces, netstat, snapshot, tempTree} from './helpers.js'
@@ -248,5 +250,16 @@ describe('values no netstat writes', () => {
     const s = await inspectPieces([Buffer.from(text)])
     expect(s).toMatchObject({format: 'netstat', records: 4})
     expect(s.skippedByReason).toEqual({malformed: 5})
+  })
+})
+
+describe('times at the end of the calendar', () => {
+  it('never projects exhaustion past year 9999 (no 10000-01-01…): valid ISO 8601 or none', async () => {
+    const scenario = {...SCENARIOS.boundLeak, dateStyle: 'iso' as const, start: new Date(Date.UTC(9999, 11, 31, 23, 0, 0))}
+    const a = await runAnalysis([join(tempTree({'netstat.txt': loopText(scenario)}), 'netstat.txt')], {})
+    const projections = a.document.findings.map((f) => f.projectedExhaustion)
+    expect(a.document.findings.length).toBeGreaterThan(0)
+    for (const p of projections) expect(p === null || /^\d{4}-\d\d-\d\dT/.test(p)).toBe(true)
+    expect(JSON.stringify(a.document)).not.toMatch(/10000-/)
   })
 })
