@@ -280,6 +280,12 @@ export async function* tarEntries(
       })
       entry.once('end', () => out.destroyed || out.end())
       out.once('close', () => entry.resume())
+      // An archive that ends inside an entry closes the entry without an end: the reader gets an error.
+      const cut = () => out.writableEnded || out.destroy(new Error('the tar archive ends inside this entry (truncated upload?)'))
+      entry.once('close', cut)
+      extract.once('close', cut)
+      // The reader sees the error through its iterator; after it stopped reading, nobody needs to.
+      out.on('error', () => {})
       let opened = false
       yield {
         source: {
