@@ -22,6 +22,17 @@ const DUMP = /^memory dump: run WinDbg `!process 0 1`.*Volatility/
 const MANIFEST: Record<string, readonly Expect[]> = {
   'MEMORY.DMP': [['', null, DUMP]],
   'NetTrace.etl': [['', null, /netsh trace convert input=<file>\.etl/]],
+  'case.tar.gz': [
+    ['!case/latest', null, /^tar entry is a symlink; not read$/],
+    ['!case/netsh.txt', 'netsh-dynamicport', null],
+    ['!case/netstat.txt', 'netstat', null],
+  ],
+  'get-nettcpconnection-compress-one-line.json': [['', 'get-nettcpconnection', null]],
+  'netstat-impossible-values.txt': [['', 'netstat', null]],
+  'overlapping-entries.zip': [
+    ['', null, /^5 entries \(copy1\.txt first\) share or overlap another entry's data, as a crafted zip does; not read$/],
+    ['!copy0.txt', 'netstat', null],
+  ],
   'duplicate-names.zip': [['!netstat.txt', 'netstat', null], ['!netstat.txt#2', 'netstat', null]],
   'empty.txt': [['', null, /^empty input: the collection wrote nothing here; check the script ran and had rights to write$/]],
   'encrypted-entry.zip': [['!netstat.txt', 'netstat', null], ['!secret/netstat.txt', null, /encrypted; extract it with the password/]],

@@ -14,26 +14,10 @@ import {inspectInputs, runAnalysis} from '../../src/pipeline.js'
 import {loopText} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
 import {tarBuffer} from '../helpers/tar.js'
-import {zipBuffer} from '../helpers/zip.js'
+import {overlapEntries, zipBuffer} from '../helpers/zip.js'
 import {inspectPieces, netstat, snapshot, tempTree} from './helpers.js'
 
-const CENTRAL_HEADER = 0x02014b50
 const NETSH = '\r\nProtocol tcp Dynamic Port Range\r\n---------------------------------\r\nStart Port      : 49152\r\nNumber of Ports : 16384\r\n'
-
-/** Points every central-directory record of a zip at the first entry's local header, as a crafted zip does. */
-export function overlapEntries(zip: Buffer): Buffer {
-  const out = Buffer.from(zip)
-  const eocd = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
-  const count = out.readUInt16LE(eocd + 10)
-  let cd = out.readUInt32LE(eocd + 16)
-  const first = out.readUInt32LE(cd + 42)
-  for (let i = 0; i < count; i++) {
-    if (out.readUInt32LE(cd) !== CENTRAL_HEADER) throw new Error('central directory out of step')
-    out.writeUInt32LE(first, cd + 42)
-    cd += 46 + out.readUInt16LE(cd + 28) + out.readUInt16LE(cd + 30) + out.readUInt16LE(cd + 32)
-  }
-  return out
-}
 
 describe('crafted zips', () => {
   it('refuses entries that point at another entry\'s data, reading the first once', async () => {
