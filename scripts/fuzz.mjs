@@ -9,11 +9,13 @@
 //
 // Parser cases: a window of a fixture's lines, cut, repeated, shuffled and mixed with noise, fed to one
 // parser: it must not throw and must account for every line. Input cases: a fixture's bytes flipped, cut,
-// padded with NULs, re-encoded, gzipped or zipped, read as stdin once whole and once in random chunks: the
-// layer must not throw, the two summaries must be equal, and every error must be one line. Some input cases
-// first plant control characters (C0, C1, DEL, bidi controls, line breaks) in the fields of every kind of
-// line, and in zip entry names: every output (analyze and inspect text, HTML, markdown, CSV, JSON Lines,
-// redacted reports, error messages) must show them inert, and no value may start a line of its own.
+// padded with NULs, re-encoded, gzipped, zipped (entries overlapping too) or tarred, or one-line JSON,
+// read as stdin once whole and once in random chunks: the layer must not throw, the two summaries must be
+// equal, and every error must be one line. Some input cases first plant control characters (C0, C1, DEL,
+// bidi controls, line breaks) in the fields of every kind of line, and in zip entry names: every output
+// (analyze and inspect text, HTML, markdown, CSV, JSON Lines, redacted reports, error messages) must show
+// them inert, and no value may start a line of its own. FIFO cases: a writer that stays open, read with
+// --max-bytes; the read must end, within the bound.
 // Binary cases: a dump fixture's bytes cut, flipped and with header fields set to absurd sizes and offsets
 // (past the end, pointing back at themselves), read by a binary reader: it must not throw or hang.
 // Cases run in a worker thread with a watchdog, so a hang is a failure too. Every failure is saved under a
@@ -226,6 +228,52 @@ function plantControls(r, text) {
   return lines.join('\n')
 }
 
+/** Points every central-directory record of a zip at the first entry's data, as a crafted zip does. */
+function overlapZip(zip) {
+  const out = Buffer.from(zip)
+  const eocd = out.length - 22
+  let cd = out.readUInt32LE(eocd + 16)
+  for (let i = 0; i < out.readUInt16LE(eocd + 10); i++) {
+    out.writeUInt32LE(0, cd + 42)
+    cd += 46 + out.readUInt16LE(cd + 28)
+  }
+  return out
+}
+
+/** A minimal ustar archive (file entries, and a symlink or FIFO entry when `type` says so). */
+function tarOf(entries) {
+  const blocks = []
+  for (const {name, data = Buffer.alloc(0), type = '0'} of entries) {
+    const h = Buffer.alloc(512)
+    h.write(name.slice(0, 99), 0, 'utf8')
+    h.write('0000644\0', 100)
+    h.write('0000000\0', 108)
+    h.write('0000000\0', 116)
+    h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124)
+    h.write('14410000000\0', 136)
+    h.write('        ', 148)
+    h.write(type, 156)
+    h.write('ustar\0', 257)
+    h.write('00', 263)
+    let sum = 0
+    for (const b of h) sum += b
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148)
+    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512))
+  }
+  blocks.push(Buffer.alloc(1024))
+  return Buffer.concat(blocks)
+}
+
+/** `Get-NetTCPConnection | ConvertTo-Json -Compress`: every connection on one line (over 1 MiB when n is large). */
+function oneLineJson(r, n) {
+  const states = ['Established', 'Bound', 'TimeWait', 'Listen', 'CloseWait']
+  const objs = Array.from({length: n}, (_, i) => {
+    const port = r.chance(0.02) ? 99999 : 49152 + r.int(16384)
+    return `{"LocalAddress":"10.0.0.${r.int(256)}","LocalPort":${port},"RemoteAddress":"10.1.${r.int(256)}.${r.int(256)}","RemotePort":443,"State":"${r.pick(states)}","OwningProcess":${r.int(9000)},"CreationTime":"2023-03-10T14:05:${String(i % 60).padStart(2, '0')}+01:00"}`
+  })
+  return Buffer.from(`[${objs.join(',')}]${r.chance(0.5) ? '\r\n' : ''}`)
+}
+
 /** Rebuilds case `index` of `seed` (pure: same arguments, same case). */
 function makeCase(m, corpus, seed, index) {
   const r = rngFor(seed, index)
@@ -249,6 +297,12 @@ function makeCase(m, corpus, seed, index) {
   }
   const controls = r.chance(0.15)
   const fixture = r.pick(controls ? texts : corpus)
+  if (!controls && r.chance(0.04)) {
+    // A one-line JSON document, possibly over the 1 MiB line cap.
+    const bytes = oneLineJson(r, r.chance(0.3) ? 5000 + r.int(3000) : 1 + r.int(200))
+    const cuts = Array.from({length: r.int(13)}, () => r.int(bytes.length + 1))
+    return {index, kind: 'input', fixture: 'one-line-json', wrap: 'none', large: bytes.length > MAX_COMPARED, bytes, cuts, analyze: r.chance(0.1)}
+  }
   const large = !controls && r.chance(0.1)
   const start = r.chance(0.7) ? 0 : r.int(fixture.bytes.length)
   let content = controls
@@ -268,6 +322,22 @@ function makeCase(m, corpus, seed, index) {
       {name: controls ? `net${r.pick(UNSAFE_BITS)}stat.txt` : r.pick(['netstat.txt', 'logs/a.txt', '../../x.txt', '/abs.txt', 'C:/w.txt']), data: content},
       {name: r.pick(['b.txt', 'inner.zip', 'logs/b.gz']), data: r.chance(0.3) ? zipOf([{name: 'n.txt', data: other}]) : other},
     ])
+  } else if (w < 0.24) {
+    wrap = 'zip-overlap'
+    bytes = overlapZip(zipOf(Array.from({length: 2 + r.int(30)}, (_, i) => ({name: `n${i}.txt`, data: content}))))
+  } else if (w < 0.32) {
+    wrap = r.chance(0.5) ? 'tar' : 'tar.gz'
+    const other = r.pick(corpus).bytes.subarray(0, 8192)
+    const entries = [
+      {name: r.pick(['netstat.txt', 'logs/a.txt', '../../x.txt', '/abs.txt']), data: content},
+      {name: r.pick(['b.txt', 'inner.zip', 'logs/b.gz']), data: r.chance(0.3) ? zipOf([{name: 'n.txt', data: other}]) : other},
+    ]
+    if (r.chance(0.3)) entries.splice(r.int(3), 0, {name: r.pick(['link', 'pipe']), type: r.pick(['2', '6'])})
+    bytes = tarOf(entries)
+    if (wrap === 'tar.gz') bytes = gzipSync(bytes)
+  } else if (w < 0.35 && process.platform !== 'win32') {
+    // A FIFO whose writer stays open, read with --max-bytes: the read must end at the bound.
+    return {index, kind: 'fifo', fixture: fixture.name, bytes: content, maxBytes: 1 + r.int(Math.max(1, content.length + 100))}
   }
   if (wrap !== 'none' && !controls && r.chance(0.3)) bytes = mutateBytes(r, bytes)
   const cuts = Array.from({length: r.int(13)}, () => r.int(bytes.length + 1))
@@ -332,6 +402,7 @@ async function check(m, c) {
     if (out) return `record with line ${out.line}`
     return null
   }
+  if (c.kind === 'fifo') return checkFifo(m, c)
   // Over the 64 KiB sniff window the encoding is forced: the sniffed one depends on chunking (known bug).
   const o = c.large ? {encoding: m.sniffEncoding(c.bytes.subarray(0, 64 * 1024)).encoding} : {}
   const whole = await m.inspectInputs(['-'], {...o, stdin: () => Readable.from([c.bytes])})
@@ -386,6 +457,33 @@ function outputProblem(r, analysis, inputs) {
   return null
 }
 
+/** A FIFO case: a writer writes the bytes and stays open; `--max-bytes` must end the read at its bound. */
+async function checkFifo(m, c) {
+  const {execFileSync} = await import('node:child_process')
+  const {open} = await import('node:fs/promises')
+  const path = join(mkdtempSync(join(tmpdir(), 'portleak-fuzz-fifo-')), 'loop.fifo')
+  execFileSync('mkfifo', [path])
+  const writer = open(path, 'w').then(async (fh) => {
+    await fh.write(c.bytes).catch(() => null)
+    return fh
+  })
+  try {
+    const abort = new AbortController()
+    // With fewer bytes than the bound the writer's silence ends only by a deadline, as --max-seconds does.
+    const timer = setTimeout(() => abort.abort(), 1500)
+    const doc = await m.inspectInputs([path], {maxBytes: c.maxBytes, signal: abort.signal})
+    clearTimeout(timer)
+    const [s] = doc.inputs
+    if (doc.inputs.length !== 1) return `FIFO gave ${doc.inputs.length} inputs`
+    const p = summaryProblem(s)
+    if (p) return p
+    if (s.bytes > c.maxBytes) return `FIFO read ${s.bytes} bytes past --max-bytes ${c.maxBytes}`
+    return null
+  } finally {
+    await (await writer).close()
+  }
+}
+
 async function runOne(m, c) {
   try {
     return await check(m, c)
@@ -398,6 +496,12 @@ async function runOne(m, c) {
 // Worker: runs cases from `start` until the deadline, reporting each before it runs (the watchdog's heartbeat).
 
 if (!isMainThread) {
+  // FIFO cases wrap a fresh descriptor in a socket; a worker warns when the number comes round again
+  // (Node tracks descriptors a worker wraps). That warning is not a finding: every other one is printed.
+  process.removeAllListeners('warning')
+  process.on('warning', (w) => {
+    if (!/opened in unmanaged mode twice/.test(w.message)) process.stderr.write(`${w.name}: ${w.message}\n`)
+  })
   const {seed, start, deadline, src} = workerData
   const m = await load(src)
   const corpus = loadCorpus()
@@ -546,6 +650,7 @@ async function main() {
 function describe(c) {
   if (c.kind === 'parser') return `parser ${c.parser} on ${c.lines.length} lines from ${c.fixture}`
   if (c.kind === 'binary') return `binary reader ${c.parser} on ${c.bytes.length} bytes from ${c.fixture}`
+  if (c.kind === 'fifo') return `FIFO with an open writer on ${c.bytes.length} bytes from ${c.fixture}, --max-bytes ${c.maxBytes}`
   const wrap = c.wrap !== 'none' ? ` (${c.wrap})` : ''
   const controls = c.controls ? ', control characters planted, every output checked' : ''
   return `input layer on ${c.bytes.length} bytes from ${c.fixture}${wrap} in ${c.cuts.length + 1} chunks${controls}`

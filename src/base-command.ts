@@ -8,6 +8,9 @@ import {inert, inertJson, inertLines} from './report/escape.js'
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags'] & (typeof BaseCommand)['baseFlags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
+/** Longest delay Node's setTimeout takes without firing at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * Owns the output policy of every command: domain errors become one-line messages with an exit
  * code and suggestions (never a stack trace), a failed write to standard output is one of them,
@@ -31,7 +34,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** `--max-seconds`: stop reading after that long, as Ctrl-C does (results flagged partial). */
   protected stopAfter(seconds: number | undefined): void {
     if (seconds === undefined) return
-    setTimeout(() => this.abort.abort(), seconds * 1000).unref()
+    // Node's timers hold at most 2^31-1 ms (24.8 days); a longer wait is chained in steps of that size.
+    const until = Date.now() + seconds * 1000
+    const wait = () => {
+      const left = until - Date.now()
+      if (left <= 0) this.abort.abort()
+      else setTimeout(wait, Math.min(left, MAX_TIMER_MS)).unref()
+    }
+    wait()
   }
 
   override async init(): Promise<void> {

@@ -2,7 +2,7 @@ import type {CaseBuilder} from '../model/case-builder.js'
 import {STATE_SLOT, PORTS_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from '../model/slots.js'
 import type {BuiltTimeline} from '../model/timeline.js'
 import type {Evidence, Finding, IsoTime, Severity} from '../model/types.js'
-import {formatWallTime} from '../parsers/timestamps.js'
+import {formatProjected, formatWallTime} from '../parsers/timestamps.js'
 import type {TcpState, WallTime} from '../parsers/types.js'
 import type {Growth} from './detect.js'
 
@@ -85,7 +85,8 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
   const holdsPorts = g.state !== 'LISTENING'
   const sev: SeverityInput = {slopePerHour: slope, now: g.now, rangeCount: x.rangeCount, inUseNow: x.inUseNow, endTime: x.endTime, exhausted: x.exhausted, holdsPorts}
   const hours = hoursToExhaustion(sev)
-  const projected = hours === null || x.endTime === null ? null : x.tz(formatWallTime(x.endTime + hours * HOUR))
+  const at = hours === null || x.endTime === null ? null : formatProjected(x.endTime + hours * HOUR)
+  const projected = at === null ? null : x.tz(at)
   const evidence: Evidence[] = []
   const slots = g.series.flatMap((i) => x.b.slots[i] ?? [])
   const mid = Math.floor((g.first + g.last) / 2)

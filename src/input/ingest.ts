@@ -7,9 +7,9 @@ import {PortleakError} from '../errors.js'
 import {CaseBuilder} from '../model/case-builder.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
-import {detectFormat, getParser} from '../parsers/registry.js'
+import {detectFormat, getParser, noiseEnd} from '../parsers/registry.js'
 import type {AddressIds, DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
-import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isZip, openZip, smallFirst, zipEntries} from './archive.js'
+import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isTar, isZip, openZip, smallFirst, tarEntries, ZIP_IN_MEMORY, zipEntries} from './archive.js'
 import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
@@ -62,7 +62,8 @@ export async function ingest(args: readonly string[], options: IngestOptions, si
   const sources = (await listSources(args, options.stdin)).sort((a, b) => smallFirst(a.size, b.size))
   const out: InputSummary[] = []
   for (const source of sources) {
-    if (options.signal?.aborted) out.push(failed(source.path, INTERRUPTED_BEFORE))
+    if (source.skipped) out.push(failed(source.path, source.skipped))
+    else if (options.signal?.aborted) out.push(failed(source.path, INTERRUPTED_BEFORE))
     else await ingestSource(source, options, sinkFor, out, 0)
   }
   // Read small inputs first, report in path order: results do not depend on the order inputs were named in.
@@ -86,7 +87,8 @@ async function ingestSource(
   }
   if (options.signal) addAbortSignal(options.signal, stream)
   const hash = createHash('sha256')
-  const reader = new ChunkReader(stream, hash)
+  // `--max-bytes` holds every stream read to that many bytes, archives' compressed bytes included.
+  const reader = new ChunkReader(stream, hash, options.maxBytes)
   // A read error in the head (a truncated gzip, an interrupt) keeps what was read: it is parsed, flagged partial.
   const head = await reader.head(SAMPLE_BYTES)
   if (head.length === 0 && reader.failure) {
@@ -100,6 +102,17 @@ async function ingestSource(
       return
     }
     await ingestZip(source, reader, head, options, sinkFor, out, depth, limits)
+    return
+  }
+  if (isTar(head)) {
+    // Tar (a `.tar`, or the inside of a `.tar.gz`/`.tgz` reaching here gunzipped): read entry by entry as a zip is.
+    if (depth >= 2) {
+      reader.destroy()
+      out.push(failed(source.path, 'archive nested more than one level deep; not read'))
+      return
+    }
+    const entries = tarEntries(reader.rest(), source.path, limits)
+    await ingestEntries(entries, source.path, 'tar archive is damaged or cut', options, sinkFor, out, depth)
     return
   }
   if (isGzip(head)) {
@@ -128,7 +141,9 @@ async function ingestZip(
 ): Promise<void> {
   let zf
   try {
-    if (source.file && depth === 0) {
+    // A zip on disk is read by random access, one file read per directory record and entry; one that
+    // fits in memory is read whole first (far cheaper per entry when it holds thousands of them).
+    if (source.file && depth === 0 && (source.size ?? Infinity) > ZIP_IN_MEMORY) {
       reader.destroy()
       zf = await openZip(source.file)
     } else {
@@ -138,26 +153,40 @@ async function ingestZip(
     out.push(failed(source.path, `not a readable zip archive (${(error as Error).message}); the upload may be truncated`))
     return
   }
+  await ingestEntries(zipEntries(zf, source.path, limits), source.path, 'archive is damaged', options, sinkFor, out, depth)
+}
+
+/** Reads the entries an archive walker yields, one level deeper; a walker that fails ends the archive with a note. */
+async function ingestEntries(
+  entries: AsyncGenerator<{source: InputSource} | {problem: {path: string; reason: string}}>,
+  archivePath: string,
+  damaged: string,
+  options: IngestOptions,
+  sinkFor: SinkFactory,
+  out: InputSummary[],
+  depth: number,
+): Promise<void> {
   try {
-    for await (const item of zipEntries(zf, source.path, limits)) {
+    for await (const item of entries) {
       if ('problem' in item) out.push(failed(item.problem.path, item.problem.reason))
       else if (options.signal?.aborted) out.push(failed(item.source.path, INTERRUPTED_BEFORE))
       else await ingestSource(item.source, options, sinkFor, out, depth + 1)
     }
   } catch (error) {
-    out.push(failed(source.path, `archive is damaged (${(error as Error).message}); entries after this point were not read`))
+    out.push(failed(archivePath, `${damaged} (${readError(error).replace(/^cannot read \((.*)\)$/, '$1')}); entries after this point were not read`))
   }
 }
 
 async function parseInput(
   source: InputSource,
   reader: ChunkReader,
-  head: Buffer,
+  firstHead: Buffer,
   hash: ReturnType<typeof createHash>,
   options: IngestOptions,
   sinkFor: SinkFactory,
   out: InputSummary[],
 ): Promise<void> {
+  let head = firstHead
   // Sniff and detect on the first SAMPLE_BYTES only: the head may hold more, depending on chunk sizes.
   const sample = head.subarray(0, SAMPLE_BYTES)
   const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(sample)
@@ -167,6 +196,12 @@ async function parseInput(
     parser = getParser(options.format)
     if (!parser) throw new PortleakError(`unknown format '${options.format}'`, 'EUSAGE')
   } else parser = detectFormat(headText.slice(0, SAMPLE_BYTES))?.parser
+  if (!parser && !options.format && !options.onlyFormats && sample.length === SAMPLE_BYTES && noiseEnd(headText) > headText.length / 2) {
+    // The sample was all loop noise (a long `ping -t` before the first snapshot): look further, past it.
+    const further = await detectPastNoise(reader, sniffed)
+    parser = further?.parser
+    if (further) head = further.head
+  }
   if (!parser || (options.onlyFormats && !options.onlyFormats.has(parser.id))) {
     reader.destroy()
     if (!options.onlyFormats) out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
@@ -209,7 +244,8 @@ async function parseInput(
   const normalizer = new Utf8Normalizer(sniffed.encoding)
   const decodeBytes = lineDecoder('utf-8')
   const lp = parser.create(summary, {path: source.path, dateOrder: options.dateOrder, decodeBytes, addressIds: next?.addressIds})
-  const maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE
+  // JSON and XML documents have a size cap, not a line cap: one line may hold all of them.
+  const maxLine = Math.max(options.maxLineLength ?? DEFAULT_MAX_LINE, parser.documentChars ?? 0)
   const splitter: {push(chunk: Buffer): void; end(): number} = lp.lineBytes
     ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes)
     : textFeed(new LineSplitter(lp, summary, maxLine), createDecoder('utf-8'))
@@ -234,21 +270,37 @@ async function parseInput(
         reader.destroy()
         break
       }
-      if (options.maxBytes !== undefined && reader.bytes >= options.maxBytes) {
-        error = `stopped after ${options.maxBytes} bytes (--max-bytes); results are partial`
-        reader.destroy()
-        break
-      }
     }
   } catch (e) {
     const why = readError(e)
     error = why === INTERRUPTED ? why : `${why}; results are partial`
   }
+  if (reader.cut && error === null) error = `stopped after ${options.maxBytes} bytes (--max-bytes); results are partial`
   const lines = feed.end()
   next?.finish?.()
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
   s.error = error
   out.push(s)
+}
+
+/** Detection looks past leading noise in windows up to this many bytes in all. */
+const MAX_NOISE_BYTES = 16 * 1024 ** 2
+/**
+ * Reads windows of 4×, 16×… the sample while the text is noise; detects the format on one sample's worth
+ * of text after the noise. Windows are cut at fixed byte offsets, so chunking never changes the result.
+ */
+async function detectPastNoise(reader: ChunkReader, sniffed: {encoding: string; bomLength: number}): Promise<{parser: Parser; head: Buffer} | null> {
+  for (let size = SAMPLE_BYTES * 4; size <= MAX_NOISE_BYTES; size *= 4) {
+    const head = await reader.head(size)
+    const ended = head.length < size
+    const text = createDecoder(sniffed.encoding).write(head.subarray(sniffed.bomLength, size))
+    const start = noiseEnd(text)
+    if (text.length - start >= SAMPLE_BYTES || ended) {
+      const found = detectFormat(text.slice(start, start + SAMPLE_BYTES))
+      return found ? {parser: found.parser, head} : null
+    }
+  }
+  return null
 }
 
 function failed(path: string, error: string, encoding = 'unknown'): InputSummary {

@@ -14,6 +14,9 @@ export function lineDecoder(encoding: string): (buf: Buffer, start: number, end:
 /** Splits decoded text into lines (LF, CRLF, stray CRs at line end), feeding them to the parser in order. */
 export class LineSplitter {
   private carry = ''
+  /** Pieces of a line still open, kept apart until its end arrives (joining each push made a long line quadratic). */
+  private pieces: string[] = []
+  private piecesLength = 0
   private lineNo = 0
   private overLong = false
 
@@ -25,6 +28,12 @@ export class LineSplitter {
 
   push(text: string): void {
     if (text.length === 0) return
+    if (text.indexOf('\n') === -1) return this.extend(text)
+    if (this.pieces.length > 0) {
+      this.carry += this.pieces.join('')
+      this.pieces = []
+      this.piecesLength = 0
+    }
     let s = this.carry.length > 0 ? this.carry + text : text
     let start = 0
     for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', start)) {
@@ -44,6 +53,21 @@ export class LineSplitter {
     this.carry = start === 0 ? s : s.slice(start)
   }
 
+  /** Text without a line end: the open line grows, up to the cap. */
+  private extend(text: string): void {
+    if (this.overLong) return
+    this.piecesLength += text.length
+    if (this.carry.length + this.piecesLength > this.maxLine) {
+      this.emitTooLong((this.carry + this.pieces.join('') + text.slice(0, 200)).slice(0, 200))
+      this.overLong = true
+      this.carry = ''
+      this.pieces = []
+      this.piecesLength = 0
+      return
+    }
+    this.pieces.push(text)
+  }
+
   private emit(s: string, start: number, end: number): void {
     if (this.overLong) {
       this.overLong = false
@@ -61,6 +85,9 @@ export class LineSplitter {
   /** Ends the input; returns the number of lines. */
   end(): number {
     let ended = true
+    if (this.pieces.length > 0) this.carry += this.pieces.join('')
+    this.pieces = []
+    this.piecesLength = 0
     if (this.overLong) this.overLong = false
     else if (this.carry.length > 0) {
       let end = this.carry.length

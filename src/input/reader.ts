@@ -41,9 +41,13 @@ export class ChunkReader {
   bytes = 0
   private readonly iter: AsyncIterator<Buffer>
   private buffered: Buffer[] = []
+  /** Set when reading stopped at the byte limit: the stream held more (or was not asked for more). */
+  cut = false
   constructor(
     private readonly stream: Readable,
     private readonly hash: ReturnType<typeof createHash>,
+    /** Most bytes read from the stream (`--max-bytes`): exact, whatever the chunk sizes. */
+    private readonly limit = Infinity,
   ) {
     this.iter = stream[Symbol.asyncIterator]()
   }
@@ -53,9 +57,20 @@ export class ChunkReader {
 
   private async pull(): Promise<Buffer | null> {
     if (this.failure) throw this.failure
+    if (this.bytes >= this.limit) {
+      // Stop without waiting for more: a pipe whose writer stays open might never send it.
+      if (!this.cut) this.destroy()
+      this.cut = true
+      return null
+    }
     const r = await this.iter.next()
     if (r.done) return null
-    const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Buffer)
+    let chunk = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Buffer)
+    if (this.bytes + chunk.length > this.limit) {
+      chunk = chunk.subarray(0, this.limit - this.bytes)
+      this.cut = true
+      this.destroy()
+    }
     this.bytes += chunk.length
     this.hash.update(chunk)
     return chunk

@@ -1,5 +1,6 @@
-import {createReadStream} from 'node:fs'
-import {readdir, stat} from 'node:fs/promises'
+import {constants, createReadStream, openSync} from 'node:fs'
+import {lstat, readdir, stat} from 'node:fs/promises'
+import {Socket} from 'node:net'
 import {join} from 'node:path'
 import type {Readable} from 'node:stream'
 
@@ -14,6 +15,8 @@ export type InputSource = {
   /** A file on disk that can be opened for random access (zip central directory). */
   readonly file: string | null
   open(): Readable
+  /** Why this entry of a directory is not read (a FIFO, a link loop…): it is listed with this reason. */
+  readonly skipped?: string
 }
 
 const STDIN = '-'
@@ -37,6 +40,7 @@ export async function listSources(args: readonly string[], stdin: () => Readable
       throw fsError(arg, error)
     }
     if (info.isDirectory()) await walk(arg, out)
+    else if (info.isFIFO()) out.push(fifoSource(arg))
     else out.push(fileSource(arg, info.size))
   }
   const seen = new Set<string>()
@@ -48,6 +52,55 @@ export async function listSources(args: readonly string[], stdin: () => Readable
 function fileSource(path: string, size: number): InputSource {
   return {path, size, file: path, open: () => createReadStream(path, {highWaterMark: 256 * 1024})}
 }
+
+/**
+ * A FIFO named on the command line is read through a non-blocking descriptor: a blocking read would hold a
+ * libuv thread until the writer writes or closes, so neither a deadline, Ctrl-C nor `--max-bytes` could end it.
+ */
+function fifoSource(path: string): InputSource {
+  return {
+    path,
+    size: null,
+    file: null,
+    open: () => {
+      let fd: number
+      try {
+        fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+      } catch (error) {
+        throw fsError(path, error)
+      }
+      return new Socket({fd, readable: true, writable: false})
+    },
+  }
+}
+
+const skippedSource = (path: string, skipped: string): InputSource => ({
+  path,
+  size: null,
+  file: null,
+  skipped,
+  open: () => {
+    throw new Error(skipped)
+  },
+})
+
+/** Why a directory entry that is neither a file nor a directory is not read, or null to read it. */
+async function skipReason(path: string): Promise<string | null> {
+  const link = await lstat(path).catch(() => null)
+  if (link?.isSymbolicLink()) {
+    const target = await stat(path).catch((error: NodeJS.ErrnoException) => error)
+    if (target instanceof Error) {
+      return target.code === 'ELOOP' ? 'symbolic link loop; not read' : `symbolic link to a missing file (${target.code ?? 'error'}); not read`
+    }
+    if (target.isDirectory()) return 'symbolic link to a directory; not followed'
+    if (target.isFile()) return null
+    return `symbolic link to a ${kind(target)}; not read (name it on the command line to read it)`
+  }
+  return link ? `${kind(link)}; not read (name it on the command line to read it)` : 'vanished while listed; not read'
+}
+
+const kind = (info: {isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean}) =>
+  info.isFIFO() ? 'FIFO (named pipe)' : info.isSocket() ? 'socket' : info.isCharacterDevice() || info.isBlockDevice() ? 'device' : 'special file'
 
 async function walk(dir: string, out: InputSource[]): Promise<void> {
   let entries
@@ -61,9 +114,12 @@ async function walk(dir: string, out: InputSource[]): Promise<void> {
     const path = join(dir, e.name)
     if (e.isDirectory()) await walk(path, out)
     else if (e.isFile()) out.push(fileSource(path, (await stat(path)).size))
-    else if (e.isSymbolicLink()) {
-      const info = await stat(path).catch(() => null)
-      if (info?.isFile()) out.push(fileSource(path, info.size))
+    else {
+      // FIFOs, sockets, devices and links that loop or dangle are listed as skipped, never read silently
+      // (a FIFO would block) nor left out silently.
+      const why = await skipReason(path)
+      if (why === null) out.push(fileSource(path, (await stat(path)).size))
+      else out.push(skippedSource(path, why))
     }
   }
 }

@@ -115,10 +115,12 @@ export class CaseBuilder {
     return new InputSink(this, input, o.marksOnly ?? false)
   }
 
-  /** Forgets everything an input contributed (a byte-identical copy of another input). */
-  dropInput(input: number): void {
+  /** Forgets everything inputs contributed (byte-identical copies of other inputs); one pass for all of them. */
+  dropInput(input: number | ReadonlySet<number>): void {
+    const gone = typeof input === 'number' ? new Set([input]) : input
+    if (gone.size === 0) return
     const keep = <T extends {input: number}>(list: T[]) => {
-      const kept = list.filter((x) => x.input !== input)
+      const kept = list.filter((x) => !gone.has(x.input))
       list.length = 0
       list.push(...kept)
     }
@@ -127,7 +129,7 @@ export class CaseBuilder {
     keep(this.processes)
     keep(this.events)
     keep(this.ranges)
-    for (const [k, d] of this.dumps) if (d.input === input) this.dumps.delete(k)
+    for (const [k, d] of this.dumps) if (gone.has(d.input)) this.dumps.delete(k)
   }
 
   addRange(r: PortRangeRecord, input: number): void {

@@ -9,7 +9,14 @@ export function zoneOffsetMinutes(tz: string, wallMs: number): number {
   const t = tz.trim()
   if (/^(utc|z|gmt)$/i.test(t)) return 0
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(t)
-  if (m) return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]))
+  if (m) {
+    // Real offsets run from -12:00 to +14:00 in whole, half or quarter hours.
+    const minutes = Number(m[2]) * 60 + Number(m[3])
+    if (Number(m[3]) >= 60 || minutes > 14 * 60) {
+      throw new PortleakError(`time zone offset '${tz}' is out of range`, 'EUSAGE', ['Offsets run from -12:00 to +14:00, e.g. +01:00 or -05:30.'])
+    }
+    return (m[1] === '-' ? -1 : 1) * minutes
+  }
   let fmt: Intl.DateTimeFormat
   try {
     fmt = new Intl.DateTimeFormat('en-US', {timeZone: t, timeZoneName: 'longOffset'})

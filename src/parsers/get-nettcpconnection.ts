@@ -20,7 +20,7 @@ import {
   type TableLayout,
 } from './get-nettcpconnection-table.js'
 import {parseStamp, StampResolver} from './timestamps.js'
-import type {LineParser, ParseOptions, Parser, Proto, RecordSink, SkipReason} from './types.js'
+import {DOCUMENT_CHARS, type LineParser, type ParseOptions, type Parser, type Proto, type RecordSink, type SkipReason} from './types.js'
 
 type View = 'table' | 'list' | 'csv' | 'json' | 'group-object'
 
@@ -333,4 +333,5 @@ export const getNetTcpConnectionParser: Parser = {
     'PowerShell Get-NetTCPConnection / Get-NetUDPEndpoint: table, Format-List, CSV, JSON, Group-Object summary',
   detect: detectGetNetTcpConnection,
   create: (sink: RecordSink, options: ParseOptions): LineParser => new GetNetTcpConnectionLines(sink, options),
+  documentChars: DOCUMENT_CHARS,
 }

@@ -1,3 +1,5 @@
+import {isIPv4, isIPv6} from 'node:net'
+
 import {ViewCache} from '../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from './byte-strings.js'
 import {dottedQuadBytes} from './dotted-quad.js'
@@ -11,6 +13,27 @@ const LBRACKET = 91
 const RBRACKET = 93
 
 const isBlank = (c: number) => c === SPACE || c === TAB
+const MAX_PORT = 65535
+
+/** Stands for address bytes that are no address (`999.1.1.1`, `zz::1`): the row is malformed. */
+const NOT_AN_ADDRESS = '\u0000not an address'
+const DOTTED_NUMBERS = /^\d+(?:\.\d+)+$/
+/**
+ * IPv6 as uploads hold it: a hex first group (or `::`), then groups of letters and digits, an optional
+ * zone. Hand-scrubbed uploads replace later groups with letters (`fe80::asda:4124:…`); `zz::1` is no address.
+ */
+const LOOSE_V6 = /^[0-9a-f]{0,4}:[0-9a-z:.]*(?:%[^\s%]+)?$/i
+
+/**
+ * An address as decoded, or NOT_AN_ADDRESS: with a colon it must look like IPv6, dotted numbers must be
+ * IPv4; anything else (a bare number included) is a host name netstat resolved without -n, taken as
+ * written. Runs once per distinct address bytes (the string cache calls it on a miss only), never per row.
+ */
+function checkedAddress(a: string): string {
+  if (a.includes(':')) return isIPv6(a) || LOOSE_V6.test(a) ? a : NOT_AN_ADDRESS
+  if (DOTTED_NUMBERS.test(a)) return isIPv4(a) ? a : NOT_AN_ADDRESS
+  return a
+}
 const FOUR_SPACES = 0x20202020
 
 /**
@@ -39,7 +62,7 @@ export class NetstatRowReader {
     private readonly decode: ByteDecoder,
     private readonly ids: AddressIds | undefined,
   ) {
-    this.strings = new ByteStrings(decode, 4096, ids ? (s) => ids.id(s, true) : undefined)
+    this.strings = new ByteStrings((b, s, e) => checkedAddress(decode(b, s, e)), 4096, ids ? (s) => ids.id(s, true) : undefined)
     this.starId = ids ? ids.id('*') : -1
     this.epoch = ids?.epoch ?? 0
   }
@@ -142,6 +165,7 @@ export class NetstatRowReader {
       ae = colon - 1
     }
     const port = digits(buf, colon + 1, e)
+    if (port > MAX_PORT) return false
     // Rows come sorted by local address: the local column mostly repeats the previous row's.
     const last = local ? this.lastLocal : this.lastRemote
     const len = ae - as
@@ -165,6 +189,7 @@ export class NetstatRowReader {
       addr = ids!.value(id)!
     } else {
       addr = this.strings.get(buf, as, ae)
+      if (addr === NOT_AN_ADDRESS) return false
       id = this.strings.lastId
     }
     // Remember the bytes behind this address (length in slot 64; 255 = none).

@@ -2,6 +2,7 @@ import {getNetTcpConnectionParser} from './get-nettcpconnection.js'
 import {handleExeParser} from './handle-exe.js'
 import {kernelDumpParser} from './kernel-dump/index.js'
 import {minidumpParser} from './minidump/index.js'
+import {loopNoise} from './loop-noise.js'
 import {netshDynamicPortParser} from './netsh-dynamicport.js'
 import {netshExcludedPortRangeParser} from './netsh-excludedportrange.js'
 import {netshTraceParser} from './netsh-trace.js'
@@ -48,4 +49,21 @@ export function detectFormat(sample: string): {parser: Parser; confidence: numbe
     if (confidence >= 0.5 && confidence > (best?.confidence ?? 0)) best = {parser, confidence}
   }
   return best
+}
+
+/**
+ * Where `text` starts after its leading noise: blank lines and the lines a loop writes between
+ * snapshots (`ping -t` replies, echoed commands, prompts). A loop that pinged for minutes before its
+ * first snapshot fills the detection sample with such lines; detection then looks past them.
+ */
+export function noiseEnd(text: string): number {
+  let start = 0
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start)
+    if (nl === -1) return start
+    const trimmed = text.slice(start, nl).trim()
+    if (trimmed !== '' && loopNoise(trimmed) === null) return start
+    start = nl + 1
+  }
+  return start
 }

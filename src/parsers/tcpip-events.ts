@@ -1,7 +1,7 @@
 import {EventOutput, knownLevel, levelName, otherReason, QuotedRow, quoteParity, splitDelimited, stampOf} from './events-common.js'
 import {FieldBlocks} from './tcpip-events-blocks.js'
 import {XmlEvents} from './tcpip-events-xml.js'
-import type {EventRecord, LineParser, Parser, ParseOptions, RecordSink} from './types.js'
+import {DOCUMENT_CHARS, type EventRecord, type LineParser, type Parser, type ParseOptions, type RecordSink} from './types.js'
 
 /**
  * What an event says about port exhaustion, or null when it says nothing. Tcpip ids count only from
@@ -307,4 +307,5 @@ export const tcpipEventsParser: Parser = {
     'wevtutil text/XML, Get-WinEvent',
   detect,
   create: (sink, options) => new TcpipEventsLineParser(sink, options),
+  documentChars: DOCUMENT_CHARS,
 }

@@ -266,4 +266,12 @@ export type Parser = {
   create(sink: RecordSink, options: ParseOptions): LineParser
   /** Set for formats read as bytes (event logs, dumps): detected on the first bytes and read through random access. */
   readonly binary?: BinaryFormat
+  /**
+   * Formats that are documents rather than lines (`ConvertTo-Json -Compress`, wevtutil's XML) may hold a
+   * whole document on one line: their line cap is raised to this size cap (in characters).
+   */
+  readonly documentChars?: number
 }
+
+/** The size cap of a one-line JSON or XML document (the parser still caps each object or event it keeps). */
+export const DOCUMENT_CHARS = 256 * 1024 ** 2

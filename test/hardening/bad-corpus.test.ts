@@ -22,9 +22,15 @@ const DUMP = /^memory dump: .*run WinDbg `!process 0 1`.*Volatility/
 const MANIFEST: Record<string, readonly Expect[]> = {
   'MEMORY.DMP': [['', null, DUMP]],
   'NetTrace.etl': [['', null, /netsh trace convert input=<file>\.etl/]],
+  'case.tar.gz': [
+    ['!case/latest', null, /^tar entry is a symlink; not read$/],
+    ['!case/netsh.txt', 'netsh-dynamicport', null],
+    ['!case/netstat.txt', 'netstat', null],
+  ],
   'duplicate-names.zip': [['!netstat.txt', 'netstat', null], ['!netstat.txt#2', 'netstat', null]],
   'empty.txt': [['', null, /^empty input: the collection wrote nothing here; check the script ran and had rights to write$/]],
   'encrypted-entry.zip': [['!netstat.txt', 'netstat', null], ['!secret/netstat.txt', null, /encrypted; extract it with the password/]],
+  'get-nettcpconnection-compress-one-line.json': [['', 'get-nettcpconnection', null]],
   'nested-three-levels.zip': [
     ['!middle.zip!deeper.zip', null, /nested more than one level deep; not read/],
     ['!middle.zip!netstat-mid.txt', 'netstat', null],
@@ -35,6 +41,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   'netstat-date-order-conflict.txt': [['', 'netstat', null]],
   'netstat-ends-mid-crlf.txt': [['', 'netstat', null]],
   'netstat-ends-mid-row.txt': [['', 'netstat', null]],
+  'netstat-impossible-values.txt': [['', 'netstat', null]],
   'netstat-invalid-utf8.txt': [['', 'netstat', null]],
   'netstat-names-not-addresses.txt': [['', 'netstat', null]],
   'netstat-nul-tail.txt': [['', 'netstat', null]],
@@ -42,6 +49,10 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   'netstat-utf16le-odd-length.txt': [['', 'netstat', null]],
   'netstat-utf16le-then-ansi.txt': [['', 'netstat', null]],
   'nuls.txt': [['', null, NOT_TEXT]],
+  'overlapping-entries.zip': [
+    ['', null, /^5 entries \(copy1\.txt first\) share or overlap another entry's data, as a crafted zip does; not read$/],
+    ['!copy0.txt', 'netstat', null],
+  ],
   'ratio-bomb.zip': [
     ['!bomb.txt', null, /compression ratio \d+:1 looks like a zip bomb; not read/],
     ['!netstat.txt', 'netstat', null],

@@ -61,3 +61,18 @@ function patchEntries(zip: Buffer, entries: readonly ZipEntrySpec[]): void {
     cd += 46 + nameLen + zip.readUInt16LE(cd + 30) + zip.readUInt16LE(cd + 32)
   }
 }
+
+/** Points every central-directory record of a zip at the first entry's local header, as a crafted zip does. */
+export function overlapEntries(zip: Buffer): Buffer {
+  const out = Buffer.from(zip)
+  const eocd = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  const count = out.readUInt16LE(eocd + 10)
+  let cd = out.readUInt32LE(eocd + 16)
+  const first = out.readUInt32LE(cd + 42)
+  for (let i = 0; i < count; i++) {
+    if (out.readUInt32LE(cd) !== CENTRAL_HEADER) throw new Error('central directory out of step')
+    out.writeUInt32LE(first, cd + 42)
+    cd += 46 + out.readUInt16LE(cd + 28) + out.readUInt16LE(cd + 30) + out.readUInt16LE(cd + 32)
+  }
+  return out
+}
