@@ -31,6 +31,11 @@ export type MannKendallOptions = {
    * and the estimate, significant or not. Default none.
    */
   readonly minAcf?: ArrayLike<number>
+  /**
+   * A further factor (≥ 1) on the corrected variance, from a calibration by simulation of the caller's statistic
+   * (see `floorVarianceScale`). Default 1.
+   */
+  readonly varianceScale?: number
 }
 
 export type MannKendallResult = {
@@ -40,7 +45,7 @@ export type MannKendallResult = {
   readonly s: number
   /** Variance of S under no trend, corrected for ties. */
   readonly varS: number
-  /** varS × correctionFactor: the variance z and the p-values use. */
+  /** varS × correctionFactor × varianceScale: the variance z and the p-values use. */
   readonly varSCorrected: number
   /** The variance ratio n/n* applied (exactly 1 without correction; ≥ 1 unless lagRule is `paper`). */
   readonly correctionFactor: number
@@ -116,7 +121,8 @@ export function mannKendall(values: Numbers, options: MannKendallOptions = {}): 
     // A non-positive ratio (possible with the paper's rule on strongly alternating series) carries no information.
     factor = options.lagRule === 'paper' ? (raw > 0 ? raw : 1) : Math.max(1, raw)
   }
-  const varSCorrected = varS * factor
+  const scale = options.varianceScale !== undefined && options.varianceScale > 1 ? options.varianceScale : 1
+  const varSCorrected = varS * factor * scale
   const base = {n, s, varS, varSCorrected, correctionFactor: factor, tau, ...(correct ? {nEff: n / factor} : {})}
   if (n < MK_MIN_N || varSCorrected <= 0 || s === 0) {
     return {...base, z: 0, pIncreasing: n < MK_MIN_N || varSCorrected <= 0 ? 1 : 0.5, pTwoSided: 1}

@@ -64,11 +64,11 @@ export function noise(r: () => number, kind: NoiseKind, n: number, level: number
   if (kind === 'bursts') {
     // Mostly quiet, a burst of 5–20 sd lasting 1–3 snapshots on about 4 % of them.
     for (let i = 0; i < n; i++) {
-      out[i] += 0.5 * gauss(r)
+      out[i] = out[i]! + 0.5 * gauss(r)
       if (r() < 0.04) {
         const h = 5 + 15 * r()
         const len = 1 + Math.floor(3 * r())
-        for (let k = i; k < Math.min(n, i + len); k++) out[k] += h
+        for (let k = i; k < Math.min(n, i + len); k++) out[k] = out[k]! + h
       }
     }
     return out
@@ -218,6 +218,11 @@ export const FAMILIES: readonly FamilySpec[] = [
   healthy('ar-0.5', (r, n) => background(r, n, 'ar05', null, 6 + Math.floor(r() * 5))),
   healthy('ar-0.9', (r, n) => background(r, n, 'ar09', null, 6 + Math.floor(r() * 5))),
   healthy('daily-cycle', (r, n) => background(r, n, 'iid', dailyLoad(n, 0.3 + 0.3 * r(), 0.3 * (r() - 0.5)), 6 + Math.floor(r() * 5)), [60, 120, 240, 300]),
+  // A busy morning: the window covers 60 % of a day from its low, so the load rises and only partly falls back.
+  healthy('daily-partial', (r, n) => {
+    const load = Float64Array.from({length: n}, (_, i) => 1 - 0.5 * Math.cos((2 * Math.PI * 0.6 * i) / n))
+    return background(r, n, 'iid', load, 6 + Math.floor(r() * 5))
+  }, [60, 120, 240, 300]),
   healthy('busy-hour', (r, n) => {
     const load = new Float64Array(n)
     const at = Math.floor(n * (0.3 + 0.5 * r()))
