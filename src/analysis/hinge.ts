@@ -88,3 +88,24 @@ export function hingeEnd(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
   const f = best.index === n - 1 || best.sse <= 0 ? (best.index === n - 1 ? 0 : Infinity) : (line.sse - best.sse) / (best.sse / (n - 3))
   return {index: best.index, slope: best.slope, f}
 }
+
+/** Residuals of the least-squares "flat, then linear" fit at the knot `hingeStart` picks. O(n²). */
+export function hingeResiduals(t: ArrayLike<number>, y: ArrayLike<number>): Float64Array {
+  const n = y.length
+  const tk = t[hingeStart(t, y)] as number
+  let sx = 0
+  let sxx = 0
+  let sy = 0
+  let sxy = 0
+  for (let i = 0; i < n; i++) {
+    const x = Math.max(0, (t[i] as number) - tk)
+    sx += x
+    sxx += x * x
+    sy += y[i] as number
+    sxy += x * (y[i] as number)
+  }
+  const det = n * sxx - sx * sx
+  const b = det > 0 ? (n * sxy - sx * sy) / det : 0
+  const a = (sy - b * sx) / n
+  return Float64Array.from({length: n}, (_, i) => (y[i] as number) - a - b * Math.max(0, (t[i] as number) - tk))
+}

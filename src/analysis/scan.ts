@@ -17,8 +17,8 @@ export const WINDOWS: readonly (readonly [number, number])[] = [
   [0, 2 / 3],
 ]
 
-/** Fewest samples in a window: the floor test needs 8 floor points (MK_MIN_N) after its first window. */
-export const MIN_WINDOW_SAMPLES = 10
+/** Fewest samples in a window other than the whole series: shorter ones cost a Bonferroni factor for little power. */
+export const MIN_WINDOW_SAMPLES = 20
 
 /** The name of the test, as findings' evidence gives it. */
 export const TEST_NAME = 'mann-kendall-calibrated'

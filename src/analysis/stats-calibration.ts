@@ -10,7 +10,7 @@
  * and length) are noisy at the 1 % tail: the table is their envelope, made non-decreasing across bands and taken as
  * the largest of each length and its two neighbours, so it errs on the conservative side.
  */
-import {senSlope} from './stats-sen.js'
+import {hingeResiduals} from './hinge.js'
 
 /** Upper edges of the lag-1 autocorrelation bands (the last band is open). */
 export const R1_BANDS: readonly number[] = [0.2, 0.45, 0.7]
@@ -20,27 +20,28 @@ export const R1_BANDS: readonly number[] = [0.2, 0.45, 0.7]
  * Regenerate with `npx tsx scripts/calibrate-trend.ts`.
  */
 export const CALIBRATION: readonly (readonly [number, readonly number[]])[] = [
-  [8, [4.25, 4.25, 4.25, 4.25]],
+  [8, [4.21, 4.21, 4.21, 4.21]],
   [12, [6.14, 6.14, 6.14, 6.14]],
-  [16, [6.14, 7.44, 7.44, 7.44]],
-  [24, [6.14, 7.44, 7.44, 7.44]],
-  [32, [4.06, 7.44, 7.44, 7.44]],
-  [45, [4.06, 4.43, 7.39, 7.39]],
-  [64, [2.21, 4.43, 7.39, 7.39]],
-  [90, [2.21, 2.29, 7.39, 7.39]],
-  [128, [2.21, 2.21, 2.21, 2.52]],
-  [180, [1.5, 1.75, 1.75, 2.52]],
-  [256, [1.5, 1.5, 1.87, 2.52]],
-  [300, [1.5, 1.5, 1.87, 1.87]],
+  [16, [6.14, 6.18, 6.18, 6.18]],
+  [24, [6.14, 8.53, 8.53, 8.53]],
+  [32, [6.01, 8.53, 8.53, 8.53]],
+  [45, [4.07, 8.53, 8.53, 8.53]],
+  [64, [2.09, 4.15, 6.85, 6.85]],
+  [90, [2.09, 2.09, 6.85, 6.85]],
+  [128, [2.09, 2.09, 2.09, 3.14]],
+  [180, [1.55, 1.81, 1.81, 3.14]],
+  [256, [1.55, 1.66, 1.94, 3.14]],
+  [300, [1.5, 1.5, 1.94, 1.94]],
 ]
 
-/** Lag-1 autocorrelation of the series after removing its Sen slope (0 below 4 points or for constant series). */
+/**
+ * Lag-1 autocorrelation of the series after removing its best flat-then-linear hinge (as the Hamed-Rao correction
+ * of `trendTest` does); 0 below 4 points or for constant series. O(n²).
+ */
 export function detrendedLag1(x: ArrayLike<number>): number {
   const n = x.length
   if (n < 4) return 0
-  const index = Float64Array.from({length: n}, (_, i) => i)
-  const {slope} = senSlope(index, Float64Array.from(x), {maxPoints: 100})
-  const d = Float64Array.from({length: n}, (_, i) => x[i]! - slope * i)
+  const d = hingeResiduals(Float64Array.from({length: n}, (_, i) => i), x)
   let mean = 0
   for (let i = 0; i < n; i++) mean += d[i]!
   mean /= n
@@ -63,8 +64,10 @@ export function bandOf(r1: number): number {
 /** The calibrated variance factor (≥ 1) for a trend test on `points` points whose detrended lag-1 autocorrelation is r1. */
 export function varianceScale(points: number, r1: number, table: readonly (readonly [number, readonly number[]])[] = CALIBRATION): number {
   if (table.length === 0 || !(points > 0)) return 1
-  const b = bandOf(r1)
-  const at = (i: number) => table[i]![1][b] ?? 1
+  const at = (i: number) => {
+    const row = table[i]![1]
+    return row[Math.min(row.length - 1, bandOf(r1))] ?? 1
+  }
   if (points <= table[0]![0]) return Math.max(1, at(0))
   const lastI = table.length - 1
   if (points >= table[lastI]![0]) return Math.max(1, at(lastI))
@@ -77,3 +80,19 @@ export function varianceScale(points: number, r1: number, table: readonly (reado
   }
   return Math.max(1, at(lastI))
 }
+
+/**
+ * The rolling floor's Mann-Kendall test (Hamed-Rao with the overlap bound of `rollingFloorAcf`), calibrated the
+ * same way over all noise kinds pooled (its autocorrelation is mostly the overlap's, not the noise's):
+ * [series length, factor], the envelope of the simulated factors as for CALIBRATION.
+ */
+export const FLOOR_CALIBRATION: readonly (readonly [number, readonly number[]])[] = [
+  [8, [1]],
+  [12, [1.61]],
+  [16, [2.13]],
+  [24, [2.41]],
+  [64, [2.41]],
+  [90, [2.15]],
+  [180, [2.07]],
+  [300, [2.02]],
+]

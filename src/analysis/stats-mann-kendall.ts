@@ -1,5 +1,6 @@
 import {averageRanks, finiteValues, mkVariance, normalQuantile, normalSf, sortedOrder} from './stats-core.js'
 import type {Numbers} from './stats-core.js'
+import {hingeResiduals} from './hinge.js'
 import {senSlope} from './stats-sen.js'
 
 /** Below this many values the normal approximation of S is not trusted: p-values are 1. */
@@ -36,6 +37,12 @@ export type MannKendallOptions = {
    * (see `floorVarianceScale`). Default 1.
    */
   readonly varianceScale?: number
+  /**
+   * What the correction removes before estimating the autocorrelation: Sen's straight line (`sen`, default, as
+   * published) or the best "flat, then linear" hinge (`hinge`), so that growth starting late is not read as
+   * autocorrelation of the noise.
+   */
+  readonly detrend?: 'sen' | 'hinge'
 }
 
 export type MannKendallResult = {
@@ -139,10 +146,12 @@ export function hamedRaoFactor(x: Float64Array, options: MannKendallOptions = {}
   const n = x.length
   const index = new Float64Array(n)
   for (let i = 0; i < n; i++) index[i] = i
-  // The detrending slope need not be precise: 100 points (4,950 pairs) keep the correction cheap.
-  const {slope} = senSlope(index, x, {maxPoints: HR_DETREND_POINTS})
-  const detrended = new Float64Array(n)
-  for (let i = 0; i < n; i++) detrended[i] = (x[i] as number) - slope * i
+  const detrended = options.detrend === 'hinge' ? hingeResiduals(index, x) : new Float64Array(n)
+  if (options.detrend !== 'hinge') {
+    // The detrending slope need not be precise: 100 points (4,950 pairs) keep the correction cheap.
+    const {slope} = senSlope(index, x, {maxPoints: HR_DETREND_POINTS})
+    for (let i = 0; i < n; i++) detrended[i] = (x[i] as number) - slope * i
+  }
   const ranks = averageRanks(detrended)
   const mean = (n + 1) / 2
   let denom = 0
@@ -171,3 +180,4 @@ export function hamedRaoFactor(x: Float64Array, options: MannKendallOptions = {}
   }
   return 1 + (2 / (n * (n - 1) * (n - 2))) * sum
 }
+

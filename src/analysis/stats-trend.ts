@@ -4,10 +4,12 @@ import type {MannKendallResult} from './stats-mann-kendall.js'
 import {pettitt} from './stats-pettitt.js'
 import type {PettittResult} from './stats-pettitt.js'
 import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
-import {detrendedLag1, varianceScale} from './stats-calibration.js'
+import {detrendedLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
 import {binByTime, rollingFloorAcf, rollingMin} from './stats-series.js'
 
 const MINUTE = 60_000
+/** Fewest samples for the floor test to take part in the decision (ten floor windows of six samples). */
+export const FLOOR_MIN_SAMPLES = 60
 const HOUR = 3_600_000
 
 export type TrendOptions = {
@@ -34,7 +36,7 @@ export type TrendOptions = {
 export type TrendChecks = {
   readonly samples: boolean
   readonly span: boolean
-  /** Calibrated Mann-Kendall (Hamed-Rao × simulated factor) on the binned means, one-sided p < alpha. */
+  /** `pValue` < alpha: the calibrated Mann-Kendall test of the binned means or of the floor fires (Bonferroni × 2). */
   readonly trend: boolean
   /** Lower bound of the floor's Sen slope interval > 0. */
   readonly slope: boolean
@@ -45,7 +47,7 @@ export type TrendChecks = {
 export type TrendResult = {
   /** The verdict: the floor (the level the series keeps returning to) grows. */
   readonly increasing: boolean
-  /** The calibrated one-sided Mann-Kendall p-value of the binned means: feed it to `benjaminiHochberg` across series. */
+  /** 2 × the smaller calibrated one-sided Mann-Kendall p-value (binned means, floor): feed it to `benjaminiHochberg`. */
   readonly pValue: number
   /** Finite (time, value) samples. */
   readonly samples: number
@@ -57,9 +59,9 @@ export type TrendResult = {
   readonly floorWindowMs: number
   /** Points the raw and floor tests ran on. The floor starts one window after the first sample. */
   readonly bins: {readonly raw: number; readonly floor: number}
-  /** Mann-Kendall (Hamed-Rao, variance scaled by the simulated calibration) on the time-binned means: the decision's test. */
+  /** Mann-Kendall (Hamed-Rao, variance scaled by the simulated calibration) on the time-binned means. */
   readonly raw: MannKendallResult
-  /** Mann-Kendall (Hamed-Rao with the overlap bound) on the time-binned rolling floor: reported, not decided on. */
+  /** Mann-Kendall (Hamed-Rao with the overlap bound, calibrated) on the time-binned rolling floor. */
   readonly floor: MannKendallResult
   /** Sen slope of the floor in value units per hour, with its two-sided 1 − alpha interval (Gilbert). */
   readonly slopePerHour: number
@@ -87,12 +89,14 @@ export type TrendResult = {
  * after the start (earlier windows are incomplete) and binned to ≤ maxPoints bins, each holding the floor at its
  * latest sample.
  *
- * `increasing` requires enough samples and span, the calibrated Mann-Kendall one-sided p of the binned means below
- * alpha, the lower bound of the floor's Sen slope interval above 0, and a floor rise of at least minRise. The
- * Hamed-Rao correction alone is anti-conservative on short and autocorrelated series; its variance is scaled by a
- * factor simulated per length and lag-1 autocorrelation (stats-calibration.ts, docs/detection.md), which holds the
- * level where the floor test (kept for the report, its overlap correction fixed) had about span / window
- * effective points and missed slow and short leaks. The floor still decides the slope and the rise.
+ * `increasing` requires enough samples and span, `pValue` below alpha (twice the smaller of two calibrated
+ * one-sided Mann-Kendall p-values: the binned means, and the floor from FLOOR_MIN_SAMPLES on; the means' alone
+ * below), the lower bound of the floor's Sen slope
+ * interval above 0, and a floor rise of at least minRise. The Hamed-Rao correction alone is anti-conservative on
+ * short and autocorrelated series; each test's variance is scaled by a factor simulated per length (and, for the
+ * means, per lag-1 autocorrelation; stats-calibration.ts, docs/detection.md). The floor test alone has about
+ * span / window effective points and misses slow and short leaks; the means alone trend on busy servers whose peaks
+ * grow but return to baseline, which the floor's slope and rise checks then refuse.
  *
  * Times in ms, slopes per hour. O(n log n) for unsorted input, else O(n), plus O(maxPoints²) on the bins.
  */
@@ -122,9 +126,13 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   // The decision's test: Mann-Kendall on the binned means, Hamed-Rao corrected, its variance scaled by the factor
   // simulated for this length and this lag-1 autocorrelation (stats-calibration.ts).
   const rawScale = options.calibrated === false ? 1 : varianceScale(raw.v.length, detrendedLag1(raw.v))
-  const rawMk = mannKendall(raw.v, {varianceScale: rawScale})
+  const rawMk = mannKendall(raw.v, {varianceScale: rawScale, detrend: 'hinge'})
   // Neighbouring floor values share most of their window: tell the correction what that dependence is at least.
-  const floorMk = mannKendall(floor.v, {minAcf: rollingFloorAcf(floorWindowMs, spacing, floor.v.length - 1)})
+  const floorScale = options.calibrated === false ? 1 : varianceScale(n, 0, FLOOR_CALIBRATION)
+  const floorMk = mannKendall(floor.v, {minAcf: rollingFloorAcf(floorWindowMs, spacing, floor.v.length - 1), varianceScale: floorScale})
+  // From FLOOR_MIN_SAMPLES on either test may fire: the means catch slow and short leaks, the floor a leak under a
+  // large periodic load; Bonferroni over the two keeps the level. Shorter series hold too few floor windows.
+  const pValue = n >= FLOOR_MIN_SAMPLES ? Math.min(1, 2 * Math.min(rawMk.pIncreasing, floorMk.pIncreasing)) : rawMk.pIncreasing
   // Gilbert's interval without the Hamed-Rao widening: the p-value already answers "is it significant", the
   // interval "is the rise consistently positive". Widened as well, it failed a third of simulated hinge-shaped leaks
   // (flat, then growing) to call about 1 % instead of 3 % of flat noisy series increasing.
@@ -141,14 +149,14 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   const checks: TrendChecks = {
     samples: n >= minSamples,
     span: spanMs >= minSpanMs,
-    trend: rawMk.pIncreasing < alpha,
+    trend: pValue < alpha,
     slope: sen.pairs > 0 && sen.low > 0,
     rise: fb > 0 && rise >= minRise,
   }
   const {index, ...changeRest} = change
   return {
     increasing: checks.samples && checks.span && checks.trend && checks.slope && checks.rise,
-    pValue: rawMk.pIncreasing,
+    pValue,
     samples: n,
     start,
     end,
@@ -167,7 +175,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
     rise,
     minRise,
     checks,
-    reasons: reasonsFor(checks, {n, minSamples, spanMs, minSpanMs, alpha, p: rawMk.pIncreasing, sen, rise, minRise}),
+    reasons: reasonsFor(checks, {n, minSamples, spanMs, minSpanMs, alpha, p: pValue, sen, rise, minRise}),
   }
 }
 
