@@ -1,12 +1,12 @@
 /**
  * Calibrates the trend test by simulation (docs/detection.md): for each series length, trend-free series of
- * several noise kinds go through `trendTest` uncalibrated; per band of the detrended lag-1 autocorrelation, the
+ * several noise kinds go through `trendTest` uncalibrated; per band of the first differences' lag-1 autocorrelation, the
  * factor on Var(S) that brings the one-sided false-alarm rate at 1 % and 5 % back to its level is printed, worst
  * case over the kinds with enough runs in the band, as the table of src/analysis/stats-calibration.ts.
  * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400]
  */
 import {normalQuantile} from '../src/analysis/stats-core.js'
-import {bandOf, detrendedLag1, R1_BANDS} from '../src/analysis/stats-calibration.js'
+import {bandOf, differenceLag1, R1_BANDS} from '../src/analysis/stats-calibration.js'
 import {trendTest} from '../src/analysis/stats-trend.js'
 import {gauss, noise, type NoiseKind} from '../src/synth/families.js'
 import {prng} from '../src/synth/loop.js'
@@ -17,7 +17,7 @@ const LENGTHS = [8, 12, 16, 24, 32, 45, 64, 90, 128, 180, 256, 300]
 type Kind = NoiseKind | 'ar03' | 'ar07'
 const KINDS: Kind[] = ['iid', 'poisson', 'bursts', 'ar03', 'ar05', 'ar07', 'ar09']
 const LEVELS = [0.05, 0.01]
-const MIN_RUNS = 60
+const MIN_RUNS = 30
 
 function series(r: () => number, kind: Kind, n: number): Float64Array {
   if (kind !== 'ar03' && kind !== 'ar07') return noise(r, kind, n, 20)
@@ -41,7 +41,7 @@ for (const n of LENGTHS) {
     for (let k = 0; k < reps; k++) {
       const v = Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x))
       const res = trendTest(t, v, {calibrated: false})
-      zs[bandOf(detrendedLag1(v))]!.push(res.raw.z)
+      zs[bandOf(differenceLag1(v))]!.push(res.raw.z)
     }
     zs.forEach((z, b) => {
       if (z.length < MIN_RUNS) return

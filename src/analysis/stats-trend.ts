@@ -1,10 +1,11 @@
+import {median, normalSf} from './stats-core.js'
 import type {Numbers} from './stats-core.js'
 import {mannKendall} from './stats-mann-kendall.js'
 import type {MannKendallResult} from './stats-mann-kendall.js'
 import {pettitt} from './stats-pettitt.js'
 import type {PettittResult} from './stats-pettitt.js'
 import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
-import {detrendedLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
+import {differenceLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
 import {binByTime, rollingFloorAcf, rollingMin} from './stats-series.js'
 
 const MINUTE = 60_000
@@ -36,7 +37,7 @@ export type TrendOptions = {
 export type TrendChecks = {
   readonly samples: boolean
   readonly span: boolean
-  /** `pValue` < alpha: the calibrated Mann-Kendall test of the binned means or of the floor fires (Bonferroni × 2). */
+  /** `pValue` < alpha: the means', the floor's or the random-walk rise test fires (Bonferroni over those run). */
   readonly trend: boolean
   /** Lower bound of the floor's Sen slope interval > 0. */
   readonly slope: boolean
@@ -47,7 +48,7 @@ export type TrendChecks = {
 export type TrendResult = {
   /** The verdict: the floor (the level the series keeps returning to) grows. */
   readonly increasing: boolean
-  /** 2 × the smaller calibrated one-sided Mann-Kendall p-value (binned means, floor): feed it to `benjaminiHochberg`. */
+  /** Tests run × the smallest of their one-sided p-values (means, floor from 60 samples, rise): for `benjaminiHochberg`. */
   readonly pValue: number
   /** Finite (time, value) samples. */
   readonly samples: number
@@ -89,9 +90,9 @@ export type TrendResult = {
  * after the start (earlier windows are incomplete) and binned to ≤ maxPoints bins, each holding the floor at its
  * latest sample.
  *
- * `increasing` requires enough samples and span, `pValue` below alpha (twice the smaller of two calibrated
- * one-sided Mann-Kendall p-values: the binned means, and the floor from FLOOR_MIN_SAMPLES on; the means' alone
- * below), the lower bound of the floor's Sen slope
+ * `increasing` requires enough samples and span, `pValue` below alpha (Bonferroni over the calibrated one-sided
+ * Mann-Kendall tests of the binned means and, from FLOOR_MIN_SAMPLES on, of the floor, and the random-walk rise
+ * test `randomWalkRise`), the lower bound of the floor's Sen slope
  * interval above 0, and a floor rise of at least minRise. The Hamed-Rao correction alone is anti-conservative on
  * short and autocorrelated series; each test's variance is scaled by a factor simulated per length (and, for the
  * means, per lag-1 autocorrelation; stats-calibration.ts, docs/detection.md). The floor test alone has about
@@ -125,14 +126,19 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
 
   // The decision's test: Mann-Kendall on the binned means, Hamed-Rao corrected, its variance scaled by the factor
   // simulated for this length and this lag-1 autocorrelation (stats-calibration.ts).
-  const rawScale = options.calibrated === false ? 1 : varianceScale(raw.v.length, detrendedLag1(raw.v))
+  const rawScale = options.calibrated === false ? 1 : varianceScale(raw.v.length, differenceLag1(raw.v))
   const rawMk = mannKendall(raw.v, {varianceScale: rawScale, detrend: 'hinge'})
   // Neighbouring floor values share most of their window: tell the correction what that dependence is at least.
   const floorScale = options.calibrated === false ? 1 : varianceScale(n, 0, FLOOR_CALIBRATION)
   const floorMk = mannKendall(floor.v, {minAcf: rollingFloorAcf(floorWindowMs, spacing, floor.v.length - 1), varianceScale: floorScale})
   // From FLOOR_MIN_SAMPLES on either test may fire: the means catch slow and short leaks, the floor a leak under a
   // large periodic load; Bonferroni over the two keeps the level. Shorter series hold too few floor windows.
-  const pValue = n >= FLOOR_MIN_SAMPLES ? Math.min(1, 2 * Math.min(rawMk.pIncreasing, floorMk.pIncreasing)) : rawMk.pIncreasing
+  // A rank test with its variance scaled for the worst autocorrelation cannot reach small p-values on short
+  // series, however clean the ramp: the rise is also held against what a random walk with the series' own
+  // steps would wander (`randomWalkRise`), which no stationary noise exceeds more often.
+  const riseP = randomWalkRise(v)
+  const tests = n >= FLOOR_MIN_SAMPLES ? [rawMk.pIncreasing, floorMk.pIncreasing, riseP] : [rawMk.pIncreasing, riseP]
+  const pValue = Math.min(1, tests.length * Math.min(...tests))
   // Gilbert's interval without the Hamed-Rao widening: the p-value already answers "is it significant", the
   // interval "is the rise consistently positive". Widened as well, it failed a third of simulated hinge-shaped leaks
   // (flat, then growing) to call about 1 % instead of 3 % of flat noisy series increasing.
@@ -177,6 +183,25 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
     checks,
     reasons: reasonsFor(checks, {n, minSamples, spanMs, minSpanMs, alpha, p: pValue, sen, rise, minRise}),
   }
+}
+
+/**
+ * One-sided p-value of the series' rise (median of its last fifth minus median of its first fifth) against a
+ * random walk whose steps have the robust spread of the series' own steps (MAD of the first differences about
+ * their median, at least 0.5 for integer counts): normalSf(rise / (scale·√(n − 1))). Stationary noise, bursts and
+ * AR(1) noise wander less than the walk, so the test is conservative for them; a clean ramp is many walks away.
+ * 1 below 8 values. O(n log n).
+ */
+export function randomWalkRise(v: Float64Array): number {
+  const n = v.length
+  if (n < 8) return 1
+  const block = Math.max(2, Math.floor(n / 5))
+  const rise = median(v.subarray(n - block)) - median(v.subarray(0, block))
+  const d = new Float64Array(n - 1)
+  for (let i = 1; i < n; i++) d[i - 1] = (v[i] as number) - (v[i - 1] as number)
+  const mid = median(d)
+  const scale = Math.max(0.5, 1.4826 * median(d.map((x) => Math.abs(x - mid))))
+  return normalSf(rise / (scale * Math.sqrt(n - 1)))
 }
 
 type ReasonFacts = {
