@@ -168,10 +168,13 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
 const sig = (x: number) => Number(x.toPrecision(3))
 
 function candidateOf(growth: Omit<Growth, 'test'>, scan: ScanResult, idx: number[]): Candidate {
+  // A rise over a few snapshots that then stays flat is a step (a process starting up, a PID taken over), not
+  // growth: it is no hypothesis that can be rejected.
+  const step = growth.stopped !== undefined && idx.filter((i) => i >= growth.first && i <= growth.stopped!.last).length < Math.max(6, 0.15 * idx.length)
   return {
     growth,
     scan,
-    p: scan.p,
+    p: step ? 1 : scan.p,
     windowP: scan.best.p,
     windows: scan.windows,
     window: {first: idx[scan.best.from] ?? 0, last: idx[scan.best.to] ?? 0},
