@@ -132,7 +132,8 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
   // PID 0 TIME_WAIT rows nobody could be named for: still evidence of a leak, without an owner.
   for (const [remote, v] of remotes) {
     if (peakOf(v) < minPeak * 3) continue
-    const {scan, idx} = test(v, 0, tl.times.length - 1)
+    // Like a process, an endpoint is tested from when it is first seen: its absence before is no growth.
+    const {scan, idx} = test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1)
     if (!scan) continue
     candidates.push(candidateOf({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend: scan.best.trend, attribution: null, ...window(v, idx, t, scan)}, scan, idx))
   }
