@@ -49,8 +49,10 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     tz: o.tz,
   }
   const remotes = remoteSeries(c, b.order, tl)
+  const procOfSlot = new Map(b.slots.flatMap((slots, i) => slots.map((s) => [s, i] as const)))
+  const remoteOwners = new Map([...remotes].map(([k, r]) => [k, Int32Array.from(r.ownerAt, (s) => (s < 0 ? -1 : (procOfSlot.get(s) ?? -1)))]))
   // a growth whose last value is not above its start did not grow (a noisy series the test still ranks up)
-  const detected = detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v]))).filter((g) => g.now > g.start)
+  const detected = detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v])), {remoteOwners}).filter((g) => g.now > g.start)
   const growth = foldRemotes(detected, remotes, b.slots)
   const growthFindings = growth.map((g) => growthFinding(g, ctx))
   const holders = holderFindings(ctx, growthFindings)
@@ -185,7 +187,7 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
 }
 
 /** Connections per remote endpoint over time, for the busiest endpoints, with the slot that mostly owns them. */
-function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32Array}}[], tl: Timeline): Map<string, {v: Int32Array; owner: number}> {
+function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32Array}}[], tl: Timeline): Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}> {
   const peak = new Map<number, number>()
   for (const s of order) {
     const r = s.summary.remotes
@@ -193,20 +195,22 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32A
   }
   const label = (key: number) => c.agg.endpoints.label(key)
   const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || (label(a[0]) < label(b[0]) ? -1 : label(a[0]) > label(b[0]) ? 1 : 0)).slice(0, REMOTES_TESTED)
-  const out = new Map<string, {v: Int32Array; owner: number}>()
+  const out = new Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}>()
   for (const [key] of top) {
     const v = new Int32Array(tl.times.length)
+    const ownerAt = new Int32Array(tl.times.length).fill(-1)
     const owners = new Map<number, number>()
     order.forEach((s, t) => {
       const r = s.summary.remotes
       for (let i = 0; i < r.length; i += 3) {
         if (r[i] !== key) continue
         v[t] = r[i + 1]!
+        ownerAt[t] = r[i + 2]!
         if (r[i + 2]! >= 0) owners.set(r[i + 2]!, (owners.get(r[i + 2]!) ?? 0) + 1)
       }
     })
     const owner = [...owners.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? -1
-    out.set(label(key), {v, owner})
+    out.set(label(key), {v, owner, ownerAt})
   }
   return out
 }

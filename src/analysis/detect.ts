@@ -1,6 +1,28 @@
 import type {ProcessSeries, Timeline} from '../model/types.js'
-import {hingeStart} from './hinge.js'
-import {benjaminiHochberg, binByTime, trendTest, type TrendResult} from './stats.js'
+import {hingeEnd, hingeStart} from './hinge.js'
+import {commonLoad, fisherCombine, scanSeries, type ScanResult, TEST_NAME} from './scan.js'
+import {benjaminiHochberg, binByTime, type TrendResult} from './stats.js'
+
+/** Which test fired, on which window, and how the hypothesis was counted: the finding's `test` evidence. */
+export type TestEvidence = {
+  /** `mann-kendall-calibrated` (docs/detection.md); sawtooth folds combine their segments' by Fisher. */
+  name: string
+  /** Timeline positions of the window the test fired on. */
+  window: {first: number; last: number}
+  /** Windows tested for this series (the Bonferroni factor paid for choosing one). */
+  windows: number
+  /** The window's p-value, the hypothesis' p-value (× windows or combined), and Benjamini-Hochberg's. */
+  windowP: number
+  p: number
+  adjustedP: number
+  /** Hypotheses under the false discovery rate control (each reported series once, folds included), and q. */
+  hypotheses: number
+  q: number
+  /** The host's common load rose in the window: the series also had to rise relative to it. */
+  loadAdjusted: boolean
+  /** Sawtooth: how the segments were joined (same image name, or without names: a remote endpoint or a pattern). */
+  joins?: {from: number; to: number; reason: string}[]
+}
 
 /** A series that grows: the raw material of a finding, before severity and evidence. */
 export type Growth = {
@@ -17,13 +39,21 @@ export type Growth = {
   peak: number
   remote?: string
   attribution: 'owner' | 'lineage' | 'remote-affinity' | null
+  test: TestEvidence
+  /** Growth that stopped: timeline positions of its start and its last growing snapshot. */
+  stopped?: {first: number; last: number; slopePerHour: number}
 }
 
 export type DetectOptions = {
-  /** False discovery rate across all tested series. */
+  /** False discovery rate across all reported hypotheses. Default 0.01. */
   q?: number
   /** Series whose peak is below this are not tested. */
   minPeak?: number
+  /**
+   * Owner of each tested remote endpoint per timeline position (process index, -1 none): joins restarts without
+   * names when the endpoint passes from an ending PID to a starting one.
+   */
+  remoteOwners?: Map<string, Int32Array>
 }
 
 /** The series tested per process: states that hold a port, and distinct ports held. */
@@ -44,46 +74,113 @@ export function testTimes(tl: Timeline): {t: Float64Array; timed: boolean} {
 /** Timeline positions used for trends: complete snapshots only (a truncated one would fake a drop). */
 export const completePositions = (tl: Timeline) => tl.times.map((_, i) => i).filter((i) => !tl.truncated[i])
 
-type Candidate = Growth & {p: number}
+/** A hypothesis: one series (or one fold of restarts) with its scan. */
+type Candidate = {
+  growth: Omit<Growth, 'test'>
+  scan: ScanResult | null
+  p: number
+  windowP: number
+  windows: number
+  window: {first: number; last: number}
+  loadAdjusted: boolean
+  /** Members' candidates a fold replaces. */
+  members?: Candidate[]
+  joins?: {from: number; to: number; reason: string}[]
+}
 
 /**
- * Tests every process × state series and the busiest remote endpoints for a rising floor, controls
- * the false discovery rate across all of them (Benjamini–Hochberg), and folds restarts of the same
- * image (growth again under a new PID) into one sawtooth finding.
+ * Tests every process × state series and the busiest remote endpoints for a rising floor on several windows
+ * (`scanSeries`), folds restarts of the same image (by name, or joined without names) into one hypothesis each,
+ * controls the false discovery rate across exactly those hypotheses (Benjamini–Hochberg, each series once), and
+ * reports the rejected ones, a fold in place of its segments. Growth that went flat is marked stopped.
  */
 export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: DetectOptions = {}): Growth[] {
   const keep = completePositions(tl)
   const {t} = testTimes(tl)
   const minPeak = o.minPeak ?? 10
-  const candidates: Candidate[] = []
+  const q = o.q ?? 0.01
+  const load = commonLoad(
+    tl.processes.filter((p) => p.pid > 4).map((p) => p.ports),
+    keep,
+  )
+  const loadAt = new Map(keep.map((pos, k) => [pos, load ? load[k]! : 1]))
   const test = (values: Int32Array, from: number, to: number) => {
     const idx = keep.filter((i) => i >= from && i <= to)
     const tt = Float64Array.from(idx, (i) => t[i]!)
-    const vv = Float64Array.from(idx.map((i) => values[i]!))
-    return {trend: trendTest(tt, vv), idx}
+    const vv = Float64Array.from(idx, (i) => values[i]!)
+    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? Float64Array.from(idx, (i) => loadAt.get(i)!) : null) : null
+    return {scan, idx}
   }
+  const candidates: Candidate[] = []
+  const bySeries = new Map<string, Candidate>()
   tl.processes.forEach((p, si) => {
-    for (const state of TESTED) {
+    const states = TESTED.filter((state) => {
       const v = seriesOf(p, state)
-      if (!v || peakOf(v) < minPeak) continue
-      const {trend, idx} = test(v, p.first, p.last)
-      if (idx.length < 2) continue
+      return v !== undefined && peakOf(v) >= minPeak
+    })
+    // Distinct ports duplicate the state that holds them: PORTS is a hypothesis only when no state is tested.
+    for (const state of states.some((s) => s !== 'PORTS') ? states.filter((s) => s !== 'PORTS') : states) {
+      const v = seriesOf(p, state)!
+      const {scan, idx} = test(v, p.first, p.last)
+      if (!scan || idx.length < 2) continue
       const attribution = p.pid <= 0 ? null : state === 'TIME_WAIT' ? twAttribution(p) : 'owner'
-      candidates.push({kind: 'monotonic-growth', series: [si], state, trend, p: trend.pValue, attribution, ...window(v, idx, t)})
+      const c = candidateOf({kind: 'monotonic-growth', series: [si], state, trend: scan.best.trend, attribution, ...window(v, idx, t, scan)}, scan, idx)
+      candidates.push(c)
+      bySeries.set(`${si}:${state}`, c)
     }
   })
   // PID 0 TIME_WAIT rows nobody could be named for: still evidence of a leak, without an owner.
   for (const [remote, v] of remotes) {
     if (peakOf(v) < minPeak * 3) continue
-    const {trend, idx} = test(v, 0, tl.times.length - 1)
-    candidates.push({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend, p: trend.pValue, attribution: null, ...window(v, idx, t)})
+    // Like a process, an endpoint is tested from when it is first seen: its absence before is no growth.
+    const {scan, idx} = test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1)
+    if (!scan) continue
+    candidates.push(candidateOf({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend: scan.best.trend, attribution: null, ...window(v, idx, t, scan)}, scan, idx))
   }
-  const bh = benjaminiHochberg(candidates.map((c) => c.p), o.q ?? 0.05)
-  let found = candidates.filter((c, i) => c.trend.increasing && bh.rejected[i])
-  found = foldSawtooth(tl, found, candidates, test)
+  const folds = foldRestarts(tl, bySeries, restartGroups(tl, o.remoteOwners))
+  const all = [...candidates, ...folds]
+  const bh = benjaminiHochberg(
+    all.map((c) => c.p),
+    q,
+  )
+  const rejected = new Set(all.filter((c, i) => bh.rejected[i] && (c.members !== undefined || c.scan!.increasing)))
+  const adjusted = new Map(all.map((c, i) => [c, bh.adjusted[i]!]))
+  const replaced = new Set(folds.filter((f) => rejected.has(f)).flatMap((f) => f.members!))
+  let found = all.filter((c) => rejected.has(c) && !replaced.has(c))
   // Distinct ports grow whenever a port-holding state grows: report PORTS only when no state explains it.
-  found = found.filter((g) => g.state !== 'PORTS' || !found.some((h) => h !== g && h.state !== 'PORTS' && h.series[0] === g.series[0]))
-  return found
+  found = found.filter((c) => c.growth.state !== 'PORTS' || !found.some((h) => h !== c && h.growth.state !== 'PORTS' && h.growth.series[0] === c.growth.series[0]))
+  return found.map((c) => ({
+    ...c.growth,
+    test: {
+      name: c.members ? `fisher(${TEST_NAME})` : TEST_NAME,
+      window: c.window,
+      windows: c.windows,
+      windowP: sig(c.windowP),
+      p: sig(c.p),
+      adjustedP: sig(adjusted.get(c)!),
+      hypotheses: all.length,
+      q,
+      loadAdjusted: c.loadAdjusted,
+      ...(c.joins ? {joins: c.joins} : {}),
+    },
+  }))
+}
+
+const sig = (x: number) => Number(x.toPrecision(3))
+
+function candidateOf(growth: Omit<Growth, 'test'>, scan: ScanResult, idx: number[]): Candidate {
+  // A rise over a few snapshots that then stays flat is a step (a process starting up, a PID taken over), not
+  // growth: it is no hypothesis that can be rejected.
+  const step = growth.stopped !== undefined && idx.filter((i) => i >= growth.first && i <= growth.stopped!.last).length < Math.max(6, 0.15 * idx.length)
+  return {
+    growth,
+    scan,
+    p: step ? 1 : scan.p,
+    windowP: scan.best.p,
+    windows: scan.windows,
+    window: {first: idx[scan.best.from] ?? 0, last: idx[scan.best.to] ?? 0},
+    loadAdjusted: scan.best.loadAdjusted,
+  }
 }
 
 /** How most of a process's TIME_WAIT rows got their owner: its own PID, tuple lineage, or remote affinity. */
@@ -106,66 +203,147 @@ const peakOf = (v: ArrayLike<number>) => {
   return m
 }
 
-/** The growth window: from the knot of a flat-then-linear fit to the last sample. */
-function window(v: Int32Array, idx: number[], t: Float64Array) {
-  const bins = binByTime(Float64Array.from(idx, (i) => t[i]!), Float64Array.from(idx, (i) => v[i]!), 200, 'mean')
+/**
+ * The growth window: from the knot of a flat-then-linear fit, inside the window the test fired on, to the last
+ * sample; and, when the growth went flat (a linear-then-flat fit much better than a line, flat for at least a
+ * sixth of the samples after the start), where it stopped.
+ */
+function window(v: Int32Array, idx: number[], t: Float64Array, scan: ScanResult) {
+  const from = scan.best.from
+  const sub = idx.slice(from)
+  const bins = binByTime(Float64Array.from(sub, (i) => t[i]!), Float64Array.from(sub, (i) => v[i]!), 200, 'mean')
   const knot = bins.t.length >= 4 ? bins.t[hingeStart(bins.t, bins.v)]! : -Infinity
-  const first = idx.find((i) => t[i]! >= knot) ?? idx[0] ?? 0
+  const first = sub.find((i) => t[i]! >= knot) ?? sub[0] ?? 0
   const last = idx.at(-1) ?? 0
   let peak = 0
   for (const i of idx) peak = Math.max(peak, v[i]!)
-  return {first, last, start: v[idx[0] ?? 0] ?? 0, now: v[last] ?? 0, peak}
+  const growing = sub.filter((i) => i >= first)
+  let stopped: {first: number; last: number; slopePerHour: number} | undefined
+  if (growing.length >= 8) {
+    const gt = Float64Array.from(growing, (i) => t[i]!)
+    const gv = Float64Array.from(growing, (i) => v[i]!)
+    const end = hingeEnd(gt, gv)
+    const flat = growing.length - 1 - end.index
+    if (end.slope > 0 && end.f >= STOP_F && flat >= Math.max(4, growing.length / 6)) stopped = {first, last: growing[end.index]!, slopePerHour: end.slope * 3_600_000}
+  }
+  return {first, last, start: v[idx[0] ?? 0] ?? 0, now: v[last] ?? 0, peak, ...(stopped ? {stopped} : {})}
 }
 
 /**
- * The same image growing again under a new PID after each restart is one sawtooth finding: every
- * PID's segment is tested alone; two or more rising segments of the same state make it.
+ * F of "grew, then flat" over one line above which growth is called stopped. The knot is searched, so the null
+ * distribution is that of a maximum; 20 keeps straight noisy leaks (slope/sd ≥ 0.04) from being called stopped in
+ * the Monte Carlo (docs/detection.md).
  */
-function foldSawtooth(
-  tl: Timeline,
-  found: Candidate[],
-  all: Candidate[],
-  test: (values: Int32Array, from: number, to: number) => {trend: TrendResult; idx: number[]},
-): Candidate[] {
+const STOP_F = 20
+
+type Join = {from: number; to: number; reason: string}
+
+/**
+ * Groups of processes that are one service restarting: the same image name (PID > 4), or, without names, a
+ * process that starts as another ends (within two snapshots) and takes over one of its remote endpoints, or holds
+ * the same states starting low again. Each group lists its members in time order and the reason for each join.
+ */
+function restartGroups(tl: Timeline, remoteOwners: Map<string, Int32Array> | undefined): {members: number[]; joins: Join[]}[] {
+  const groups: {members: number[]; joins: Join[]}[] = []
   const byName = new Map<string, number[]>()
   tl.processes.forEach((p, i) => {
-    if (p.name && p.pid > 4) byName.set(p.name, [...(byName.get(p.name) ?? []), i])
+    if (p.name && p.pid > 4) byName.set(p.name.toLowerCase(), [...(byName.get(p.name.toLowerCase()) ?? []), i])
   })
-  const out = [...found]
-  for (const [, members] of byName) {
+  for (const [name, members] of byName) {
     if (members.length < 2) continue
+    const sorted = [...members].sort((a, b) => tl.processes[a]!.first - tl.processes[b]!.first)
+    groups.push({members: sorted, joins: sorted.slice(1).map((m, k) => ({from: tl.processes[sorted[k]!]!.pid, to: tl.processes[m]!.pid, reason: `same image ${name}`}))})
+  }
+  const nameless = tl.processes.map((p, i) => ({p, i})).filter(({p}) => p.name === null && p.pid > 4)
+  const next = new Map<number, {to: number; reason: string}>()
+  for (const {p: a, i: ai} of nameless) {
+    const aEnd = a.seenLast ?? a.last
+    if (aEnd >= tl.times.length - 2) continue
+    let pick: {to: number; reason: string} | null = null
+    for (const {p: b, i: bi} of nameless) {
+      const bStart = b.seenFirst ?? b.first
+      if (bi === ai || bStart < aEnd || bStart > aEnd + 2) continue
+      const reason = remoteHandover(remoteOwners, ai, bi, aEnd, bStart) ?? statePattern(a, b, aEnd, bStart)
+      if (reason) {
+        pick = {to: bi, reason}
+        break
+      }
+    }
+    if (pick) next.set(ai, pick)
+  }
+  const targets = new Set([...next.values()].map((x) => x.to))
+  for (const {i} of nameless) {
+    if (targets.has(i) || !next.has(i)) continue
+    const members = [i]
+    const joins: Join[] = []
+    for (let cur = i; next.has(cur) && members.length < tl.processes.length; ) {
+      const {to, reason} = next.get(cur)!
+      joins.push({from: tl.processes[cur]!.pid, to: tl.processes[to]!.pid, reason})
+      members.push(to)
+      cur = to
+    }
+    groups.push({members, joins})
+  }
+  return groups
+}
+
+/** The endpoint an ending process owned at its end and a starting one owns at its start, if any. */
+function remoteHandover(owners: Map<string, Int32Array> | undefined, a: number, b: number, aEnd: number, bStart: number): string | null {
+  for (const [label, own] of owners ?? []) {
+    if (own[aEnd] === a && own[Math.min(own.length - 1, bStart + 1)] === b) return `remote endpoint ${label} passed from one PID to the next`
+  }
+  return null
+}
+
+/** Both hold the same port-holding states (peak ≥ 5) and the new one starts below half where the old one ended. */
+function statePattern(a: ProcessSeries, b: ProcessSeries, aEnd: number, bStart: number): string | null {
+  const held = (p: ProcessSeries) => TESTED.filter((s) => s !== 'PORTS' && peakOf(seriesOf(p, s) ?? []) >= 5)
+  const sa = held(a)
+  const sb = held(b)
+  if (sa.length === 0 || sa.join() !== sb.join()) return null
+  const dropped = sa.every((s) => (seriesOf(b, s)![bStart] ?? 0) <= 0.5 * (seriesOf(a, s)![aEnd] ?? 0))
+  return dropped ? `same states (${sa.join(', ')}) started again low under a new PID as the last ended` : null
+}
+
+/**
+ * One hypothesis per restart group and state: its members' series tested alone and combined by Fisher. A fold is
+ * reported (in place of its members) when it is rejected and at least two segments rise.
+ */
+function foldRestarts(tl: Timeline, bySeries: Map<string, Candidate>, groups: {members: number[]; joins: Join[]}[]): Candidate[] {
+  const out: Candidate[] = []
+  for (const {members, joins} of groups) {
     for (const state of TESTED) {
-      const segs = members
-        .map((si) => {
-          const v = seriesOf(tl.processes[si]!, state)
-          if (!v || peakOf(v) < 5) return null
-          const p = tl.processes[si]!
-          const {trend, idx} = test(v, p.first, p.last)
-          return trend.slopePerHour > 0 && (trend.increasing || trend.raw.pIncreasing < 0.05) && idx.length >= 3 ? {si, trend, v, idx} : null
-        })
-        .filter((s) => s !== null)
+      const segs = members.map((si) => bySeries.get(`${si}:${state}`)).filter((c) => c !== undefined)
       if (segs.length < 2) continue
-      const series = segs.map((s) => s.si).sort((a, b) => tl.processes[a]!.first - tl.processes[b]!.first)
-      const lastSeg = segs.find((s) => s.si === series.at(-1))!
-      const slopes = segs.map((s) => s.trend.slopePerHour).sort((a, b) => a - b)
-      const median = slopes[Math.floor(slopes.length / 2)]!
-      for (let i = out.length - 1; i >= 0; i--) if (out[i]!.state === state && out[i]!.series.some((s) => series.includes(s))) out.splice(i, 1)
+      const rising = segs.filter((c) => c.scan!.best.trend.slopePerHour > 0 && (c.scan!.increasing || c.scan!.best.trend.raw.pIncreasing < 0.05))
+      if (rising.length < 2) continue
+      const series = segs.map((c) => c.growth.series[0]!)
+      const last = segs.at(-1)!
+      const slopes = rising.map((c) => c.growth.trend.slopePerHour).sort((a, b) => a - b)
       const firstP = tl.processes[series[0]!]!
       out.push({
-        kind: 'sawtooth-growth',
-        series,
-        state,
-        trend: {...lastSeg.trend, slopePerHour: median},
-        p: Math.min(...segs.map((s) => s.trend.pValue)),
-        attribution: state === 'TIME_WAIT' ? 'lineage' : 'owner',
-        first: firstP.first,
-        last: lastSeg.idx.at(-1)!,
-        start: seriesOf(firstP, state)![firstP.first] ?? 0,
-        now: lastSeg.v[lastSeg.idx.at(-1)!] ?? 0,
-        peak: Math.max(...segs.map((s) => peakOf(s.v))),
+        growth: {
+          kind: 'sawtooth-growth',
+          series,
+          state,
+          trend: {...last.growth.trend, slopePerHour: slopes[Math.floor(slopes.length / 2)]!},
+          attribution: state === 'TIME_WAIT' ? 'lineage' : 'owner',
+          first: firstP.first,
+          last: last.growth.last,
+          start: seriesOf(firstP, state)![firstP.first] ?? 0,
+          now: last.growth.now,
+          peak: Math.max(...segs.map((c) => c.growth.peak)),
+        },
+        scan: null,
+        p: fisherCombine(segs.map((c) => c.p)),
+        windowP: Math.min(...segs.map((c) => c.windowP)),
+        windows: segs.reduce((a, c) => a + c.windows, 0),
+        window: {first: firstP.first, last: last.growth.last},
+        loadAdjusted: segs.some((c) => c.loadAdjusted),
+        members: segs,
+        joins: joins.filter((j) => series.some((s) => tl.processes[s]!.pid === j.to)),
       })
     }
   }
-  void all
   return out
 }

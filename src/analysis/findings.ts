@@ -81,9 +81,11 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
   const procs = g.series.map((i) => tl.processes[i]!)
   const main = procs.at(-1)
   const pids = [...new Set(procs.map((p) => p.pid))]
-  const slope = x.timed ? g.trend.slopePerHour : null
+  const slopeOfGrowth = g.stopped ? g.stopped.slopePerHour : g.trend.slopePerHour
+  const slope = x.timed ? slopeOfGrowth : null
   const holdsPorts = g.state !== 'LISTENING'
-  const sev: SeverityInput = {slopePerHour: slope, now: g.now, rangeCount: x.rangeCount, inUseNow: x.inUseNow, endTime: x.endTime, exhausted: x.exhausted, holdsPorts}
+  // Growth that stopped projects no exhaustion and ranks one step below growth that continues.
+  const sev: SeverityInput = {slopePerHour: g.stopped ? null : slope, now: g.now, rangeCount: x.rangeCount, inUseNow: x.inUseNow, endTime: x.endTime, exhausted: x.exhausted, holdsPorts}
   const hours = hoursToExhaustion(sev)
   const at = hours === null || x.endTime === null ? null : formatProjected(x.endTime + hours * HOUR)
   const projected = at === null ? null : x.tz(at)
@@ -97,18 +99,23 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
   const growthStart = tl.times[g.first] ?? null
   const proc = main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : `PID ${main?.pid}`)
   const who = g.kind === 'remote-endpoint-growth' ? `connections to ${g.remote}` : g.remote ? `${proc} (to ${g.remote})` : proc
-  const rate = slope === null ? `${round(g.trend.slopePerHour)}/snapshot` : `${round(slope)}/h`
+  const rate = slope === null ? `${round(slopeOfGrowth)}/snapshot` : `${round(slope)}/h`
+  const growthEnd = g.stopped ? (tl.times[g.stopped.last] ?? null) : (tl.times[g.last] ?? null)
+  const when = (w: WallTime | null, i: number) => (w === null ? `snapshot ${i + 1}` : formatWallTime(w).slice(11, 16))
   const summary =
     g.kind === 'sawtooth-growth'
       ? `${who} ${g.state} grows ${rate} again after each restart (PIDs ${pids.join(', ')}): ${g.start} → ${g.now}, peak ${g.peak}`
-      : `${who} ${g.state} grows ${rate}: ${g.start} → ${g.now}, peak ${g.peak}`
+      : g.stopped
+        ? `${who} ${g.state} grew ${rate} from ${when(growthStart, g.first)} to ${when(growthEnd, g.stopped.last)}, flat since: ${g.start} → ${g.now}, peak ${g.peak}`
+        : `${who} ${g.state} grows ${rate}: ${g.start} → ${g.now}, peak ${g.peak}`
+  const severity = g.stopped ? LOWER[severityOf(sev)] : severityOf(sev)
   return {
     kind: g.kind,
     pid: main && main.pid >= 0 && g.kind !== 'remote-endpoint-growth' ? main.pid : null,
     pids: g.kind === 'remote-endpoint-growth' ? [] : pids,
     process: g.kind === 'remote-endpoint-growth' ? null : (main?.name ?? null),
     state: g.state,
-    severity: severityOf(sev),
+    severity,
     slopePerHour: slope === null ? null : round(slope),
     slopeLow: x.timed ? round(g.trend.slopeLowPerHour) : null,
     slopeHigh: x.timed ? round(g.trend.slopeHighPerHour) : null,
@@ -126,8 +133,12 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
     evidence,
     samples: g.last - g.first + 1,
     ...(g.kind === 'sawtooth-growth' && x.timed ? {slopeEstimate: `median of ${pids.length} restart runs' slopes; the interval is the last run's`} : {}),
+    test: g.test,
+    growth: {start: growthStart === null ? null : x.tz(formatWallTime(growthStart)), end: growthEnd === null ? null : x.tz(formatWallTime(growthEnd)), stopped: g.stopped !== undefined},
   }
 }
+
+const LOWER: Record<Severity, Severity> = {critical: 'high', high: 'medium', medium: 'low', low: 'low'}
 
 function stampAt(x: FindingContext, t: number): Evidence | null {
   const s = x.b.order[t]

@@ -40,3 +40,72 @@ export function hingeStart(t: ArrayLike<number>, y: ArrayLike<number>): number {
   }
   return best
 }
+
+export type HingeEnd = {
+  /** Index of the knot: the last point of growth. */
+  index: number
+  /** Slope of the growing part (per unit of t). */
+  slope: number
+  /** F statistic of "grew, then flat" against one straight line (1 and n − 3 degrees of freedom). */
+  f: number
+}
+
+/**
+ * Where growth stops: the knot of the best continuous "linear, then flat" fit y = a + b·min(t, t_k) over every
+ * knot t_k, and how much better it fits than one straight line (F). A leak that never stops fits the line as well
+ * (F near 0); one that grew and went flat puts the knot where it stopped. O(n²) on n binned points.
+ */
+export function hingeEnd(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
+  const n = Math.min(t.length, y.length)
+  if (n < 5) return {index: n - 1, slope: 0, f: 0}
+  const fit = (x: (i: number) => number) => {
+    let sx = 0
+    let sxx = 0
+    let sy = 0
+    let sxy = 0
+    for (let i = 0; i < n; i++) {
+      const xi = x(i)
+      sx += xi
+      sxx += xi * xi
+      sy += y[i]!
+      sxy += xi * y[i]!
+    }
+    const det = n * sxx - sx * sx
+    if (det <= 0) return {b: 0, sse: Infinity}
+    const b = (n * sxy - sx * sy) / det
+    const a = (sy - b * sx) / n
+    let sse = 0
+    for (let i = 0; i < n; i++) sse += (y[i]! - a - b * x(i)) ** 2
+    return {b, sse}
+  }
+  const line = fit((i) => t[i]!)
+  let best = {index: n - 1, slope: line.b, sse: line.sse}
+  for (let k = 2; k < n - 2; k++) {
+    const tk = t[k]!
+    const h = fit((i) => Math.min(t[i]!, tk))
+    if (h.sse < best.sse * (1 - 1e-9) - 1e-9) best = {index: k, slope: h.b, sse: h.sse}
+  }
+  const f = best.index === n - 1 || best.sse <= 0 ? (best.index === n - 1 ? 0 : Infinity) : (line.sse - best.sse) / (best.sse / (n - 3))
+  return {index: best.index, slope: best.slope, f}
+}
+
+/** Residuals of the least-squares "flat, then linear" fit at the knot `hingeStart` picks. O(n²). */
+export function hingeResiduals(t: ArrayLike<number>, y: ArrayLike<number>): Float64Array {
+  const n = y.length
+  const tk = t[hingeStart(t, y)] as number
+  let sx = 0
+  let sxx = 0
+  let sy = 0
+  let sxy = 0
+  for (let i = 0; i < n; i++) {
+    const x = Math.max(0, (t[i] as number) - tk)
+    sx += x
+    sxx += x * x
+    sy += y[i] as number
+    sxy += x * (y[i] as number)
+  }
+  const det = n * sxx - sx * sx
+  const b = det > 0 ? (n * sxy - sx * sy) / det : 0
+  const a = (sy - b * sx) / n
+  return Float64Array.from({length: n}, (_, i) => (y[i] as number) - a - b * Math.max(0, (t[i] as number) - tk))
+}

@@ -1,5 +1,6 @@
 import {averageRanks, finiteValues, mkVariance, normalQuantile, normalSf, sortedOrder} from './stats-core.js'
 import type {Numbers} from './stats-core.js'
+import {hingeResiduals} from './hinge.js'
 import {senSlope} from './stats-sen.js'
 
 /** Below this many values the normal approximation of S is not trusted: p-values are 1. */
@@ -31,6 +32,17 @@ export type MannKendallOptions = {
    * and the estimate, significant or not. Default none.
    */
   readonly minAcf?: ArrayLike<number>
+  /**
+   * A further factor (≥ 1) on the corrected variance, from a calibration by simulation of the caller's statistic
+   * (see `floorVarianceScale`). Default 1.
+   */
+  readonly varianceScale?: number
+  /**
+   * What the correction removes before estimating the autocorrelation: Sen's straight line (`sen`, default, as
+   * published) or the best "flat, then linear" hinge (`hinge`), so that growth starting late is not read as
+   * autocorrelation of the noise.
+   */
+  readonly detrend?: 'sen' | 'hinge'
 }
 
 export type MannKendallResult = {
@@ -40,7 +52,7 @@ export type MannKendallResult = {
   readonly s: number
   /** Variance of S under no trend, corrected for ties. */
   readonly varS: number
-  /** varS × correctionFactor: the variance z and the p-values use. */
+  /** varS × correctionFactor × varianceScale: the variance z and the p-values use. */
   readonly varSCorrected: number
   /** The variance ratio n/n* applied (exactly 1 without correction; ≥ 1 unless lagRule is `paper`). */
   readonly correctionFactor: number
@@ -116,7 +128,8 @@ export function mannKendall(values: Numbers, options: MannKendallOptions = {}): 
     // A non-positive ratio (possible with the paper's rule on strongly alternating series) carries no information.
     factor = options.lagRule === 'paper' ? (raw > 0 ? raw : 1) : Math.max(1, raw)
   }
-  const varSCorrected = varS * factor
+  const scale = options.varianceScale !== undefined && options.varianceScale > 1 ? options.varianceScale : 1
+  const varSCorrected = varS * factor * scale
   const base = {n, s, varS, varSCorrected, correctionFactor: factor, tau, ...(correct ? {nEff: n / factor} : {})}
   if (n < MK_MIN_N || varSCorrected <= 0 || s === 0) {
     return {...base, z: 0, pIncreasing: n < MK_MIN_N || varSCorrected <= 0 ? 1 : 0.5, pTwoSided: 1}
@@ -133,10 +146,12 @@ export function hamedRaoFactor(x: Float64Array, options: MannKendallOptions = {}
   const n = x.length
   const index = new Float64Array(n)
   for (let i = 0; i < n; i++) index[i] = i
-  // The detrending slope need not be precise: 100 points (4,950 pairs) keep the correction cheap.
-  const {slope} = senSlope(index, x, {maxPoints: HR_DETREND_POINTS})
-  const detrended = new Float64Array(n)
-  for (let i = 0; i < n; i++) detrended[i] = (x[i] as number) - slope * i
+  const detrended = options.detrend === 'hinge' ? hingeResiduals(index, x) : new Float64Array(n)
+  if (options.detrend !== 'hinge') {
+    // The detrending slope need not be precise: 100 points (4,950 pairs) keep the correction cheap.
+    const {slope} = senSlope(index, x, {maxPoints: HR_DETREND_POINTS})
+    for (let i = 0; i < n; i++) detrended[i] = (x[i] as number) - slope * i
+  }
   const ranks = averageRanks(detrended)
   const mean = (n + 1) / 2
   let denom = 0
@@ -165,3 +180,4 @@ export function hamedRaoFactor(x: Float64Array, options: MannKendallOptions = {}
   }
   return 1 + (2 / (n * (n - 1) * (n - 2))) * sum
 }
+

@@ -1,12 +1,16 @@
+import {median, normalSf} from './stats-core.js'
 import type {Numbers} from './stats-core.js'
 import {mannKendall} from './stats-mann-kendall.js'
 import type {MannKendallResult} from './stats-mann-kendall.js'
 import {pettitt} from './stats-pettitt.js'
 import type {PettittResult} from './stats-pettitt.js'
 import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
+import {differenceLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
 import {binByTime, rollingFloorAcf, rollingMin} from './stats-series.js'
 
 const MINUTE = 60_000
+/** Fewest samples for the floor test to take part in the decision (ten floor windows of six samples). */
+export const FLOOR_MIN_SAMPLES = 60
 const HOUR = 3_600_000
 
 export type TrendOptions = {
@@ -22,13 +26,18 @@ export type TrendOptions = {
   readonly minSpanMs?: number
   /** Smallest rise of the floor, end minus start, in value units. Default max(5, 10 % of the floor at the start). */
   readonly minRise?: number
+  /**
+   * Scale the floor test's variance by the simulated calibration (`floorVarianceScale`), default true. False gives
+   * the uncalibrated statistic the calibration script measures.
+   */
+  readonly calibrated?: boolean
 }
 
 /** Each condition of `TrendResult.increasing`; all must hold. */
 export type TrendChecks = {
   readonly samples: boolean
   readonly span: boolean
-  /** Floor Mann-Kendall (Hamed-Rao) one-sided p < alpha. */
+  /** `pValue` < alpha: the means', the floor's or the random-walk rise test fires (Bonferroni over those run). */
   readonly trend: boolean
   /** Lower bound of the floor's Sen slope interval > 0. */
   readonly slope: boolean
@@ -39,7 +48,7 @@ export type TrendChecks = {
 export type TrendResult = {
   /** The verdict: the floor (the level the series keeps returning to) grows. */
   readonly increasing: boolean
-  /** Floor one-sided Mann-Kendall p-value: feed it to `benjaminiHochberg` across series. */
+  /** Tests run × the smallest of their one-sided p-values (means, floor from 60 samples, rise): for `benjaminiHochberg`. */
   readonly pValue: number
   /** Finite (time, value) samples. */
   readonly samples: number
@@ -51,9 +60,9 @@ export type TrendResult = {
   readonly floorWindowMs: number
   /** Points the raw and floor tests ran on. The floor starts one window after the first sample. */
   readonly bins: {readonly raw: number; readonly floor: number}
-  /** Mann-Kendall (Hamed-Rao) on the time-binned means. */
+  /** Mann-Kendall (Hamed-Rao, variance scaled by the simulated calibration) on the time-binned means. */
   readonly raw: MannKendallResult
-  /** Mann-Kendall (Hamed-Rao) on the time-binned rolling floor: the decision's test. */
+  /** Mann-Kendall (Hamed-Rao with the overlap bound, calibrated) on the time-binned rolling floor. */
   readonly floor: MannKendallResult
   /** Sen slope of the floor in value units per hour, with its two-sided 1 − alpha interval (Gilbert). */
   readonly slopePerHour: number
@@ -81,12 +90,14 @@ export type TrendResult = {
  * after the start (earlier windows are incomplete) and binned to ≤ maxPoints bins, each holding the floor at its
  * latest sample.
  *
- * `increasing` requires enough samples and span, the floor Mann-Kendall one-sided p below alpha, the lower bound
- * of the floor's Sen slope interval above 0, and a rise of at least minRise. Neighbouring floor values share most
- * of their window, so the floor test's Hamed-Rao correction counts at least the autocorrelation that overlap
- * creates in trend-free noise (`rollingFloorAcf`); its p-values then stay near nominal on flat, autocorrelated
- * and busy-but-healthy series, where the plain test rejects 40 % of them. The price: about span / window
- * effectively independent points, so the smallest p-value of a perfect leak is near 1e-6 with the default window.
+ * `increasing` requires enough samples and span, `pValue` below alpha (Bonferroni over the calibrated one-sided
+ * Mann-Kendall tests of the binned means and, from FLOOR_MIN_SAMPLES on, of the floor, and the random-walk rise
+ * test `randomWalkRise`), the lower bound of the floor's Sen slope
+ * interval above 0, and a floor rise of at least minRise. The Hamed-Rao correction alone is anti-conservative on
+ * short and autocorrelated series; each test's variance is scaled by a factor simulated per length (and, for the
+ * means, per lag-1 autocorrelation; stats-calibration.ts, docs/detection.md). The floor test alone has about
+ * span / window effective points and misses slow and short leaks; the means alone trend on busy servers whose peaks
+ * grow but return to baseline, which the floor's slope and rise checks then refuse.
  *
  * Times in ms, slopes per hour. O(n log n) for unsorted input, else O(n), plus O(maxPoints²) on the bins.
  */
@@ -109,11 +120,25 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   while (from < n && (t[from] as number) < (t[0] as number) + floorWindowMs) from++
   // Each floor bin keeps the floor at its latest sample: exactly the trailing-window minimum at that time.
   const floor = binByTime(t.subarray(from), floorAll.subarray(from), maxPoints, 'last')
-  const spacing = from < n ? ((t[n - 1] as number) - (t[from] as number)) / maxPoints : 0
+  // The floor bins' mean spacing: span over the gaps between the bins actually kept (not over maxPoints, which
+  // overstated the overlap, and so the correction, 2–3 times below maxPoints samples).
+  const spacing = floor.t.length > 1 ? ((floor.t[floor.t.length - 1] as number) - (floor.t[0] as number)) / (floor.t.length - 1) : 0
 
-  const rawMk = mannKendall(raw.v)
+  // The decision's test: Mann-Kendall on the binned means, Hamed-Rao corrected, its variance scaled by the factor
+  // simulated for this length and this lag-1 autocorrelation (stats-calibration.ts).
+  const rawScale = options.calibrated === false ? 1 : varianceScale(raw.v.length, differenceLag1(raw.v))
+  const rawMk = mannKendall(raw.v, {varianceScale: rawScale, detrend: 'hinge'})
   // Neighbouring floor values share most of their window: tell the correction what that dependence is at least.
-  const floorMk = mannKendall(floor.v, {minAcf: rollingFloorAcf(floorWindowMs, spacing, floor.v.length - 1)})
+  const floorScale = options.calibrated === false ? 1 : varianceScale(n, 0, FLOOR_CALIBRATION)
+  const floorMk = mannKendall(floor.v, {minAcf: rollingFloorAcf(floorWindowMs, spacing, floor.v.length - 1), varianceScale: floorScale})
+  // From FLOOR_MIN_SAMPLES on either test may fire: the means catch slow and short leaks, the floor a leak under a
+  // large periodic load; Bonferroni over the two keeps the level. Shorter series hold too few floor windows.
+  // A rank test with its variance scaled for the worst autocorrelation cannot reach small p-values on short
+  // series, however clean the ramp: the rise is also held against what a random walk with the series' own
+  // steps would wander (`randomWalkRise`), which no stationary noise exceeds more often.
+  const riseP = randomWalkRise(v)
+  const tests = n >= FLOOR_MIN_SAMPLES ? [rawMk.pIncreasing, floorMk.pIncreasing, riseP] : [rawMk.pIncreasing, riseP]
+  const pValue = Math.min(1, tests.length * Math.min(...tests))
   // Gilbert's interval without the Hamed-Rao widening: the p-value already answers "is it significant", the
   // interval "is the rise consistently positive". Widened as well, it failed a third of simulated hinge-shaped leaks
   // (flat, then growing) to call about 1 % instead of 3 % of flat noisy series increasing.
@@ -130,14 +155,14 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   const checks: TrendChecks = {
     samples: n >= minSamples,
     span: spanMs >= minSpanMs,
-    trend: floorMk.pIncreasing < alpha,
+    trend: pValue < alpha,
     slope: sen.pairs > 0 && sen.low > 0,
     rise: fb > 0 && rise >= minRise,
   }
   const {index, ...changeRest} = change
   return {
     increasing: checks.samples && checks.span && checks.trend && checks.slope && checks.rise,
-    pValue: floorMk.pIncreasing,
+    pValue,
     samples: n,
     start,
     end,
@@ -156,8 +181,27 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
     rise,
     minRise,
     checks,
-    reasons: reasonsFor(checks, {n, minSamples, spanMs, minSpanMs, alpha, p: floorMk.pIncreasing, sen, rise, minRise}),
+    reasons: reasonsFor(checks, {n, minSamples, spanMs, minSpanMs, alpha, p: pValue, sen, rise, minRise}),
   }
+}
+
+/**
+ * One-sided p-value of the series' rise (median of its last fifth minus median of its first fifth) against a
+ * random walk whose steps have the robust spread of the series' own steps (MAD of the first differences about
+ * their median, at least 0.5 for integer counts): normalSf(rise / (scale·√(n − 1))). Stationary noise, bursts and
+ * AR(1) noise wander less than the walk, so the test is conservative for them; a clean ramp is many walks away.
+ * 1 below 8 values. O(n log n).
+ */
+export function randomWalkRise(v: Float64Array): number {
+  const n = v.length
+  if (n < 8) return 1
+  const block = Math.max(2, Math.floor(n / 5))
+  const rise = median(v.subarray(n - block)) - median(v.subarray(0, block))
+  const d = new Float64Array(n - 1)
+  for (let i = 1; i < n; i++) d[i - 1] = (v[i] as number) - (v[i - 1] as number)
+  const mid = median(d)
+  const scale = Math.max(0.5, 1.4826 * median(d.map((x) => Math.abs(x - mid))))
+  return normalSf(rise / (scale * Math.sqrt(n - 1)))
 }
 
 type ReasonFacts = {
@@ -176,7 +220,7 @@ function reasonsFor(checks: TrendChecks, f: ReasonFacts): string[] {
   const out: string[] = []
   if (!checks.samples) out.push(`only ${f.n} samples (need ${f.minSamples})`)
   if (!checks.span) out.push(`spans ${minutes(f.spanMs)} min (need ${minutes(f.minSpanMs)} min)`)
-  if (!checks.trend) out.push(`floor trend not significant (p = ${f.p.toPrecision(2)}, need < ${f.alpha})`)
+  if (!checks.trend) out.push(`trend not significant (p = ${f.p.toPrecision(2)}, need < ${f.alpha})`)
   if (!checks.slope) {
     out.push(f.sen.pairs > 0 ? `floor slope interval reaches ${num(f.sen.low * HOUR)}/h` : 'no floor slope')
   }

@@ -185,6 +185,21 @@ export type Finding = {
   slopeEstimate?: string
   /** Points the finding rests on (1 for a single listing or snapshot); growth needs several. */
   samples?: number
+  /** Growth findings: which test fired, on which window (positions), and how the hypothesis was counted. */
+  test?: {
+    name: string
+    window: {first: number; last: number}
+    windows: number
+    windowP: number
+    p: number
+    adjustedP: number
+    hypotheses: number
+    q: number
+    loadAdjusted: boolean
+    joins?: {from: number; to: number; reason: string}[]
+  }
+  /** Growth findings: when the growth ran; `stopped` when it went flat before the end (slope is the growing part's). */
+  growth?: {start: IsoTime | null; end: IsoTime | null; stopped: boolean}
 }
 
 export type Verdict = {

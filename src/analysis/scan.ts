@@ -1,0 +1,153 @@
+/**
+ * The detector's test of one series (docs/detection.md): the calibrated floor trend test (`trendTest`) on a fixed
+ * set of windows, so that growth starting late or stopping early is tested where it happens, with the choice of
+ * window paid for by Bonferroni over the windows actually tested; against the host's common load when that load
+ * itself rises in the window (intersection-union: the series must rise both in counts and relative to the load);
+ * and Fisher's combination for restarts folded into one hypothesis. Pure.
+ */
+import {median} from './stats-core.js'
+import {trendTest, type TrendResult} from './stats-trend.js'
+
+/** Windows tested, as fractions of the series' samples: whole, late starts, early stops. */
+export const WINDOWS: readonly (readonly [number, number])[] = [
+  [0, 1],
+  [1 / 3, 1],
+  [1 / 2, 1],
+  [0, 1 / 2],
+  [0, 2 / 3],
+]
+
+/** Fewest samples in a window other than the whole series: shorter ones cost a Bonferroni factor for little power. */
+export const MIN_WINDOW_SAMPLES = 20
+
+/** The name of the test, as findings' evidence gives it. */
+export const TEST_NAME = 'mann-kendall-calibrated'
+
+export type WindowResult = {
+  /** Sample indexes (into the scanned arrays) of the window, inclusive. */
+  from: number
+  to: number
+  trend: TrendResult
+  /** The window's p-value: the floor test's, or the larger of it and the load-relative test's. */
+  p: number
+  /** The load rose in the window, so the series was also tested relative to it. */
+  loadAdjusted: boolean
+  relativeP: number | null
+}
+
+export type ScanResult = {
+  /** The window with the smallest p among those whose trend passes its other checks (or the whole window). */
+  best: WindowResult
+  /** Windows tested (long enough): the Bonferroni factor. */
+  windows: number
+  /** min(1, windows × best.p), or 1 when no window passes its checks: the hypothesis' p-value. */
+  p: number
+  /** Some window rises: checks passed and p below 1. */
+  increasing: boolean
+}
+
+/**
+ * The common load of the host per timeline position: the median over steady reference series of each one's
+ * value over its own mean. Null with fewer than `minSeries` references (a lone server process has no "rest").
+ */
+export function commonLoad(series: readonly ArrayLike<number>[], positions: readonly number[], minSeries = 4): Float64Array | null {
+  const refs: {v: ArrayLike<number>; mean: number}[] = []
+  for (const v of series) {
+    let sum = 0
+    let present = 0
+    for (const i of positions) {
+      sum += v[i]!
+      if (v[i]! > 0) present++
+    }
+    const mean = sum / Math.max(1, positions.length)
+    if (present >= 0.9 * positions.length && mean >= 5) refs.push({v, mean})
+  }
+  if (refs.length < minSeries) return null
+  const out = new Float64Array(positions.length)
+  const ratios = new Float64Array(refs.length)
+  positions.forEach((pos, k) => {
+    refs.forEach((r, j) => (ratios[j] = r.v[pos]! / r.mean))
+    out[k] = median(ratios)
+  })
+  return out
+}
+
+/**
+ * Tests one series (times ms, values) on every window of `WINDOWS` with at least MIN_WINDOW_SAMPLES samples.
+ * `load` (parallel to the samples) is the common load; windows where it rises (`loadRises`) test the values over
+ * the load too.
+ * A window that ends before the last sample counts only if the series holds its gain afterwards (it stopped, it
+ * did not go back down). O(windows × trendTest).
+ */
+export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array | null): ScanResult {
+  const n = t.length
+  const results: WindowResult[] = []
+  const seen = new Set<string>()
+  for (const [a, b] of WINDOWS) {
+    const from = Math.floor(a * n)
+    const to = Math.max(from, Math.ceil(b * n) - 1)
+    if (to - from + 1 < MIN_WINDOW_SAMPLES && !(a === 0 && b === 1)) continue
+    const key = `${from}:${to}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const tt = t.subarray(from, to + 1)
+    const vv = v.subarray(from, to + 1)
+    const trend = trendTest(tt, vv)
+    let p = passes(trend) ? trend.pValue : 1
+    let loadAdjusted = false
+    let relativeP: number | null = null
+    if (load && p < 1) {
+      const ll = load.subarray(from, to + 1)
+      if (loadRises(ll)) {
+        loadAdjusted = true
+        const rel = trendTest(tt, Float64Array.from(vv, (x, i) => x / Math.max(1e-9, ll[i]!)))
+        relativeP = rel.checks.trend && rel.checks.slope ? rel.pValue : 1
+        p = Math.max(p, relativeP)
+      }
+    }
+    if (to < n - 1 && p < 1 && !holds(v, to, trend)) p = 1
+    results.push({from, to, trend, p, loadAdjusted, relativeP})
+  }
+  const windows = results.length
+  let best = results[0]!
+  for (const r of results) if (r.p < best.p) best = r
+  const p = Math.min(1, best.p * windows)
+  return {best, windows, p, increasing: best.p < 1 && passes(best.trend)}
+}
+
+/**
+ * The load rises in a window when the median of its last quarter is at least 10 % above that of its first
+ * quarter. Deliberately liberal: a rise taken for load only makes the series pass a second test.
+ */
+export function loadRises(load: Float64Array): boolean {
+  const q = Math.max(1, Math.floor(load.length / 4))
+  return median(load.subarray(load.length - q)) >= 1.1 * median(load.subarray(0, q))
+}
+
+/** The trend's checks other than significance: enough samples and span, a positive slope interval, the rise. */
+function passes(t: TrendResult): boolean {
+  return t.checks.samples && t.checks.span && t.checks.slope && t.checks.rise
+}
+
+/** After a window ending at `to`, the series keeps at least half its rise: a stop, not a return to baseline. */
+function holds(v: Float64Array, to: number, trend: TrendResult): boolean {
+  const after = v.subarray(to + 1)
+  if (after.length === 0) return true
+  const base = trend.floorStart ?? 0
+  return median(after) >= base + 0.5 * trend.rise
+}
+
+/** Fisher's combination of independent p-values: P(χ²(2k) ≥ −2 Σ ln p). Exact for even degrees of freedom. */
+export function fisherCombine(ps: readonly number[]): number {
+  if (ps.length === 0) return 1
+  let x = 0
+  for (const p of ps) x += -2 * Math.log(Math.max(1e-300, Math.min(1, p)))
+  const half = x / 2
+  let term = 1
+  let sum = 1
+  for (let j = 1; j < ps.length; j++) {
+    term *= half / j
+    sum += term
+  }
+  return Math.min(1, Math.exp(-half) * sum)
+}
