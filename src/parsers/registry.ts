@@ -1,3 +1,4 @@
+import {evtxParser} from './evtx/index.js'
 import {getNetTcpConnectionParser} from './get-nettcpconnection.js'
 import {handleExeParser} from './handle-exe.js'
 import {netshDynamicPortParser} from './netsh-dynamicport.js'
@@ -21,6 +22,7 @@ export const parsers: readonly Parser[] = [
   volatilityNetscanParser,
   volatilityHandlesParser,
   volatilityPslistParser,
+  evtxParser,
 ]
 
 export function getParser(id: string): Parser | undefined {

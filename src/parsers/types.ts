@@ -6,6 +6,7 @@
  * must copy what it keeps; it must never retain the record object itself.
  */
 
+import type {BinaryFormat} from './binary.js'
 import type {RowMemo} from './row-memo.js'
 
 /** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */
@@ -22,6 +23,7 @@ export type FormatId =
   | 'volatility-pslist'
   | 'tcpip-events'
   | 'netsh-trace'
+  | 'evtx'
 
 export type Proto = 'TCP' | 'UDP'
 
@@ -132,6 +134,10 @@ export type EventRecord = {
   /** Process named by the event (netsh trace AFD events), when any. */
   pid: number | null
   line: number
+  /** The log's record id (`.evtx`). */
+  recordId?: number
+  /** Event data as name/value pairs (`.evtx`: `<Data Name=…>`, UserData leaves); a new object per record. */
+  data?: Readonly<Record<string, string>>
 }
 
 /** A dynamic (ephemeral) port range from `netsh int ipv4|ipv6 show dynamicport tcp|udp`. */
@@ -153,6 +159,8 @@ export type SkipReason =
   | 'malformed' // looks like a row of this format but a field does not parse
   | 'too-long' // a line over the line-length cap
   | 'binary' // control characters / undecodable bytes
+  | 'damaged' // binary input: a unit (record, chunk) whose structure does not hold (offsets, sizes, magic)
+  | 'checksum' // binary input: a unit that could not be read in an area whose checksum also fails
 
 export type SnapshotMark = {
   /** 1-based source line where the snapshot starts (its stamp or title line). */
@@ -239,4 +247,6 @@ export type Parser = {
    */
   detect(sample: string): number
   create(sink: RecordSink, options: ParseOptions): LineParser
+  /** Binary formats: detected on the first bytes and read through random access instead of lines. */
+  readonly binary?: BinaryFormat
 }
