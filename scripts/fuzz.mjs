@@ -8,7 +8,8 @@
 //   npm run fuzz -- --src                      # fuzz src/ through tsx instead of the built dist/
 //
 // Parser cases: a window of a fixture's lines, cut, repeated, shuffled and mixed with noise, fed to one
-// parser: it must not throw and must account for every line. Input cases: a fixture's bytes flipped, cut,
+// parser: it must not throw and must account for every line. Evtx cases: a log built by src/synth/evtx.ts,
+// damaged (flips, cuts, absurd sizes and offsets), read directly and as input. Input cases: a fixture's bytes flipped, cut,
 // padded with NULs, re-encoded, gzipped or zipped, read as stdin once whole and once in random chunks: the
 // layer must not throw, the two summaries must be equal, and every error must be one line.
 // Cases run in a worker thread with a watchdog, so a hang is a failure too. Every failure is saved under a
@@ -24,7 +25,7 @@ import {crc32, deflateRawSync, gzipSync} from 'node:zlib'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const MAX_COMPARED = 60 * 1024
-const REASONS = new Set(['junk', 'truncated', 'elision', 'ping', 'echo', 'malformed', 'too-long', 'binary'])
+const REASONS = new Set(['junk', 'truncated', 'elision', 'ping', 'echo', 'malformed', 'too-long', 'binary', 'damaged', 'checksum'])
 
 /** Loads the modules under test from dist/ (built) or src/ (through tsx). */
 async function load(src) {
@@ -35,10 +36,10 @@ async function load(src) {
     throw new Error('dist/ is not built: run `npm run build` first, or pass --src')
   }
   const from = (path) => import(pathToFileURL(join(ROOT, src ? `src/${path}.ts` : `dist/${path}.js`)).href)
-  const [registry, collect, encoding, pipeline, errors] = await Promise.all(
-    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors'].map(from),
+  const [registry, collect, encoding, pipeline, errors, binary, evtxSynth] = await Promise.all(
+    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors', 'parsers/binary', 'synth/evtx'].map(from),
   )
-  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError}
+  return {parsers: registry.parsers, ...collect, ...encoding, ...pipeline, PortleakError: errors.PortleakError, ...binary, ...evtxSynth}
 }
 
 /** Every committed fixture, good and bad, with its folder (the format id for good ones). */
@@ -176,9 +177,36 @@ function zipOf(entries) {
   return Buffer.concat([...locals, cd, end])
 }
 
+/**
+ * A binary case: an `.evtx` log built by the writer (Tcpip and service events, templates inline and
+ * nested, chunks of random fill), then damaged: bytes flipped, cut, inserted, and u32 fields set to
+ * absurd sizes and offsets (0, huge, pointing at themselves or back into the chunk).
+ */
+function evtxCase(m, r, index) {
+  const t0 = Date.UTC(2023, 2, 10, 9, 0, 0)
+  const events = Array.from({length: 1 + r.int(60)}, (_, i) =>
+    r.chance(0.4)
+      ? m.tcpipEvent(r.pick([4227, 4231, 4266]), t0 + i * 1000, r.pick(['APP02', 'WEB01']))
+      : {time: t0 + i * 1000, provider: 'Service Control Manager', eventId: 7036, level: 4, computer: 'APP02', data: {param1: `s${r.int(9)}`, param2: 'running'}, nested: r.chance(0.5)},
+  )
+  let bytes = Buffer.from(m.writeEvtx(events, {maxRecordsPerChunk: 1 + r.int(25)}).buf)
+  for (let k = 1 + r.int(6); k > 0 && bytes.length >= 8; k--) {
+    if (r.chance(0.5)) {
+      const at = 4096 + r.int(Math.max(1, bytes.length - 4100))
+      const chunkStart = at - ((at - 4096) % 65536)
+      const v = r.pick([0, 0xffffffff, 0x7fffffff, at - chunkStart, at - chunkStart + 4, 512, 65536, r.int(65536)])
+      if (at + 4 <= bytes.length) bytes.writeUInt32LE(v >>> 0, at)
+    } else bytes = mutateBytes(r, bytes)
+  }
+  if (r.chance(0.5)) m.fixChecksums(bytes)
+  const cuts = Array.from({length: r.int(13)}, () => r.int(bytes.length + 1))
+  return {index, kind: 'evtx', bytes, cuts}
+}
+
 /** Rebuilds case `index` of `seed` (pure: same arguments, same case). */
 function makeCase(m, corpus, seed, index) {
   const r = rngFor(seed, index)
+  if (r.chance(0.12)) return evtxCase(m, r, index)
   const texts = corpus.filter((f) => f.folder !== 'bad')
   if (r.chance(0.55)) {
     const parser = r.pick(m.parsers)
@@ -259,6 +287,15 @@ async function check(m, c) {
     const out = sink.result.records.find((x) => !(x.line >= 1 && x.line <= c.lines.length))
     if (out) return `record with line ${out.line} outside 1..${c.lines.length}`
     return null
+  }
+  if (c.kind === 'evtx') {
+    const sink = new m.CollectingSink()
+    const evtx = m.parsers.find((p) => p.id === 'evtx')
+    await evtx.binary.read(m.bufferSource(c.bytes), sink, {path: '<fuzz>'})
+    const bad = sink.result.skipped.find((s) => !REASONS.has(s.reason) || !(s.line >= 1))
+    if (bad) return `bad skip: reason '${bad.reason}' at unit ${bad.line}`
+    const out = sink.result.records.find((x) => !(x.line >= 1))
+    if (out) return `record with line ${out.line}`
   }
   // Over the 64 KiB sniff window the encoding is forced: the sniffed one depends on chunking (known bug).
   const o = c.large ? {encoding: m.sniffEncoding(c.bytes.subarray(0, 64 * 1024)).encoding} : {}
@@ -393,7 +430,7 @@ async function main() {
   const deadline = t0 + o.seconds * 1000
   let outDir = null
   const failures = []
-  const counts = {parser: 0, input: 0}
+  const counts = {parser: 0, input: 0, evtx: 0}
   const save = (index, problem) => {
     outDir ??= mkdtempSync(join(tmpdir(), `portleak-fuzz-${seed}-`))
     const c = makeCase(m, corpus, seed, index)
@@ -437,7 +474,7 @@ async function main() {
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1)
   process.stdout.write(
-    `fuzz: seed ${seed}, ${counts.parser + counts.input} cases in ${secs} s (${counts.parser} parser, ${counts.input} input), ` +
+    `fuzz: seed ${seed}, ${counts.parser + counts.input + counts.evtx} cases in ${secs} s (${counts.parser} parser, ${counts.input} input, ${counts.evtx} evtx), ` +
       `${failures.length} failure${failures.length === 1 ? '' : 's'}${outDir ? `, saved under ${outDir}` : ''}\n`,
   )
   return failures.length ? 1 : 0
@@ -445,6 +482,7 @@ async function main() {
 
 function describe(c) {
   if (c.kind === 'parser') return `parser ${c.parser} on ${c.lines.length} lines from ${c.fixture}`
+  if (c.kind === 'evtx') return `evtx reader and input layer on ${c.bytes.length} bytes of a built, damaged log in ${c.cuts.length + 1} chunks`
   const wrap = c.wrap !== 'none' ? ` (${c.wrap})` : ''
   return `input layer on ${c.bytes.length} bytes from ${c.fixture}${wrap} in ${c.cuts.length + 1} chunks`
 }

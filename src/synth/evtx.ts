@@ -268,7 +268,7 @@ export function fixChunkChecksums(chunk: Buffer): void {
 
 /** Recomputes every checksum of a log built by {@link writeEvtx}. */
 export function fixChecksums(buf: Buffer): void {
-  buf.writeUInt32LE(crc32(buf.subarray(0, 120)), 124)
+  if (buf.length >= 128) buf.writeUInt32LE(crc32(buf.subarray(0, 120)), 124)
   for (let off = HEADER; off + CHUNK_HEADER <= buf.length; off += CHUNK) {
     if (buf.toString('latin1', off, off + 8) === 'ElfChnk\0') fixChunkChecksums(buf.subarray(off, Math.min(off + CHUNK, buf.length)))
   }
