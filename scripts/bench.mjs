@@ -8,9 +8,11 @@
 //   npm run bench -- --stages [--mb 120] [--instructions]
 //                                       # where one worker's time goes, stage by stage, in process;
 //                                       # --instructions: valgrind's count per MB (steady despite a noisy machine)
+//   npm run bench -- --evtx-only [--evtx-mb 200]
+//                                       # only the .evtx line: inspect on a generated System log
 //   PORTLEAK_BENCH_DIR=/data npm run bench
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {createWriteStream, existsSync, mkdirSync, renameSync, statSync} from 'node:fs'
+import {closeSync, createWriteStream, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -47,6 +49,52 @@ async function generate(snapshots) {
   await new Promise((r) => out.end(r))
   renameSync(tmp, file)
   return file
+}
+
+/** A generated `.evtx` System log of about `mb` MB (src/synth/evtx.ts), written chunk by chunk, cached. */
+async function generateEvtx(mb) {
+  mkdirSync(cache, {recursive: true})
+  const file = join(cache, `system-v1-${mb}mb.evtx`)
+  if (existsSync(file)) return file
+  process.stderr.write(`generating ${file} …\n`)
+  const {evtxChunks, benchEvents} = await import(join(root, 'dist/synth/evtx.js'))
+  const tmp = `${file}.part`
+  const fd = openSync(tmp, 'w')
+  let pos = 4096
+  const parts = evtxChunks(benchEvents(mb))
+  let next = parts.next()
+  for (; !next.done; next = parts.next()) pos += writeSync(fd, next.value, 0, next.value.length, pos)
+  writeSync(fd, next.value, 0, next.value.length, 0)
+  closeSync(fd)
+  renameSync(tmp, file)
+  return file
+}
+
+/**
+ * `portleak inspect --json` on a generated .evtx: MB/s of wall time and of CPU time (user + sys, steadier
+ * on a shared machine), and peak RSS (target ≥ 50 MB/s on one core, memory flat).
+ */
+async function benchEvtx() {
+  const file = await generateEvtx(Number(opt('--evtx-mb', '200')))
+  const mb = statSync(file).size / 1e6
+  const runsOut = []
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint()
+    const res = TIME
+      ? spawnSync(TIME, ['-f', '%M %U %S', process.execPath, bin, 'inspect', '--json', file], {encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe']})
+      : spawnSync(process.execPath, [bin, 'inspect', '--json', file], {stdio: 'ignore'})
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9
+    const [kb, user, sys] = TIME ? res.stderr.trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN, NaN]
+    runsOut.push({secs, cpu: user + sys, rss: kb / 1024})
+  }
+  const wall = median(runsOut.map((r) => r.secs))
+  const cpu = median(runsOut.map((r) => r.cpu))
+  const rss = Math.max(...runsOut.map((r) => r.rss))
+  console.log(`\nevtx: ${file} (${mb.toFixed(0)} MB)`)
+  console.log(`${'tool'.padEnd(26)}${'median s'.padStart(10)}${'MB/s'.padStart(9)}${'cpu s'.padStart(9)}${'MB/cpu-s'.padStart(10)}${'peak RSS MB'.padStart(13)}`)
+  console.log(
+    `${'portleak inspect --json'.padEnd(26)}${wall.toFixed(2).padStart(10)}${(mb / wall).toFixed(0).padStart(9)}${cpu.toFixed(2).padStart(9)}${(mb / cpu).toFixed(0).padStart(10)}${(Number.isFinite(rss) ? rss.toFixed(0) : '–').padStart(13)}  (target ≥ 50 MB/s on one core)`,
+  )
 }
 
 /** Runs a command, discarding stdout; returns wall seconds and peak RSS in MB (GNU time). */
@@ -100,6 +148,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
 const bin = join(root, 'bin/run.js')
+if (args.includes('--evtx-only')) {
+  await benchEvtx()
+  process.exit(0)
+}
 if (args.includes('--stages')) {
   await stages(await generate(sizes[0].snapshots))
   process.exit(0)
@@ -138,3 +190,4 @@ if (analyzeRss.length === 2) {
   const growth = big.mb / small.mb
   console.log(`\nanalyze peak RSS: ${small.mb.toFixed(0)} MB (${small.label}) → ${big.mb.toFixed(0)} MB (${big.label}): ×${growth.toFixed(2)} (target: ≤ 256 MB and ≤ ×1.10)`)
 }
+await benchEvtx()

@@ -278,49 +278,88 @@ export function fixChecksums(buf: Buffer): void {
 export function writeEvtx(events: Iterable<SynthEvent>, o: {maxRecordsPerChunk?: number} = {}): WrittenLog {
   const chunks: Buffer[] = []
   const records: WrittenRecord[] = []
+  const parts = evtxChunks(events, o, records)
+  let next = parts.next()
+  for (; !next.done; next = parts.next()) chunks.push(next.value)
+  return {buf: Buffer.concat([next.value, ...chunks]), records, chunks: chunks.length}
+}
+
+/**
+ * The chunks of a log of `events`, one at a time (a large log never sits in memory); returns the file
+ * header, which goes before them. `records` (optional) gets where each record went.
+ */
+export function* evtxChunks(events: Iterable<SynthEvent>, o: {maxRecordsPerChunk?: number} = {}, records: WrittenRecord[] = []): Generator<Buffer, Buffer> {
+  let count = 0
   let w = new ChunkWriter()
   let first = -1
   let last = -1
   let lastOffset = 0
   let n = 0
   let nextId = 1
-  const seal = () => {
-    if (first < 0) return
+  const seal = (): Buffer | null => {
+    if (first < 0) return null
     sealChunk(w, first, last, lastOffset)
-    chunks.push(w.buf)
+    const done = w.buf
     w = new ChunkWriter()
     first = -1
     n = 0
+    count++
+    return done
   }
   for (const e of events) {
     const id = e.recordId ?? nextId
     nextId = id + 1
-    if (n >= (o.maxRecordsPerChunk ?? Infinity)) seal()
+    if (n >= (o.maxRecordsPerChunk ?? Infinity)) yield seal()!
     let at = w.pos
     if (!writeRecord(w, e, id)) {
-      seal()
+      const full = seal()
+      if (full) yield full
       at = w.pos
       if (!writeRecord(w, e, id)) throw new Error(`event ${id} does not fit in a chunk`)
     }
-    records.push({chunk: chunks.length, offset: at, size: w.pos - at, recordId: id})
+    records.push({chunk: count, offset: at, size: w.pos - at, recordId: id})
     if (first < 0) first = id
     last = id
     lastOffset = at
     n++
   }
-  seal()
+  const end = seal()
+  if (end) yield end
   const header = Buffer.alloc(HEADER)
   header.write('ElfFile\0', 0, 'latin1')
   header.writeBigUInt64LE(0n, 8)
-  header.writeBigUInt64LE(BigInt(Math.max(0, chunks.length - 1)), 16)
+  header.writeBigUInt64LE(BigInt(Math.max(0, count - 1)), 16)
   header.writeBigUInt64LE(BigInt(nextId), 24)
   header.writeUInt32LE(128, 32)
   header.writeUInt16LE(1, 36)
   header.writeUInt16LE(3, 38)
   header.writeUInt16LE(HEADER, 40)
-  header.writeUInt16LE(chunks.length & 0xffff, 42)
+  header.writeUInt16LE(count & 0xffff, 42)
   header.writeUInt32LE(crc32(header.subarray(0, 120)), 124)
-  return {buf: Buffer.concat([header, ...chunks]), records, chunks: chunks.length}
+  return header
+}
+
+/** A System log of about `mb` megabytes for the bench: Tcpip, service and kernel events with data. */
+export function* benchEvents(mb: number): Generator<SynthEvent> {
+  const t0 = Date.UTC(2023, 2, 10, 0, 0, 0)
+  // About 237 bytes per record on average over the mix below.
+  const total = Math.round((mb * 1e6) / 237)
+  for (let i = 0; i < total; i++) {
+    const time = t0 + i * 250
+    const kind = i % 3
+    if (kind === 0) yield tcpipEvent(i % 2 ? 4231 : 4227, time, 'APP02')
+    else if (kind === 1)
+      yield {time, provider: 'Service Control Manager', eventId: 7036, qualifiers: 16384, level: 4, computer: 'APP02', data: {param1: `Service ${i % 97}`, param2: i % 2 ? 'running' : 'stopped'}, nested: true}
+    else
+      yield {
+        time,
+        provider: 'Microsoft-Windows-Kernel-General',
+        eventId: 16,
+        level: 4,
+        computer: 'APP02',
+        data: {HiveName: `\\??\\C:\\Users\\svc${i % 13}\\ntuser.dat`, HiveNameLength: '38', KeysUpdated: String(i % 50), DirtyPages: String(i % 7), Reason: '1'},
+      }
+  }
 }
 
 /** A Tcpip event as Windows logs it in the System log (4227 TIME_WAIT collision, 4231/4266 ports exhausted). */

@@ -19,7 +19,7 @@ export type Sub = {readonly index: number; readonly type: number; readonly optio
 export type Attr = {readonly name: string; readonly value: Node[]}
 export type Element = {readonly name: string; readonly attrs: Attr[]; readonly kids: Node[]}
 /** A template applied to values: `vals` holds (offset, size, type) triples into the chunk. */
-export type Instance = {readonly tpl: Element; readonly vals: Int32Array}
+export type Instance = {readonly tpl: Element; readonly vals: readonly number[]}
 export type Node = string | Sub | Element | Instance
 
 const isSub = (n: Node): n is Sub => typeof n === 'object' && 'index' in n
@@ -112,7 +112,7 @@ export class ChunkXml {
     const count = this.u32(q, end)
     q += 4
     if (count > (end - q) / 4) damaged(`${count} substitution values do not fit the record`)
-    const vals = new Int32Array(count * 3)
+    const vals: number[] = new Array<number>(count * 3)
     let v = q + count * 4
     for (let i = 0; i < count; i++) {
       const size = this.buf.readUInt16LE(q + i * 4)
@@ -255,7 +255,7 @@ export function extractEvent(x: ChunkXml, root: Element | Instance): EventFields
   return f
 }
 
-const EMPTY = new Int32Array(0)
+const EMPTY: readonly number[] = []
 
 class Walker {
   private unnamed = 0
@@ -266,7 +266,7 @@ class Walker {
   ) {}
 
   /** The root element (`Event`): its children name the sections. */
-  top(el: Element, vals: Int32Array, nested: number): void {
+  top(el: Element, vals: readonly number[], nested: number): void {
     for (const kid of el.kids) {
       if (typeof kid === 'string') continue
       if (isSub(kid)) this.nested(kid, vals, nested, (e, v, n) => this.named(e, v, n))
@@ -276,13 +276,13 @@ class Walker {
   }
 
   /** A child of the root, or a fragment a substitution put there: the section its name says. */
-  private named(el: Element, vals: Int32Array, nested: number): void {
+  private named(el: Element, vals: readonly number[], nested: number): void {
     if (el.name === 'Event') return this.top(el, vals, nested)
     const s = el.name === 'System' ? Section.System : el.name === 'EventData' ? Section.EventData : el.name === 'UserData' ? Section.UserData : Section.None
     this.section(el, vals, nested, s)
   }
 
-  private section(el: Element, vals: Int32Array, nested: number, s: Section): void {
+  private section(el: Element, vals: readonly number[], nested: number, s: Section): void {
     if (s === Section.None) return
     for (const kid of el.kids) {
       if (typeof kid === 'string') continue
@@ -293,7 +293,7 @@ class Walker {
   }
 
   /** An element inside a section (or a fragment a substitution put there). */
-  private inner(el: Element, vals: Int32Array, nested: number, s: Section): void {
+  private inner(el: Element, vals: readonly number[], nested: number, s: Section): void {
     const f = this.f
     if (s === Section.System) {
       switch (el.name) {
@@ -337,7 +337,7 @@ class Walker {
   }
 
   /** A substitution holding nested binary XML: walks it with `then`; other substitutions are text. */
-  private nested(sub: Sub, vals: Int32Array, nested: number, then: (el: Element, vals: Int32Array, nested: number) => void): void {
+  private nested(sub: Sub, vals: readonly number[], nested: number, then: (el: Element, vals: readonly number[], nested: number) => void): void {
     if (sub.index * 3 + 2 >= vals.length) return
     const off = vals[sub.index * 3]!
     const size = vals[sub.index * 3 + 1]!
@@ -347,12 +347,12 @@ class Walker {
     else then(frag, EMPTY, nested + 1)
   }
 
-  private attr(el: Element, name: string, vals: Int32Array): string | null {
+  private attr(el: Element, name: string, vals: readonly number[]): string | null {
     for (const a of el.attrs) if (a.name === name) return this.text(a.value, vals)
     return null
   }
 
-  private time(el: Element, vals: Int32Array): number | null {
+  private time(el: Element, vals: readonly number[]): number | null {
     for (const a of el.attrs) {
       if (a.name !== 'SystemTime') continue
       const v = a.value[0]
@@ -367,7 +367,7 @@ class Walker {
   }
 
   /** Text content: strings and substitution values in order (elements inside are not text). */
-  private text(kids: readonly Node[], vals: Int32Array): string {
+  private text(kids: readonly Node[], vals: readonly number[]): string {
     let s = ''
     for (const k of kids) {
       if (typeof k === 'string') s += k
@@ -376,7 +376,7 @@ class Walker {
     return s
   }
 
-  private subText(sub: Sub, vals: Int32Array): string {
+  private subText(sub: Sub, vals: readonly number[]): string {
     const i = sub.index * 3
     if (i + 2 >= vals.length) return ''
     const type = vals[i + 2]!

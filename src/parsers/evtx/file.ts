@@ -91,7 +91,7 @@ export function readChunk(chunk: Buffer, xml: ChunkXml, each: (r: RecordOut) => 
       fail(`${at}: size ${size} does not match its copy at the end; rest of the chunk not read`)
       break
     }
-    const recordId = Number(chunk.readBigUInt64LE(p + 8))
+    const recordId = chunk.readUInt32LE(p + 12) * 4294967296 + chunk.readUInt32LE(p + 8)
     try {
       const [root] = xml.fragment(p + 24, p + size - 4)
       each({ok: true, recordId, written: fileTimeMs(chunk, p + 16), fields: extractEvent(xml, root)})
@@ -104,5 +104,6 @@ export function readChunk(chunk: Buffer, xml: ChunkXml, each: (r: RecordOut) => 
   return result
 }
 
-/** Reads chunk `index` (0-based) from the source: at most CHUNK_SIZE bytes. */
-export const chunkAt = (source: ByteSource, index: number): Promise<Buffer> => source.read(HEADER_SIZE + index * CHUNK_SIZE, CHUNK_SIZE)
+/** Reads `count` chunks from chunk `index` (0-based) on: at most count × CHUNK_SIZE bytes. */
+export const chunksAt = (source: ByteSource, index: number, count: number): Promise<Buffer> =>
+  source.read(HEADER_SIZE + index * CHUNK_SIZE, count * CHUNK_SIZE)

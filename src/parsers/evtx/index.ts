@@ -8,10 +8,11 @@ import type {BinaryFormat, BinaryReadOptions, ByteSource} from '../binary.js'
 import {levelName} from '../events-common.js'
 import type {EventRecord, LineParser, Parser, RecordSink} from '../types.js'
 import {ChunkXml} from './binxml.js'
-import {CHUNK_SIZE, chunkAt, FILE_MAGIC, HEADER_SIZE, readChunk, readFileHeader, type RecordOut} from './file.js'
+import {CHUNK_SIZE, chunksAt, FILE_MAGIC, HEADER_SIZE, readChunk, readFileHeader, type RecordOut} from './file.js'
 
 /** Chunks read at most (a 16 GiB log); a size field cannot make the reader loop longer. */
 const MAX_CHUNKS = 262_144
+const BLOCK_CHUNKS = 16
 
 function detectBytes(head: Buffer): number {
   if (head.length < 8 || head.toString('latin1', 0, 8) !== FILE_MAGIC) return 0
@@ -30,9 +31,16 @@ async function read(source: ByteSource, sink: RecordSink, options: BinaryReadOpt
   const bad = {header: 0, data: 0}
   let chunks = 0
   const total = Math.min(MAX_CHUNKS, Math.ceil(Math.max(0, source.size - HEADER_SIZE) / CHUNK_SIZE))
+  let block: Buffer = Buffer.alloc(0)
+  let blockFirst = 0
   for (let i = 0; i < total; i++) {
     if (options.signal?.aborted) break
-    const chunk = await chunkAt(source, i)
+    if (i - blockFirst >= BLOCK_CHUNKS || i === 0) {
+      // Chunks are fetched BLOCK_CHUNKS at a time (1 MiB): fewer reads, memory still flat.
+      block = await chunksAt(source, i, Math.min(BLOCK_CHUNKS, total - i))
+      blockFirst = i
+    }
+    const chunk = block.subarray((i - blockFirst) * CHUNK_SIZE, (i - blockFirst + 1) * CHUNK_SIZE)
     if (chunk.length === 0) break
     const r = readChunk(chunk, xml, (rec) => out.record(rec, i))
     if (r.state === 'empty') continue
