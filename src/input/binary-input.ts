@@ -64,7 +64,14 @@ export async function parseBinary(
     // through it in order, and what it did not read, after.
     const headBytes = reader.bytes
     reader.destroy()
-    const fh = await open(source.file, 'r')
+    let fh
+    try {
+      fh = await open(source.file, 'r')
+    } catch (e) {
+      const s = new SummarySink(source.path, null).summary({encoding: 'binary', bytes: 0, sha256: '', lines: 0})
+      s.error = messages.readError(e)
+      return s
+    }
     const full = (await fh.stat()).size
     const size = maxBytes !== undefined ? Math.min(full, maxBytes) : full
     if (size < full) error = `stopped after ${maxBytes} bytes (--max-bytes); results are partial`
