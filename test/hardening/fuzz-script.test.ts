@@ -25,12 +25,12 @@ describe('npm run fuzz', () => {
     const {status, stdout, stderr} = await fuzz(['--seconds', '3', '--seed', '20231014'])
     expect(stderr).toBe('')
     expect(Date.now() - started).toBeLessThan(20_000)
-    expect(stdout).toMatch(/^fuzz: seed 20231014, 3 s, 12 parsers, \d+ corpus files \(replay: --seed 20231014\)\n/)
-    const summary = /fuzz: seed 20231014, (\d+) cases in [\d.]+ s \((\d+) parser, (\d+) input\), (\d+) failures?/.exec(stdout)
+    expect(stdout).toMatch(/^fuzz: seed 20231014, 3 s, 13 parsers, \d+ corpus files \(replay: --seed 20231014\)\n/)
+    const summary = /fuzz: seed 20231014, (\d+) cases in [\d.]+ s \((\d+) parser, (\d+) input, (\d+) evtx\), (\d+) failures?/.exec(stdout)
     expect(summary).not.toBeNull()
-    const [, cases, parserCases, inputCases, failed] = summary!.map(Number)
+    const [, cases, parserCases, inputCases, evtxCases, failed] = summary!.map(Number)
     expect(cases).toBeGreaterThan(20)
-    expect(parserCases! + inputCases!).toBe(cases)
+    expect(parserCases! + inputCases! + evtxCases!).toBe(cases)
     expect(parserCases).toBeGreaterThan(0)
     expect(inputCases).toBeGreaterThan(0)
     // Failures are bugs in src/ for the lead, not in the script: each must be reproducible from its line.
@@ -48,7 +48,7 @@ describe('npm run fuzz', () => {
 
   it('replays one case of a seed in the foreground', async () => {
     const {status, stdout} = await fuzz(['--seed', '20231014', '--case', '3'])
-    expect(stdout).toMatch(/^fuzz: seed 20231014 case 3: (parser [a-z-]+ on \d+ lines|input layer on \d+ bytes) from \S+/)
+    expect(stdout).toMatch(/^fuzz: seed 20231014 case 3: (parser [a-z-]+ on \d+ lines from \S+|input layer on \d+ bytes from \S+|evtx reader and input layer on \d+ bytes)/)
     expect(stdout).toMatch(/\n(ok|FAIL .+)\n/)
     expect(status).toBe(stdout.includes('\nok\n') ? 0 : 1)
   }, 20_000)

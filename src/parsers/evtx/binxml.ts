@@ -34,6 +34,8 @@ const ENTITIES: Record<string, string> = {lt: '<', gt: '>', amp: '&', quot: '"',
 export class ChunkXml {
   private readonly names = new Map<number, string>()
   private readonly templates = new Map<number, Element | null>()
+  /** Templates that did not parse, with why: every later reference fails at once (no re-parse per record). */
+  private readonly broken = new Map<number, string>()
   /** Template definitions read by this chunk (for notes). */
   templateCount = 0
 
@@ -43,6 +45,7 @@ export class ChunkXml {
     this.buf = buf
     this.names.clear()
     this.templates.clear()
+    this.broken.clear()
   }
 
   private u16(p: number, end: number): number {
@@ -130,6 +133,8 @@ export class ChunkXml {
     const cached = this.templates.get(off)
     if (cached) return cached
     if (cached === null) damaged(`template at 0x${off.toString(16)} refers to itself`)
+    const why = this.broken.get(off)
+    if (why !== undefined) damaged(why)
     const buf = this.buf
     if (off < 512 || off + 24 > buf.length) damaged(`template offset 0x${off.toString(16)} outside the chunk`)
     const end = off + 24 + buf.readUInt32LE(off + 20)
@@ -143,6 +148,7 @@ export class ChunkXml {
       return tpl as Element
     } catch (error) {
       this.templates.delete(off)
+      if (error instanceof Damaged || error instanceof RangeError) this.broken.set(off, `template at 0x${off.toString(16)}: ${error.message}`)
       throw error
     }
   }
