@@ -245,4 +245,9 @@ async function main() {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main()
+  // The .evtx reader's line, after the loops (not with --shape, --stages or --help).
+  const a = process.argv.slice(2)
+  if (!a.some((x) => ['--shape', '--stages', '--help', '-h'].includes(x))) await (await import('./bench-evtx.mjs')).benchEvtx()
+}

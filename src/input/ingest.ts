@@ -10,6 +10,7 @@ import type {InputSummary} from '../model/types.js'
 import {detectFormat, getParser, noiseEnd} from '../parsers/registry.js'
 import type {AddressIds, DateOrder, FormatId, LineParser, Parser, RecordSink} from '../parsers/types.js'
 import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isTar, isZip, openZip, smallFirst, tarEntries, ZIP_IN_MEMORY, zipEntries} from './archive.js'
+import {detectBinary, parseBinary} from './binary-input.js'
 import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
@@ -189,6 +190,14 @@ async function parseInput(
   let head = firstHead
   // Sniff and detect on the first SAMPLE_BYTES only: the head may hold more, depending on chunk sizes.
   const sample = head.subarray(0, SAMPLE_BYTES)
+  // Binary formats (event log files, dumps) are known by their first bytes and read by offset, not by line.
+  const forced = options.format ? getParser(options.format) : undefined
+  const binary = forced ? (forced.binary ? forced : undefined) : detectBinary(sample)
+  if (binary) {
+    const limits = options.limits ?? DEFAULT_ARCHIVE_LIMITS
+    out.push(await parseBinary(binary, source, reader, head, hash, options, sinkFor, out.length, limits, {interrupted: INTERRUPTED, readError}))
+    return
+  }
   const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(sample)
   const headText = createDecoder(sniffed.encoding).write(sample.subarray(sniffed.bomLength))
   let parser: Parser | undefined

@@ -29,8 +29,8 @@ export function unsupportedMessage(path: string, head: Buffer, text: string): st
   // Minidumps (MDMP) and kernel dump headers (PAGEDUMP/PAGEDU64) are read when detected; other .dmp files are not.
   if (lower.endsWith('.dmp') || head.subarray(0, 4).toString('latin1') === 'PAGE' || head.subarray(0, 4).toString('latin1') === 'MDMP')
     return 'memory dump: neither a minidump (MDMP) nor a kernel dump header (PAGEDUMP/PAGEDU64) portleak reads; run WinDbg `!process 0 1` / `!handle` or Volatility `windows.netscan`/`windows.handles` on it and pass their text output'
-  if (lower.endsWith('.evtx') || head.subarray(0, 7).toString('latin1') === 'ElfFile')
-    return 'binary event log (.evtx): export the Tcpip events as text or CSV (Event Viewer "Save as", or `wevtutil qe System /f:text`)'
+  if (lower.endsWith('.evtx'))
+    return 'not an event log file (no ElfFile header): pass the .evtx as it came off the machine, or its text or XML export (`wevtutil qe System /f:xml`)'
   if (nul > 16) return 'binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility'
   const firstLine = text.split('\n', 1)[0]!.trim().slice(0, 60)
   return `not a recognised format (starts with "${firstLine}"); pass --format if you know what it is`

@@ -145,7 +145,10 @@ export class CaseBuilder {
     const symptom = eventSymptom(r)
     if (symptom === null) this.eventsIgnored++
     else if (this.events.length >= MAX_EVENTS) this.eventsDropped++
-    else this.events.push({...r, message: detach(r.message), source: detach(r.source), computer: detach(r.computer), level: detach(r.level), input, symptom})
+    else {
+      const data = r.data ? {data: {...r.data}} : {}
+      this.events.push({...r, ...data, message: detach(r.message), source: detach(r.source), computer: detach(r.computer), level: detach(r.level), input, symptom})
+    }
   }
 
   dumpRow(r: ConnectionRecord, input: number): void {

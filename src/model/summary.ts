@@ -38,6 +38,8 @@ export class SummarySink implements RecordSink {
   private skipped = 0
   private readonly notes: Record<string, string> = {}
   private dateOrder: DateOrder | null = null
+  /** Events by `Provider/EventId`. */
+  private readonly byEvent = new Map<string, number>()
   private minTime = Infinity
   private maxTime = -Infinity
 
@@ -104,6 +106,8 @@ export class SummarySink implements RecordSink {
 
   event(r: EventRecord): void {
     this.byKind.event++
+    const key = `${r.source}/${r.id}`
+    this.byEvent.set(key, (this.byEvent.get(key) ?? 0) + 1)
     if (r.time !== null) this.time(r.time)
     this.next?.event(r)
   }
@@ -160,6 +164,7 @@ export class SummarySink implements RecordSink {
       byProto,
       byState: sortedCounts(Object.fromEntries(TCP_STATES.flatMap((st, i) => (this.byState[i]! > 0 ? [[st, this.byState[i]!]] : [])))),
       byKind,
+      ...(this.byEvent.size > 0 ? {byEvent: sortedCounts(Object.fromEntries(this.byEvent))} : {}),
       skipped: this.skipped,
       skippedByReason: sortedCounts(this.skippedByReason),
       skippedExamples: this.examples.sort((a, b) => a.line - b.line),

@@ -25,6 +25,8 @@ export type InputSummary = {
   byState: Record<string, number>
   /** Records by kind: connection, process, handle, handleCount, event, portRange. */
   byKind: Record<string, number>
+  /** Event records by `Provider/EventId` (inputs with events only). */
+  byEvent?: Record<string, number>
   skipped: number
   skippedByReason: Partial<Record<SkipReason, number>>
   /** The first few skipped lines per reason, for the engineer to judge. */

@@ -89,7 +89,8 @@ export class CollectingSink implements RecordSink {
   }
 
   event(record: EventRecord): void {
-    this.result.records.push({kind: 'event', snapshot: this.current, ...record})
+    const data = record.data ? {data: {...record.data}} : {}
+    this.result.records.push({kind: 'event', snapshot: this.current, ...record, ...data})
   }
 
   portRange(record: PortRangeRecord): void {

@@ -1,3 +1,4 @@
+import {evtxParser} from './evtx/index.js'
 import {getNetTcpConnectionParser} from './get-nettcpconnection.js'
 import {handleExeParser} from './handle-exe.js'
 import {kernelDumpParser} from './kernel-dump/index.js'
@@ -28,6 +29,7 @@ export const parsers: readonly Parser[] = [
   volatilityPslistParser,
   minidumpParser,
   kernelDumpParser,
+  evtxParser,
 ]
 
 export function getParser(id: string): Parser | undefined {

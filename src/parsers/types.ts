@@ -26,6 +26,7 @@ export type FormatId =
   | 'netsh-trace'
   | 'minidump'
   | 'kernel-dump'
+  | 'evtx'
 
 export type Proto = 'TCP' | 'UDP'
 
@@ -136,6 +137,10 @@ export type EventRecord = {
   /** Process named by the event (netsh trace AFD events), when any. */
   pid: number | null
   line: number
+  /** The log's record id (`.evtx`). */
+  recordId?: number
+  /** Event data as name/value pairs (`.evtx`: `<Data Name=…>`, UserData leaves); a new object per record. */
+  data?: Readonly<Record<string, string>>
 }
 
 /** A dynamic (ephemeral) port range from `netsh int ipv4|ipv6 show dynamicport tcp|udp`. */
@@ -161,6 +166,8 @@ export type SkipReason =
   | 'malformed' // looks like a row of this format but a field does not parse
   | 'too-long' // a line over the line-length cap
   | 'binary' // control characters / undecodable bytes
+  | 'damaged' // binary input: a unit (record, chunk) whose structure does not hold (offsets, sizes, magic)
+  | 'checksum' // binary input: a unit that could not be read in an area whose checksum also fails
 
 export type SnapshotMark = {
   /** 1-based source line where the snapshot starts (its stamp or title line). */
