@@ -231,9 +231,10 @@ describe('verdicts and next steps that follow from the evidence', () => {
   })
 
   it('drops a growth whose last value ends below its start', async () => {
-    // ESTABLISHED rises 110 → 200 over 40 snapshots, then ends at 84: the trend test still ranks it up
+    // ESTABLISHED rises 110 → 200 over 30 snapshots, then falls back to 100 over 11: a trend test may still
+    // rank the rise up, but the series ends below its start (a gradual fall, not a cut-off last snapshot)
     const snaps: string[] = []
-    const counts = [...Array.from({length: 40}, (_, i) => 110 + Math.round(i * 2.3)), 84]
+    const counts = [...Array.from({length: 30}, (_, i) => 110 + Math.round(i * 3.1)), ...Array.from({length: 11}, (_, i) => 200 - (i + 1) * 9)]
     counts.forEach((n, t) => {
       const rows = Array.from({length: n}, (_, i) => row(`10.0.0.5:${50000 + i}`, `10.0.0.9:${1433}`, 'ESTABLISHED', 1200).replace('1200\r\n', '1200\r\n [sqlservr.exe]\r\n'))
       const stamp = `2024-01-15T${String(10 + Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}:00`

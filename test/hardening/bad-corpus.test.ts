@@ -16,11 +16,10 @@ const BAD = fileURLToPath(new URL('../../corpus/bad/', import.meta.url))
 
 type Expect = readonly [entry: string, format: string | null, error: RegExp | null]
 const NOT_TEXT = /^binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility$/
-const DUMP = /^memory dump: .*run WinDbg `!process 0 1`.*Volatility/
 
 /** What `inspect` must say about each committed bad input (archive entries by their `!entry` suffix). */
 const MANIFEST: Record<string, readonly Expect[]> = {
-  'MEMORY.DMP': [['', null, DUMP]],
+  'MEMORY.DMP': [['', 'kernel-dump', null]],
   'NetTrace.etl': [['', null, /netsh trace convert input=<file>\.etl/]],
   'case.tar.gz': [
     ['!case/latest', null, /^tar entry is a symlink; not read$/],
@@ -69,7 +68,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   'truncated.gz': [['', 'netstat', /^compressed data ends early \(truncated upload\?\); results are partial$/]],
   'truncated.zip': [['', null, /^not a readable zip archive \(.+\); the upload may be truncated$/]],
   'volatility-netscan-owner-newline.csv': [['', 'volatility-netscan', null]],
-  'w3wp.dmp': [['', null, DUMP]],
+  'w3wp.dmp': [['', 'minidump', null]],
 }
 
 const files = () => readdirSync(BAD).filter((f) => f !== 'README.md').sort()
