@@ -1,28 +1,9 @@
-import type {ProcessSeries, Timeline} from '../model/types.js'
+import type {ProcessSeries, TestEvidence, Timeline} from '../model/types.js'
 import {hingeEnd, hingeStart} from './hinge.js'
 import {commonLoad, fisherCombine, scanSeries, type ScanResult, TEST_NAME} from './scan.js'
 import {benjaminiHochberg, binByTime, type TrendResult} from './stats.js'
 
-/** Which test fired, on which window, and how the hypothesis was counted: the finding's `test` evidence. */
-export type TestEvidence = {
-  /** `mann-kendall-calibrated` (docs/detection.md); sawtooth folds combine their segments' by Fisher. */
-  name: string
-  /** Timeline positions of the window the test fired on. */
-  window: {first: number; last: number}
-  /** Windows tested for this series (the Bonferroni factor paid for choosing one). */
-  windows: number
-  /** The window's p-value, the hypothesis' p-value (× windows or combined), and Benjamini-Hochberg's. */
-  windowP: number
-  p: number
-  adjustedP: number
-  /** Hypotheses under the false discovery rate control (each reported series once, folds included), and q. */
-  hypotheses: number
-  q: number
-  /** The host's common load rose in the window: the series also had to rise relative to it. */
-  loadAdjusted: boolean
-  /** Sawtooth: how the segments were joined (same image name, or without names: a remote endpoint or a pattern). */
-  joins?: {from: number; to: number; reason: string}[]
-}
+export type {TestEvidence}
 
 /** A series that grows: the raw material of a finding, before severity and evidence. */
 export type Growth = {

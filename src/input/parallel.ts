@@ -152,7 +152,7 @@ export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSig
         (task) =>
           new Promise<WorkerResult>((resolve, reject) => {
             // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
-            const w = new Worker(url, {workerData: {...task, stop}, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8}})
+            const w = new Worker(url, {workerData: {...task, stop}, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}})
             w.once('message', resolve)
             w.once('error', reject)
             w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))

@@ -150,6 +150,27 @@ export type HolderFact = {
   timeWaitAttributed: number
 }
 
+/** Which test fired, on which window, and how the hypothesis was counted: the finding's `test` evidence. */
+export type TestEvidence = {
+  /** `mann-kendall-calibrated` (docs/detection.md); sawtooth folds combine their segments' by Fisher. */
+  name: string
+  /** Timeline positions of the window the test fired on. */
+  window: {first: number; last: number}
+  /** Windows tested for this series (the Bonferroni factor paid for choosing one). */
+  windows: number
+  /** The window's p-value, the hypothesis' p-value (× windows or combined), and Benjamini-Hochberg's. */
+  windowP: number
+  p: number
+  adjustedP: number
+  /** Hypotheses under the false discovery rate control (each reported series once, folds included), and q. */
+  hypotheses: number
+  q: number
+  /** The host's common load rose in the window: the series also had to rise relative to it. */
+  loadAdjusted: boolean
+  /** Sawtooth: how the segments were joined (same image name, or without names: a remote endpoint or a pattern). */
+  joins?: {from: number; to: number; reason: string}[]
+}
+
 export type Evidence = {path: string; line: number; time: IsoTime | null; text?: string}
 
 export type Finding = {
@@ -188,18 +209,7 @@ export type Finding = {
   /** Points the finding rests on (1 for a single listing or snapshot); growth needs several. */
   samples?: number
   /** Growth findings: which test fired, on which window (positions), and how the hypothesis was counted. */
-  test?: {
-    name: string
-    window: {first: number; last: number}
-    windows: number
-    windowP: number
-    p: number
-    adjustedP: number
-    hypotheses: number
-    q: number
-    loadAdjusted: boolean
-    joins?: {from: number; to: number; reason: string}[]
-  }
+  test?: TestEvidence
   /** Growth findings: when the growth ran; `stopped` when it went flat before the end (slope is the growing part's). */
   growth?: {start: IsoTime | null; end: IsoTime | null; stopped: boolean}
 }

@@ -9,17 +9,11 @@ import {planSplit} from '../../src/input/parallel.js'
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {ByteStrings} from '../../src/parsers/byte-strings.js'
 import {runAnalysis} from '../../src/pipeline.js'
-import {tempFiles} from '../helpers/run.js'
+import {cliThreads, tempFiles} from '../helpers/run.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
-/** Runs the built CLI with the split threshold lowered, in worker threads or in one. */
-function cli(args: string[], threads: 'split' | 'single'): string {
-  const env = {...process.env, PORTLEAK_PARALLEL_MIN: '1000', PORTLEAK_THREADS: threads === 'single' ? '1' : ''}
-  const r = spawnSync('node', ['bin/run.js', ...args], {cwd: ROOT, env, encoding: 'utf8', timeout: 240_000})
-  expect(r.status, r.stderr).toBe(0)
-  return r.stdout
-}
+const cli = cliThreads
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const two = (n: number) => String(n).padStart(2, '0')

@@ -3,17 +3,11 @@ import {spawnSync} from 'node:child_process'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
-import {loopText, tempFiles} from '../helpers/run.js'
+import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
-/** Runs the built CLI; the split threshold is lowered so a small loop is read by worker threads. */
-function cli(args: string[], threads: 'split' | 'single'): string {
-  const env = {...process.env, PORTLEAK_PARALLEL_MIN: '1000', PORTLEAK_THREADS: threads === 'single' ? '1' : ''}
-  const r = spawnSync('node', ['bin/run.js', ...args], {cwd: ROOT, env, encoding: 'utf8', timeout: 120_000})
-  expect(r.status, r.stderr).toBe(0)
-  return r.stdout
-}
+const cli = cliThreads
 
 describe('a large loop read by worker threads', () => {
   beforeAll(() => {
