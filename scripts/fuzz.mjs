@@ -31,7 +31,7 @@ import {crc32, deflateRawSync, gzipSync} from 'node:zlib'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const MAX_COMPARED = 60 * 1024
-const REASONS = new Set(['junk', 'truncated', 'elision', 'ping', 'echo', 'malformed', 'too-long', 'binary'])
+const REASONS = new Set(['junk', 'truncated', 'elision', 'ping', 'echo', 'malformed', 'too-long', 'binary', 'damaged', 'checksum'])
 
 /** Loads the modules under test from dist/ (built) or src/ (through tsx). */
 async function load(src) {

@@ -6,12 +6,13 @@ import {join} from 'node:path'
 import {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 import {Ajv2020} from 'ajv/dist/2020.js'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import Analyze from '../../src/commands/analyze.js'
 import type {AnalysisDocument} from '../../src/model/types.js'
 import {loopText, tempFiles} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
+import {restoreProcessAfterEach} from '../helpers/commands.js'
 
 const config = await Config.load(import.meta.url)
 const LEAK = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
@@ -34,14 +35,7 @@ async function analyze(argv: string[]) {
   return {...out, error, exit}
 }
 
-let sigint: NodeJS.SignalsListener[] = []
-beforeEach(() => {
-  sigint = process.listeners('SIGINT')
-})
-afterEach(() => {
-  for (const l of process.listeners('SIGINT')) if (!sigint.includes(l)) process.off('SIGINT', l)
-  process.exitCode = undefined
-})
+restoreProcessAfterEach()
 
 describe('analyze --json', () => {
   it('prints exactly one portleak/analysis@1 document with the documented fields', async () => {

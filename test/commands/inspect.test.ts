@@ -7,12 +7,13 @@ import {gzipSync} from 'node:zlib'
 import {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 import {Ajv2020} from 'ajv/dist/2020.js'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import Inspect from '../../src/commands/inspect.js'
 import type {InspectDocument} from '../../src/pipeline.js'
 import {tempFiles} from '../helpers/run.js'
 import {zipBuffer} from '../helpers/zip.js'
+import {restoreProcessAfterEach} from '../helpers/commands.js'
 
 const config = await Config.load(import.meta.url)
 const LEAK = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
@@ -38,14 +39,7 @@ const INPUT_FIELDS = [
   'dateOrderSource', 'records', 'byProto', 'byState', 'byKind', 'skipped', 'skippedByReason', 'skippedExamples', 'notes', 'error',
 ]
 
-let sigint: NodeJS.SignalsListener[] = []
-beforeEach(() => {
-  sigint = process.listeners('SIGINT')
-})
-afterEach(() => {
-  for (const l of process.listeners('SIGINT')) if (!sigint.includes(l)) process.off('SIGINT', l)
-  process.exitCode = undefined
-})
+restoreProcessAfterEach()
 
 describe('inspect --json', () => {
   it('prints exactly one portleak/inspect@1 document with the documented fields', async () => {
@@ -192,7 +186,8 @@ describe('inspect', () => {
   })
 
   it('leaves no SIGINT listener behind once it has finished', async () => {
+    const before = process.listeners('SIGINT').length
     await inspect([JUNK])
-    expect(process.listeners('SIGINT').length).toBe(sigint.length)
+    expect(process.listeners('SIGINT').length).toBe(before)
   })
 })

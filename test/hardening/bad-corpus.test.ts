@@ -3,13 +3,14 @@ import {fileURLToPath} from 'node:url'
 
 import {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import Inspect from '../../src/commands/inspect.js'
 import type {InputSummary} from '../../src/model/types.js'
 import type {InspectDocument} from '../../src/pipeline.js'
 import {runAnalysis, runFleet} from '../../src/pipeline.js'
 import {ONE_LINE, hasStack} from './helpers.js'
+import {restoreProcessAfterEach} from '../helpers/commands.js'
 
 const config = await Config.load(import.meta.url)
 const BAD = fileURLToPath(new URL('../../corpus/bad/', import.meta.url))
@@ -74,14 +75,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
 const files = () => readdirSync(BAD).filter((f) => f !== 'README.md').sort()
 const paths = () => files().map((f) => BAD + f)
 
-let sigint: NodeJS.SignalsListener[] = []
-beforeEach(() => {
-  sigint = process.listeners('SIGINT')
-})
-afterEach(() => {
-  for (const l of process.listeners('SIGINT')) if (!sigint.includes(l)) process.off('SIGINT', l)
-  process.exitCode = undefined
-})
+restoreProcessAfterEach()
 
 /** Runs the command in-process; `exit` is the status the binary would end with (oclif's handler or process.exitCode). */
 async function inspect(argv: string[]) {

@@ -1,13 +1,15 @@
 import {afterEach, beforeEach} from 'vitest'
 
-/** Commands run in-process add SIGINT listeners and may set process.exitCode: both are undone after each test. */
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+
+/** Commands run in-process add signal listeners and may set process.exitCode: both are undone after each test. */
 export function restoreProcessAfterEach(): void {
-  let sigint: NodeJS.SignalsListener[] = []
+  let before = new Map<string, NodeJS.SignalsListener[]>()
   beforeEach(() => {
-    sigint = process.listeners('SIGINT')
+    before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]))
   })
   afterEach(() => {
-    for (const l of process.listeners('SIGINT')) if (!sigint.includes(l)) process.off('SIGINT', l)
+    for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l)
     process.exitCode = undefined
   })
 }
