@@ -15,11 +15,20 @@ import {volatilityNetscanParser} from './volatility/netscan.js'
 import {volatilityPslistParser} from './volatility/pslist.js'
 import {windbgHandleParser} from './windbg/handle.js'
 import {windbgProcessParser} from './windbg/process.js'
-import type {FormatId, Parser} from './types.js'
+import type {Format, Parser} from './types.js'
 
-/** Every parser, most specific first (order matters only for ties). New formats: add one line here. */
-export const parsers: readonly Parser[] = [
-  netstatParser, getNetTcpConnectionParser, netshDynamicPortParser, handleExeParser, processListParser, tcpipEventsParser,
+/**
+ * Every format, most specific first (order matters only for ties). The one list: `FormatId`, the
+ * `--format` options, `portleak formats`, docs/formats.md and the schema enums come from it
+ * (`npm run gen:docs` rewrites the docs). New format: one folder with its module, one line here.
+ */
+export const formats = [
+  netstatParser,
+  getNetTcpConnectionParser,
+  netshDynamicPortParser,
+  handleExeParser,
+  processListParser,
+  tcpipEventsParser,
   netshTraceParser,
   netshExcludedPortRangeParser,
   windbgHandleParser,
@@ -30,28 +39,35 @@ export const parsers: readonly Parser[] = [
   minidumpParser,
   kernelDumpParser,
   evtxParser,
-]
+] as const satisfies readonly Format[]
 
-export function getParser(id: string): Parser | undefined {
-  return parsers.find((p) => p.id === id)
-}
+/** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */
+export type FormatId = (typeof formats)[number]['id']
 
-export const formatIds = (): FormatId[] => parsers.map((p) => p.id)
-
-/** The parser most confident about `sample`, if any is at least 0.5 confident. */
-export function detectFormat(sample: string): {parser: Parser; confidence: number} | undefined {
-  let best: {parser: Parser; confidence: number} | undefined
-  for (const parser of parsers) {
-    let confidence = 0
-    try {
-      confidence = parser.detect(sample)
-    } catch {
-      confidence = 0
-    }
-    if (confidence >= 0.5 && confidence > (best?.confidence ?? 0)) best = {parser, confidence}
+/** Lookup and detection over a list of formats (the registry's own below; a test may add formats). */
+export function registryOf(list: readonly Parser[]) {
+  return {
+    parsers: list,
+    getParser: (id: string): Parser | undefined => list.find((p) => p.id === id),
+    formatIds: (): FormatId[] => list.map((p) => p.id),
+    /** The parser most confident about `sample`, if any is at least 0.5 confident. */
+    detectFormat(sample: string): {parser: Parser; confidence: number} | undefined {
+      let best: {parser: Parser; confidence: number} | undefined
+      for (const parser of list) {
+        let confidence = 0
+        try {
+          confidence = parser.detect(sample)
+        } catch {
+          confidence = 0
+        }
+        if (confidence >= 0.5 && confidence > (best?.confidence ?? 0)) best = {parser, confidence}
+      }
+      return best
+    },
   }
-  return best
 }
+
+export const {parsers, getParser, formatIds, detectFormat} = registryOf(formats)
 
 /**
  * Where `text` starts after its leading noise: blank lines and the lines a loop writes between

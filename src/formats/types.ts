@@ -7,167 +7,15 @@
  */
 
 import type {BinaryFormat} from './shared/binary.js'
-import type {RowMemo} from './netstat/row-memo.js'
+import type {ConnectionRecord, DateOrder, EventRecord, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, RecordKind, SkipReason, WallTime} from '../model/records.js'
+import type {FormatId} from './registry.js'
 
-/** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */
-export type FormatId =
-  | 'netstat'
-  | 'get-nettcpconnection'
-  | 'netsh-dynamicport'
-  | 'netsh-excludedportrange'
-  | 'handle-exe'
-  | 'process-list'
-  | 'windbg-process'
-  | 'windbg-handle'
-  | 'volatility-netscan'
-  | 'volatility-handles'
-  | 'volatility-pslist'
-  | 'tcpip-events'
-  | 'netsh-trace'
-  | 'minidump'
-  | 'kernel-dump'
-  | 'evtx'
+/** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. Derived from the registry. */
+export type {FormatId} from './registry.js'
 
-export type Proto = 'TCP' | 'UDP'
-
-/** Canonical English TCP states (netstat spelling). UDP rows have no state (null). */
-export const TCP_STATES = [
-  'LISTENING',
-  'ESTABLISHED',
-  'TIME_WAIT',
-  'CLOSE_WAIT',
-  'BOUND',
-  'SYN_SENT',
-  'SYN_RECEIVED',
-  'FIN_WAIT_1',
-  'FIN_WAIT_2',
-  'LAST_ACK',
-  'CLOSING',
-  'CLOSED',
-  'DELETE_TCB',
-] as const
-export type TcpState = (typeof TCP_STATES)[number]
-
-/**
- * A point in time as written in the source, without a zone: milliseconds of the wall-clock time
- * read as if it were UTC (`Date.UTC(y, mo, d, h, mi, s, ms)`). Rendered as ISO 8601 without a zone.
- */
-export type WallTime = number
-
-export type DateOrder = 'dmy' | 'mdy' | 'ymd'
-
-/** One connection / endpoint row (netstat, Get-NetTCPConnection, Volatility netscan…). */
-export type ConnectionRecord = {
-  proto: Proto
-  /** Address as written, IPv6 without brackets and with any zone id (`fe80::1%12`); `*` when unknown. */
-  localAddr: string
-  /** -1 when not numeric (resolved service names in `netstat -a` without `-n`). */
-  localPort: number
-  remoteAddr: string
-  /** -1 for `*` or a resolved service name. */
-  remotePort: number
-  /** null for UDP rows, which have no state. */
-  state: TcpState | null
-  /** -1 when the source has no PID column or the value is unreadable. */
-  pid: number
-  /** Image name when the source names the owner (`-b`, Volatility Owner), else null. */
-  process: string | null
-  /** Creation time of the socket when the source gives one (Volatility `Created`, CreationTime). */
-  created: WallTime | null
-  /** 1-based source line of the row. */
-  line: number
-  /** Ids of the two addresses in `ParseOptions.addressIds`, when the parser was given that table (else absent or -1). */
-  localAddrId?: number
-  remoteAddrId?: number
-  /**
-   * A row memo's entry for these exact row bytes (netstat loops, see `RowMemo`), -1 or absent when none:
-   * `memoAux[memoEntry * MEMO_AUX …]` are words a sink may use to cache what it derives from the row.
-   * Valid until the next snapshot starts.
-   */
-  memoEntry?: number
-  memoAux?: Int32Array
-}
-
-/** A process seen in a process list (Get-Process, tasklist, `!process`, pslist). */
-export type ProcessRecord = {
-  pid: number
-  name: string | null
-  ppid: number | null
-  /** Handle count as reported by the source (null when the source has none or it was unreadable). */
-  handles: number | null
-  threads: number | null
-  created: WallTime | null
-  exited: WallTime | null
-  line: number
-}
-
-/** One handle from a per-handle listing (handle.exe -a/-p, Volatility handles, `!handle`). */
-export type HandleRecord = {
-  pid: number
-  process: string | null
-  /** Object type as written (`File`, `Section`, …). */
-  type: string
-  /** Object name, with doubled CSV backslashes already undone. Empty when unnamed. */
-  name: string
-  /** True when this handle is a socket (`\Device\Afd` or `\Device\Afd\Endpoint`). */
-  afd: boolean
-  line: number
-}
-
-/** A per-process handle total stated by the source (handle.exe -s -p, `Total handles:`). */
-export type HandleCountRecord = {
-  pid: number | null
-  process: string | null
-  total: number
-  /** Socket (AFD) handles when the source tells them apart, else null. */
-  afd: number | null
-  /** Handles per object type when the source lists them (`-s`). */
-  byType: Readonly<Record<string, number>> | null
-  line: number
-}
-
-/** A Windows event relevant to port exhaustion (Tcpip 4227/4231, AFD bind failures…). */
-export type EventRecord = {
-  id: number
-  source: string
-  time: WallTime | null
-  level: string | null
-  computer: string | null
-  message: string
-  /** Process named by the event (netsh trace AFD events), when any. */
-  pid: number | null
-  line: number
-  /** The log's record id (`.evtx`). */
-  recordId?: number
-  /** Event data as name/value pairs (`.evtx`: `<Data Name=…>`, UserData leaves); a new object per record. */
-  data?: Readonly<Record<string, string>>
-}
-
-/** A dynamic (ephemeral) port range from `netsh int ipv4|ipv6 show dynamicport tcp|udp`. */
-export type PortRangeRecord = {
-  proto: Proto
-  family: 'ipv4' | 'ipv6' | null
-  start: number
-  count: number
-  line: number
-  /** A block of `show excludedportrange`: ports no dynamic allocation may use (absent: the dynamic range). */
-  excluded?: boolean
-  /** Excluded by an administrator (`*` in netsh's listing), not reserved by a service at run time. */
-  administered?: boolean
-}
-
-/** Why a line was not turned into a record. Every non-structural line gets one of these. */
-export type SkipReason =
-  | 'junk' // unrecognised text (error messages, prompts, unrelated output)
-  | 'truncated' // a row cut off at the end of the input or by a `... truncated` marker
-  | 'elision' // `...` / `[snip]` lines an author put in place of rows
-  | 'ping' // output of the loop's PING delay
-  | 'echo' // cmd ECHO lines and prompts written by the loop
-  | 'malformed' // looks like a row of this format but a field does not parse
-  | 'too-long' // a line over the line-length cap
-  | 'binary' // control characters / undecodable bytes
-  | 'damaged' // binary input: a unit (record, chunk) whose structure does not hold (offsets, sizes, magic)
-  | 'checksum' // binary input: a unit that could not be read in an area whose checksum also fails
+// The record types are the model's (src/model/records.ts); re-exported for the formats that name them here.
+export type {ConnectionRecord, DateOrder, EventRecord, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, Proto, RecordKind, SkipReason, TcpState, WallTime} from '../model/records.js'
+export {TCP_STATES} from '../model/records.js'
 
 export type SnapshotMark = {
   /** 1-based source line where the snapshot starts (its stamp or title line). */
@@ -193,7 +41,7 @@ export interface RecordSink {
    * `connection` would get), from source line `line`. Parsers with a row memo call it instead of
    * `connection` for rows repeated from the snapshot before, when the sink has it.
    */
-  carried?(memo: RowMemo, entry: number, line: number): void
+  carried?(memo: MemoRows, entry: number, line: number): void
   process(record: ProcessRecord): void
   handle(record: HandleRecord): void
   handleCount(record: HandleCountRecord): void
@@ -204,6 +52,17 @@ export interface RecordSink {
   skip(line: number, reason: SkipReason, raw: string): void
   /** Facts about the input (`host`, `view` (`-anob`, `table`, `csv`…)) for inspect and the report. */
   note(key: string, value: string): void
+}
+
+/**
+ * What a sink reads of a row memo (a netstat loop keeps one: `netstat/row-memo.ts`): per entry,
+ * `MEMO_FIELDS` field words and `MEMO_AUX` words the sink may cache its own results in, and the
+ * record the entry stands for.
+ */
+export interface MemoRows {
+  readonly fields: Int32Array
+  readonly aux: Int32Array
+  restore(entry: number, rec: ConnectionRecord): void
 }
 
 /**
@@ -261,9 +120,36 @@ export interface LineParser {
   readonly runEnd?: number
 }
 
-export type Parser = {
-  readonly id: FormatId
+/**
+ * An example input of a format, read by one generic test (`test/formats/samples.test.ts`), as lnav
+ * checks each format's `sample` lines: detection picks the format, parsing yields only the declared
+ * record kinds (all of them over the samples), and every line is accounted for.
+ */
+export type FormatSample =
+  /** Lines as the producing command writes them (no terminators). */
+  | {readonly name: string; readonly lines: readonly string[]}
+  /** A committed fixture, relative to the repository root (`corpus/<id>/…`): binary formats, other encodings. */
+  | {readonly name: string; readonly file: string}
+
+/**
+ * A format module: one object that describes the format and reads it (as jc's parsers carry `info`
+ * and lnav's format files describe themselves). The registry (`registry.ts`) lists them; `--format`,
+ * `portleak formats`, docs/formats.md and the schema enums are derived from that list.
+ */
+export type Format<Id extends string = string> = {
+  /** The `--format` id and `inputs[].format` value: a contract, never renamed. */
+  readonly id: Id
+  /** A short name (`netstat table or loop`). */
+  readonly title: string
+  /** Version of this module's reading (semver-like): bump the minor when it reads more, the major when records change. */
+  readonly version: string
+  /** What it reads: the variants, views and languages. */
   readonly description: string
+  /** Commands whose output this is, as a support engineer would run them. */
+  readonly commands: readonly string[]
+  /** The record kinds it yields (the sink methods it calls). */
+  readonly records: readonly RecordKind[]
+  readonly samples: readonly FormatSample[]
   /**
    * Confidence 0..1 that `sample` (the input's first ≤64 KiB, decoded, possibly ending mid-line)
    * is this format. Pure, synchronous, cheap, total (never throws; a property test holds every parser
@@ -279,6 +165,12 @@ export type Parser = {
    */
   readonly documentChars?: number
 }
+
+/** A registered format (its id one of the registry's). */
+export type Parser = Format<FormatId>
+
+/** Declares a format module, keeping its id's literal type (the registry derives `FormatId` from it). */
+export const defineFormat = <const Id extends string>(format: Format<Id>): Format<Id> => format
 
 /** The size cap of a one-line JSON or XML document (the parser still caps each object or event it keeps). */
 export const DOCUMENT_CHARS = 256 * 1024 ** 2

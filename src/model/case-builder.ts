@@ -1,19 +1,5 @@
-import type {
-  AddressIds,
-  ConnectionRecord,
-  DateOrder,
-  EventRecord,
-  FormatId,
-  HandleCountRecord,
-  HandleRecord,
-  PortRangeRecord,
-  ProcessRecord,
-  RecordSink,
-  SkipReason,
-  SnapshotMark,
-  TcpState,
-  WallTime,
-} from '../formats/types.js'
+import type {ConnectionRecord, DateOrder, EventRecord, FormatId, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, SkipReason, TcpState, WallTime} from './records.js'
+import type {AddressIds, RecordSink, SnapshotMark} from '../formats/types.js'
 import {restoreRow, type RowMemo} from '../formats/netstat/row-memo.js'
 import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
 import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'

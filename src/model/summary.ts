@@ -1,19 +1,7 @@
-import {formatWallTime} from '../formats/shared/timestamps.js'
-import type {
-  ConnectionRecord,
-  DateOrder,
-  EventRecord,
-  FormatId,
-  HandleCountRecord,
-  HandleRecord,
-  PortRangeRecord,
-  ProcessRecord,
-  RecordSink,
-  SkipReason,
-  SnapshotMark,
-  WallTime,
-} from '../formats/types.js'
-import {TCP_STATES} from '../formats/types.js'
+import {formatWallTime} from './wall-time.js'
+import type {ConnectionRecord, DateOrder, EventRecord, FormatId, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, SkipReason, WallTime} from './records.js'
+import type {RecordSink, SnapshotMark} from '../formats/types.js'
+import {TCP_STATES} from './records.js'
 import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
 import {detach, STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'

@@ -1,9 +1,9 @@
 import Papa from 'papaparse'
 
 import type {Analysis} from '../model/types.js'
-import {formatWallTime} from '../formats/shared/timestamps.js'
-import type {ConnectionRecord} from '../formats/types.js'
-import {TCP_STATES} from '../formats/types.js'
+import {formatWallTime} from '../model/wall-time.js'
+import type {ConnectionRecord} from '../model/records.js'
+import {TCP_STATES} from '../model/records.js'
 import {inert, inertJson} from './escape.js'
 
 /**

@@ -1,6 +1,6 @@
 import type {IsoTime} from '../model/types.js'
-import {formatWallTime} from '../formats/shared/timestamps.js'
-import type {WallTime} from '../formats/types.js'
+import {formatWallTime} from '../model/wall-time.js'
+import type {WallTime} from '../model/records.js'
 
 /** Locale-independent number formatting for reports: same bytes on every machine. */
 

@@ -1,6 +1,6 @@
 import type {Analysis, Finding, HandleSeries, ProcessSeries, ProcessSummary, Timeline} from '../model/types.js'
-import type {TcpState, WallTime} from '../formats/types.js'
-import {TCP_STATES} from '../formats/types.js'
+import type {TcpState, WallTime} from '../model/records.js'
+import {TCP_STATES} from '../model/records.js'
 import {formatWall, parseIso} from './format.js'
 import {maxOf, minOf} from '../model/extremes.js'
 

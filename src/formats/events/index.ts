@@ -1,7 +1,8 @@
 import {EventOutput, knownLevel, levelName, otherReason, QuotedRow, quoteParity, splitDelimited, stampOf} from '../shared/events-common.js'
 import {FieldBlocks} from './blocks.js'
 import {XmlEvents} from './xml.js'
-import {DOCUMENT_CHARS, type EventRecord, type LineParser, type Parser, type ParseOptions, type RecordSink} from '../types.js'
+import {DOCUMENT_CHARS, type EventRecord, type LineParser, type ParseOptions, type RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 
 /**
  * What an event says about port exhaustion, or null when it says nothing. Tcpip ids count only from
@@ -300,12 +301,27 @@ function detect(sample: string): number {
   }
 }
 
-export const tcpipEventsParser: Parser = {
+export const tcpipEventsParser = defineFormat({
   id: 'tcpip-events',
+  title: 'Windows events as text (Tcpip, AFD)',
+  version: '1.0',
   description:
     'Windows events (Tcpip 4227/4231/4266 and the rest of the log): Event Viewer CSV/text exports, copied details, ' +
     'wevtutil text/XML, Get-WinEvent',
+  commands: [
+    'wevtutil qe System /q:"*[System[Provider[@Name=\'Tcpip\']]]" /f:text',
+    'wevtutil qe System /q:"*[System[Provider[@Name=\'Tcpip\']]]" /f:xml',
+    'Get-WinEvent -FilterHashtable @{LogName=\'System\'; ProviderName=\'Tcpip\'} | Format-List',
+    'Event Viewer: Save All Events As… (CSV), Copy → Copy details as text',
+  ],
+  records: ['event'],
+  samples: [
+    {name: 'wevtutil /f:text', file: 'corpus/tcpip-events/wevtutil-qe-text.txt'},
+    {name: 'wevtutil /f:xml', file: 'corpus/tcpip-events/wevtutil-qe-xml.xml'},
+    {name: 'Event Viewer CSV (en-US)', file: 'corpus/tcpip-events/eventviewer-system-en-us.csv'},
+    {name: 'Get-WinEvent | Format-List', file: 'corpus/tcpip-events/get-winevent-format-list.txt'},
+  ],
   detect,
   create: (sink, options) => new TcpipEventsLineParser(sink, options),
   documentChars: DOCUMENT_CHARS,
-}
+})

@@ -6,7 +6,8 @@
  */
 import type {BinaryFormat, BinaryReadOptions, ByteSource} from '../shared/binary.js'
 import {levelName} from '../shared/events-common.js'
-import type {EventRecord, LineParser, Parser, RecordSink} from '../types.js'
+import type {EventRecord, LineParser, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {ChunkXml} from './binxml.js'
 import {CHUNK_SIZE, chunksAt, FILE_MAGIC, HEADER_SIZE, readChunk, readFileHeader, type RecordOut} from './file.js'
 
@@ -109,10 +110,21 @@ const refuse = (sink: RecordSink): LineParser => ({
   end: () => {},
 })
 
-export const evtxParser: Parser = {
+export const evtxParser = defineFormat({
   id: 'evtx',
+  title: 'Windows event log file (.evtx)',
+  version: '1.0',
   description: 'Windows event log file (.evtx): records with provider, event id, level, computer and event data',
+  commands: [
+    'wevtutil epl System System.evtx',
+    'Event Viewer: Save All Events As… (.evtx)',
+    'copy C:\\Windows\\System32\\winevt\\Logs\\System.evtx',
+  ],
+  records: ['event'],
+  samples: [
+    {name: 'System log with Tcpip events', file: 'corpus/evtx/system-tcpip-built.evtx'},
+  ],
   detect: () => 0,
   create: (sink) => refuse(sink),
   binary: evtxFormat,
-}
+})

@@ -20,7 +20,8 @@ import {
   type TableLayout,
 } from './table.js'
 import {parseStamp, StampResolver} from '../shared/timestamps.js'
-import {DOCUMENT_CHARS, type LineParser, type ParseOptions, type Parser, type Proto, type RecordSink, type SkipReason} from '../types.js'
+import {DOCUMENT_CHARS, type LineParser, type ParseOptions, type Proto, type RecordSink, type SkipReason} from '../types.js'
+import {defineFormat} from '../types.js'
 
 type View = 'table' | 'list' | 'csv' | 'json' | 'group-object'
 
@@ -327,11 +328,29 @@ class GetNetTcpConnectionLines implements LineParser {
 }
 
 /** Get-NetTCPConnection / Get-NetUDPEndpoint: table, Format-List, Export-Csv, ConvertTo-Json, Group-Object. */
-export const getNetTcpConnectionParser: Parser = {
+export const getNetTcpConnectionParser = defineFormat({
   id: 'get-nettcpconnection',
+  title: 'PowerShell Get-NetTCPConnection',
+  version: '1.0',
   description:
     'PowerShell Get-NetTCPConnection / Get-NetUDPEndpoint: table, Format-List, CSV, JSON, Group-Object summary',
+  commands: [
+    'Get-NetTCPConnection',
+    'Get-NetTCPConnection | Export-Csv tcp.csv -NoTypeInformation',
+    'Get-NetTCPConnection | ConvertTo-Json',
+    'Get-NetTCPConnection | Format-List',
+    'Get-NetTCPConnection | Group-Object State, OwningProcess',
+    'Get-NetUDPEndpoint',
+  ],
+  records: ['connection'],
+  samples: [
+    {name: 'Export-Csv', file: 'corpus/get-nettcpconnection/export-csv-type.csv'},
+    {name: 'ConvertTo-Json (PowerShell 5.1)', file: 'corpus/get-nettcpconnection/convertto-json-ps51.json'},
+    {name: 'table in a Get-Date loop', file: 'corpus/get-nettcpconnection/table-loop-getdate.txt'},
+    {name: 'Format-List', file: 'corpus/get-nettcpconnection/format-list-cultures.txt'},
+    {name: 'Group-Object State, OwningProcess', file: 'corpus/get-nettcpconnection/group-object-state-pid.txt'},
+  ],
   detect: detectGetNetTcpConnection,
   create: (sink: RecordSink, options: ParseOptions): LineParser => new GetNetTcpConnectionLines(sink, options),
   documentChars: DOCUMENT_CHARS,
-}
+})

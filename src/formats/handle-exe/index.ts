@@ -13,7 +13,8 @@ import {
 } from './lines.js'
 import {detectHandleExe} from './detect.js'
 import {handleCommandTarget, LoopSnapshots, loopNoise, promptCommand, stampOf} from '../shared/loop-noise.js'
-import type {HandleRecord, LineParser, Parser, ParseOptions, RecordSink} from '../types.js'
+import type {HandleRecord, LineParser, ParseOptions, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 
 const MAX_LINE = 65_536
 
@@ -295,9 +296,23 @@ class HandleExeLineParser implements LineParser {
 }
 
 /** Sysinternals handle.exe / handle64.exe: listings, `-s` summaries, name search, `-v` CSV, and loops of them. */
-export const handleExeParser: Parser = {
+export const handleExeParser = defineFormat({
   id: 'handle-exe',
+  title: 'Sysinternals handle.exe',
+  version: '1.0',
   description: 'Sysinternals handle.exe / handle64.exe output (-a, -p, -s, name search, -v CSV), alone or in a loop',
+  commands: [
+    'handle64.exe -a -p 4312 -nobanner',
+    'handle64.exe -s -p 4312',
+    'handle64.exe -a -v',
+    'handle64.exe -a \\Device\\Afd',
+  ],
+  records: ['handle', 'handleCount'],
+  samples: [
+    {name: 'handle -a -p in a loop', file: 'corpus/handle-exe/loop-a-p-4312.txt'},
+    {name: 'handle -s -p (counts by type)', file: 'corpus/handle-exe/console-s-p-4312.txt'},
+    {name: 'handle -v (CSV)', file: 'corpus/handle-exe/csv-v5.txt'},
+  ],
   detect: detectHandleExe,
   create: (sink: RecordSink, options: ParseOptions): LineParser => new HandleExeLineParser(sink, options),
-}
+})

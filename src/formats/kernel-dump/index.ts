@@ -1,7 +1,8 @@
 import type {BinaryReadOptions, ByteSource} from '../shared/binary.js'
 import {fileTime, fourCC, hex32, linesAsBinary, readClamped} from '../shared/dump-bytes.js'
 import {formatWallTime} from '../shared/timestamps.js'
-import type {Parser, RecordSink, WallTime} from '../types.js'
+import type {RecordSink, WallTime} from '../types.js'
+import {defineFormat} from '../types.js'
 
 /**
  * Kernel and complete memory dump headers (`PAGEDUMP`, 32-bit, one 4 KiB page; `PAGEDU64`, 64-bit, two pages),
@@ -115,10 +116,21 @@ function bugCheck(head: Buffer, l: Layout): string | null {
 }
 
 /** Kernel and complete memory dumps (`MEMORY.DMP`, DumpIt captures): the header's facts, and what to run on it. */
-export const kernelDumpParser: Parser = {
+export const kernelDumpParser = defineFormat({
   id: 'kernel-dump',
+  title: 'kernel or complete memory dump header',
+  version: '1.0',
   description: 'Kernel and complete memory dump headers (PAGEDUMP/PAGEDU64): dump type, build, machine, capture time, bug check',
+  commands: [
+    'C:\\Windows\\MEMORY.DMP (Startup and Recovery: kernel or complete memory dump)',
+    'DumpIt.exe',
+  ],
+  records: [],
+  samples: [
+    {name: 'complete dump, 32-bit', file: 'corpus/kernel-dump/built-complete-32.dmp'},
+    {name: 'kernel summary dump, 64-bit', file: 'corpus/kernel-dump/built-kernel-summary-64.dmp'},
+  ],
   detect: () => 0,
   create: linesAsBinary,
   binary: {detectBytes: detectKernelDump, read: readKernelDump},
-}
+})

@@ -2,7 +2,8 @@ import type {BinaryReadOptions, ByteSource} from '../shared/binary.js'
 import {linesAsBinary} from '../shared/dump-bytes.js'
 import {isAfdName} from '../shared/dump-common.js'
 import {formatWallTime} from '../shared/timestamps.js'
-import type {HandleRecord, Parser, ProcessRecord, RecordSink} from '../types.js'
+import type {HandleRecord, ProcessRecord, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {SIGNATURE, VERSION} from './format.js'
 import {type MinidumpFacts, MinidumpReader} from './read.js'
 
@@ -103,10 +104,22 @@ export function baseName(path: string): string {
 }
 
 /** Process minidumps (`MDMP`: procdump, Task Manager, WER, crashpad): the process, its threads and handles. */
-export const minidumpParser: Parser = {
+export const minidumpParser = defineFormat({
   id: 'minidump',
+  title: 'process minidump (.dmp)',
+  version: '1.0',
   description: 'Process minidumps (.dmp, MDMP: procdump, Task Manager, WER): image, PID, threads, handles by type, sockets',
+  commands: [
+    'procdump64.exe -ma <pid>',
+    'procdump64.exe -mp <pid>',
+    'Task Manager: Create dump file',
+  ],
+  records: ['process', 'handle'],
+  samples: [
+    {name: 'w3wp with AFD handles', file: 'corpus/minidump/built-w3wp-afd-handles.dmp'},
+    {name: 'no handle stream', file: 'corpus/minidump/built-no-handle-stream.dmp'},
+  ],
   detect: () => 0,
   create: linesAsBinary,
   binary: {detectBytes: detectMinidump, read: readMinidump},
-}
+})

@@ -4,7 +4,8 @@
  * English and French ones are read by position, as Microsoft's own diagnostic did. A script may run several
  * commands into one file, with the command lines echoed (they give the address family).
  */
-import type {LineParser, ParseOptions, Parser, Proto, RecordSink, SkipReason} from '../types.js'
+import type {LineParser, ParseOptions, Proto, RecordSink, SkipReason} from '../types.js'
+import {defineFormat} from '../types.js'
 
 type Family = 'ipv4' | 'ipv6'
 
@@ -162,9 +163,31 @@ export function detectNetshDynamicPort(sample: string): number {
 }
 
 /** `netsh int ipv4|ipv6 show dynamicport tcp|udp` → one portRange record per protocol block. */
-export const netshDynamicPortParser: Parser = {
+export const netshDynamicPortParser = defineFormat({
   id: 'netsh-dynamicport',
+  title: 'netsh dynamic port range',
+  version: '1.0',
   description: 'netsh int ipv4|ipv6 show dynamicport tcp|udp (dynamic port range; any language)',
+  commands: [
+    'netsh int ipv4 show dynamicport tcp',
+    'netsh int ipv6 show dynamicport tcp',
+    'netsh int ipv4 show dynamicport udp',
+  ],
+  records: ['portRange'],
+  samples: [
+    {
+      name: 'netsh int ipv4 show dynamicport tcp',
+      lines: [
+        '',
+        'Protocol tcp Dynamic Port Range',
+        '---------------------------------',
+        'Start Port      : 49152',
+        'Number of Ports : 16384',
+        '',
+      ],
+    },
+    {name: 'all four ranges, echoed commands', file: 'corpus/netsh-dynamicport/all-four-echoed-en.txt'},
+  ],
   detect: detectNetshDynamicPort,
   create: (sink: RecordSink, _options: ParseOptions): LineParser => new NetshDynamicPortLines(sink),
-}
+})

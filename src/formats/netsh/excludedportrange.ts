@@ -7,7 +7,8 @@
  * numbers after the two-column rule. Excluded blocks inside the dynamic range are ports no dynamic
  * allocation can take: the analysis subtracts them from the usable count.
  */
-import type {LineParser, ParseOptions, Parser, Proto, RecordSink} from '../types.js'
+import type {LineParser, ParseOptions, Proto, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 
 type Family = 'ipv4' | 'ipv6'
 
@@ -87,9 +88,20 @@ export function detectNetshExcluded(sample: string): number {
 }
 
 /** `netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp` → one excluded portRange record per block. */
-export const netshExcludedPortRangeParser: Parser = {
+export const netshExcludedPortRangeParser = defineFormat({
   id: 'netsh-excludedportrange',
+  title: 'netsh excluded port ranges',
+  version: '1.0',
   description: 'netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp (excluded port blocks; any language)',
+  commands: [
+    'netsh int ipv4 show excludedportrange protocol=tcp',
+    'netsh int ipv6 show excludedportrange protocol=tcp',
+  ],
+  records: ['portRange'],
+  samples: [
+    {name: 'English, administered exclusions', file: 'corpus/netsh-excludedportrange/en-administered.txt'},
+    {name: 'German', file: 'corpus/netsh-excludedportrange/de-administered.txt'},
+  ],
   detect: detectNetshExcluded,
   create: (sink: RecordSink, _options: ParseOptions): LineParser => new NetshExcludedLines(sink),
-}
+})

@@ -1,6 +1,7 @@
 import {EventOutput, levelName, otherReason, QuotedRow, quoteParity, splitDelimited, stampOf} from '../shared/events-common.js'
 import type {StampParts} from '../shared/timestamps.js'
-import type {EventRecord, LineParser, Parser, ParseOptions, RecordSink, WallTime} from '../types.js'
+import type {EventRecord, LineParser, ParseOptions, RecordSink, WallTime} from '../types.js'
+import {defineFormat} from '../types.js'
 
 /** Id given to AFD failures with STATUS_TOO_MANY_ADDRESSES (0x209, the status code's low word). */
 export const AFD_TOO_MANY_ADDRESSES = 0x209
@@ -236,11 +237,23 @@ function detect(sample: string): number {
   }
 }
 
-export const netshTraceParser: Parser = {
+export const netshTraceParser = defineFormat({
   id: 'netsh-trace',
+  title: 'netsh trace, converted to text',
+  version: '1.0',
   description:
     'netsh trace / ETW captures converted to text (netsh trace convert, tracerpt CSV): ' +
     'Winsock-AFD STATUS_TOO_MANY_ADDRESSES failures',
+  commands: [
+    'netsh trace start capture=no provider=Microsoft-Windows-Winsock-AFD',
+    'netsh trace convert input=NetTrace.etl output=NetTrace.txt',
+    'tracerpt NetTrace.etl -o NetTrace.csv -of CSV',
+  ],
+  records: ['event'],
+  samples: [
+    {name: 'netsh trace convert', file: 'corpus/netsh-trace/netsh-convert-afd.txt'},
+    {name: 'tracerpt CSV', file: 'corpus/netsh-trace/tracerpt-afd.csv'},
+  ],
   detect,
   create: (sink, options) => new NetshTraceLineParser(sink, options),
-}
+})

@@ -4,7 +4,8 @@ import {NetstatRowReader} from './row.js'
 import {M_PID, M_STATE, MEMO_FIELDS, RowMemo, stateWord} from './row-memo.js'
 import {newConnection} from '../shared/records.js'
 import {parseStamp, StampResolver} from '../shared/timestamps.js'
-import type {ConnectionRecord, LineParser, Parser, ParseOptions, RecordSink} from '../types.js'
+import type {ConnectionRecord, LineParser, ParseOptions, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 
 const SPACE = 32
 const TAB = 9
@@ -374,9 +375,36 @@ function detect(sample: string): number {
   return Math.min(0.95, 0.5 + (titles > 0 ? 0.25 : 0) + Math.min(rows, 5) * 0.04 + share * 0.1)
 }
 
-export const netstatParser: Parser = {
+export const netstatParser = defineFormat({
   id: 'netstat',
+  title: 'netstat table or loop',
+  version: '1.0',
   description: 'netstat -an/-ano/-anob/-anoq tables, single or in a timestamped loop (%date% %time%, Get-Date)',
+  commands: [
+    'netstat -ano',
+    'netstat -anob',
+    'netstat -anoq',
+    'for /l %i in (0,0,1) do (echo %date% %time% & netstat -ano & ping -n 61 127.0.0.1 >nul)',
+    'while ($true) { Get-Date; netstat -ano; Start-Sleep 60 }',
+  ],
+  records: ['connection'],
+  samples: [
+    {
+      name: 'netstat -ano, one snapshot',
+      lines: [
+        '',
+        'Active Connections',
+        '',
+        '  Proto  Local Address          Foreign Address        State           PID',
+        '  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1012',
+        '  TCP    10.0.0.5:49702         10.0.0.9:443           ESTABLISHED     4312',
+        '  TCP    10.0.0.5:49703         10.0.0.9:443           TIME_WAIT       0',
+        '  UDP    0.0.0.0:500            *:*                                    3104',
+      ],
+    },
+    {name: 'cmd loop, German, cp850', file: 'corpus/netstat/loop-de-cp850.txt'},
+    {name: 'en-GB loop, UTF-16LE with BOM', file: 'corpus/netstat/loop-en-gb-utf16le-bom.txt'},
+  ],
   detect,
   create: (sink, options) => new NetstatLineParser(sink, options),
-}
+})

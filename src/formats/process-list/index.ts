@@ -13,7 +13,8 @@ import {
   readTableRow,
 } from './table.js'
 import {parseDateTime} from '../shared/timestamps.js'
-import type {LineParser, Parser, ParseOptions, ProcessRecord, RecordSink} from '../types.js'
+import type {LineParser, ParseOptions, ProcessRecord, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {newProcess} from '../shared/records.js'
 
 const MAX_LINE = 65_536
@@ -281,9 +282,26 @@ function count(text: string, ch: string): number {
 }
 
 /** Process lists: Get-Process (PowerShell 5.1 / 7), Select-Object tables, Export-Csv, Format-List, tasklist. */
-export const processListParser: Parser = {
+export const processListParser = defineFormat({
   id: 'process-list',
+  title: 'process list (Get-Process, tasklist)',
+  version: '1.0',
   description: 'Get-Process tables, lists and CSV exports, and tasklist tables, lists and CSV, alone or in a loop',
+  commands: [
+    'Get-Process',
+    'Get-Process | Export-Csv ps.csv -NoTypeInformation',
+    'Get-Process | Format-List',
+    'tasklist',
+    'tasklist /v /fo csv',
+    'tasklist /fo list',
+  ],
+  records: ['process'],
+  samples: [
+    {name: 'Get-Process (PowerShell 7)', file: 'corpus/process-list/ps7-get-process.txt'},
+    {name: 'tasklist', file: 'corpus/process-list/tasklist-table.txt'},
+    {name: 'tasklist /fo csv', file: 'corpus/process-list/tasklist-csv.csv'},
+    {name: 'Get-Process | Export-Csv', file: 'corpus/process-list/export-csv-ps7.csv'},
+  ],
   detect: detectProcessList,
   create: (sink: RecordSink, options: ParseOptions): LineParser => new ProcessListLineParser(sink, options),
-}
+})

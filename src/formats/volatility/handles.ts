@@ -1,5 +1,6 @@
 import {isAfdName} from '../shared/dump-common.js'
-import type {HandleRecord, LineParser, Parser, RecordSink} from '../types.js'
+import type {HandleRecord, LineParser, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {detectTable, type Getter, pick, toInt} from './common.js'
 import {createVolatilityLineParser, type RowResult, type TableSpec} from './table.js'
 
@@ -73,11 +74,24 @@ function matches(cols: readonly string[]): boolean {
 }
 
 /** Volatility 3 `windows.handles` (text, csv, json) and Volatility 2 `handles`. */
-export const volatilityHandlesParser: Parser = {
+export const volatilityHandlesParser = defineFormat({
   id: 'volatility-handles',
+  title: 'Volatility handles',
+  version: '1.0',
   description: 'Volatility 3 windows.handles (text, csv, json) and Volatility 2 handles',
+  commands: [
+    'vol -f memory.raw windows.handles --pid 6812',
+    'vol -f memory.raw -r csv windows.handles',
+    'vol.py -f memory.raw --profile=Win7SP1x64 handles -t File',
+  ],
+  records: ['handle'],
+  samples: [
+    {name: 'Volatility 3 text', file: 'corpus/volatility-handles/vol3-handles-node-afd.txt'},
+    {name: 'Volatility 3 CSV', file: 'corpus/volatility-handles/vol3-handles-node-afd.csv'},
+    {name: 'Volatility 2', file: 'corpus/volatility-handles/vol2-handles-win7-afd.txt'},
+  ],
   detect: (sample) => detectTable(sample, matches, [VOL2_HEADER]),
   create(sink: RecordSink): LineParser {
     return createVolatilityLineParser(sink, handlesSpec(sink))
   },
-}
+})

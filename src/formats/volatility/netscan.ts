@@ -1,5 +1,6 @@
 import {newConnection} from '../shared/records.js'
-import type {ConnectionRecord, LineParser, Parser, Proto, RecordSink} from '../types.js'
+import type {ConnectionRecord, LineParser, Proto, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {detectTable, type Getter, pick, splitEndpoint, toInt, volState, volTime} from './common.js'
 import {createVolatilityLineParser, type RowResult, type TableSpec, type Vol2Table} from './table.js'
 
@@ -170,11 +171,27 @@ function matches(cols: readonly string[]): boolean {
 }
 
 /** Volatility `netscan`/`netstat` (3: text, csv, json; 2: fixed width) and XP `connscan`/`sockets`. */
-export const volatilityNetscanParser: Parser = {
+export const volatilityNetscanParser = defineFormat({
   id: 'volatility-netscan',
+  title: 'Volatility netscan / netstat',
+  version: '1.0',
   description: 'Volatility 3 windows.netscan / netstat (text, csv, json), Volatility 2 netscan, connscan, sockets',
+  commands: [
+    'vol -f memory.raw windows.netscan',
+    'vol -f memory.raw -r csv windows.netscan',
+    'vol -f memory.raw -r json windows.netstat',
+    'vol.py -f memory.raw --profile=Win7SP1x64 netscan',
+    'vol.py -f memory.raw --profile=WinXPSP3x86 connscan',
+  ],
+  records: ['connection'],
+  samples: [
+    {name: 'Volatility 3 text', file: 'corpus/volatility-netscan/vol3-netscan-java-leak.txt'},
+    {name: 'Volatility 3 CSV', file: 'corpus/volatility-netscan/vol3-netscan-java-leak.csv'},
+    {name: 'Volatility 3 JSON', file: 'corpus/volatility-netscan/vol3-netscan-java-leak.json'},
+    {name: 'Volatility 2 netscan', file: 'corpus/volatility-netscan/vol2-netscan-win2008r2.txt'},
+  ],
   detect: (sample) => detectTable(sample, matches, HEADERS),
   create(sink: RecordSink): LineParser {
     return createVolatilityLineParser(sink, netscanSpec(sink))
   },
-}
+})

@@ -1,4 +1,5 @@
-import type {LineParser, Parser, ProcessRecord, RecordSink, WallTime} from '../types.js'
+import type {LineParser, ProcessRecord, RecordSink, WallTime} from '../types.js'
+import {defineFormat} from '../types.js'
 import {detectTable, type Getter, pick, toInt, volTime} from './common.js'
 import {createVolatilityLineParser, type RowResult, type TableSpec} from './table.js'
 import {newProcess} from '../shared/records.js'
@@ -134,11 +135,26 @@ function matches(cols: readonly string[]): boolean {
 }
 
 /** Volatility 3 windows.pslist / psscan / pstree (text, csv, json) and Volatility 2 pslist / psscan / pstree. */
-export const volatilityPslistParser: Parser = {
+export const volatilityPslistParser = defineFormat({
   id: 'volatility-pslist',
+  title: 'Volatility pslist / psscan / pstree',
+  version: '1.0',
   description: 'Volatility 3 windows.pslist / psscan / pstree (text, csv, json), Volatility 2 pslist, psscan, pstree',
+  commands: [
+    'vol -f memory.raw windows.pslist',
+    'vol -f memory.raw -r csv windows.psscan',
+    'vol -f memory.raw -r json windows.pstree',
+    'vol.py -f memory.raw --profile=Win7SP1x64 pslist',
+  ],
+  records: ['process'],
+  samples: [
+    {name: 'Volatility 3 pslist', file: 'corpus/volatility-pslist/vol3-pslist.txt'},
+    {name: 'Volatility 3 psscan CSV', file: 'corpus/volatility-pslist/vol3-psscan.csv'},
+    {name: 'Volatility 3 pstree JSON', file: 'corpus/volatility-pslist/vol3-pstree.json'},
+    {name: 'Volatility 2 pslist', file: 'corpus/volatility-pslist/vol2-pslist-win7sp1x64.txt'},
+  ],
   detect: (sample) => detectTable(sample, matches, [PSLIST_HEADER, PSSCAN_HEADER, PSTREE_HEADER]),
   create(sink: RecordSink): LineParser {
     return createVolatilityLineParser(sink, pslistSpec(sink))
   },
-}
+})

@@ -1,5 +1,6 @@
 import {isAfdName, isElision} from '../shared/dump-common.js'
-import type {HandleCountRecord, HandleRecord, LineParser, Parser, RecordSink} from '../types.js'
+import type {HandleCountRecord, HandleRecord, LineParser, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {
   emptyFields,
   isDebuggerChatter,
@@ -209,14 +210,25 @@ class WindbgHandleLineParser implements LineParser {
 const userName = (n: string) => (n === '<none>' ? '' : n)
 
 /** WinDbg / kd `!handle` listings, kernel (`Handle table at ...`) and user mode (`Handle 4` / `Type`). */
-export const windbgHandleParser: Parser = {
+export const windbgHandleParser = defineFormat({
   id: 'windbg-handle',
+  title: 'WinDbg/kd !handle',
+  version: '1.0',
   description: 'WinDbg / kd `!handle` listings (kernel handle tables and user-mode handle lists with type summary)',
+  commands: [
+    '!handle 0 f',
+    '!handle 0 3 <EPROCESS> File',
+  ],
+  records: ['handle', 'handleCount'],
+  samples: [
+    {name: 'kd !handle, AFD files', file: 'corpus/windbg-handle/kd-handle-file-afd.txt'},
+    {name: 'user-mode !handle', file: 'corpus/windbg-handle/user-handle-dump-mh.txt'},
+  ],
   detect: detectHandle,
   create(sink: RecordSink): LineParser {
     return new WindbgHandleLineParser(sink)
   },
-}
+})
 
 function detectHandle(sample: string): number {
   if (sample.includes('**** NT ACTIVE PROCESS HANDLE DUMP ****')) return 0.97

@@ -1,5 +1,6 @@
 import {isElision} from '../shared/dump-common.js'
-import type {LineParser, Parser, ProcessRecord, RecordSink} from '../types.js'
+import type {LineParser, ProcessRecord, RecordSink} from '../types.js'
+import {defineFormat} from '../types.js'
 import {newProcess} from '../shared/records.js'
 import {
   emptyFields,
@@ -108,14 +109,25 @@ class WindbgProcessLineParser implements LineParser {
 }
 
 /** kd / WinDbg `!process 0 0` (and `0 1`, `0 7`) process blocks, Cid/ParentCid in hex. */
-export const windbgProcessParser: Parser = {
+export const windbgProcessParser = defineFormat({
   id: 'windbg-process',
+  title: 'WinDbg/kd !process',
+  version: '1.0',
   description: 'WinDbg / kd `!process` listings (PROCESS blocks with Cid, ParentCid, HandleCount, Image)',
+  commands: [
+    '!process 0 0',
+    '!process 0 7',
+  ],
+  records: ['process'],
+  samples: [
+    {name: '!process 0 0', file: 'corpus/windbg-process/kd-process-0-0-java-leak.txt'},
+    {name: '!process 0 7', file: 'corpus/windbg-process/kd-process-0-7-threads.txt'},
+  ],
   detect: detectProcess,
   create(sink: RecordSink): LineParser {
     return new WindbgProcessLineParser(sink)
   },
-}
+})
 
 function detectProcess(sample: string): number {
   // A `!handle` dump prints the same PROCESS blocks: leave those to windbg-handle.
