@@ -3,10 +3,14 @@ import {Command, Errors, type Interfaces, ux} from '@oclif/core'
 import {ExitCode, PortleakError} from './errors.js'
 import type {Progress} from './input/ingest.js'
 import {writeStdout} from './output.js'
+import {unknownFormat} from './pipeline.js'
 import {inert, inertJson, inertLines} from './report/escape.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags'] & (typeof BaseCommand)['baseFlags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** oclif's refusal of a `--format` value outside the flag's options (it lists every id): said as `unknownFormat` says it. */
+const UNKNOWN_FORMAT = /^Expected --format=(.*) to be one of: /
 
 /** Longest delay Node's setTimeout takes without firing at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -116,6 +120,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     this.clearProgress()
     let mapped: Error & {oclif?: {exit?: number}} = err
+    const format = err instanceof Errors.CLIError ? UNKNOWN_FORMAT.exec(err.message) : null
+    if (format) err = unknownFormat(format[1]!)
     if (err instanceof PortleakError) {
       mapped = new Errors.CLIError(inert(err.message), {code: err.code, exit: err.exit, suggestions: err.suggestions.map(inert)})
     } else if (err instanceof Errors.CLIError || err.oclif) {

@@ -1,6 +1,18 @@
 import {Flags} from '@oclif/core'
 
+import {formatIds} from './formats/registry.js'
 import {NATIVE_ENCODINGS} from './input/encoding.js'
+
+/**
+ * `--format ID`: one of the registry's ids (`portleak formats` lists them with what each reads), plus
+ * `extra` values a command gives the flag (report: `md`, `html`). Unknown ids are refused before run().
+ */
+export const formatFlag = <const E extends string = never>(extra: readonly E[] = []) =>
+  Flags.option({
+    description: 'Input format id (default: detected per input from its content). `portleak formats` lists the ids and what each reads.',
+    helpValue: '<id>',
+    options: [...formatIds(), ...extra] as const,
+  })()
 
 /** Flags every command that reads inputs shares. */
 export const inputFlags = {
@@ -11,9 +23,7 @@ export const inputFlags = {
   encoding: Flags.string({
     description: `Input encoding (default: detected per input). E.g. ${NATIVE_ENCODINGS.join(', ')}, cp437, cp850, cp866, cp932, cp936, cp1252.`,
   }),
-  format: Flags.string({
-    description: 'Input format id (default: detected per input from its content): netstat, get-nettcpconnection, netsh-dynamicport, netsh-excludedportrange, handle-exe, process-list, windbg-process, windbg-handle, volatility-netscan, volatility-handles, volatility-pslist, tcpip-events, netsh-trace.',
-  }),
+  format: formatFlag(),
   'max-bytes': Flags.integer({
     description: 'Stop reading any one input after this many bytes (a stdin or FIFO that never ends); results are flagged partial.',
     min: 1,

@@ -38,8 +38,11 @@ export type PipelineOptions = {
 /** The `portleak/inspect@1` document. Extend, never rename or drop fields. */
 export type InspectDocument = {schema: 'portleak/inspect@1'; inputs: InputSummary[]}
 
+/** The error for a `--format` id the registry does not hold: it points at `portleak formats`. */
+export const unknownFormat = (id: string) => new PortleakError(`unknown format '${id}'`, 'EUSAGE', ['Run `portleak formats` to list the format ids.'])
+
 export function checkOptions(o: PipelineOptions): {format: FormatId | undefined} {
-  if (o.format && !getParser(o.format)) throw new PortleakError(`unknown format '${o.format}'`, 'EUSAGE', ['Run `portleak formats` to list the format ids.'])
+  if (o.format && !getParser(o.format)) throw unknownFormat(o.format)
   if (o.encoding && !isKnownEncoding(o.encoding))
     throw new PortleakError(`unknown encoding '${o.encoding}'`, 'EUSAGE', ['Use utf-8, utf-16le, utf-16be or a code page such as cp850, cp1252, cp932.'])
   return {format: o.format as FormatId | undefined}

@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
-import {analysisFlags} from '../flags.js'
+import {analysisFlags, formatFlag} from '../flags.js'
 import {refuseDirectory, writeFileAtomic} from '../output.js'
 import {type PipelineOptions, runFleet} from '../pipeline.js'
 import {redactFleet, renderFleetHtml, renderFleetMarkdown} from '../report/fleet.js'
@@ -43,6 +43,8 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
       options: ['md', 'html'] as const,
     })(),
     force: Flags.boolean({description: 'Overwrite the output file if it exists.', default: false}),
+    // `--format md|html` still names the report format (no input format has those ids); --as is the flag for it.
+    format: formatFlag(['md', 'html']),
     'generated-at': Flags.string({description: 'Generation time to print in the report (ISO 8601). Default: none.'}),
     output: Flags.string({char: 'o', description: 'Output file, or - for stdout.', default: '-'}),
     redact: Flags.boolean({
