@@ -15,6 +15,7 @@ import {volatilityNetscanParser} from './volatility/netscan.js'
 import {volatilityPslistParser} from './volatility/pslist.js'
 import {windbgHandleParser} from './windbg/handle.js'
 import {windbgProcessParser} from './windbg/process.js'
+import type {RecordKind} from '../model/records.js'
 import type {Format, Parser} from './types.js'
 
 /**
@@ -44,12 +45,39 @@ export const formats = [
 /** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */
 export type FormatId = (typeof formats)[number]['id']
 
+/** One readable format as `portleak formats --json` and the library list it (see `Format`). */
+export type FormatEntry = {
+  /** The id to give with `--format`, and `inputs[].format` in the JSON documents. */
+  id: string
+  title: string
+  version: string
+  /** What it reads. */
+  description: string
+  /** Commands whose output it reads. */
+  commands: string[]
+  /** Record kinds it yields. */
+  records: RecordKind[]
+  /** Read as bytes (event log files, dumps) rather than as text lines. */
+  binary: boolean
+}
+
 /** Lookup and detection over a list of formats (the registry's own below; a test may add formats). */
 export function registryOf(list: readonly Parser[]) {
   return {
     parsers: list,
     getParser: (id: string): Parser | undefined => list.find((p) => p.id === id),
     formatIds: (): FormatId[] => list.map((p) => p.id),
+    /** Every format with what it reads, in the list's order (plain data: `portleak formats --json`). */
+    formatList: (): FormatEntry[] =>
+      list.map((p) => ({
+        id: p.id,
+        title: p.title,
+        version: p.version,
+        description: p.description,
+        commands: [...p.commands],
+        records: [...p.records],
+        binary: p.binary !== undefined,
+      })),
     /** The parser most confident about `sample`, if any is at least 0.5 confident. */
     detectFormat(sample: string): {parser: Parser; confidence: number} | undefined {
       let best: {parser: Parser; confidence: number} | undefined
@@ -67,7 +95,7 @@ export function registryOf(list: readonly Parser[]) {
   }
 }
 
-export const {parsers, getParser, formatIds, detectFormat} = registryOf(formats)
+export const {parsers, getParser, formatIds, formatList, detectFormat} = registryOf(formats)
 
 /**
  * Where `text` starts after its leading noise: blank lines and the lines a loop writes between
