@@ -75,6 +75,8 @@ export type ProcessSeries = {
   ports: Int32Array
   /** Distinct local ports inside the dynamic range per snapshot. */
   ephemeral: Int32Array
+  /** TCP ports it listened on (distinct, ascending, at most LISTEN_PORTS_KEPT); absent when none was seen. */
+  listeners?: number[]
 }
 
 /** Handle counts of one process over time (from handle listings, process lists, dumps). */
