@@ -63,16 +63,11 @@ export function bandOf(r1: number): number {
 }
 
 /** The calibrated variance factor (≥ 1) for a trend test on `points` points whose first differences have lag-1 autocorrelation r1. */
-export function varianceScale(
-  points: number,
-  r1: number,
-  table: readonly (readonly [number, readonly number[]])[] = CALIBRATION,
-  band: (x: number) => number = bandOf,
-): number {
+export function varianceScale(points: number, r1: number, table: readonly (readonly [number, readonly number[]])[] = CALIBRATION): number {
   if (table.length === 0 || !(points > 0)) return 1
   const at = (i: number) => {
     const row = table[i]![1]
-    return row[Math.min(row.length - 1, band(r1))] ?? 1
+    return row[Math.min(row.length - 1, bandOf(r1))] ?? 1
   }
   if (points <= table[0]![0]) return Math.max(1, at(0))
   const lastI = table.length - 1

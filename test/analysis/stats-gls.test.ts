@@ -29,7 +29,7 @@ describe('Prais-Winsten slope test (stats-gls.ts)', () => {
 
   // The level the calibration promises, per kind (φ = 0.9 included), on seeds the calibration did not use.
   const KINDS: NoiseKind[] = ['iid', 'poisson', 'bursts', 'ar05', 'ar09']
-  it.each([12, 30, 60, 120])('holds its 1 %% level on every noise kind alone, %i points', (n) => {
+  it.each([12, 30, 60, 120])('holds its one-per-cent level on every noise kind alone, %i points', (n) => {
     for (const kind of KINDS) {
       const r = prng(7000 + n * 13 + KINDS.indexOf(kind))
       let hits = 0
@@ -45,12 +45,16 @@ describe('Prais-Winsten slope test (stats-gls.ts)', () => {
 
   it('finds a 30-point ramp of 0.4 noise sd per point over white noise at a small p', () => {
     const r = prng(31)
-    let found = 0
+    const ps: number[] = []
     for (let k = 0; k < 50; k++) {
       const v = Float64Array.from(noise(r, 'iid', 30, 0), (x, i) => Math.round(30 + 5 * x + 2 * i))
-      if (calibrated(v).pIncreasing < 1e-4) found++
+      ps.push(calibrated(v).pIncreasing)
     }
-    expect(found).toBeGreaterThanOrEqual(45)
+    ps.sort((a, b) => a - b)
+    // Where φ̂ looks white the ramp is many standard errors away; where white noise happens to look a little
+    // persistent it pays what φ = 0.9 costs at this length (docs/detection.md).
+    expect(ps[25]).toBeLessThan(1e-6)
+    expect(ps.filter((p) => p < 1e-4).length).toBeGreaterThanOrEqual(35)
   })
 
   it('does not fire on a flat or a falling series', () => {
