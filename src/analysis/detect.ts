@@ -142,6 +142,7 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
       hypotheses: all.length,
       q,
       loadAdjusted: c.loadAdjusted,
+      ...(c.members || !c.scan ? {} : {fired: c.scan.best.trend.fired}),
       ...(c.joins ? {joins: c.joins} : {}),
     },
   }))

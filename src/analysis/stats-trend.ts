@@ -46,11 +46,17 @@ export type TrendChecks = {
   readonly rise: boolean
 }
 
+/** The tests of a window, as findings' evidence names the one that fired. */
+export type TrendComponent = 'mann-kendall-means' | 'gls-slope' | 'random-walk-rise' | 'mann-kendall-floor'
+const COMPONENTS: readonly TrendComponent[] = ['mann-kendall-means', 'gls-slope', 'random-walk-rise', 'mann-kendall-floor']
+
 export type TrendResult = {
   /** The verdict: the floor (the level the series keeps returning to) grows. */
   readonly increasing: boolean
   /** Tests run × the smallest of their one-sided p-values (means, GLS slope, rise, floor from 60 samples): for `benjaminiHochberg`. */
   readonly pValue: number
+  /** The test with the smallest p among those run. */
+  readonly fired: TrendComponent
   /** Finite (time, value) samples. */
   readonly samples: number
   /** First and last sample time (ms), null without samples. */
@@ -147,6 +153,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   const common = [rawMk.pIncreasing, gls.pIncreasing, riseP]
   const tests = n >= FLOOR_MIN_SAMPLES ? [...common, floorMk.pIncreasing] : common
   const pValue = Math.min(1, tests.length * Math.min(...tests))
+  const fired = COMPONENTS[tests.indexOf(Math.min(...tests))]!
   // Gilbert's interval without the Hamed-Rao widening: the p-value already answers "is it significant", the
   // interval "is the rise consistently positive". Widened as well, it failed a third of simulated hinge-shaped leaks
   // (flat, then growing) to call about 1 % instead of 3 % of flat noisy series increasing.
@@ -171,6 +178,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   return {
     increasing: checks.samples && checks.span && checks.trend && checks.slope && checks.rise,
     pValue,
+    fired,
     samples: n,
     start,
     end,

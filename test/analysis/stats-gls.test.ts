@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {normalQuantile} from '../../src/analysis/stats-core.js'
 import {estimatePhi, glsTrend, glsVarianceScale, tToZ} from '../../src/analysis/stats-gls.js'
+import {trendTest} from '../../src/analysis/stats-trend.js'
 import {noise, type NoiseKind} from '../../src/synth/families.js'
 import {prng} from '../../src/synth/loop.js'
 
@@ -55,6 +56,18 @@ describe('Prais-Winsten slope test (stats-gls.ts)', () => {
     // persistent it pays what φ = 0.9 costs at this length (docs/detection.md).
     expect(ps[25]).toBeLessThan(1e-6)
     expect(ps.filter((p) => p < 1e-4).length).toBeGreaterThanOrEqual(35)
+  })
+
+  it('is the test that fires on a short ramp, and the evidence says so', () => {
+    const r = prng(44)
+    const v = Float64Array.from(noise(r, 'iid', 30, 0), (x, i) => Math.round(30 + 5 * x + 2 * i))
+    const res = trendTest(
+      Float64Array.from(v, (_, i) => i * 60_000),
+      v,
+    )
+    expect(res.increasing).toBe(true)
+    expect(res.fired).toBe('gls-slope')
+    expect(res.pValue).toBeCloseTo(3 * res.gls.pIncreasing, 12)
   })
 
   it('does not fire on a flat or a falling series', () => {
