@@ -142,6 +142,7 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
       hypotheses: all.length,
       q,
       loadAdjusted: c.loadAdjusted,
+      ...(c.members || !c.scan ? {} : {fired: c.scan.best.trend.fired}),
       ...(c.joins ? {joins: c.joins} : {}),
     },
   }))
@@ -221,8 +222,8 @@ type Join = {from: number; to: number; reason: string}
 
 /**
  * Groups of processes that are one service restarting: the same image name (PID > 4), or, without names, a
- * process that starts as another ends (within two snapshots) and takes over one of its remote endpoints, or holds
- * the same states starting low again. Each group lists its members in time order and the reason for each join.
+ * process that starts as another ends (within two snapshots) and listens on one of its ports, takes over one of
+ * its remote endpoints, or holds the same states starting low again. Each group lists its members in time order and the reason for each join.
  */
 function restartGroups(tl: Timeline, remoteOwners: Map<string, Int32Array> | undefined): {members: number[]; joins: Join[]}[] {
   const groups: {members: number[]; joins: Join[]}[] = []
@@ -244,7 +245,7 @@ function restartGroups(tl: Timeline, remoteOwners: Map<string, Int32Array> | und
     for (const {p: b, i: bi} of nameless) {
       const bStart = b.seenFirst ?? b.first
       if (bi === ai || bStart < aEnd || bStart > aEnd + 2) continue
-      const reason = remoteHandover(remoteOwners, ai, bi, aEnd, bStart) ?? statePattern(a, b, aEnd, bStart)
+      const reason = listenerHandover(a, b) ?? remoteHandover(remoteOwners, ai, bi, aEnd, bStart) ?? statePattern(a, b, aEnd, bStart)
       if (reason) {
         pick = {to: bi, reason}
         break
@@ -266,6 +267,12 @@ function restartGroups(tl: Timeline, remoteOwners: Map<string, Int32Array> | und
     groups.push({members, joins})
   }
   return groups
+}
+
+/** A service port the ending process listened on and the starting one listens on too. */
+function listenerHandover(a: ProcessSeries, b: ProcessSeries): string | null {
+  const port = a.listeners?.find((x) => b.listeners?.includes(x))
+  return port === undefined ? null : `same listener port ${port} under a new PID`
 }
 
 /** The endpoint an ending process owned at its end and a starting one owns at its start, if any. */

@@ -116,12 +116,20 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
 }
 
 /**
- * The load rises in a window when the median of its last quarter is at least 10 % above that of its first
- * quarter. Deliberately liberal: a rise taken for load only makes the series pass a second test.
+ * The load rises in a window when the median of one of its later eighths (after the first quarter, at least three
+ * samples each) is at least 10 % above that of its first quarter: a rise anywhere, including a step near the
+ * window's end, which the last quarter's median alone missed. Deliberately liberal: a rise taken for load only
+ * makes the series pass a second test.
  */
 export function loadRises(load: Float64Array): boolean {
-  const q = Math.max(1, Math.floor(load.length / 4))
-  return median(load.subarray(load.length - q)) >= 1.1 * median(load.subarray(0, q))
+  const n = load.length
+  const q = Math.max(1, Math.floor(n / 4))
+  const base = 1.1 * median(load.subarray(0, q))
+  const block = Math.max(3, Math.floor(n / 8))
+  for (let from = q; from < n; from += block) {
+    if (median(load.subarray(Math.min(from, n - block), Math.min(n, from + block))) >= base) return true
+  }
+  return false
 }
 
 /** The trend's checks other than significance: enough samples and span, a positive slope interval, the rise. */

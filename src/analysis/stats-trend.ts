@@ -6,6 +6,7 @@ import {pettitt} from './stats-pettitt.js'
 import type {PettittResult} from './stats-pettitt.js'
 import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
 import {differenceLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
+import {estimatePhi, glsTrend, glsVarianceScale, type GlsResult} from './stats-gls.js'
 import {binByTime, rollingFloorAcf, rollingMin} from './stats-series.js'
 
 const MINUTE = 60_000
@@ -37,7 +38,7 @@ export type TrendOptions = {
 export type TrendChecks = {
   readonly samples: boolean
   readonly span: boolean
-  /** `pValue` < alpha: the means', the floor's or the random-walk rise test fires (Bonferroni over those run). */
+  /** `pValue` < alpha: the means', the slope's (GLS), the floor's or the random-walk rise test fires (Bonferroni over those run). */
   readonly trend: boolean
   /** Lower bound of the floor's Sen slope interval > 0. */
   readonly slope: boolean
@@ -45,11 +46,17 @@ export type TrendChecks = {
   readonly rise: boolean
 }
 
+/** The tests of a window, as findings' evidence names the one that fired. */
+export type TrendComponent = 'mann-kendall-means' | 'gls-slope' | 'random-walk-rise' | 'mann-kendall-floor'
+const COMPONENTS: readonly TrendComponent[] = ['mann-kendall-means', 'gls-slope', 'random-walk-rise', 'mann-kendall-floor']
+
 export type TrendResult = {
   /** The verdict: the floor (the level the series keeps returning to) grows. */
   readonly increasing: boolean
-  /** Tests run × the smallest of their one-sided p-values (means, floor from 60 samples, rise): for `benjaminiHochberg`. */
+  /** Tests run × the smallest of their one-sided p-values (means, GLS slope, rise, floor from 60 samples): for `benjaminiHochberg`. */
   readonly pValue: number
+  /** The test with the smallest p among those run. */
+  readonly fired: TrendComponent
   /** Finite (time, value) samples. */
   readonly samples: number
   /** First and last sample time (ms), null without samples. */
@@ -64,6 +71,8 @@ export type TrendResult = {
   readonly raw: MannKendallResult
   /** Mann-Kendall (Hamed-Rao with the overlap bound, calibrated) on the time-binned rolling floor. */
   readonly floor: MannKendallResult
+  /** Prais-Winsten slope test on the time-binned means, φ estimated and calibrated per (length, φ band). */
+  readonly gls: GlsResult
   /** Sen slope of the floor in value units per hour, with its two-sided 1 − alpha interval (Gilbert). */
   readonly slopePerHour: number
   readonly slopeLowPerHour: number
@@ -137,8 +146,14 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   // series, however clean the ramp: the rise is also held against what a random walk with the series' own
   // steps would wander (`randomWalkRise`), which no stationary noise exceeds more often.
   const riseP = randomWalkRise(v)
-  const tests = n >= FLOOR_MIN_SAMPLES ? [rawMk.pIncreasing, floorMk.pIncreasing, riseP] : [rawMk.pIncreasing, riseP]
+  // The slope test that pays for the autocorrelation the series shows rather than the worst it could have: a short
+  // ramp over white noise is tested as such (stats-gls.ts).
+  const phi = estimatePhi(raw.v)
+  const gls = glsTrend(raw.v, {phi, varianceScale: options.calibrated === false ? 1 : glsVarianceScale(raw.v.length, phi)})
+  const common = [rawMk.pIncreasing, gls.pIncreasing, riseP]
+  const tests = n >= FLOOR_MIN_SAMPLES ? [...common, floorMk.pIncreasing] : common
   const pValue = Math.min(1, tests.length * Math.min(...tests))
+  const fired = COMPONENTS[tests.indexOf(Math.min(...tests))]!
   // Gilbert's interval without the Hamed-Rao widening: the p-value already answers "is it significant", the
   // interval "is the rise consistently positive". Widened as well, it failed a third of simulated hinge-shaped leaks
   // (flat, then growing) to call about 1 % instead of 3 % of flat noisy series increasing.
@@ -163,6 +178,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   return {
     increasing: checks.samples && checks.span && checks.trend && checks.slope && checks.rise,
     pValue,
+    fired,
     samples: n,
     start,
     end,
@@ -171,6 +187,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
     bins: {raw: raw.v.length, floor: fb},
     raw: rawMk,
     floor: floorMk,
+    gls,
     slopePerHour: sen.slope * HOUR,
     slopeLowPerHour: sen.low * HOUR,
     slopeHighPerHour: sen.high * HOUR,

@@ -102,5 +102,7 @@ function run(task: WorkerTask): WorkerResult {
 const result = run(workerData as WorkerTask)
 // The per-snapshot arrays move to the parent instead of being copied (no second copy at the peak).
 const moved = new Set<ArrayBuffer>()
-for (const s of result.snapshots) for (const a of [s.summary.counts, s.summary.remotes, s.summary.ephemeral]) if (a.byteLength > 0) moved.add(a.buffer as ArrayBuffer)
+for (const s of result.snapshots) {
+  for (const a of [s.summary.counts, s.summary.remotes, s.summary.ephemeral, s.summary.listeners]) if (a && a.byteLength > 0) moved.add(a.buffer as ArrayBuffer)
+}
 parentPort?.postMessage(result, [...moved])

@@ -198,6 +198,8 @@ export function absorbWorkers(
         remotes[i] = endpointMap[e]!
         if (remotes[i + 2]! >= 0) remotes[i + 2] = slotMap[remotes[i + 2]!]!
       }
+      const listeners = s.summary.listeners
+      if (listeners) for (let i = 0; i < listeners.length; i += 2) listeners[i] = slotMap[listeners[i]!]!
       const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary: {...s.summary, counts, remotes}}
       added.push(snap)
       c.snapshots.push(snap)

@@ -36,6 +36,11 @@ export type SnapshotSummary = {
    */
   remotes: Int32Array
   timeWait: Record<Attribution, number>
+  /**
+   * Pairs (process slot, local port) of the ports each process listens on (TCP LISTENING, distinct), at most
+   * LISTEN_PER_SLOT per process and LISTEN_CAP in all: what joins a restarted service to its new PID. Absent when none.
+   */
+  listeners?: Int32Array
 }
 
 /** The summary of a snapshot with no rows (or whose rows were not aggregated). */
@@ -49,6 +54,9 @@ export const EMPTY_SUMMARY: SnapshotSummary = {
 }
 
 const REMOTE_MIN = 3
+/** Listening ports a summary keeps per process, and in all: enough to recognise a service, flat in memory. */
+export const LISTEN_PER_SLOT = 4
+export const LISTEN_CAP = 512
 /** Endpoints a snapshot's summary keeps at most (the busiest; what the analysis tests is the top 30 over the file). */
 export const REMOTE_CAP = 256
 /** The address table is compacted once it holds this many ids (or four times what the last compaction kept). */
@@ -124,6 +132,9 @@ export class SnapshotAggregator {
   private curLine = new Int32Array(64 * SLOT_COUNT)
   private readonly touched = new IntList()
   private touchedMark = new Uint8Array(64)
+  /** This snapshot's (slot, port) listeners, and how many each slot has (cleared from the list at `end`). */
+  private readonly listenRows = new IntList()
+  private listenPerSlot = new Uint8Array(64)
   private readonly portSeen = new IntTable(16_384)
   /** (address id, port) pairs in use this snapshot: the set, and the pairs in the order first met. */
   private readonly addrPortSeen = new IntTable(16_384)
@@ -263,6 +274,7 @@ export class SnapshotAggregator {
     }
     this.bump(slot, flags >> COUNTER_SHIFT, line)
     if (tw) this.ownedTimeWait++
+    if (flags & F_LISTEN && (flags & F_UDP) === 0 && lport >= 0 && lport < 65536) this.listener(slot, lport)
     if (lport >= 0 && lport < 65536 && !tw && this.newPort(slot, flags & F_UDP ? 1 : 0, lport)) {
       this.bump(slot, PORTS_SLOT, line)
       if (this.ranges.length > 0 && inRange(this.ranges[0]!, lport)) this.bump(slot, EPHEMERAL_SLOT, line)
@@ -279,6 +291,19 @@ export class SnapshotAggregator {
         }
       }
     }
+  }
+
+  /** A port `slot` listens on, kept while the slot has fewer than LISTEN_PER_SLOT and the snapshot fewer than LISTEN_CAP. */
+  private listener(slot: number, port: number): void {
+    if (slot >= this.listenPerSlot.length) this.listenPerSlot = grownTo(this.listenPerSlot, Math.max(slot + 1, this.listenPerSlot.length * 2))
+    const have = this.listenPerSlot[slot]!
+    if (have >= LISTEN_PER_SLOT || this.listenRows.length >= 2 * LISTEN_CAP) return
+    const a = this.listenRows.a
+    // IPv4 and IPv6 wildcard listeners on one port are one service port: kept once.
+    if (have > 0) for (let k = 0; k < this.listenRows.length; k += 2) if (a[k] === slot && a[k + 1] === port) return
+    this.listenRows.push(slot)
+    this.listenRows.push(port)
+    this.listenPerSlot[slot] = have + 1
   }
 
   /** Everything the aggregator derives from a row's own fields, in one word (cached per memoised row). */
@@ -438,6 +463,7 @@ export class SnapshotAggregator {
       const owner = this.remoteOwnerOf(d, 0)
       remotes.push3(this.endpointOf(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
     }
+    const listen = this.listenRows
     const summary: SnapshotSummary = {
       rows: this.rows,
       counts: countQuads,
@@ -445,6 +471,7 @@ export class SnapshotAggregator {
       ephemeralAddr,
       remotes: remotes.a.slice(0, remotes.length),
       timeWait,
+      ...(listen.length > 0 ? {listeners: listen.a.slice(0, listen.length)} : {}),
     }
     this.reset()
     return summary
@@ -586,6 +613,8 @@ export class SnapshotAggregator {
     this.rows = 0
     this.ownedTimeWait = 0
     this.touched.clear()
+    for (let k = 0; k < this.listenRows.length; k += 2) this.listenPerSlot[this.listenRows.a[k]!] = 0
+    this.listenRows.clear()
     this.addrPortSeen.clear()
     this.addrPorts.clear()
     for (let j = 0; j < this.wildTouched.length; j++) {

@@ -88,6 +88,12 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       else if (counter === TW_ATTRIBUTED_SLOT) p.timeWaitAttributed[t]! += count
       else if (counter === TW_AFFINITY_SLOT) p.timeWaitAffinity![t]! += count
     }
+    const l = s.listeners
+    for (let i = 0; l && i < l.length; i += 2) {
+      const {pid, name} = identity(l[i]!, t)
+      const p = series[byKey.get(`${pid}|${name ?? ''}`) ?? -1]
+      if (p) addListener(p, l[i + 1]!)
+    }
   }
   const timeOf = snapshotTimes(c)
   return {
@@ -110,6 +116,16 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
     rangeIndex,
     spans,
   }
+}
+
+/** Listening ports a process series keeps (a service listens on a few; the set stays small whatever the file). */
+export const LISTEN_PORTS_KEPT = 8
+
+function addListener(p: ProcessSeries, port: number): void {
+  const list = (p.listeners ??= [])
+  if (list.length >= LISTEN_PORTS_KEPT || list.includes(port)) return
+  list.push(port)
+  list.sort((a, b) => a - b)
 }
 
 /**

@@ -75,6 +75,8 @@ export type ProcessSeries = {
   ports: Int32Array
   /** Distinct local ports inside the dynamic range per snapshot. */
   ephemeral: Int32Array
+  /** TCP ports it listened on (distinct, ascending, at most LISTEN_PORTS_KEPT); absent when none was seen. */
+  listeners?: number[]
 }
 
 /** Handle counts of one process over time (from handle listings, process lists, dumps). */
@@ -167,6 +169,8 @@ export type TestEvidence = {
   q: number
   /** The host's common load rose in the window: the series also had to rise relative to it. */
   loadAdjusted: boolean
+  /** Of the window's tests, the one with the smallest p (docs/detection.md); absent for a sawtooth fold. */
+  fired?: 'mann-kendall-means' | 'gls-slope' | 'random-walk-rise' | 'mann-kendall-floor'
   /** Sawtooth: how the segments were joined (same image name, or without names: a remote endpoint or a pattern). */
   joins?: {from: number; to: number; reason: string}[]
 }
