@@ -19,7 +19,7 @@ import {
   type GroupLayout,
   type TableLayout,
 } from './table.js'
-import {parseStamp, StampResolver} from '../shared/timestamps.js'
+import {parseStamp, resolutionNotes, StampResolver} from '../shared/timestamps.js'
 import {DOCUMENT_CHARS, type LineParser, type ParseOptions, type Parser, type Proto, type RecordSink, type SkipReason} from '../types.js'
 
 type View = 'table' | 'list' | 'csv' | 'json' | 'group-object'
@@ -132,6 +132,7 @@ class GetNetTcpConnectionLines implements LineParser {
     if (!this.started) return
     const resolved = this.stamps.resolve(this.options.dateOrder)
     this.sink.snapshotTimes(resolved.times, resolved.order)
+    for (const [key, value] of Object.entries(resolutionNotes(resolved))) this.sink.note(key, value)
   }
 
   private cutSnapshot(): void {
