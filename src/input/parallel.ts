@@ -5,7 +5,7 @@ import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
 import type {InputSummary} from '../model/types.js'
-import {formatWallTime, parseStamp, StampResolver} from '../formats/shared/timestamps.js'
+import {formatWallTime, parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
 import type {DateOrder, FormatId, SkipReason} from '../formats/types.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
 import {maxOf, minOf} from '../model/extremes.js'
@@ -243,8 +243,7 @@ function mergeSummaries(
   const notes: Record<string, string> = {view}
   const switches = results.map((r) => r.summary.notes.encodingSwitches).filter((n) => n !== undefined)
   if (switches.length > 0) notes.encodingSwitches = switches.join(', ')
-  if (resolved.exceptions > 0)
-    notes.dateOrderExceptions = `${resolved.exceptions} stamps only fit ${resolved.order === 'dmy' ? 'month' : 'day'}-first and were read that way`
+  Object.assign(notes, resolutionNotes(resolved))
   return {
     path: input.path,
     format: input.format,

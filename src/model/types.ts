@@ -18,7 +18,7 @@ export type InputSummary = {
   truncatedSnapshots: number
   timeRange: {start: IsoTime; end: IsoTime} | null
   dateOrder: DateOrder | null
-  /** How the date order was chosen: `flag`, `unambiguous`, `evidence`, `chronology`, `assumed`. */
+  /** How the date order was chosen: `flag`, `unambiguous`, `evidence`, `weekday`, `chronology`, `assumed`. */
   dateOrderSource: string | null
   records: number
   byProto: Record<string, number>

@@ -4,7 +4,10 @@ import {describe, expect, it} from 'vitest'
 
 import type {Analysis} from '../../src/model/types.js'
 import {inspectInputs, runAnalysis} from '../../src/pipeline.js'
+import {clockChangesOf, parseStamp, StampResolver} from '../../src/formats/shared/timestamps.js'
+import {renderInspect} from '../../src/report/inspect-text.js'
 import {renderMarkdown} from '../../src/report/markdown.js'
+import {generateLoop, type LoopScenario, stampLine} from '../../src/synth/loop.js'
 import {loopText} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
 import {snapshot, tempTree} from './helpers.js'
@@ -14,11 +17,13 @@ const rowsOnTimeline = (a: Analysis) => a.timeline.rows.reduce((x, y) => x + y, 
 const nonDecreasing = (times: readonly (number | null)[]) => times.every((t, i) => i === 0 || (t ?? 0) >= (times[i - 1] ?? 0))
 
 describe('timestamps that go backwards', () => {
-  it('counts the step back of a clock change and keeps every snapshot, in time order', async () => {
+  it('reads the step back of a clock change as daylight saving and keeps every snapshot, in file order', async () => {
     const path = `${BAD}netstat-clock-back.txt`
     const [input] = (await inspectInputs([path], {})).inputs
+    expect(input!.notes.clockChanges).toMatch(/^clock back 1 h at snapshot 4 .*later times shown \+1 h/)
     const a = await runAnalysis([path], {})
-    expect(a.document.sampling.backwardSteps).toBe(1)
+    expect(a.document.sampling.backwardSteps).toBe(0)
+    expect(a.timeline.sources.map((s) => s.index)).toEqual(a.timeline.sources.map((_, i) => i))
     expect(a.document.snapshots).toBe(input!.snapshots)
     expect(rowsOnTimeline(a)).toBe(input!.records)
     expect(nonDecreasing(a.timeline.times)).toBe(true)
@@ -118,5 +123,142 @@ describe('a day/month order that contradicts itself', () => {
     const a = await runAnalysis([dir], {})
     expect(a.document.snapshots).toBe(3)
     expect(rowsOnTimeline(a)).toBe(3 + 4 + 5)
+  })
+})
+
+/** A generated loop whose stamp lines are rewritten: `stamp(i, t)` gives snapshot i's stamp for its time t (ms). */
+function restamped(s: LoopScenario, stamp: (i: number, t: number) => string): string {
+  const scenario = {...s, jitter: 0, gaps: []}
+  return [...generateLoop(scenario)]
+    .map((chunk, i) => stamp(i, scenario.start.getTime() + i * scenario.interval * 1000) + chunk.slice(chunk.indexOf('\r\n')))
+    .join('')
+}
+
+const leakOf = (a: Analysis) => a.document.findings.find((f) => f.process === 'LeakyAgent.exe' && f.kind === 'monotonic-growth')
+
+describe('stamps that change style half way', () => {
+  // 3 November 2023 was a Friday: en-US writes `Fri 11/03/2023`, de-DE `03.11.2023`; read month-first,
+  // the dotted half would be 11 March, months before the first half.
+  const start = new Date(Date.UTC(2023, 10, 3, 8, 55))
+  const text = restamped({...SCENARIOS.boundLeak, start}, (i, t) => stampLine(new Date(t), i < 20 ? 'en-US' : 'de'))
+
+  it('reads the en-US half month-first and the de-DE half day-first, each its own evidence', async () => {
+    const dir = tempTree({'netstat.txt': text})
+    const [input] = (await inspectInputs([dir], {})).inputs
+    expect(input!.timeRange).toEqual({start: '2023-11-03T08:55:00.000', end: '2023-11-03T09:34:00.000'})
+    expect(input!.notes.dateOrders).toMatch(/^\/ mdy \(weekday, 20 stamps\); \. dmy \(\w+, 20 stamps\)$/)
+  })
+
+  it('keeps a clear leak a leak, at its real rate and cadence', async () => {
+    const a = await runAnalysis([tempTree({'netstat.txt': text})], {})
+    expect(a.document.sampling).toMatchObject({medianIntervalSeconds: 60, maxIntervalSeconds: 60, gaps: [], backwardSteps: 0})
+    expect(leakOf(a)).toMatchObject({severity: 'critical'})
+    expect(leakOf(a)!.slopePerHour).toBeGreaterThan(600)
+  })
+
+  it('decides each style by its own unambiguous stamps too (13/03 slash, 03.13 never written)', async () => {
+    const dir = tempTree({
+      'netstat.txt': ['Mon 03/13/2023 10:00:00.00', 'Mon 03/13/2023 10:01:00.00', '13.03.2023 10:02:00,00', '13.03.2023 10:03:00,00']
+        .map((s, i) => snapshot(s, 3 + i))
+        .join(''),
+    })
+    const [input] = (await inspectInputs([dir], {})).inputs
+    expect(input!.timeRange).toEqual({start: '2023-03-13T10:00:00.000', end: '2023-03-13T10:03:00.000'})
+    expect(input!.notes.dateOrders).toBe('/ mdy (unambiguous, 2 stamps); . dmy (unambiguous, 2 stamps)')
+  })
+})
+
+describe('weekday names settle the day/month order', () => {
+  it('reads Fri 03/10/2023 as 10 March (a Friday; 3 October 2023 was a Tuesday) and says why', async () => {
+    const dir = tempTree({'netstat.txt': ['Fri 03/10/2023 14:05:00.12', 'Fri 03/10/2023 14:06:00.12'].map((s) => snapshot(s, 3)).join('')})
+    const [input] = (await inspectInputs([dir], {})).inputs
+    expect(input).toMatchObject({dateOrder: 'mdy', dateOrderSource: 'weekday', timeRange: {start: '2023-03-10T14:05:00.120'}})
+    expect(renderInspect([input!])).toMatch(/date order mdy \(weekday\)/)
+  })
+
+  it('reads a weekday that only fits day-first day-first, against the en-US convention', async () => {
+    // Tue 03/10/2023: 3 October 2023 was a Tuesday, 10 March a Friday.
+    const dir = tempTree({'netstat.txt': ['Tue 03/10/2023 14:05:00.12', 'Tue 03/10/2023 14:06:00.12'].map((s) => snapshot(s, 3)).join('')})
+    const [input] = (await inspectInputs([dir], {})).inputs
+    expect(input).toMatchObject({dateOrder: 'dmy', dateOrderSource: 'weekday', timeRange: {start: '2023-10-03T14:05:00.120'}})
+  })
+
+  it('knows weekday abbreviations of other languages (lun. 03/04/2023 is 3 April, a Monday)', () => {
+    const p = parseStamp('lun. 03/04/2023 14:05:00,12')!
+    const r = new StampResolver()
+    r.add(p)
+    expect(r.resolve()).toMatchObject({order: 'dmy', source: 'weekday'})
+  })
+
+  it('stays assumed when there is no weekday, and a flag still wins over a weekday', () => {
+    const r = new StampResolver()
+    r.add(parseStamp('03/10/2023 14:05:00.12'))
+    expect(r.resolve().source).toBe('assumed')
+    const w = new StampResolver()
+    w.add(parseStamp('Fri 03/10/2023 14:05:00.12'))
+    expect(w.resolve('dmy')).toMatchObject({order: 'dmy', source: 'flag'})
+  })
+})
+
+describe('daylight-saving changes inside a loop', () => {
+  // 29 October 2023, Europe: at 03:00 summer time the clock goes back to 02:00. A one-minute loop from
+  // 01:30 to 03:30 on the clock before the change writes 01:30…02:59, then 02:00…02:29 again.
+  const autumn = restamped({...SCENARIOS.boundLeak, snapshots: 120, start: new Date(Date.UTC(2023, 9, 29, 1, 30))}, (_, t) => {
+    const wall = t >= Date.UTC(2023, 9, 29, 3, 0) ? t - 3_600_000 : t
+    return stampLine(new Date(wall), 'en-GB')
+  })
+  // 26 March 2023: at 02:00 the clock goes forward to 03:00: 01:30…01:59, then 03:00…
+  const spring = restamped({...SCENARIOS.boundLeak, snapshots: 120, start: new Date(Date.UTC(2023, 2, 26, 1, 30))}, (_, t) => {
+    const wall = t >= Date.UTC(2023, 2, 26, 2, 0) ? t + 3_600_000 : t
+    return stampLine(new Date(wall), 'en-GB')
+  })
+
+  it('keeps the order of the repeated hour in autumn, at the loop\'s cadence, and notes the change', async () => {
+    const dir = tempTree({'netstat.txt': autumn})
+    const [input] = (await inspectInputs([dir], {})).inputs
+    expect(input!.notes.clockChanges).toMatch(/clock back 1 h at snapshot 91 \(2023-10-29T02:59:00 then 02:00:00, daylight saving\): later times shown \+1 h/)
+    const a = await runAnalysis([dir], {})
+    expect(a.document.sampling).toMatchObject({medianIntervalSeconds: 60, minIntervalSeconds: 60, maxIntervalSeconds: 60, backwardSteps: 0, gaps: []})
+    expect(a.timeline.sources.map((s) => s.index)).toEqual(a.timeline.sources.map((_, i) => i))
+  })
+
+  it('keeps a leak across the autumn change a leak, as without the change', async () => {
+    const plain = restamped({...SCENARIOS.boundLeak, snapshots: 120, start: new Date(Date.UTC(2023, 9, 29, 1, 30))}, (_, t) => stampLine(new Date(t), 'en-GB'))
+    const [folded, straight] = await Promise.all([runAnalysis([tempTree({'n.txt': autumn})], {}), runAnalysis([tempTree({'n.txt': plain})], {})])
+    expect(leakOf(folded)).toMatchObject({severity: leakOf(straight)!.severity, slopePerHour: leakOf(straight)!.slopePerHour})
+    expect(folded.document.verdict.status).toBe(straight.document.verdict.status)
+  })
+
+  it('does not read the spring change as a collection gap', async () => {
+    const dir = tempTree({'netstat.txt': spring})
+    const [input] = (await inspectInputs([dir], {})).inputs
+    expect(input!.notes.clockChanges).toMatch(/clock forward 1 h at snapshot 31 \(2023-03-26T01:59:00 then 03:00:00, daylight saving\): later times shown -1 h/)
+    const a = await runAnalysis([dir], {})
+    expect(a.document.sampling).toMatchObject({maxIntervalSeconds: 60, gaps: []})
+    expect(leakOf(a)).toBeTruthy()
+  })
+
+  it('leaves a real pause of an hour in the afternoon, and a step back of two hours, as they are', () => {
+    const t = (h: number, m: number) => Date.UTC(2023, 2, 14, h, m)
+    expect(clockChangesOf([t(14, 0), t(14, 1), t(14, 2), t(15, 3), t(15, 4)])).toEqual([])
+    expect(clockChangesOf([t(2, 0), t(2, 1), t(2, 2), t(0, 3), t(0, 4)])).toEqual([])
+    // At night but the cadence broke: a step back of an hour after a 10-minute pause is no clock change.
+    expect(clockChangesOf([t(2, 0), t(2, 1), t(2, 2), t(1, 12), t(1, 13)])).toEqual([])
+  })
+})
+
+describe('committed bad inputs for stamps', () => {
+  it('reads netstat-en-us-then-de.txt all on 3 November 2023, each style in its order', async () => {
+    const [input] = (await inspectInputs([`${BAD}netstat-en-us-then-de.txt`], {})).inputs
+    expect(input).toMatchObject({snapshots: 4, timeRange: {start: '2023-11-03T08:55:00.000', end: '2023-11-03T08:58:00.000'}})
+    expect(input!.notes.dateOrders).toMatch(/^\/ mdy \(weekday, 2 stamps\); \. dmy /)
+  })
+
+  it('reads netstat-clock-forward.txt as a spring change, not a gap of 75 minutes', async () => {
+    const path = `${BAD}netstat-clock-forward.txt`
+    const [input] = (await inspectInputs([path], {})).inputs
+    expect(input!.notes.clockChanges).toMatch(/^clock forward 1 h at snapshot 3 /)
+    const a = await runAnalysis([path], {})
+    expect(a.document.sampling).toMatchObject({maxIntervalSeconds: 900, gaps: [], backwardSteps: 0})
   })
 })

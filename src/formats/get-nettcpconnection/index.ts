@@ -19,7 +19,7 @@ import {
   type GroupLayout,
   type TableLayout,
 } from './table.js'
-import {parseStamp, StampResolver} from '../shared/timestamps.js'
+import {parseStamp, resolutionNotes, StampResolver} from '../shared/timestamps.js'
 import {DOCUMENT_CHARS, type LineParser, type ParseOptions, type Proto, type RecordSink, type SkipReason} from '../types.js'
 import {defineFormat} from '../types.js'
 
@@ -133,6 +133,7 @@ class GetNetTcpConnectionLines implements LineParser {
     if (!this.started) return
     const resolved = this.stamps.resolve(this.options.dateOrder)
     this.sink.snapshotTimes(resolved.times, resolved.order)
+    for (const [key, value] of Object.entries(resolutionNotes(resolved))) this.sink.note(key, value)
   }
 
   private cutSnapshot(): void {

@@ -3,7 +3,7 @@ import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} 
 import {NetstatRowReader} from './row.js'
 import {M_PID, M_STATE, MEMO_FIELDS, RowMemo, stateWord} from './row-memo.js'
 import {newConnection} from '../shared/records.js'
-import {parseStamp, StampResolver} from '../shared/timestamps.js'
+import {parseStamp, resolutionNotes, StampResolver} from '../shared/timestamps.js'
 import type {ConnectionRecord, LineParser, ParseOptions, RecordSink} from '../types.js'
 import {defineFormat} from '../types.js'
 
@@ -349,7 +349,7 @@ class NetstatLineParser implements LineParser {
       const r = this.stamps.resolve(this.options.dateOrder)
       this.sink.snapshotTimes(r.times, r.order)
       if (r.source) this.sink.note('dateOrderSource', r.source)
-      if (r.exceptions > 0) this.sink.note('dateOrderExceptions', `${r.exceptions} stamps only fit ${r.order === 'dmy' ? 'month' : 'day'}-first and were read that way`)
+      for (const [key, value] of Object.entries(resolutionNotes(r))) this.sink.note(key, value)
     }
     const view = `netstat -an${this.hasPid ? 'o' : ''}${this.hasOwner ? 'b' : ''}${this.hasBound ? 'q' : ''}`
     if (this.snapshots > 0) this.sink.note('view', view)

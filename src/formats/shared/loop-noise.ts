@@ -1,5 +1,5 @@
 import {ECHO_PREFIXES, PING_PREFIXES} from '../netstat/locale.js'
-import {parseStamp, StampResolver, type StampParts} from './timestamps.js'
+import {parseStamp, resolutionNotes, StampResolver, type StampParts} from './timestamps.js'
 import type {DateOrder, RecordSink, SkipReason} from '../types.js'
 
 const PROMPT = /^(?:PS(?: [^>]*)?>|[A-Za-z]:\\[^>]*>|[A-Za-z]:>)/
@@ -92,5 +92,6 @@ export class LoopSnapshots {
     if (!this.started) return
     const r = this.stamps.resolve(dateOrder)
     this.sink.snapshotTimes(r.times, r.order)
+    for (const [key, value] of Object.entries(resolutionNotes(r))) this.sink.note(key, value)
   }
 }
