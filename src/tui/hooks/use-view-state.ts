@@ -10,7 +10,7 @@ import {type Action, initialState, reduce, type ViewState} from '../view-state.j
 export type KeyAction = {readonly type: 'key'; readonly input: string; readonly key: Key}
 
 /** The screen's state: a reducer over `reduce`, kept in step with the terminal size. */
-export function useViewState(vm: ViewModel, size: Size, initialCursor?: number): [ViewState, Dispatch<Action | KeyAction>] {
+export function useViewState(vm: ViewModel, size: Size, initialCursor?: number, picker = false): [ViewState, Dispatch<Action | KeyAction>] {
   const reducer = useCallback(
     (s: ViewState, a: Action | KeyAction): ViewState => {
       if (a.type !== 'key') return reduce(vm, s, a)
@@ -23,7 +23,7 @@ export function useViewState(vm: ViewModel, size: Size, initialCursor?: number):
     },
     [vm],
   )
-  const [state, dispatch] = useReducer(reducer, undefined, () => initialState(vm, size, initialCursor))
+  const [state, dispatch] = useReducer(reducer, undefined, () => initialState(vm, size, initialCursor, picker))
   useEffect(() => {
     if (size.columns !== state.size.columns || size.rows !== state.size.rows) dispatch({type: 'resize', size})
   }, [size, state.size])
