@@ -1,5 +1,5 @@
 import {Box, Text, useApp, useStdout} from 'ink'
-import {useCallback, useEffect, useMemo, useState} from 'react'
+import {useEffect, useMemo, useState} from 'react'
 
 import type {Analysis} from '../model/types.js'
 import {deriveChart, eventText} from './chart-model.js'
@@ -39,46 +39,25 @@ export type AppProps = {
 }
 
 /** `portleak timeline`: the case over time, the processes at the cursor, the selected one in depth; one machine at a time. */
-export function App(props: AppProps) {
-  const [machine, setMachine] = useState(0)
-  const [picked, setPicked] = useState(false)
-  const several = props.machines !== undefined && props.machines.analyses.length > 1
-  const analysis = several ? props.machines!.analyses[machine]! : props.analysis
-  const choice = useMemo<MachineChoice>(() => ({rows: several ? props.machines!.rows : [], index: machine}), [several, props.machines, machine])
-  const onPick = useCallback((k: number) => {
-    setPicked(true)
-    setMachine(k)
-  }, [])
-  // a new machine is a new screen: its own view model and state, from its last snapshot
-  return (
-    <CaseView
-      key={machine}
-      {...props}
-      analysis={analysis}
-      choice={choice}
-      startPicker={several && !picked}
-      initialCursor={machine === 0 ? props.initialCursor : undefined}
-      onPick={onPick}
-    />
-  )
-}
-
-type CaseViewProps = AppProps & {readonly choice: MachineChoice; readonly startPicker: boolean; readonly onPick: (k: number) => void}
-
-function CaseView({analysis, rows: rowSource, theme: themeProp, initialCursor, choice, startPicker, onPick}: CaseViewProps) {
+export function App({analysis: only, machines, rows: rowSource, theme: themeProp, initialCursor}: AppProps) {
   const {exit} = useApp()
   const {stdout} = useStdout()
   const theme = useMemo(() => themeProp ?? themeFor(process.env, stdout), [themeProp, stdout])
+  const [machine, setMachine] = useState(0)
+  const several = machines !== undefined && machines.analyses.length > 1
+  const analysis = several ? machines.analyses[machine]! : only
+  const choice = useMemo<MachineChoice>(() => ({rows: several ? machines.rows : [], index: machine}), [several, machines, machine])
   const vm = useMemo(() => buildViewModel(analysis, choice), [analysis, choice])
   const size = useTerminalSize()
-  const [state, dispatch] = useViewState(vm, size, initialCursor, startPicker)
+  // several machines: the picker is open on the first screen
+  const [state, dispatch] = useViewState(vm, size, initialCursor, several)
   useKeymap(dispatch)
   useEffect(() => {
     if (state.done) exit()
   }, [state.done, exit])
   useEffect(() => {
-    if (state.picked !== null) onPick(state.picked)
-  }, [state.picked, onPick])
+    if (state.picked !== null) setMachine(state.picked)
+  }, [state.picked])
 
   const layout = useMemo(() => layoutFor(state.size, state.detailOpen), [state.size, state.detailOpen])
   const {cursor, zoom, winStart, yScale, sort, filter, flaggedOnly} = state

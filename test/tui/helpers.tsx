@@ -57,6 +57,12 @@ export async function renderApp(analysis: Analysis, opts: RenderOptions = {}) {
       // a lone ESC waits one macrotask for a sequence to follow
       if (k === KEY.escape) await tick()
     }
+    // on a loaded machine a render can lag the keys: wait until the frame holds still (bounded)
+    for (let prev = '', k = 0; k < 20 && frame() !== prev; k++) {
+      prev = frame()
+      await tick()
+      await tick()
+    }
     return frame()
   }
   return {...r, frame, press}
