@@ -3,6 +3,7 @@ import type {Readable} from 'node:stream'
 import {PortleakError} from './errors.js'
 import {isKnownEncoding} from './input/encoding.js'
 import {ingest, type Progress} from './input/ingest.js'
+import {byPath} from './input/sources.js'
 import {analyzeCase} from './analysis/analyze.js'
 import {isoOrNull} from './analysis/findings.js'
 import {type CaseSnapshot, CaseBuilder} from './model/case-builder.js'
@@ -77,7 +78,8 @@ export function parseRange(text: string): PortRange {
  */
 function markDuplicates(summaries: InputSummary[], drop: (path: string) => void): void {
   const first = new Map<string, string>()
-  for (const s of summaries) {
+  // the copy first in path order is the original, whatever order the inputs were named in
+  for (const s of [...summaries].sort(byPath)) {
     if (s.format === null || s.sha256 === '' || s.bytes === 0) continue
     const original = first.get(s.sha256)
     if (original === undefined) first.set(s.sha256, s.path)

@@ -4,7 +4,9 @@ import {Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 import {beforeAll, describe, expect, it} from 'vitest'
 
+import Analyze from '../../src/commands/analyze.js'
 import Export from '../../src/commands/export.js'
+import Inspect from '../../src/commands/inspect.js'
 import {closestCommand, editDistance} from '../../src/hooks/not-found.js'
 import {restoreProcessAfterEach} from '../helpers/commands.js'
 
@@ -68,5 +70,28 @@ describe('export without --to', () => {
 describe('shell completion', () => {
   it('is there: `portleak autocomplete` (oclif plugin-autocomplete) is a command', () => {
     expect(config.commands.map((c) => c.id)).toContain('autocomplete')
+  })
+})
+
+describe('inputs are listed in the order given', () => {
+  const A = 'corpus/netstat/loop-de-cp850.txt'
+  const B = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
+  const C = 'corpus/tcpip-events/eventviewer-system-en-us.csv'
+
+  it('inspect lists them as named, a directory\'s contents sorted within it', async () => {
+    const out = await captureOutput(() => Inspect.run([C, B, 'corpus/netsh-dynamicport', A, '--json'], config))
+    const paths: string[] = JSON.parse(out.stdout).inputs.map((i: {path: string}) => i.path)
+    const dir = paths.filter((p) => p.startsWith('corpus/netsh-dynamicport/'))
+    expect(dir.length).toBeGreaterThan(1)
+    expect(paths).toEqual([C, B, ...[...dir].sort(), A])
+  })
+
+  it('analyze gives the same analysis in any order; only the list of inputs follows it', async () => {
+    const run = async (args: string[]) => JSON.parse((await captureOutput(() => Analyze.run([...args, '--json'], config))).stdout)
+    const forward = await run([B, C])
+    const backward = await run([C, B])
+    expect(forward.inputs.map((i: {path: string}) => i.path)).toEqual([B, C])
+    expect(backward.inputs.map((i: {path: string}) => i.path)).toEqual([C, B])
+    expect({...backward, inputs: null}).toEqual({...forward, inputs: null})
   })
 })
