@@ -3,7 +3,7 @@ import type {Readable} from 'node:stream'
 import {PortleakError} from './errors.js'
 import {isKnownEncoding} from './input/encoding.js'
 import {ingest, type Progress} from './input/ingest.js'
-import {byPath} from './input/sources.js'
+import {byPath as pathOrder} from './input/sources.js'
 import {analyzeCase} from './analysis/analyze.js'
 import {isoOrNull} from './analysis/findings.js'
 import {type CaseSnapshot, CaseBuilder} from './model/case-builder.js'
@@ -78,8 +78,7 @@ export function parseRange(text: string): PortRange {
  */
 function markDuplicates(summaries: InputSummary[], drop: (path: string) => void): void {
   const first = new Map<string, string>()
-  // the copy first in path order is the original, whatever order the inputs were named in
-  for (const s of [...summaries].sort(byPath)) {
+  for (const s of summaries) {
     if (s.format === null || s.sha256 === '' || s.bytes === 0) continue
     const original = first.get(s.sha256)
     if (original === undefined) first.set(s.sha256, s.path)
@@ -121,6 +120,9 @@ export async function runFleet(inputs: readonly string[], o: PipelineOptions): P
     }
     return sink
   })
+  // The analysis lists its inputs in path order, so that its bytes do not depend on the order they were named in
+  // (`inspect` lists them as given).
+  summaries.sort(pathOrder)
   if (summaries.length === 0) throw new PortleakError('no input files found', 'EUSAGE', ['Name files, directories or archives.'])
   if (summaries.every((s) => s.format === null)) {
     const first = summaries[0]!
