@@ -3,6 +3,7 @@ import type {Readable} from 'node:stream'
 import {PortleakError} from './errors.js'
 import {isKnownEncoding} from './input/encoding.js'
 import {ingest, type Progress} from './input/ingest.js'
+import {byPath as pathOrder} from './input/sources.js'
 import {analyzeCase} from './analysis/analyze.js'
 import {isoOrNull} from './analysis/findings.js'
 import {type CaseSnapshot, CaseBuilder} from './model/case-builder.js'
@@ -55,14 +56,22 @@ export async function inspectInputs(inputs: readonly string[], o: PipelineOption
   return {schema: 'portleak/inspect@1', inputs: summaries.map((s) => zoneTimes(s, o.tz))}
 }
 
-/** `49152-65535` or `49152+16384` → a range; validated like netsh does (start ≥ 1025, ≥ 255 ports, end ≤ 65535). */
+/**
+ * `49152-65535` or `49152+16384` → a range; validated like netsh does (start ≥ 1025, ≥ 255 ports, end ≤ 65535).
+ * Each error names what is wrong (the shape, a port out of 1–65535, the start, the size) and what to type.
+ */
 export function parseRange(text: string): PortRange {
-  const m = /^\s*(\d{1,5})\s*([-+])\s*(\d{1,5})\s*$/.exec(text)
-  const bad = () => new PortleakError(`--dynamic-range '${text}' is not START-END (e.g. 49152-65535)`, 'EUSAGE')
-  if (!m) throw bad()
+  const m = /^\s*(\d+)\s*([-+])\s*(\d+)\s*$/.exec(text)
+  const fail = (what: string, fix = 'Type --dynamic-range START-END, e.g. --dynamic-range 49152-65535 (the Windows default).') =>
+    new PortleakError(`--dynamic-range '${text}' ${what}`, 'EUSAGE', [fix])
+  if (!m) throw fail('is not START-END (e.g. 49152-65535)')
   const start = Number(m[1])
   const count = m[2] === '+' ? Number(m[3]) : Number(m[3]) - start + 1
-  if (start < 1025 || count < 255 || start + count - 1 > 65535) throw bad()
+  const end = start + count - 1
+  if (start > 65535 || end > 65535) throw fail(`is out of range: ports are 1–65535, and ${start > 65535 ? start : end} is above 65535`)
+  if (m[2] === '-' && count < 1) throw fail(`ends before it starts (${m[3]} < ${start})`, `Type the lower port first: --dynamic-range ${m[3]}-${start}.`)
+  if (start < 1025) throw fail(`starts at ${start}; Windows starts the dynamic range at 1025 or above`)
+  if (count < 255) throw fail(`holds ${count} port${count === 1 ? '' : 's'}; Windows needs at least 255`)
   return {start, count}
 }
 
@@ -114,6 +123,9 @@ export async function runFleet(inputs: readonly string[], o: PipelineOptions): P
     }
     return sink
   })
+  // The analysis lists its inputs in path order, so that its bytes do not depend on the order they were named in
+  // (`inspect` lists them as given).
+  summaries.sort(pathOrder)
   if (summaries.length === 0) throw new PortleakError('no input files found', 'EUSAGE', ['Name files, directories or archives.'])
   if (summaries.every((s) => s.format === null)) {
     const first = summaries[0]!

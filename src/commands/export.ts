@@ -41,7 +41,8 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       description: 'Replace IP addresses, host, domain and user names with pseudonyms (process names stay).',
       default: false,
     }),
-    to: Flags.option({description: 'Table format.', options: ['csv', 'jsonl'] as const, required: true})(),
+    // Checked in run(): oclif's own "Missing required flag to" names neither the values nor the command to type.
+    to: Flags.option({description: 'Table format (required).', options: ['csv', 'jsonl'] as const})(),
   }
   static override strict = false
   static override summary = 'Export snapshots, per-process state counts and findings as CSV or JSON Lines.'
@@ -59,6 +60,12 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       throw new PortleakError(`${dir} is a file, not a directory`, 'EUSAGE', ['Name a directory for the tables (created if missing).'])
     }
     const ext = flags.to
+    if (!ext) {
+      const inputs = (argv as string[]).join(' ') || 'INPUTS'
+      throw new PortleakError('export needs a table format: --to csv or --to jsonl', 'EUSAGE', [
+        `Type \`portleak export ${inputs} --to csv -o ${dir === '.' ? 'tables' : dir}\` (CSV for Excel, jsonl for scripts).`,
+      ])
+    }
     const names = ['snapshots', 'process_states', 'findings', ...(flags.connections ? ['connections'] : [])]
     const targets = names.map((n) => join(dir, `${n}.${ext}`))
     if (!flags.force) {
@@ -94,7 +101,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
   private async write(argv: string[], options: PipelineOptions, spool: ConnectionSpool | null, targets: string[], names: string[]): Promise<ExportResult> {
     const {flags} = this
     const dir = flags.output
-    const ext = flags.to
+    const ext = flags.to!
     const fleet = await runFleet(argv, options)
     this.clearProgress()
     const files: ExportResult['files'] = []
@@ -141,7 +148,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
     await mkdir(dirname(targets[0]!), {recursive: true})
     for (const [i, name] of names.entries()) {
       const table = tables[name as keyof typeof tables] as Table
-      await writeTable(targets[i]!, table, flags.to, flags.force)
+      await writeTable(targets[i]!, table, flags.to!, flags.force)
       files.push({path: targets[i]!, table: name})
     }
   }

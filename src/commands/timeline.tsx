@@ -4,7 +4,9 @@ import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../errors.js'
 import {analysisFlags} from '../flags.js'
 import type {Progress} from '../input/ingest.js'
-import {runAnalysis} from '../pipeline.js'
+import {runFleet} from '../pipeline.js'
+import {ConnectionSpool} from '../report/connection-spool.js'
+import {fleetRows} from '../report/fleet.js'
 import {formatInt} from '../tui/text.js'
 import {themeFor} from '../tui/theme.js'
 
@@ -47,7 +49,17 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
         suggestions: ['Save the input to a file and name the file.'],
       })
     }
-    const analysis = await runAnalysis(inputs, {
+    // The rows go to a temporary file as they are read; the diff and rows views read one snapshot back at a time.
+    const spool = new ConnectionSpool({indexed: true})
+    try {
+      await this.show(inputs, flags, spool)
+    } finally {
+      spool.dispose()
+    }
+  }
+
+  private async show(inputs: string[], flags: Awaited<ReturnType<Timeline['parse']>>['flags'], spool: ConnectionSpool): Promise<void> {
+    const fleet = await runFleet(inputs, {
       dateOrder: flags['date-order'],
       dynamicRange: flags['dynamic-range'],
       encoding: flags.encoding,
@@ -58,9 +70,13 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
       maxBytes: flags['max-bytes'],
       signal: this.signal,
       tz: flags.tz,
+      onConnection: (c, at) => spool.add(c, at),
     })
     this.clearReading()
-    for (const i of analysis.document.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
+    for (const i of fleet.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
+    const analysis = fleet.machines[0]!.analysis
+    // several machines (or timelines): the picker opens first, with the fleet table
+    const machines = {rows: fleetRows(fleet), analyses: fleet.machines.map((m) => m.analysis)}
     process.stdout.write(ENTER_SCREEN)
     try {
       // ink renders only a last frame when it thinks it runs in CI (is-in-ci reads CI when ink loads). The
@@ -69,7 +85,9 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
       delete process.env.CI
       delete process.env.CONTINUOUS_INTEGRATION
       const [{render}, {createElement}, {App}] = await Promise.all([import('ink'), import('react'), import('../tui/App.js')])
-      const {waitUntilExit} = render(createElement(App, {analysis, theme: themeFor(process.env, process.stdout)}), {exitOnCtrlC: true})
+      const {waitUntilExit} = render(createElement(App, {analysis, machines, rows: spool, theme: themeFor(process.env, process.stdout)}), {
+        exitOnCtrlC: true,
+      })
       await waitUntilExit()
     } finally {
       process.stdout.write(LEAVE_SCREEN)

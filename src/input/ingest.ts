@@ -16,7 +16,7 @@ import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
 import {absorbWorkers, parallelMinBytes, planSplit, runWorkers, workersAvailable} from './parallel.js'
 import {bombGuard, ChunkReader, unsupportedMessage} from './reader.js'
-import {type InputSource, fsError, listSources} from './sources.js'
+import {byPath, type InputSource, fsError, listSources} from './sources.js'
 
 export type IngestOptions = {
   readonly format?: FormatId | undefined
@@ -60,15 +60,19 @@ const DEFAULT_MAX_LINE = 1024 * 1024
  * `error` set; the others go on.
  */
 export async function ingest(args: readonly string[], options: IngestOptions, sinkFor: SinkFactory): Promise<InputSummary[]> {
-  const sources = (await listSources(args, options.stdin)).sort((a, b) => smallFirst(a.size, b.size))
+  const listed = await listSources(args, options.stdin)
+  const sources = [...listed].sort(byPath).sort((a, b) => smallFirst(a.size, b.size))
   const out: InputSummary[] = []
   for (const source of sources) {
     if (source.skipped) out.push(failed(source.path, source.skipped))
     else if (options.signal?.aborted) out.push(failed(source.path, INTERRUPTED_BEFORE))
     else await ingestSource(source, options, sinkFor, out, 0)
   }
-  // Read small inputs first, report in path order: results do not depend on the order inputs were named in.
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  // Read small inputs first, in path order: results do not depend on the order inputs were named in. Listed in
+  // the order given (archive entries and directory contents by path within their archive or directory).
+  const given = new Map(listed.map((s, i) => [s.path, i]))
+  const rank = (path: string) => given.get(path) ?? given.get(path.slice(0, path.indexOf('!'))) ?? listed.length
+  return out.sort(byPath).sort((a, b) => rank(a.path) - rank(b.path))
 }
 
 async function ingestSource(

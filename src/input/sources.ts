@@ -23,8 +23,9 @@ const STDIN = '-'
 
 /**
  * Expands the command-line inputs: files as they are, directories recursively (sorted, links to
- * directories not followed), `-` for stdin. Sources are sorted by path so that the order files are
- * named in does not change results. Throws a usage error for a path that does not exist.
+ * directories not followed), `-` for stdin. Sources come in the order given (a directory's contents
+ * sorted within it), a path named twice once; `ingest` reads them in path order, so that the order
+ * files are named in does not change results. Throws a usage error for a path that does not exist.
  */
 export async function listSources(args: readonly string[], stdin: () => Readable = () => process.stdin): Promise<InputSource[]> {
   const out: InputSource[] = []
@@ -44,10 +45,11 @@ export async function listSources(args: readonly string[], stdin: () => Readable
     else out.push(fileSource(arg, info.size))
   }
   const seen = new Set<string>()
-  return out
-    .filter((s) => (seen.has(s.path) ? false : (seen.add(s.path), true)))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return out.filter((s) => (seen.has(s.path) ? false : (seen.add(s.path), true)))
 }
+
+/** Orders by path (code units, locale-independent). */
+export const byPath = (a: {path: string}, b: {path: string}) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
 
 function fileSource(path: string, size: number): InputSource {
   return {path, size, file: path, open: () => createReadStream(path, {highWaterMark: 256 * 1024})}
@@ -109,7 +111,7 @@ async function walk(dir: string, out: InputSource[]): Promise<void> {
   } catch (error) {
     throw fsError(dir, error)
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  entries.sort((a, b) => byPath({path: a.name}, {path: b.name}))
   for (const e of entries) {
     const path = join(dir, e.name)
     if (e.isDirectory()) await walk(path, out)

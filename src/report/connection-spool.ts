@@ -18,15 +18,36 @@ type At = {path: string; snapshot: number}
 export class ConnectionSpool {
   private readonly dir = mkdtempSync(join(tmpdir(), 'portleak-spool-'))
   private readonly file = join(this.dir, 'connections.jsonl')
-  private readonly fd = openSync(this.file, 'w')
+  private readonly fd = openSync(this.file, 'w+')
   private readonly unregister = onExit(() => this.dispose())
   private closed = false
   private pending: string[] = []
   private pendingBytes = 0
+  /** Bytes in the file and in `pending`: where the next row starts. */
+  private end = 0
+  /** With `indexed`: byte ranges of each input snapshot's rows (`path NUL snapshot`), for `at`. */
+  private readonly index: Map<string, number[]> | null
+  private lastKey = ''
   count = 0
+
+  /** `indexed`: remember where each snapshot's rows lie, so that `at` reads one snapshot back (the timeline). */
+  constructor(options: {indexed?: boolean} = {}) {
+    this.index = options.indexed ? new Map() : null
+  }
 
   add(c: ConnectionRecord, at: At): void {
     const line = JSON.stringify([at.path, at.snapshot, c.line, c.proto, c.localAddr, c.localPort, c.remoteAddr, c.remotePort, c.state, c.pid, c.process, c.created])
+    const bytes = Buffer.byteLength(line) + 1
+    if (this.index) {
+      // rows of a snapshot arrive together: one range per snapshot unless inputs are read interleaved
+      const key = `${at.path}\u0000${at.snapshot}`
+      const ranges = this.index.get(key)
+      if (ranges && key === this.lastKey) ranges[ranges.length - 1]! += bytes
+      else if (ranges) ranges.push(this.end, this.end + bytes)
+      else this.index.set(key, [this.end, this.end + bytes])
+      this.lastKey = key
+    }
+    this.end += bytes
     this.pending.push(line)
     this.pendingBytes += line.length
     this.count++
@@ -63,6 +84,23 @@ export class ConnectionSpool {
         }
       },
     }
+  }
+
+  /**
+   * The rows of one snapshot of one input (its index within the input), read back from the file: memory
+   * holds one snapshot's rows at a time. Needs `indexed`; `snapshot` of each row is that input index.
+   */
+  at(path: string, snapshot: number): ExportConnection[] {
+    const ranges = this.index?.get(`${path}\u0000${snapshot}`)
+    if (!ranges || this.closed) return []
+    this.flush()
+    const out: ExportConnection[] = []
+    for (let k = 0; k < ranges.length; k += 2) {
+      const buf = Buffer.alloc(ranges[k + 1]! - ranges[k]!)
+      readSync(this.fd, buf, 0, buf.length, ranges[k]!)
+      for (const l of buf.toString('utf8').split('\n')) if (l) out.push(toRow(JSON.parse(l), (_, i) => i))
+    }
+    return out
   }
 
   private close(): void {

@@ -1,5 +1,6 @@
 import type {Layout} from './layout.js'
-import {compact, fit, fitSegs, formatInt, percent, type Seg} from './text.js'
+import type {EventMarker} from '../model/types.js'
+import {compact, displayWidth, fit, fitSegs, formatInt, percent, type Seg} from './text.js'
 import {indexTicks, timeTicks} from './time-format.js'
 import {cursorTime, memo, type ViewModel} from './view-model.js'
 
@@ -154,7 +155,8 @@ export function deriveChart(vm: ViewModel, s: ChartState, layout: Layout): Chart
     const c = s.winStart + j
     const gap = c >= lv.total || lv.val[c] === -1
     const event = c < lv.total && lv.events[c] === 1
-    if (j === cur) push(axis, event ? '▲' : '┴', 'cursor')
+    // the cursor's own snapshot may carry an event whose time falls in the next column
+    if (j === cur) push(axis, event || vm.eventsAt.has(s.cursor) ? '▲' : '┴', 'cursor')
     else if (event) push(axis, '▲', 'event')
     else if (gap) push(axis, ' ', 'plain')
     else push(axis, tickCols.has(j) ? '┬' : '─', 'axis')
@@ -182,10 +184,28 @@ function infoLine(vm: ViewModel, s: ChartState, layout: Layout, levels: number, 
       style: ratio >= 0.9 ? 'crit' : ratio >= 0.6 ? 'warn' : 'plain',
     },
   ]
-  const here = vm.eventsAt.get(s.cursor)
-  if (here?.length) segs.push({text: `  ▲ ${here[0]!.id} ${here[0]!.source}: ${here[0]!.message}`, style: 'event'})
   const scale = vm.range > yMax ? ` · limit ${compact(vm.range)} ↑` : ''
   const right = `  zoom ${s.zoom + 1}/${levels}${scale}`
+  const here = vm.eventsAt.get(s.cursor)
+  if (here?.length) {
+    // the whole message when it fits; else the id only here, and the message on the status line (eventText)
+    const more = here.length > 1 ? ` (+${here.length - 1})` : ''
+    const full = `  ${eventText(here)}`
+    let room = layout.columns - right.length - segs.reduce((n, x) => n + displayWidth(x.text), 0)
+    const short = `  ▲ ${here[0]!.id}${more}`
+    if (displayWidth(full) > room && addr) {
+      segs[2] = {...segs[2]!, text: segs[2]!.text.replace(` on ${addr}`, '')}
+      room += addr.length + 4
+    }
+    segs.push({text: room >= short.length + 16 ? fit(full, Math.min(room, displayWidth(full))) : short, style: 'event'})
+  }
   const left = fitSegs(segs, Math.max(0, layout.columns - right.length), 'plain')
   return [...left, {text: fit(right, Math.min(right.length, layout.columns)), style: 'dim'}]
+}
+
+/** An event (or the first of several) as one line: `▲ 4227 Tcpip: TCP/IP failed …  (+2 more)`. */
+export function eventText(events: readonly EventMarker[]): string {
+  const e = events[0]!
+  const more = events.length > 1 ? `  (+${events.length - 1} more, t: next)` : ''
+  return `▲ ${e.id} ${e.source}: ${e.message.replace(/\s+/g, ' ').trim()}${more}`
 }

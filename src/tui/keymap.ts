@@ -9,6 +9,10 @@ export const KEYS: readonly (readonly [string, string])[] = [
   ['Home End', 'first / last snapshot'],
   ['z Z', 'zoom the time axis in / out'],
   ['t', 'jump to the next event marker (▲)'],
+  ['g', 'go to the selected process\'s first appearance'],
+  ['d  b', 'diff: new and gone sockets per process (b: compare from here)'],
+  ['r', 'rows of the selected process at the cursor (←→ follow it)'],
+  ['m', 'machines: pick another machine of the upload'],
   ['y', 'y scale: whole dynamic range / fit to the peak'],
   ['↑ ↓', 'select a process (scroll the details when they have focus)'],
   ['Enter  Esc', 'open the details of the process / go back'],
@@ -32,6 +36,12 @@ export function keyAction(input: string, key: Key, s: ViewState): Action | null 
     return text ? {type: 'filterType', text} : null
   }
   if (s.help) return input === 'q' ? {type: 'quit'} : {type: 'help'}
+  if (s.picker) {
+    if (key.upArrow || key.downArrow) return {type: 'pick', by: key.upArrow ? -1 : 1}
+    if (key.return) return {type: 'pickApply'}
+    if (key.escape || input === 'm') return {type: 'machines'}
+    return input === 'q' ? {type: 'quit'} : null
+  }
   if (key.leftArrow || key.rightArrow) {
     const dir = key.rightArrow ? 1 : -1
     return key.shift ? {type: 'page', dir} : {type: 'move', by: dir}
@@ -55,6 +65,16 @@ export function keyAction(input: string, key: Key, s: ViewState): Action | null 
       return {type: 'flagged'}
     case 't':
       return {type: 'nextEvent'}
+    case 'g':
+      return {type: 'firstSeen'}
+    case 'd':
+      return {type: 'diff'}
+    case 'b':
+      return {type: 'diffBase'}
+    case 'r':
+      return {type: 'rows'}
+    case 'm':
+      return {type: 'machines'}
     case 'z':
       return {type: 'zoom', dir: 1}
     case 'Z':

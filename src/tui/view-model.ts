@@ -40,7 +40,21 @@ export type ProcInfo = {
   readonly evidence: readonly string[]
 }
 
-export type Header = {readonly title: string; readonly verdict: string; readonly status: string; readonly facts: string}
+export type Header = {
+  readonly title: string
+  readonly verdict: string
+  readonly status: string
+  readonly facts: string
+  /** For narrow terminals: the machine and the loop's file name; the peak first, then the span. */
+  readonly titleShort: string
+  readonly factsShort: string
+}
+
+/** The machines (or timelines) of an upload, for the picker: one line of the fleet table each, and which one is shown. */
+export type MachineChoice = {
+  readonly rows: readonly (readonly string[])[]
+  readonly index: number
+}
 
 export type ViewModel = {
   readonly analysis: Analysis
@@ -72,6 +86,8 @@ export type ViewModel = {
   readonly events: readonly EventMarker[]
   readonly eventsAt: ReadonlyMap<number, readonly EventMarker[]>
   readonly header: Header
+  /** The fleet table's rows (machine, verdict, peak, culprit, span, how) and the machine shown; one row for one machine. */
+  readonly machines: MachineChoice
   /** Memo tables filled lazily by the chart/table derivations. */
   readonly cache: Map<string, unknown>
 }
@@ -134,14 +150,23 @@ function procInfo(p: ProcessSeries, index: number, analysis: Analysis, handlesOf
   return {index, series: p, label, findings, sevRank, flag, counts, handles, handlePoints, evidence: [...new Set(evidence)]}
 }
 
-function header(analysis: Analysis, vm: {n: number; xs: Float64Array; timed: boolean; placed: Int32Array}): Header {
+function header(analysis: Analysis, vm: {n: number; xs: Float64Array; timed: boolean; placed: Int32Array}, choice: MachineChoice): Header {
   const {document: doc} = analysis
   const status = doc.verdict.status
   const verdict = status === 'exhausted' ? 'EXHAUSTED' : status === 'at-risk' ? 'AT RISK' : 'HEALTHY'
-  const inputs = doc.inputs.filter((i) => i.format !== null)
-  const shown = inputs[0]?.path ?? doc.inputs[0]?.path ?? 'no input'
-  const more = doc.inputs.length > 1 ? ` +${doc.inputs.length - 1} more` : ''
-  const title = ['portleak timeline', doc.host ?? 'unknown host', `${shown}${more}`].join(' · ')
+  // Named by the loop the chart shows (not the first input, often a netsh output or an event log) and the machine.
+  const loops = [...new Set((analysis.timeline.sources ?? []).map((s) => s.path))]
+  const shown = loops[0] ?? doc.inputs.find((i) => i.format !== null)?.path ?? doc.inputs[0]?.path ?? 'no input'
+  const moreLoops = loops.length > 1 ? ` +${loops.length - 1} loop${loops.length > 2 ? 's' : ''}` : ''
+  const others = doc.inputs.length - Math.max(1, loops.length)
+  const more = others > 0 ? ` +${others} input${others === 1 ? '' : 's'}` : ''
+  const machine =
+    choice.rows.length > 1
+      ? `${choice.rows[choice.index]?.[0] ?? doc.host ?? 'unnamed'} (${choice.index + 1} of ${choice.rows.length}, m: machines)`
+      : (doc.host ?? 'unknown host')
+  const title = ['portleak timeline', machine, `${shown}${moreLoops}${more}`].join(' · ')
+  const base = shown.split(/[\\/!]/).pop() ?? shown
+  const titleShort = [choice.rows.length > 1 ? `${choice.rows[choice.index]?.[0] ?? ''} (${choice.index + 1}/${choice.rows.length}, m)` : machine, `${base}${moreLoops}${more}`].join(' · ')
   let span = 'no times'
   if (vm.timed && vm.placed.length) {
     const a = vm.xs[vm.placed[0]!]!
@@ -155,11 +180,12 @@ function header(analysis: Analysis, vm: {n: number; xs: Float64Array; timed: boo
   }
   const peak = `peak ${percent(doc.verdict.peakUtilization)} of ${formatInt(doc.dynamicRange.tcp.count)}`
   const facts = [`${formatInt(vm.n)} snapshot${vm.n === 1 ? '' : 's'}`, span, peak].join(' · ')
-  return {title, verdict, status, facts}
+  const factsShort = [peak, `${formatInt(vm.n)} snapshots`, span].join(' · ')
+  return {title, verdict, status, facts, titleShort, factsShort}
 }
 
 /** Builds the view model: O(snapshots + processes × findings); columns and sparklines come later, cached. */
-export function buildViewModel(analysis: Analysis): ViewModel {
+export function buildViewModel(analysis: Analysis, machines: MachineChoice = {rows: [], index: 0}): ViewModel {
   const {timeline: tl, document: doc} = analysis
   const n = tl.times.length
   const timed = tl.times.some((t) => t !== null)
@@ -205,7 +231,7 @@ export function buildViewModel(analysis: Analysis): ViewModel {
   const base = {n, xs, timed, placed}
   return {
     analysis, n, timed, xs, place, placed, xMin, xMax, step, maxStep, multiYear, range: doc.dynamicRange.tcp.count, peak,
-    procs, countKeys, events, eventsAt, header: header(analysis, base), cache: new Map(),
+    procs, countKeys, events, eventsAt, header: header(analysis, base, machines), machines, cache: new Map(),
   }
 }
 

@@ -6,6 +6,9 @@ import {procByKey, type ViewModel} from './view-model.js'
 
 export type Pane = 'table' | 'detail'
 
+/** What the body shows: the process table (and details), the diff of two snapshots, or the rows of a process. */
+export type BodyView = 'table' | 'diff' | 'rows'
+
 /** Everything the keys change. Pure data: `reduce` is the only way it changes. */
 export type ViewState = {
   /** Selected snapshot. */
@@ -29,6 +32,15 @@ export type ViewState = {
   readonly help: boolean
   /** A one-time message for the status bar. */
   readonly note: string | null
+  readonly view: BodyView
+  /** Diff view: the earlier snapshot (the cursor is the later one). */
+  readonly diffBase: number
+  /** First line shown of the diff or rows view. */
+  readonly paneTop: number
+  /** The machine picker is open, its highlighted row, and the machine chosen (null: none yet). */
+  readonly picker: boolean
+  readonly pickIndex: number
+  readonly picked: number | null
   readonly size: Size
   readonly done: boolean
 }
@@ -40,17 +52,20 @@ export type Action =
   | {readonly type: 'zoom'; readonly dir: 1 | -1}
   | {readonly type: 'select'; readonly by: number}
   | {readonly type: 'open' | 'back' | 'tab' | 'sort' | 'flagged' | 'nextEvent' | 'help' | 'yScale' | 'quit'}
+  | {readonly type: 'firstSeen' | 'diff' | 'diffBase' | 'rows' | 'machines' | 'pickApply'}
+  | {readonly type: 'pick'; readonly by: number}
   | {readonly type: 'filterStart' | 'filterErase' | 'filterApply' | 'filterCancel'}
   | {readonly type: 'filterType'; readonly text: string}
   | {readonly type: 'resize'; readonly size: Size}
 
 /** The first screen: cursor at the last snapshot (the machine's latest state), the top row selected. */
-export function initialState(vm: ViewModel, size: Size, cursor = vm.n - 1): ViewState {
+export function initialState(vm: ViewModel, size: Size, cursor = vm.n - 1, picker = false): ViewState {
   const s: ViewState = {
     cursor: Math.max(0, Math.min(vm.n - 1, cursor)), zoom: 0, winStart: 0,
     yScale: vm.peak >= vm.range * 0.25 ? 'range' : 'fit',
     selected: null, selIndex: 0, tableTop: 0, sort: 'severity', filter: '', draft: null, flaggedOnly: false,
-    pane: 'table', detailOpen: false, detailTop: 0, help: false, note: null, size, done: false,
+    pane: 'table', detailOpen: false, detailTop: 0, help: false, note: null, view: 'table', diffBase: 0, paneTop: 0,
+    picker: picker && vm.machines.rows.length > 1, pickIndex: vm.machines.index, picked: null, size, done: false,
   }
   return settle(vm, s)
 }
@@ -80,9 +95,11 @@ function settle(vm: ViewModel, s: ViewState): ViewState {
   else if (anchor >= tableTop + visible) tableTop = anchor - visible + 1
   const proc = procByKey(vm, selected)
   const maxTop = proc ? Math.max(0, detailLength(vm, proc) - layout.bodyRows) : 0
+  const machines = vm.machines.rows.length
   return {
     ...s, cursor, zoom, winStart, selected, selIndex: selIndex < 0 ? s.selIndex : selIndex, tableTop,
-    detailTop: Math.max(0, Math.min(maxTop, s.detailTop)),
+    detailTop: Math.max(0, Math.min(maxTop, s.detailTop)), paneTop: Math.max(0, s.paneTop),
+    diffBase: Math.max(0, Math.min(vm.n - 1, s.diffBase)), pickIndex: Math.max(0, Math.min(machines - 1, s.pickIndex)),
   }
 }
 
@@ -112,12 +129,15 @@ function change(vm: ViewModel, s: ViewState, a: Action): ViewState {
       return {...s, zoom, winStart: cursorColumn(vm, level(vm, plotWidth, zoom), s.cursor) - pos}
     }
     case 'select':
+      if (s.view !== 'table') return {...s, paneTop: s.paneTop + a.by}
       if (s.detailOpen && s.pane === 'detail') return {...s, detailTop: s.detailTop + a.by}
       return {...s, selIndex: Math.max(0, s.selIndex + a.by), selected: pick(vm, s, s.selIndex + a.by), detailTop: 0}
     case 'open':
       return s.selected === null ? s : {...s, detailOpen: true, pane: 'detail', detailTop: 0}
     case 'back':
       if (s.help) return {...s, help: false}
+      if (s.picker) return {...s, picker: false}
+      if (s.view !== 'table') return {...s, view: 'table'}
       if (s.detailOpen) return {...s, detailOpen: false, pane: 'table'}
       return s.filter ? {...s, filter: '', note: 'filter cleared'} : s
     case 'tab':
@@ -150,6 +170,39 @@ function change(vm: ViewModel, s: ViewState, a: Action): ViewState {
       return {...s, draft: null}
     case 'resize':
       return {...s, size: a.size}
+    default:
+      return changeViews(vm, s, a)
+  }
+}
+
+/** The keys of the views added to the table: first appearance, diff, rows, machine picker. */
+function changeViews(vm: ViewModel, s: ViewState, a: Action): ViewState {
+  switch (a.type) {
+    case 'firstSeen': {
+      const p = procByKey(vm, s.selected)
+      if (!p) return {...s, note: 'select a process first'}
+      const first = p.series.seenFirst ?? p.series.first
+      return {...s, cursor: first, note: `${p.label} (PID ${p.series.pid}) first has rows at #${first + 1}`}
+    }
+    case 'diff':
+      if (s.view === 'diff') return {...s, view: 'table'}
+      if (vm.n < 2) return {...s, note: 'a diff needs two snapshots; this case has one'}
+      // the snapshot before the cursor (or the first two when the cursor is on the first)
+      return {...s, view: 'diff', paneTop: 0, diffBase: Math.max(0, s.cursor - 1), cursor: Math.max(1, s.cursor)}
+    case 'diffBase':
+      return s.view === 'diff' ? {...s, diffBase: s.cursor, paneTop: 0, note: `diff from #${s.cursor + 1}: move the cursor to the later snapshot`} : s
+    case 'rows':
+      if (s.view === 'rows') return {...s, view: 'table'}
+      return s.selected === null ? {...s, note: 'select a process first'} : {...s, view: 'rows', paneTop: 0}
+    case 'machines':
+      if (vm.machines.rows.length < 2) return {...s, note: 'one machine in this upload'}
+      return {...s, picker: !s.picker, pickIndex: vm.machines.index}
+    case 'pick':
+      return {...s, pickIndex: s.pickIndex + a.by}
+    case 'pickApply':
+      return s.pickIndex === vm.machines.index ? {...s, picker: false} : {...s, picker: false, picked: s.pickIndex}
+    default:
+      return s
   }
 }
 

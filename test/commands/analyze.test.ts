@@ -73,7 +73,7 @@ describe('analyze --json', () => {
 
   it('prints an error object and exits 2 for a bad --dynamic-range', async () => {
     const {stdout, exit} = await analyze([LEAK, '--json', '--dynamic-range', '70000-80000'])
-    const message = "--dynamic-range '70000-80000' is not START-END (e.g. 49152-65535)"
+    const message = "--dynamic-range '70000-80000' is out of range: ports are 1–65535, and 70000 is above 65535"
     expect(JSON.parse(stdout)).toEqual({error: expect.objectContaining({code: 'EUSAGE', message})})
     expect(exit).toBe(2)
   })
@@ -122,11 +122,23 @@ describe('analyze', () => {
     expect((await analyze([LEAK, '--dynamic-range', '10000+55536'])).stdout).toContain('dynamic range 10000–65535 (55536 ports, flag)')
   })
 
-  it('rejects a bad --dynamic-range with exit 2', async () => {
-    for (const bad of ['70000-80000', '1000-65535', '50000-50100', 'ports', '49152']) {
+  it('rejects a bad --dynamic-range with exit 2, saying what is wrong and what to type', async () => {
+    const cases: [string, RegExp][] = [
+      ['70000-80000', /is out of range: ports are 1–65535, and 70000 is above 65535$/],
+      ['49152-99999', /is out of range: ports are 1–65535, and 99999 is above 65535$/],
+      ['60000+10000', /is out of range: ports are 1–65535, and 69999 is above 65535$/],
+      ['1000-65535', /starts at 1000; Windows starts the dynamic range at 1025 or above$/],
+      ['50000-50100', /holds 101 ports; Windows needs at least 255$/],
+      ['65535-49152', /ends before it starts \(49152 < 65535\)$/],
+      ['ports', /is not START-END \(e\.g\. 49152-65535\)$/],
+      ['49152', /is not START-END \(e\.g\. 49152-65535\)$/],
+    ]
+    for (const [bad, message] of cases) {
       const {error, exit} = await analyze([LEAK, '--dynamic-range', bad])
       expect(exit, bad).toBe(2)
-      expect(error?.message).toBe(`--dynamic-range '${bad}' is not START-END (e.g. 49152-65535)`)
+      expect(error?.message, bad).toMatch(new RegExp(`^--dynamic-range '${bad.replace('+', '\\+')}' `))
+      expect(error?.message, bad).toMatch(message)
+      expect((error as {suggestions?: string[]} | undefined)?.suggestions?.join(' '), bad).toMatch(/--dynamic-range \d+-\d+/)
     }
   })
 

@@ -39,7 +39,7 @@ function tempTree(files: Record<string, string | Buffer>): string {
 }
 
 describe('ingest: sources', () => {
-  it('walks a directory recursively and returns the inputs sorted by path', async () => {
+  it('walks a directory recursively and lists its entries sorted by name, a folder\'s contents in its place', async () => {
     const dir = tempTree({
       'b/netstat-2.txt': netstat(2),
       'a.txt': netstat(1),
@@ -48,14 +48,16 @@ describe('ingest: sources', () => {
     })
     const inputs = await read([dir])
     const paths = inputs.map((i) => i.path.slice(dir.length + 1))
-    expect(paths).toEqual(['a.txt', 'b-x.txt', 'b/c/deep.txt', 'b/netstat-2.txt'].map((p) => join(p)))
-    expect(inputs.map((i) => i.records)).toEqual([1, 4, 3, 2])
+    expect(paths).toEqual(['a.txt', 'b/c/deep.txt', 'b/netstat-2.txt', 'b-x.txt'].map((p) => join(p)))
+    expect(inputs.map((i) => i.records)).toEqual([1, 3, 2, 4])
     expect(inputs.every((i) => i.format === 'netstat' && i.error === null)).toBe(true)
   })
 
-  it('gives the same summaries whatever order the inputs are named in', async () => {
+  it('gives the same summaries whatever order the inputs are named in, listed in that order', async () => {
     const [a, b] = tempFiles({'one.txt': netstat(1), 'two.txt': netstat(2)})
-    expect(await read([b!, a!])).toEqual(await read([a!, b!]))
+    const forward = await read([a!, b!])
+    expect(forward.map((i) => i.path)).toEqual([a, b])
+    expect(await read([b!, a!])).toEqual([forward[1], forward[0]])
   })
 
   it('reads stdin from the stdin option as <stdin>', async () => {

@@ -1,7 +1,8 @@
 import {render} from 'ink-testing-library'
 
 import type {Analysis} from '../../src/model/types.js'
-import {App} from '../../src/tui/App.js'
+import {App, type Machines} from '../../src/tui/App.js'
+import type {RowSource} from '../../src/tui/rows-model.js'
 import type {Theme} from '../../src/tui/theme.js'
 
 /** Lets React 19 flush and ink's useInput subscribe (STYLE.md C15): yield before and after every write. */
@@ -35,10 +36,10 @@ export const KEY = {
 } as const
 
 /** Renders the App like the terminal would (optionally resized to `columns`×`rows`) and returns helpers to drive it. */
-export type RenderOptions = {columns?: number; rows?: number; initialCursor?: number; theme?: Theme}
+export type RenderOptions = {columns?: number; rows?: number; initialCursor?: number; theme?: Theme; source?: RowSource; machines?: Machines}
 
 export async function renderApp(analysis: Analysis, opts: RenderOptions = {}) {
-  const r = render(<App analysis={analysis} initialCursor={opts.initialCursor} theme={opts.theme} />)
+  const r = render(<App analysis={analysis} initialCursor={opts.initialCursor} theme={opts.theme} rows={opts.source} machines={opts.machines} />)
   await tick()
   const frame = () => r.lastFrame() ?? ''
   if (opts.columns !== undefined || opts.rows !== undefined) {
@@ -55,6 +56,12 @@ export async function renderApp(analysis: Analysis, opts: RenderOptions = {}) {
       await tick()
       // a lone ESC waits one macrotask for a sequence to follow
       if (k === KEY.escape) await tick()
+    }
+    // on a loaded machine a render can lag the keys: wait until the frame holds still (bounded)
+    for (let prev = '', k = 0; k < 20 && frame() !== prev; k++) {
+      prev = frame()
+      await tick()
+      await tick()
     }
     return frame()
   }

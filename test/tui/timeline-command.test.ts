@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -8,6 +8,8 @@ import {Config} from '@oclif/core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import Timeline from '../../src/commands/timeline.js'
+import {loopText} from '../helpers/run.js'
+import {SCENARIOS} from '../helpers/scenarios.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CASE = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
@@ -102,6 +104,43 @@ describe('portleak timeline (built binary)', () => {
       const exited = () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').includes('EXIT=')
       expect(await until(exited, 10_000)).toBe(true)
       expect(readFileSync(exitFile, 'utf8').trim()).toBe('EXIT=0')
+    })
+
+    it('at 80×24: picks a machine of a two-machine folder, shows a diff and the rows, jumps to a first appearance', async (ctx) => {
+      if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
+      const folder = join(dir, 'upload')
+      const leak = readFileSync(join(ROOT, CASE))
+      for (const m of ['SRV-WEB01', 'SRV-SQL02']) {
+        mkdirSync(join(folder, m), {recursive: true})
+        writeFileSync(join(folder, m, 'netstat.txt'), m === 'SRV-WEB01' ? leak : loopText(SCENARIOS.healthy))
+      }
+      const done = join(dir, 'exit2')
+      const command = `cd '${ROOT}' && node bin/run.js timeline '${folder}'; echo EXIT=$? > '${done}'`
+      expect(tmux('new-session', '-d', '-s', 'fl', '-x', '80', '-y', '24', command).status).toBe(0)
+      const pane = () => tmux('capture-pane', '-p', '-t', 'fl').stdout ?? ''
+      expect(await until(() => pane().includes('machines or timelines in this upload'), 30_000)).toBe(true)
+      expect(pane()).toContain('SRV-SQL02')
+      expect(pane()).toContain('SRV-WEB01')
+      for (const l of pane().split('\n')) expect(l.length).toBeLessThanOrEqual(80)
+      // the fleet table lists the machines by name; pick the leaking one
+      const webRow = pane().split('\n').filter((l) => /^[› ] (SRV-SQL02|SRV-WEB01)/.test(l)).findIndex((l) => l.includes('SRV-WEB01'))
+      if (webRow > 0) tmux('send-keys', '-t', 'fl', 'Down')
+      tmux('send-keys', '-t', 'fl', 'Enter')
+      expect(await until(() => pane().includes('LeakyAgent.exe') && /SRV-WEB01 \(\d/.test(pane()), 10_000)).toBe(true)
+      tmux('send-keys', '-t', 'fl', 'd')
+      expect(await until(() => /diff #39 .* → #40/.test(pane()), 5000)).toBe(true)
+      expect(pane()).toMatch(/\d+ gone sockets/)
+      tmux('send-keys', '-t', 'fl', 'Escape')
+      tmux('send-keys', '-t', 'fl', 'r')
+      expect(await until(() => /LeakyAgent\.exe +PID 4312 +at #40/.test(pane()), 5000)).toBe(true)
+      expect(pane()).toMatch(/netstat\.txt:\d+ +TCP +\S+:\d+ +\S+ +BOUND +4312/)
+      tmux('send-keys', '-t', 'fl', 'Escape')
+      tmux('send-keys', '-t', 'fl', 'g')
+      expect(await until(() => pane().includes('LeakyAgent.exe (PID 4312) first has rows at #1'), 5000)).toBe(true)
+      tmux('send-keys', '-t', 'fl', 'q')
+      const exited = () => existsSync(done) && readFileSync(done, 'utf8').includes('EXIT=')
+      expect(await until(exited, 10_000)).toBe(true)
+      expect(readFileSync(done, 'utf8').trim()).toBe('EXIT=0')
     })
   })
 })

@@ -1,5 +1,5 @@
 import type {Key} from 'ink'
-import {type Dispatch, useCallback, useEffect, useReducer} from 'react'
+import {type Dispatch, useCallback, useEffect, useReducer, useState} from 'react'
 
 import {keyAction, splitKeys} from '../keymap.js'
 import type {Size} from '../layout.js'
@@ -10,9 +10,13 @@ import {type Action, initialState, reduce, type ViewState} from '../view-state.j
 export type KeyAction = {readonly type: 'key'; readonly input: string; readonly key: Key}
 
 /** The screen's state: a reducer over `reduce`, kept in step with the terminal size. */
-export function useViewState(vm: ViewModel, size: Size, initialCursor?: number): [ViewState, Dispatch<Action | KeyAction>] {
+/** Replaces the whole state (another case is shown). */
+type Replace = {readonly type: 'replace'; readonly state: ViewState}
+
+export function useViewState(vm: ViewModel, size: Size, initialCursor?: number, picker = false): [ViewState, Dispatch<Action | KeyAction>] {
   const reducer = useCallback(
-    (s: ViewState, a: Action | KeyAction): ViewState => {
+    (s: ViewState, a: Action | KeyAction | Replace): ViewState => {
+      if (a.type === 'replace') return a.state
       if (a.type !== 'key') return reduce(vm, s, a)
       let next = s
       for (const [input, key] of splitKeys(a.input, a.key)) {
@@ -23,9 +27,18 @@ export function useViewState(vm: ViewModel, size: Size, initialCursor?: number):
     },
     [vm],
   )
-  const [state, dispatch] = useReducer(reducer, undefined, () => initialState(vm, size, initialCursor))
+  const [state, dispatch] = useReducer(reducer, undefined, () => initialState(vm, size, initialCursor, picker))
+  // another machine picked: a new view model, and a fresh state for it (set while rendering, so that no
+  // frame draws the old state against the new case), from its last snapshot
+  const [shown, setShown] = useState(vm)
   useEffect(() => {
     if (size.columns !== state.size.columns || size.rows !== state.size.rows) dispatch({type: 'resize', size})
   }, [size, state.size])
+  if (shown !== vm) {
+    const fresh = initialState(vm, size)
+    setShown(vm)
+    dispatch({type: 'replace', state: fresh})
+    return [fresh, dispatch]
+  }
   return [state, dispatch]
 }
