@@ -13,6 +13,7 @@ import {sameSnapshot} from './model/timeline.js'
 import {withZone, zoneTimes} from './model/time-zone.js'
 import type {Analysis, FleetDocument, FleetMachine, InputSummary} from './model/types.js'
 import {getParser} from './parsers/registry.js'
+import {quoteEvidence} from './report/quote.js'
 import type {ConnectionRecord, DateOrder, FormatId} from './parsers/types.js'
 
 export type PipelineOptions = {
@@ -33,6 +34,8 @@ export type PipelineOptions = {
    * with its input and the index of its snapshot within that input (-1 outside snapshots).
    */
   onConnection?: ((c: ConnectionRecord, at: {path: string; snapshot: number}) => void) | undefined
+  /** Quote the first evidence lines of each finding, read again from the inputs (default true; see src/report/quote.ts). */
+  quotes?: boolean | undefined
 }
 
 /** The `portleak/inspect@1` document. Extend, never rename or drop fields. */
@@ -95,6 +98,12 @@ const SETTINGS_FORMATS: ReadonlySet<FormatId> = new Set(['netsh-dynamicport', 'n
  * `--host` keeps one machine; `oneMachine` reads everything as one machine's (the inputs' own split off).
  */
 export async function runFleet(inputs: readonly string[], o: PipelineOptions): Promise<Fleet> {
+  const fleet = await readFleet(inputs, o)
+  if (o.quotes !== false) await quoteEvidence(fleet.machines.map((m) => m.analysis), inputs, {signal: o.signal})
+  return fleet
+}
+
+async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise<Fleet> {
   const {format} = checkOptions(o)
   const flagRange = o.dynamicRange ? parseRange(o.dynamicRange) : null
   const tz = (iso: string) => withZone(iso, o.tz)
