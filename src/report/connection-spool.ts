@@ -5,6 +5,7 @@ import {join} from 'node:path'
 
 import {onExit} from '../output.js'
 import type {ConnectionRecord} from '../formats/types.js'
+import type {Attribution} from '../model/snapshot-aggregator.js'
 import type {ExportConnection} from './export.js'
 
 type At = {path: string; snapshot: number}
@@ -26,10 +27,18 @@ export class ConnectionSpool {
   count = 0
 
   add(c: ConnectionRecord, at: At): void {
-    const line = JSON.stringify([at.path, at.snapshot, c.line, c.proto, c.localAddr, c.localPort, c.remoteAddr, c.remotePort, c.state, c.pid, c.process, c.created])
+    this.write(JSON.stringify([at.path, at.snapshot, c.line, c.proto, c.localAddr, c.localPort, c.remoteAddr, c.remotePort, c.state, c.pid, c.process, c.created]))
+    this.count++
+  }
+
+  /** How a TIME_WAIT row of the snapshot just read (by line) was attributed: spooled after its rows. */
+  attribute(line: number, pid: number, name: string | null, how: Attribution): void {
+    this.write(JSON.stringify(['@', line, pid, name, how]))
+  }
+
+  private write(line: string): void {
     this.pending.push(line)
     this.pendingBytes += line.length
-    this.count++
     if (this.pendingBytes > 1 << 20) this.flush()
   }
 
@@ -40,7 +49,10 @@ export class ConnectionSpool {
     this.pendingBytes = 0
   }
 
-  /** Ends writing; returns the rows with the timeline position of their snapshot (-1 when not on the timeline). */
+  /**
+   * Ends writing; returns the rows with the timeline position of their snapshot (-1 when not on the
+   * timeline) and their attribution. Rows wait for their snapshot's attributions: one snapshot in memory.
+   */
   rows(position: (path: string, snapshot: number) => number): Iterable<ExportConnection> {
     this.flush()
     this.close()
@@ -50,14 +62,33 @@ export class ConnectionSpool {
         const fd = openSync(file, 'r')
         const buf = Buffer.alloc(1 << 20)
         let carry = ''
+        let held: ExportConnection[] = []
+        let heldKey = ''
+        let byLine: Map<number, ExportConnection> | null = null
+        const take = (l: string): ExportConnection[] => {
+          const a = JSON.parse(l) as Spooled | Attributed
+          if (a[0] === '@' && a.length === 5) {
+            byLine ??= new Map(held.map((r) => [r.line, r]))
+            const r = byLine.get(a[1])
+            if (r) Object.assign(r, {attributedPid: a[2] < 0 ? null : a[2], attributedProcess: a[3], attribution: a[4]})
+            return []
+          }
+          const row = toRow(a as Spooled, position)
+          const key = `${row.path}\u0000${row.snapshot}`
+          const out = key === heldKey ? [] : held
+          if (key !== heldKey) (held = []), (heldKey = key), (byLine = null)
+          held.push(row)
+          return out
+        }
         try {
           for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
             const text = carry + buf.toString('utf8', 0, n)
             const lines = text.split('\n')
             carry = lines.pop()!
-            for (const l of lines) if (l) yield toRow(JSON.parse(l), position)
+            for (const l of lines) if (l) yield* take(l)
           }
-          if (carry) yield toRow(JSON.parse(carry), position)
+          if (carry) yield* take(carry)
+          yield* held
         } finally {
           closeSync(fd)
         }
@@ -78,6 +109,7 @@ export class ConnectionSpool {
   }
 }
 
+type Attributed = ['@', number, number, string | null, Attribution]
 type Spooled = [string, number, number, 'TCP' | 'UDP', string, number, string, number, ConnectionRecord['state'], number, string | null, number | null]
 
 function toRow(a: Spooled, position: (path: string, snapshot: number) => number): ExportConnection {
