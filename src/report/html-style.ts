@@ -47,7 +47,7 @@ svg.chart .limit text{fill:#b91c1c;font-weight:600}
 svg.chart .marker line{stroke:#7c3aed;stroke-width:1.2;stroke-dasharray:3 3}
 svg.chart .marker text{fill:#7c3aed;font-weight:600}
 svg.chart .trend{stroke:#444;stroke-width:1;stroke-dasharray:2 3;opacity:.85}
-svg.chart .xlabel{font-style:italic}
+svg.chart .xlabel,svg.chart .ytitle{font-style:italic}
 svg.chart .offchart{fill:#111;font-weight:600}
 svg.chart .projection{stroke:#111;stroke-width:1.6;stroke-dasharray:6 4}
 svg.chart .gap{fill:#eef0f3}
