@@ -47,6 +47,8 @@ export type ReportOptions = {
   readonly version?: string
   /** Says in the report that names and addresses were replaced by pseudonyms. */
   readonly redacted?: boolean
+  /** Markdown: also a Mermaid xychart of the range use, after the table (`--mermaid`; renders in GitHub, not in most ticket systems). */
+  readonly mermaid?: boolean
 }
 
 export type ReportModel = {

@@ -114,3 +114,27 @@ describe('remote endpoints per culprit', () => {
     expect(renderAnalysis(a.document)).toMatch(/remote endpoints: 10\.0\.0\.60:443 \(peak \d+\)/)
   })
 })
+
+describe('quoted evidence with --redact', () => {
+  it('replaces addresses inside the quotes and says so in both reports', async () => {
+    const {redactAnalysis} = await import('../../src/report/redact.js')
+    const [file] = tempFiles({'netstat.txt': loopText(SCENARIOS.timeWaitLeak)})
+    const a = await runAnalysis([file!], {})
+    const quotes = a.document.findings.flatMap((f) => f.evidence.map((e) => e.quote)).filter((q): q is string => q !== undefined)
+    expect(quotes.some((q) => q.includes('10.0.0.60:443'))).toBe(true)
+    const r = redactAnalysis(a)
+    const redacted = r.document.findings.flatMap((f) => f.evidence.map((e) => e.quote)).filter((q): q is string => q !== undefined)
+    expect(redacted).toHaveLength(quotes.length)
+    for (const q of redacted) {
+      expect(q).not.toMatch(/10\.0\.0\.\d+/)
+      expect(q).toMatch(/TIME_WAIT|ESTABLISHED|LISTENING/)
+    }
+    const md = renderMarkdown(r, {redacted: true})
+    const html = renderHtml(r, {redacted: true})
+    for (const out of [md, html]) {
+      expect(out).toMatch(/pseudonyms \(--redact\): IP addresses, host, domain and user names, and input file paths/)
+      expect(out).toContain('also inside the quoted evidence lines')
+      expect(out).not.toContain('10.0.0.60')
+    }
+  })
+})
