@@ -109,7 +109,7 @@ const PROJECTION_REACH = 1
 const LIMIT_REACH = 0.5
 
 /** The unit of a culprit's series, for its y axis. */
-const unitOf = (state: string) => (state === 'HANDLES' || state === 'AFD' ? 'handles' : state === 'PORTS' || state === 'EPHEMERAL' ? 'ports' : 'connections')
+const unitOf = (state: string) => (state === 'HANDLES' || state === 'AFD' ? 'handles' : state === 'PORTS' || state === 'EPHEMERAL' ? 'ports' : 'sockets')
 
 /**
  * One culprit's states over time, its Sen trend (thin, dashed, under the data) and the dashed projection

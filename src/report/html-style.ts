@@ -48,7 +48,7 @@ svg.chart .marker line{stroke:#7c3aed;stroke-width:1.2;stroke-dasharray:3 3}
 svg.chart .marker text{fill:#7c3aed;font-weight:600}
 svg.chart .trend{stroke:#444;stroke-width:1;stroke-dasharray:2 3;opacity:.85}
 svg.chart .xlabel,svg.chart .ytitle{font-style:italic}
-svg.chart .offchart{fill:#111;font-weight:600}
+svg.chart .offchart{fill:#111;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 svg.chart .projection{stroke:#111;stroke-width:1.6;stroke-dasharray:6 4}
 svg.chart .gap{fill:#eef0f3}
 svg.chart .hits rect{fill:transparent}

@@ -38,7 +38,7 @@ describe('culprit charts', () => {
     expect(svg).not.toContain('class="limit"')
     expect(svg).toContain(`range limit ${formatInt(c.limit)}: above the chart`)
     expect(svg).toMatch(/<text class="offchart"[^>]*>exhausts \d{4}-\d\d-\d\d \d\d:\d\d[^<]* \(off the chart\)<\/text>/)
-    expect(svg).toMatch(/class="ytitle"[^>]*>ports<\/text>|class="ytitle"[^>]*>connections<\/text>/)
+    expect(svg).toMatch(/class="ytitle"[^>]*>sockets<\/text>/)
     // the trend is drawn first (under the data) and styled as the thin dashed line
     const trend = svg.indexOf('class="trend"')
     expect(trend).toBeGreaterThan(0)
