@@ -13,8 +13,10 @@ import type {PortRange} from './model/slots.js'
 import {sameSnapshot} from './model/timeline.js'
 import {withZone, zoneTimes} from './model/time-zone.js'
 import type {Analysis, FleetDocument, FleetMachine, InputSummary} from './model/types.js'
+import {restoreRow} from './formats/netstat/row-memo.js'
 import {getParser} from './formats/registry.js'
 import type {ConnectionRecord, DateOrder, FormatId} from './formats/types.js'
+import {quoteEvidence} from './report/quote.js'
 
 export type PipelineOptions = {
   format?: string | undefined
@@ -34,6 +36,13 @@ export type PipelineOptions = {
    * with its input and the index of its snapshot within that input (-1 outside snapshots).
    */
   onConnection?: ((c: ConnectionRecord, at: {path: string; snapshot: number}) => void) | undefined
+  /**
+   * Called when a snapshot ends with how each of its TIME_WAIT rows without an owner was attributed
+   * (pid -1: unattributed), after its rows went to `onConnection`.
+   */
+  onTimeWait?: ((line: number, pid: number, name: string | null, how: 'lineage' | 'remote-affinity' | 'unattributed' | 'owner') => void) | undefined
+  /** Quote the first evidence lines of each finding, read again from the inputs (default true; see src/report/quote.ts). */
+  quotes?: boolean | undefined
 }
 
 /** The `portleak/inspect@1` document. Extend, never rename or drop fields. */
@@ -107,11 +116,18 @@ const SETTINGS_FORMATS: ReadonlySet<FormatId> = new Set(['netsh-dynamicport', 'n
  * `--host` keeps one machine; `oneMachine` reads everything as one machine's (the inputs' own split off).
  */
 export async function runFleet(inputs: readonly string[], o: PipelineOptions): Promise<Fleet> {
+  const fleet = await readFleet(inputs, o)
+  if (o.quotes !== false) await quoteEvidence(fleet.machines.map((m) => m.analysis), inputs, {signal: o.signal})
+  return fleet
+}
+
+async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise<Fleet> {
   const {format} = checkOptions(o)
   const flagRange = o.dynamicRange ? parseRange(o.dynamicRange) : null
   const tz = (iso: string) => withZone(iso, o.tz)
   if (o.tz) tz('2000-01-01T00:00:00.000')
   const c = new CaseBuilder(flagRange, await knownRanges(inputs, o, format))
+  if (o.onTimeWait) c.agg.onTimeWait = o.onTimeWait
   const tap = o.onConnection
   const summaries = await ingest(inputs, {...o, format, everyRow: tap !== undefined}, ({path, format: f}) => {
     const sink = c.sinkFor(path, f)
@@ -120,6 +136,12 @@ export async function runFleet(inputs: readonly string[], o: PipelineOptions): P
     sink.connection = (r) => {
       tap(r, {path, snapshot: sink.currentSnapshot})
       forward(r)
+    }
+    // Rows a parser repeats from the snapshot before come as memo entries, not records: tapped too.
+    const carried = sink.carried.bind(sink)
+    sink.carried = (memo, entry, line) => {
+      tap(restoreRow(memo, entry, line), {path, snapshot: sink.currentSnapshot})
+      carried(memo, entry, line)
     }
     return sink
   })

@@ -9,6 +9,7 @@ import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './fi
 import {corroborate} from './merge-evidence.js'
 import {eventWindow, nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
 import {holderFindings} from './holders.js'
+import {attachRemotes, findingRemotes} from './remotes.js'
 import {maxOf, minOf} from '../model/extremes.js'
 
 export type AnalyzeOptions = {
@@ -49,6 +50,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
     tz: o.tz,
   }
   const remotes = remoteSeries(c, b.order, tl)
+  attachRemotes(c, b)
   const procOfSlot = new Map(b.slots.flatMap((slots, i) => slots.map((s) => [s, i] as const)))
   const remoteOwners = new Map([...remotes].map(([k, r]) => [k, Int32Array.from(r.ownerAt, (s) => (s < 0 ? -1 : (procOfSlot.get(s) ?? -1)))]))
   // a growth whose last value is not above its start did not grow (a noisy series the test still ranks up)
@@ -76,6 +78,10 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   // Handle listings from another time than the loop are not joined to its processes by PID (PIDs are reused).
   const joinable = tl.handles.filter((h) => !h.outsideSeconds)
   corroborate(findings, joinable, c, o.tz, window.inside)
+  for (const f of findings) {
+    const r = findingRemotes(f, b)
+    if (r) f.remotes = r
+  }
   const verdict = verdictOf(tl, usable, findings, c, o.tz, window)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {

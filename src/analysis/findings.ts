@@ -93,8 +93,8 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
   const slots = g.series.flatMap((i) => x.b.slots[i] ?? [])
   const mid = Math.floor((g.first + g.last) / 2)
   for (const t of [...new Set([g.first, mid, g.last])]) {
-    const e = g.kind === 'remote-endpoint-growth' ? stampAt(x, t) : rowAt(x.b, x.c, slots, g.state, t, x.tz)
-    if (e) evidence.push(e)
+    const e = g.kind === 'remote-endpoint-growth' ? stampAt(x, t) : rowNear(x, slots, g.state, t, g.first, g.last)
+    if (e && !evidence.some((d) => d.path === e.path && d.line === e.line)) evidence.push(e)
   }
   const growthStart = tl.times[g.first] ?? null
   const proc = main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : `PID ${main?.pid}`)
@@ -136,6 +136,25 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
     test: g.test,
     growth: {start: growthStart === null ? null : x.tz(formatWallTime(growthStart)), end: growthEnd === null ? null : x.tz(formatWallTime(growthEnd)), stopped: g.stopped !== undefined},
   }
+}
+
+/**
+ * The row behind a series at position t, or else at the nearest position of the window that has one
+ * (a sawtooth's process is absent between a restart and its first row): the stamp line only when no
+ * snapshot of the window has a row.
+ */
+function rowNear(x: FindingContext, slots: readonly number[], state: string, t: number, first: number, last: number): Evidence | null {
+  const isStamp = (e: Evidence, u: number) => e.line === x.b.order[u]?.line
+  const stamp = rowAt(x.b, x.c, slots, state, t, x.tz)
+  if (!stamp || !isStamp(stamp, t)) return stamp
+  for (let d = 1; t - d >= first || t + d <= last; d++) {
+    for (const u of [t + d, t - d]) {
+      if (u < first || u > last) continue
+      const e = rowAt(x.b, x.c, slots, state, u, x.tz)
+      if (e && !isStamp(e, u)) return e
+    }
+  }
+  return stamp
 }
 
 const LOWER: Record<Severity, Severity> = {critical: 'high', high: 'medium', medium: 'low', low: 'low'}

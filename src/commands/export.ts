@@ -11,7 +11,7 @@ import type {Analysis} from '../model/types.js'
 import {writeFileAtomic} from '../output.js'
 import {type PipelineOptions, machineLabel, runFleet} from '../pipeline.js'
 import {ConnectionSpool} from '../report/connection-spool.js'
-import {type Table, csvChunks, exportTables, jsonlChunks} from '../report/export.js'
+import {type Table, TABLE_NAMES, csvChunks, exportTables, jsonlChunks} from '../report/export.js'
 import {fleetTable, redactFleet} from '../report/fleet.js'
 import {redactAnalysis} from '../report/redact.js'
 
@@ -23,7 +23,7 @@ export default class Export extends BaseCommand<typeof Export> {
   static override args = {
     inputs: Args.string({description: 'Files, directories, .zip/.gz archives, or - for stdin.', required: true}),
   }
-  static override description = `Writes the analysis as normalized tables for spreadsheets and notebooks: snapshots (one row per snapshot: time, rows, ephemeral ports in use, totals per state), process_states (time, PID, process, state, count; nonzero only) and findings, optionally connections (every connection row).
+  static override description = `Writes the analysis as normalized tables for spreadsheets and notebooks: snapshots (one row per snapshot: time, rows, ephemeral ports in use, totals per state), process_states (time, PID, process, state, count; nonzero only), wide (one row per snapshot, one column per process × state: chart it directly), findings, events (Tcpip events), handles (handle and \\Device\\Afd counts), optionally connections (every connection row, with the PID it counts for and how it was attributed).
 
 CSV files are UTF-8 with a BOM, CRLF line ends and RFC 4180 quoting; text cells that a spreadsheet would run as a formula are prefixed with '. JSON Lines files hold one object per row.
 
@@ -45,7 +45,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
     to: Flags.option({description: 'Table format (required).', options: ['csv', 'jsonl'] as const})(),
   }
   static override strict = false
-  static override summary = 'Export snapshots, per-process state counts and findings as CSV or JSON Lines.'
+  static override summary = 'Export snapshots, per-process state counts, a wide chart table, findings, events and handles as CSV or JSON Lines.'
 
   async run(): Promise<ExportResult> {
     const {argv, flags} = await this.parse(Export)
@@ -66,7 +66,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
         `Type \`portleak export ${inputs} --to csv -o ${dir === '.' ? 'tables' : dir}\` (CSV for Excel, jsonl for scripts).`,
       ])
     }
-    const names = ['snapshots', 'process_states', 'findings', ...(flags.connections ? ['connections'] : [])]
+    const names: string[] = [...TABLE_NAMES, ...(flags.connections ? ['connections'] : [])]
     const targets = names.map((n) => join(dir, `${n}.${ext}`))
     if (!flags.force) {
       const existing = targets.find((t) => existsSync(t))
@@ -90,6 +90,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       signal: this.signal,
       tz: flags.tz,
       onConnection: spool ? (c, at) => spool.add(c, at) : undefined,
+      onTimeWait: spool ? (line, pid, name, how) => spool.attribute(line, pid, name, how) : undefined,
     }
     try {
       return await this.write(argv as string[], options, spool, targets, names)

@@ -35,6 +35,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
     '<%= config.bin %> <%= command.id %> upload.zip -o incident.html',
     '<%= config.bin %> <%= command.id %> netstat.txt handles.txt -o - --as md',
     '<%= config.bin %> <%= command.id %> upload.zip -o report.md --redact --generated-at 2026-01-14T15:00:00Z',
+    '<%= config.bin %> <%= command.id %> netstat.txt -o report.md --mermaid',
   ]
   static override flags = {
     ...analysisFlags,
@@ -45,6 +46,10 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
     force: Flags.boolean({description: 'Overwrite the output file if it exists.', default: false}),
     // `--format md|html` still names the report format (no input format has those ids); --as is the flag for it.
     format: formatFlag(['md', 'html']),
+    mermaid: Flags.boolean({
+      description: 'Markdown: add a Mermaid chart of the range use after the table (renders in GitHub; most ticket systems show it as text).',
+      default: false,
+    }),
     'generated-at': Flags.string({description: 'Generation time to print in the report (ISO 8601). Default: none.'}),
     output: Flags.string({char: 'o', description: 'Output file, or - for stdout.', default: '-'}),
     redact: Flags.boolean({
@@ -89,7 +94,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
     }
     const fleet = await runFleet(argv as string[], options)
     this.clearProgress()
-    const renderOptions = {generatedAt: generatedAt ?? null, redacted: flags.redact, version: this.config.version}
+    const renderOptions = {generatedAt: generatedAt ?? null, redacted: flags.redact, version: this.config.version, mermaid: flags.mermaid}
     let text: string
     if (fleet.machines.length > 1) {
       const shown = flags.redact ? redactFleet(fleet) : fleet

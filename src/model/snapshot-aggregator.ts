@@ -180,6 +180,11 @@ export class SnapshotAggregator {
   private facts = new Uint8Array(256)
   private rows = 0
   private ownedTimeWait = 0
+  /**
+   * Told how each TIME_WAIT row without an owner of its own was attributed, when the snapshot ends
+   * (`export --connections`); pid -1 when unattributed. Null (the default) costs nothing.
+   */
+  onTimeWait: ((line: number, pid: number, name: string | null, how: Attribution) => void) | null = null
 
   private addressCompactAt: number
   /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
@@ -530,6 +535,10 @@ export class SnapshotAggregator {
             how = 'remote-affinity'
           }
         }
+      }
+      if (this.onTimeWait) {
+        if (slot >= 0) this.onTimeWait(line, this.slotPid[slot]!, this.processes.values[this.slotName[slot]!] ?? null, how)
+        else this.onTimeWait(line, -1, null, 'unattributed')
       }
       if (slot >= 0) {
         this.bump(slot, STATE_SLOT.TIME_WAIT, line)

@@ -77,6 +77,8 @@ export type ProcessSeries = {
   ephemeral: Int32Array
   /** TCP ports it listened on (distinct, ascending, at most LISTEN_PORTS_KEPT); absent when none was seen. */
   listeners?: number[]
+  /** Its busiest remote endpoints by connections over time (from the capped per-snapshot counters), most first. */
+  remotes?: RemoteEndpoint[]
 }
 
 /** Handle counts of one process over time (from handle listings, process lists, dumps). */
@@ -175,7 +177,27 @@ export type TestEvidence = {
   joins?: {from: number; to: number; reason: string}[]
 }
 
-export type Evidence = {path: string; line: number; time: IsoTime | null; text?: string}
+/**
+ * A cited source line. `text` says what the line shows (a stamp, a handle count, an event);
+ * `quote` is the line itself as read (re-read after the analysis, first few per finding; absent for
+ * standard input, FIFOs, binary inputs and lines not quoted). Renderers make it inert.
+ */
+export type Evidence = {path: string; line: number; time: IsoTime | null; text?: string; quote?: string}
+
+/** A remote endpoint a process talked to: connections at its peak, summed over snapshots, and where first/last seen. */
+export type RemoteEndpoint = {
+  /** `address:port` (IPv6 as `[addr]:port`). */
+  endpoint: string
+  /** Most connections in one snapshot. */
+  peak: number
+  /** Connections summed over the snapshots (connection-snapshots: a TCPView count over time). */
+  total: number
+  /** Snapshots the endpoint was among the process's busiest in. */
+  snapshots: number
+  /** Timeline positions (0-based) of the first and last such snapshot. */
+  first: number
+  last: number
+}
 
 export type Finding = {
   kind: FindingKind
@@ -199,6 +221,8 @@ export type Finding = {
   projectedExhaustion: IsoTime | null
   attribution: 'owner' | 'lineage' | 'remote-affinity' | null
   remote?: string
+  /** Port findings of named processes: their busiest remote endpoints by connections over time, most first (at most 5). */
+  remotes?: RemoteEndpoint[]
   summary: string
   evidence: Evidence[]
   /**

@@ -5,7 +5,7 @@ import {formatInt, formatTime, formatWall} from './format.js'
 import type {Culprit, Point, ReportModel} from './model.js'
 import {describeX, timelinePoints} from './model.js'
 import type {Frame} from './svg.js'
-import {axes, gapBands, hoverColumns, limitLine, linePath, markers, niceTicks, segmentLine, stackedAreas, svgDocument} from './svg.js'
+import {axes, gapBands, hoverColumns, limitLine, linePath, markers, niceTicks, num, segmentLine, stackedAreas, svgDocument} from './svg.js'
 import {maxOf, minOf} from '../model/extremes.js'
 
 /** The report's three chart kinds, as inline SVG with an HTML legend. */
@@ -53,8 +53,8 @@ export function ephemeralChart(analysis: Analysis, model: ReportModel): string {
   const range = document.dynamicRange.tcp.count
   const points = timelinePoints(model, timeline.ephemeralInUse)
   const [x0, x1] = xDomain(model)
-  const y1 = yTop(Math.max(range, ...timeline.ephemeralInUse))
-  const f: Frame = {w: 900, h: 300, left: 64, right: 16, top: 28, bottom: 30, x0, x1, y0: 0, y1, timed: model.timed}
+  const y1 = yTop(Math.max(range, maxOf(timeline.ephemeralInUse, 0)))
+  const f: Frame = {w: 900, h: 300, left: 68, right: 16, top: 28, bottom: 42, x0, x1, y0: 0, y1, timed: model.timed}
   const events = model.timed
     ? timeline.events
         .filter((e) => e.time !== null && e.time >= x0 && e.time <= x1)
@@ -65,7 +65,7 @@ export function ephemeralChart(analysis: Analysis, model: ReportModel): string {
     return `${describeX(model, p.x)}: ${formatInt(p.y)} of ${formatInt(range)} in use${addr ? ` on ${addr}` : ''}`
   })
   const body = [
-    axes(f, 'Dynamic TCP ports in use'),
+    axes(f, 'Dynamic TCP ports in use', {y: 'ports', x: model.xTitle}),
     gapBands(f, model.xs, model.maxStep),
     limitLine(f, range, `range: ${formatInt(range)} ports`),
     linePath(f, points, model.maxStep, 'series main', '#1f77b4'),
@@ -85,7 +85,7 @@ export function statesChart(analysis: Analysis, model: ReportModel): string {
   const n = timeline.times.length
   const totals = Array.from({length: n}, (_, i) => states.reduce((sum, s) => sum + (timeline.totalsByState[s]![i] ?? 0), 0))
   const [x0, x1] = xDomain(model)
-  const f: Frame = {w: 900, h: 260, left: 64, right: 16, top: 28, bottom: 30, x0, x1, y0: 0, y1: yTop(Math.max(1, ...totals)), timed: model.timed}
+  const f: Frame = {w: 900, h: 260, left: 68, right: 16, top: 28, bottom: 42, x0, x1, y0: 0, y1: yTop(maxOf(totals, 1)), timed: model.timed}
   const layers = states.map((s) => ({color: color(s), values: timeline.totalsByState[s]!}))
   const titles = model.xs.map((x, i) =>
     [
@@ -94,7 +94,7 @@ export function statesChart(analysis: Analysis, model: ReportModel): string {
     ].join('\n'),
   )
   const body = [
-    axes(f, 'TCP rows by state'),
+    axes(f, 'TCP rows by state', {y: 'rows', x: model.xTitle}),
     gapBands(f, model.xs, model.maxStep),
     stackedAreas(f, model.xs, layers, model.maxStep),
     hoverColumns(f, model.xs, titles, model.maxStep),
@@ -105,8 +105,17 @@ export function statesChart(analysis: Analysis, model: ReportModel): string {
 
 /** Beyond this many spans past the data, a projection is cut at the chart edge. */
 const PROJECTION_REACH = 1
+/** The range limit is drawn when the culprit's data reach this share of it (else it would flatten the data). */
+const LIMIT_REACH = 0.5
 
-/** One culprit's states over time, its Sen trend and the dashed projection to exhaustion. */
+/** The unit of a culprit's series, for its y axis. */
+const unitOf = (state: string) => (state === 'HANDLES' || state === 'AFD' ? 'handles' : state === 'PORTS' || state === 'EPHEMERAL' ? 'ports' : 'sockets')
+
+/**
+ * One culprit's states over time, its Sen trend (thin, dashed, under the data) and the dashed projection
+ * to exhaustion. Scaled to the culprit's own data: the range limit is drawn as a labelled line only when
+ * the data come within reach of it, and an exhaustion off the chart is written as text.
+ */
 export function culpritChart(c: Culprit, model: ReportModel): string {
   let projection = c.projection
   const [d0, d1] = xDomain(model, c.states.flatMap((s) => s.points))
@@ -122,32 +131,38 @@ export function culpritChart(c: Culprit, model: ReportModel): string {
   const x1 = Math.max(d1, projection?.to.x ?? d1)
   const values = c.states.flatMap((s) => s.points.map((p) => p.y ?? 0))
   const trendTop = c.trend ? Math.max(c.trend.intercept + c.trend.slopePerMs * c.trend.to, 0) : 0
-  let top = Math.max(1, ...values, projection?.to.y ?? 0, trendTop)
-  // a limit far above everything drawn would flatten the series; the legend still names the exhaustion time
-  const showLimit = c.limit !== null && top >= c.limit * 0.25
+  let top = Math.max(1, maxOf(values, 0), trendTop)
+  const showLimit = c.limit !== null && top >= c.limit * LIMIT_REACH
   if (showLimit) top = Math.max(top, c.limit!)
-  const f: Frame = {w: 440, h: 220, left: 52, right: 12, top: 24, bottom: 28, x0: d0, x1, y0: 0, y1: yTop(top), timed: model.timed}
+  const f: Frame = {w: 440, h: 220, left: 64, right: 12, top: 24, bottom: 40, x0: d0, x1, y0: 0, y1: yTop(top), timed: model.timed}
+  // the projection leaves the chart at its top when the limit is not drawn: the line is clipped there
+  const projectionOff = projection !== null && projection.to.y !== null && projection.to.y > f.y1
   const lines = [...c.states]
     .reverse()
     .map((s) => linePath(f, s.points, c.maxStep, s.state === c.finding.state ? 'series main' : 'series', color(s.state)))
-  const parts = [axes(f, `${c.finding.state} (PID ${c.pids.join(', ') || '?'})`)]
+  const parts = [axes(f, `${c.finding.state} (PID ${c.pids.join(', ') || '?'})`, {y: unitOf(c.finding.state), x: model.xTitle})]
   if (showLimit) parts.push(limitLine(f, c.limit!, `range ${formatInt(c.limit)}`))
-  parts.push(...lines)
   if (c.trend) {
+    // under the data: a thin dashed line that never hides the series
     const at = (x: number) => c.trend!.intercept + c.trend!.slopePerMs * x
     parts.push(segmentLine(f, {x: c.trend.from, y: at(c.trend.from)}, {x: c.trend.to, y: at(c.trend.to)}, 'trend'))
   }
+  parts.push(...lines)
   if (projection && projection.from.x !== null && projection.from.y !== null && projection.to.x !== null && projection.to.y !== null) {
     parts.push(segmentLine(f, {x: projection.from.x, y: projection.from.y}, {x: projection.to.x, y: projection.to.y}, 'projection'))
   }
+  const when = formatTime(c.finding.projectedExhaustion)
+  const notes: string[] = []
+  if (c.limit !== null && !showLimit) notes.push(`range limit ${formatInt(c.limit)}: above the chart`)
+  if (projection && (cut || projectionOff)) notes.push(`exhausts ${when} (off the chart)`)
+  notes.forEach((n, i) => parts.push(`<text class="offchart" x="${num(f.w - f.right - 4)}" y="${f.top + 12 + i * 13}" text-anchor="end">${escapeHtml(n)}</text>`))
   const main = c.states[0]!
   const titles = main.points.map((p) => `${describeX(model, p.x)}: ${c.finding.state} ${formatInt(p.y)}`)
   parts.push(hoverColumns(f, main.points.map((p) => (p.y === null ? null : p.x)), titles, c.maxStep))
   const items: {label: string; color: string; dashed?: boolean}[] = c.states.map((s) => ({label: s.state, color: color(s.state)}))
-  if (c.trend) items.push({label: 'Sen trend', color: '#111111'})
+  if (c.trend) items.push({label: 'Sen trend', color: '#444444', dashed: true})
   if (projection) {
-    const when = formatTime(c.finding.projectedExhaustion)
-    items.push({label: cut ? `projection (exhaustion ${when}, off the chart)` : `projection to exhaustion (${when})`, color: '#111111', dashed: true})
+    items.push({label: cut || projectionOff ? `projection (exhaustion ${when}, off the chart)` : `projection to exhaustion (${when})`, color: '#111111', dashed: true})
   }
   const title = `${c.process} (PID ${c.pids.join(', ')}): ${c.finding.state} over time`
   const detail = `PID ${c.pids.join(', ') || '?'} · ${c.finding.state} · ${c.finding.severity}`

@@ -59,6 +59,29 @@ export function findingFacts(f: Finding, t: Inline): string[] {
   return facts
 }
 
+/** One evidence entry as text lines: `path:line  time`, what it shows, and the quoted line (`> …`). Not escaped. */
+export function evidenceLines(e: Evidence): string[] {
+  const out = [`${e.path}:${e.line}${e.time ? `  ${formatTime(e.time)}` : ''}`]
+  if (e.text !== undefined) out.push(e.text)
+  if (e.quote !== undefined) out.push(`> ${e.quote}`)
+  return out
+}
+
+/** The evidence block's lines (first and last entries, the hidden ones counted) and its count label. */
+export function evidenceText(evidence: readonly Evidence[], shown: number): {text: string; count: string} {
+  const {head, tail, hidden} = pickEvidence(evidence, shown)
+  const lines = [...head.flatMap(evidenceLines), ...(hidden ? [`… ${formatInt(hidden)} more row(s) …`] : []), ...tail.flatMap(evidenceLines)]
+  const count = hidden ? `${formatInt(evidence.length)} rows, ${formatInt(evidence.length - hidden)} shown` : `${formatInt(evidence.length)} row(s)`
+  return {text: lines.join('\n'), count}
+}
+
+/** A finding's busiest remote endpoints as table cells (endpoint, peak, connection-snapshots, snapshots, span). Not escaped. */
+export function remoteRows(f: Finding, when: (position: number) => string): string[][] {
+  return (f.remotes ?? []).map((r) => [r.endpoint, formatInt(r.peak), formatInt(r.total), formatInt(r.snapshots), `${when(r.first)} → ${when(r.last)}`])
+}
+
+export const REMOTE_HEAD = ['Remote endpoint', 'Peak connections', 'Connection-snapshots', 'Snapshots', 'Seen']
+
 /**
  * The evidence rows to print: the first and the last few (so both ends of a growth show), and how
  * many are left out between them.

@@ -1,10 +1,11 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
 import {escapeHtml} from './escape.js'
-import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
+import {dumpFacts, evidenceText, findingFacts, handleRows, inputCells, isDumpFormat, REMOTE_HEAD, remoteRows, samplingSentence} from './facts.js'
 import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import type {Cell} from './html-parts.js'
 import {columns, html, list, numCell, pre, section, table, text} from './html-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
+import {describeX} from './model.js'
 import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
 
 /** Sections of the HTML report after the charts, in report order (the same as the markdown report). */
@@ -12,30 +13,35 @@ import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, r
 const EVENT_ROWS = 50
 const GAP_ROWS = 20
 
-function evidenceHtml(evidence: readonly Evidence[], shown: number): string {
+function evidenceHtml(evidence: readonly Evidence[], shown: number, open: boolean): string {
   if (evidence.length === 0) return '<p class="muted">No evidence rows were kept for this finding.</p>'
-  const {head, tail, hidden} = pickEvidence(evidence, shown)
-  const entry = (e: Evidence) => `${e.path}:${e.line}${e.time ? `  ${formatTime(e.time)}` : ''}${e.text !== undefined ? `\n${e.text}` : ''}`
-  const lines = [...head.map(entry), ...(hidden ? [`… ${formatInt(hidden)} more row(s) …`] : []), ...tail.map(entry)]
-  const count = hidden ? `${formatInt(evidence.length)} rows, ${formatInt(evidence.length - hidden)} shown` : `${formatInt(evidence.length)} row(s)`
-  return `<p>Evidence (${count}):</p>${pre(lines.join('\n'))}`
+  const {text, count} = evidenceText(evidence, shown)
+  return `<details class="evidence"${open ? ' open' : ''}><summary>Evidence (${count})</summary>${pre(text)}</details>`
 }
 
-function findingHtml(f: Finding, index: number, shown: number): string {
+function remotesHtml(f: Finding, model: ReportModel): string {
+  const rows: Cell[][] = remoteRows(f, (i) => describeX(model, model.xs[i])).map((r, k) => {
+    const e = f.remotes![k]!
+    return [{html: html.code(r[0]!)}, numCell(r[1]!, e.peak), numCell(r[2]!, e.total), numCell(r[3]!, e.snapshots), text(r[4]!)]
+  })
+  return rows.length ? `<p>Remote endpoints it talks to (connections over time):</p>${table(columns(...REMOTE_HEAD.map((h, i) => (i && i < 4 ? `${h}:n` : h))), rows)}` : ''
+}
+
+function findingHtml(f: Finding, index: number, shown: number, model: ReportModel): string {
   const pids = f.pids.length ? f.pids : f.pid !== null ? [f.pid] : []
   const who = `${f.process ?? '(unnamed)'}${pids.length ? ` (PID ${formatPids(pids)})` : ''}`
   return (
     `<article class="finding" id="finding-${index + 1}">` +
     `<h3>${index + 1}. <span class="badge ${f.severity}">${f.severity}</span> ` +
     `${escapeHtml(`${f.kind.replace(/-/g, ' ')}: ${who}, ${f.state}`)}</h3>` +
-    `<p>${richText(f.summary, html)}</p>${list(findingFacts(f, html))}${evidenceHtml(f.evidence, shown)}</article>`
+    `<p>${richText(f.summary, html)}</p>${list(findingFacts(f, html))}${remotesHtml(f, model)}${evidenceHtml(f.evidence, shown, index === 0)}</article>`
   )
 }
 
 export function findingsSection(analysis: Analysis, model: ReportModel, options: ReportOptions): string {
   if (model.culprits.length === 0) return section('findings', 'Findings', '<p>No findings: no process grew its use of ports or handles.</p>')
   const shown = Math.max(1, options.evidenceRows ?? 5)
-  return section('findings', 'Findings', model.culprits.map((c, i) => findingHtml(c.finding, i, shown)).join('\n'))
+  return section('findings', 'Findings', model.culprits.map((c, i) => findingHtml(c.finding, i, shown, model)).join('\n'))
 }
 
 export function corroborationSection(analysis: Analysis, model: ReportModel): string {

@@ -46,7 +46,9 @@ svg.chart .limit line{stroke:#b91c1c;stroke-width:1.5;stroke-dasharray:6 4}
 svg.chart .limit text{fill:#b91c1c;font-weight:600}
 svg.chart .marker line{stroke:#7c3aed;stroke-width:1.2;stroke-dasharray:3 3}
 svg.chart .marker text{fill:#7c3aed;font-weight:600}
-svg.chart .trend{stroke:#111;stroke-width:1.2}
+svg.chart .trend{stroke:#444;stroke-width:1;stroke-dasharray:2 3;opacity:.85}
+svg.chart .xlabel,svg.chart .ytitle{font-style:italic}
+svg.chart .offchart{fill:#111;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 svg.chart .projection{stroke:#111;stroke-width:1.6;stroke-dasharray:6 4}
 svg.chart .gap{fill:#eef0f3}
 svg.chart .hits rect{fill:transparent}
@@ -55,6 +57,8 @@ svg.chart .hits rect:hover{fill:rgba(31,35,40,.08)}
 .legend i{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle;background:var(--c)}
 .legend i.dash{height:0;border-top:2px dashed var(--c);background:none}
 .finding{border:1px solid var(--line);border-radius:6px;padding:4px 16px 8px;margin:12px 0}
+details.evidence{margin:8px 0}
+details.evidence summary{cursor:pointer;font-weight:600}
 #tip{position:fixed;pointer-events:none;background:#1f2328;color:#fff;padding:4px 8px;border-radius:4px;font-size:12px;white-space:pre;display:none;z-index:10}
 footer{margin-top:40px;font-size:12px;color:var(--muted)}
 @page{margin:14mm}
@@ -93,5 +97,6 @@ function key(r){var c=r.cells[i];return c?(numeric?Number(c.getAttribute('data-v
 rows.sort(function(a,b){var x=key(a),y=key(b);var d=numeric?x-y:String(x).localeCompare(String(y));return asc?d:-d});
 rows.forEach(function(r){body.appendChild(r)})}
 th.addEventListener('click',sort);th.addEventListener('keydown',function(e){if(e.key==='Enter')sort()})})});
+addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true})});
 })();
 `.trim()

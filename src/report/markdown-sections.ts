@@ -3,7 +3,8 @@ import {markdownFence} from './escape.js'
 import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import {md, mdCode, mdTable} from './markdown-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
-import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
+import {describeX} from './model.js'
+import {dumpFacts, evidenceText, findingFacts, handleRows, inputCells, isDumpFormat, REMOTE_HEAD, remoteRows, samplingSentence} from './facts.js'
 import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
 
 /** Sections of the markdown report after the chart, in report order. */
@@ -13,20 +14,23 @@ const GAP_ROWS = 10
 
 function evidenceBlock(evidence: readonly Evidence[], shown: number): string {
   if (evidence.length === 0) return 'No evidence rows were kept for this finding.'
-  const {head, tail, hidden} = pickEvidence(evidence, shown)
-  const entry = (e: Evidence) => `${e.path}:${e.line}${e.time ? `  ${formatTime(e.time)}` : ''}${e.text !== undefined ? `\n${e.text}` : ''}`
-  const lines = [...head.map(entry), ...(hidden ? [`… ${formatInt(hidden)} more row(s) …`] : []), ...tail.map(entry)]
-  const count = hidden ? `${formatInt(evidence.length)} rows, ${formatInt(evidence.length - hidden)} shown` : `${formatInt(evidence.length)} row(s)`
-  return `Evidence (${count}):\n\n${markdownFence(lines.join('\n'), 'text')}`
+  const {text, count} = evidenceText(evidence, shown)
+  return `Evidence (${count}):\n\n${markdownFence(text, 'text')}`
 }
 
-function renderFinding(f: Finding, index: number, shown: number): string {
+function remotesBlock(f: Finding, model: ReportModel): string {
+  const rows = remoteRows(f, (i) => describeX(model, model.xs[i])).map((r) => [mdCode(r[0]!, true), r[1]!, r[2]!, r[3]!, md.text(r[4]!)])
+  return rows.length ? `Remote endpoints it talks to (connections over time):\n\n${mdTable(REMOTE_HEAD, rows, 'lrrrl')}` : ''
+}
+
+function renderFinding(f: Finding, index: number, shown: number, model: ReportModel): string {
   const who = `${f.process ?? '(unnamed)'}${f.pids.length || f.pid !== null ? ` (PID ${formatPids(f.pids.length ? f.pids : [f.pid!])})` : ''}`
   const facts = findingFacts(f, md).map((fact) => `- ${fact}`)
   return [
     `### ${index + 1}. ${f.severity.toUpperCase()}: ${md.text(f.kind.replace(/-/g, ' '))}, ${md.text(who)}, ${md.text(f.state)}`,
     richText(f.summary, md),
     facts.join('\n'),
+    remotesBlock(f, model),
     evidenceBlock(f.evidence, shown),
   ].filter(Boolean).join('\n\n')
 }
@@ -34,7 +38,7 @@ function renderFinding(f: Finding, index: number, shown: number): string {
 export function renderFindings(analysis: Analysis, model: ReportModel, options: ReportOptions): string {
   if (model.culprits.length === 0) return '## Findings\n\nNo findings: no process grew its use of ports or handles.'
   const shown = Math.max(1, options.evidenceRows ?? 5)
-  return ['## Findings', ...model.culprits.map((c, i) => renderFinding(c.finding, i, shown))].join('\n\n')
+  return ['## Findings', ...model.culprits.map((c, i) => renderFinding(c.finding, i, shown, model))].join('\n\n')
 }
 
 export function renderCorroboration(analysis: Analysis, model: ReportModel): string {

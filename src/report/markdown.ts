@@ -31,7 +31,7 @@ export function renderMarkdown(analysis: Analysis, options: ReportOptions = {}):
     md.text(span) + (options.redacted ? `\n\n${md.text(REDACTION_NOTE)}` : ''),
     renderVerdict(analysis, model),
     renderCulprits(analysis, model),
-    renderChart(analysis, model),
+    renderChart(analysis, model, options),
     renderFindings(analysis, model, options),
     renderCorroboration(analysis, model),
     renderRange(analysis),
@@ -97,10 +97,61 @@ function renderCulprits(analysis: Analysis, model: ReportModel): string {
   return out.join('\n\n')
 }
 
-function renderChart(analysis: Analysis, model: ReportModel): string {
+/** Rows of the portable series table (evenly spaced snapshots, the peak always among them). */
+const TABLE_POINTS = 8
+
+/**
+ * The series at a handful of snapshots: evenly spaced, plus the peak, in time order. Renders in every
+ * ticket system (a plain table), unlike a Mermaid chart.
+ */
+function seriesTable(analysis: Analysis, model: ReportModel): string {
+  const {timeline, document} = analysis
+  const n = timeline.ephemeralInUse.length
+  const range = document.dynamicRange.tcp.count
+  const picks = new Set<number>()
+  for (let k = 0; k < TABLE_POINTS; k++) picks.add(Math.round((k * (n - 1)) / Math.max(1, TABLE_POINTS - 1)))
+  let peakAt = 0
+  for (let i = 1; i < n; i++) if (timeline.ephemeralInUse[i]! > timeline.ephemeralInUse[peakAt]!) peakAt = i
+  picks.add(peakAt)
+  const top = model.culprits.find((c) => c.chart && c.points.length === n)
+  const rows = [...picks].sort((a, b) => a - b).map((i) => {
+    const v = timeline.ephemeralInUse[i] ?? 0
+    const cells = [md.text(describeX(model, model.xs[i])), formatInt(v), formatPercent(v / range)]
+    if (top) cells.push(formatInt(top.points[i]?.y ?? null))
+    return cells
+  })
+  const head = ['Snapshot', 'Ports in use', 'Of the range']
+  if (top) head.push(md.text(`${top.process} ${top.finding.state}`))
+  return `${mdTable(head, rows, top ? 'lrrr' : 'lrr')}\n\n${md.text(`Times: ${model.xTitle}.`)}${peakAt > 0 ? ` ${md.text(`The peak is at ${describeX(model, model.xs[peakAt])}.`)}` : ''}`
+}
+
+function renderChart(analysis: Analysis, model: ReportModel, options: ReportOptions): string {
   const {timeline, document} = analysis
   const n = timeline.ephemeralInUse.length
   if (n === 0) return '## Ephemeral ports in use over time\n\nNo snapshots.'
+  const range = document.dynamicRange.tcp.count
+  const peak = maxOf(timeline.ephemeralInUse)
+  const spark = `\`${sparkline(Array.from(timeline.ephemeralInUse), 60)}\` ${formatInt(timeline.ephemeralInUse[0] ?? 0)} → ${formatInt(timeline.ephemeralInUse[n - 1] ?? 0)}, peak ${formatInt(peak)} of ${formatInt(range)}`
+  const per = Math.ceil(n / MERMAID_POINTS)
+  const addrs = [...new Set(timeline.ephemeralAddr.filter(Boolean))]
+  const notes = [
+    `Highest number of dynamic TCP ports in use on one local address${addrs.length === 1 ? ` (${md.text(addrs[0]!)})` : ''}, ` +
+      `against the range of ${formatInt(range)} ports. Peak ${formatInt(peak)} (${formatPercent(peak / range)}).`,
+    options.mermaid && per > 1 ? `Each chart point is the highest of ${per} snapshots.` : '',
+    options.mermaid && document.sampling.gaps.length
+      ? `Sampling gaps are not drawn as gaps in the chart (the HTML report shows them): ${document.sampling.gaps.length} gap(s), ` +
+        'see collection quality.'
+      : '',
+  ].filter(Boolean)
+  const parts = ['## Ephemeral ports in use over time', notes.join(' '), `Trend (scaled to the peak): ${spark}`, seriesTable(analysis, model)]
+  if (options.mermaid) parts.push(mermaidChart(analysis, model))
+  return parts.join('\n\n')
+}
+
+/** The same series as a Mermaid xychart (GitHub renders it; most ticket systems show it as text): `--mermaid`. */
+function mermaidChart(analysis: Analysis, model: ReportModel): string {
+  const {timeline, document} = analysis
+  const n = timeline.ephemeralInUse.length
   const range = document.dynamicRange.tcp.count
   const buckets = downsampleMax(Array.from(timeline.ephemeralInUse), MERMAID_POINTS)
   const known = model.xs.filter((x): x is number => x !== null)
@@ -114,7 +165,7 @@ function renderChart(analysis: Analysis, model: ReportModel): string {
   }
   const peak = maxOf(timeline.ephemeralInUse)
   const top = Math.ceil((Math.max(range, peak) * 1.05) / 1000) * 1000
-  const mermaid = [
+  return [
     '```mermaid',
     'xychart-beta',
     '    title "Dynamic TCP ports in use (top line: range size)"',
@@ -124,16 +175,4 @@ function renderChart(analysis: Analysis, model: ReportModel): string {
     `    line [${buckets.map(() => range).join(', ')}]`,
     '```',
   ].join('\n')
-  const per = Math.ceil(n / MERMAID_POINTS)
-  const addrs = [...new Set(timeline.ephemeralAddr.filter(Boolean))]
-  const notes = [
-    `Highest number of dynamic TCP ports in use on one local address${addrs.length === 1 ? ` (${md.text(addrs[0]!)})` : ''}, ` +
-      `against the range of ${formatInt(range)} ports. Peak ${formatInt(peak)} (${formatPercent(peak / range)}).`,
-    per > 1 ? `Each point is the highest of ${per} snapshots.` : '',
-    document.sampling.gaps.length
-      ? `Sampling gaps are not drawn as gaps here (the HTML report shows them): ${document.sampling.gaps.length} gap(s), ` +
-        'see collection quality.'
-      : '',
-  ].filter(Boolean)
-  return ['## Ephemeral ports in use over time', mermaid, notes.join(' ')].join('\n\n')
 }

@@ -47,6 +47,8 @@ export type ReportOptions = {
   readonly version?: string
   /** Says in the report that names and addresses were replaced by pseudonyms. */
   readonly redacted?: boolean
+  /** Markdown: also a Mermaid xychart of the range use, after the table (`--mermaid`; renders in GitHub, not in most ticket systems). */
+  readonly mermaid?: boolean
 }
 
 export type ReportModel = {
@@ -57,6 +59,8 @@ export type ReportModel = {
   /** Largest x step still drawn as a line; larger steps are gaps. Null: no limit. */
   readonly maxStep: number | null
   readonly culprits: readonly Culprit[]
+  /** The x axis's title: `time (UTC+01:00)`, `time (as written, zone unknown)`, or `snapshot` without times. */
+  readonly xTitle: string
 }
 
 const PORT_STATES = new Set<string>([...TCP_STATES, 'PORTS', 'UDP', 'EPHEMERAL'])
@@ -233,7 +237,20 @@ export function buildReportModel(analysis: Analysis): ReportModel {
     .map((f, i) => ({f, i}))
     .sort((a, b) => SEVERITY[a.f.severity] - SEVERITY[b.f.severity] || a.i - b.i)
   const culprits = ordered.map(({f}) => culprit(f, analysis, xs, timed, seen))
-  return {timed, xs, maxStep, culprits}
+  return {timed, xs, maxStep, culprits, xTitle: xTitleOf(analysis, timed)}
+}
+
+/** The zone the times are written in, from the document's times (`--tz` adds an offset to each); null when unknown. */
+export function zoneOf(analysis: Analysis): string | null {
+  const m = /(Z|[+-]\d{2}:\d{2})$/.exec(analysis.document.timeRange?.start ?? '')
+  if (!m) return null
+  return m[1] === 'Z' || m[1] === '+00:00' || m[1] === '-00:00' ? 'UTC' : `UTC${m[1]}`
+}
+
+function xTitleOf(analysis: Analysis, timed: boolean): string {
+  if (!timed) return 'snapshot (no times)'
+  const zone = zoneOf(analysis)
+  return zone ? `time (${zone})` : 'time (as written, zone unknown)'
 }
 
 /** An x value as text: the wall time, or `snapshot 12` when the input has no times. */

@@ -17,7 +17,7 @@ import type {Analysis, AnalysisDocument, DynamicRange, Timeline} from '../model/
 
 /** What a redacted report says about itself. */
 export const REDACTION_NOTE =
-  'Names and addresses in this report are pseudonyms (--redact): IP addresses, host, domain and user names, and input file paths (file-N, extension kept).'
+  'Names and addresses in this report are pseudonyms (--redact): IP addresses, host, domain and user names, and input file paths (file-N, extension kept), also inside the quoted evidence lines. Process names, ports, counts and times are kept.'
 
 type Kind = 'ip' | 'host' | 'domain' | 'user'
 

@@ -63,8 +63,11 @@ export function xTicks(f: Frame): {x: number; label: string}[] {
   return out
 }
 
-/** Gridlines, axes and tick labels. */
-export function axes(f: Frame, yLabel: string): string {
+/** Axis titles: the y unit (`ports`, `handles`, `rows`) written along the y axis, the x axis's (time and zone) under it. */
+export type AxisTitles = {readonly y?: string; readonly x?: string}
+
+/** Gridlines, axes and tick labels; `yLabel` is the chart's heading over the plot. */
+export function axes(f: Frame, yLabel: string, titles: AxisTitles = {}): string {
   const out: string[] = ['<g class="axes">']
   const bottom = f.h - f.bottom
   for (const t of niceTicks(f.y1, 4)) {
@@ -80,6 +83,11 @@ export function axes(f: Frame, yLabel: string): string {
   }
   out.push(`<line class="axis" x1="${f.left}" x2="${num(f.w - f.right)}" y1="${bottom}" y2="${bottom}"/>`)
   out.push(`<text class="ylabel" x="${f.left}" y="${f.top - 8}">${escapeHtml(yLabel)}</text>`)
+  if (titles.y) {
+    const mid = num((f.top + f.h - f.bottom) / 2)
+    out.push(`<text class="ytitle" x="12" y="${mid}" text-anchor="middle" transform="rotate(-90 12 ${mid})">${escapeHtml(titles.y)}</text>`)
+  }
+  if (titles.x) out.push(`<text class="xlabel" x="${num(f.w - f.right)}" y="${f.h - 2}" text-anchor="end">${escapeHtml(titles.x)}</text>`)
   out.push('</g>')
   return out.join('')
 }

@@ -126,6 +126,55 @@ describe('CSV formula injection', () => {
   })
 })
 
+describe('events, handles and wide tables', () => {
+  const analysis = makeFixtureAnalysis()
+  const tables = exportTables(analysis)
+
+  it('has one events row per event, column by column, the message neutralised in CSV', () => {
+    const back = readCsv(tables.events, toCsv(tables.events))
+    const events = analysis.timeline.events
+    expect(back).toHaveLength(events.length)
+    back.forEach((r, i) => {
+      const e = events[i]!
+      expect(r.id).toBe(e.id)
+      expect(r.snapshot).toBe(e.snapshot)
+      expect(r.source).toBe(e.source)
+      expect(r.path).toBe(e.path)
+      expect(r.line).toBe(e.line)
+      expect(r.message).toBe(neutralise(e.message))
+      expect(String(r.message)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/)
+    })
+  })
+
+  it('has one handles row per listing point, in time order', () => {
+    const back = readCsv(tables.handles, toCsv(tables.handles))
+    expect(back).toHaveLength(analysis.timeline.handles.reduce((n, h) => n + h.points.length, 0))
+    const leaky = back.filter((r) => r.pid === FIXTURE.leaky.pid)
+    expect(leaky.length).toBeGreaterThan(10)
+    expect(leaky.every((r) => r.process === 'LeakyAgent.exe' && typeof r.handles === 'number')).toBe(true)
+    const times = back.map((r) => r.time).filter((t): t is string => typeof t === 'string' && t !== '')
+    expect([...times].sort()).toEqual(times)
+  })
+
+  it('has a wide table whose process columns are neutralised in the CSV header and equal the series', () => {
+    const hostile = makeFixtureAnalysis({hostile: true})
+    const t = exportTables(hostile).wide
+    const csv = toCsv(t)
+    const header = Papa.parse<string[]>(csv.slice(1).split('\r\n')[0]!).data[0]!
+    const names = t.columns.map((c) => c.name)
+    expect(header).toEqual(names.map((n) => neutralise(n)))
+    const leaky = hostile.timeline.processes.find((p) => p.pid === FIXTURE.leaky.pid)!
+    const column = `${leaky.name} (${FIXTURE.leaky.pid}) BOUND`
+    expect(names).toContain(column)
+    expect(names.some((n) => /^[=+\-@]/.test(n))).toBe(true)
+    expect(header.some((n) => /^'[=+\-@]/.test(n))).toBe(true)
+    expect(header.join('')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/)
+    const rows = rowsOf(t)
+    expect(rows).toHaveLength(hostile.timeline.times.length)
+    rows.forEach((r, i) => expect(r[column]).toBe(leaky.byState.BOUND![i]))
+  })
+})
+
 describe('connections table', () => {
   const analysis = makeFixtureAnalysis()
   const connections: ExportConnection[] = [

@@ -1,10 +1,18 @@
 import {existsSync, mkdirSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {type Browser, type Page, chromium} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {runAnalysis} from '../../src/pipeline.js'
 import {renderHtml} from '../../src/report/html.js'
 import {FIXTURE, makeFixtureAnalysis} from '../fixtures/analysis-fixture.js'
+import {loopText, tempFiles} from '../helpers/run.js'
+import {SCENARIOS} from '../helpers/scenarios.js'
+
+/** Screenshots are test artifacts: kept outside the repository. */
+const ARTIFACTS = join(tmpdir(), 'portleak-test-output')
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [
@@ -68,8 +76,8 @@ describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => 
       const tip = page.locator('#tip')
       expect(await tip.isVisible()).toBe(true)
       expect(await tip.innerText()).toMatch(/^2026-01-14 09:30:00: [\d,]+ of 16,384 in use on 10\.20\.30\.41$/)
-      mkdirSync('test-output', {recursive: true})
-      await page.screenshot({path: 'test-output/report.png', fullPage: true})
+      mkdirSync(ARTIFACTS, {recursive: true})
+      await page.screenshot({path: join(ARTIFACTS, 'report.png'), fullPage: true})
     } finally {
       await page.close()
     }
@@ -113,6 +121,47 @@ describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => 
       expect(await page.locator('svg.chart').count()).toBe(5)
       expect(await page.locator('svg.chart .hits rect title').count()).toBeGreaterThan(300)
       expect(await page.locator('#tip').count()).toBe(0)
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('quotes evidence in collapsible blocks, lists remote endpoints and titles the axes', async () => {
+    const [file] = tempFiles({'netstat.txt': loopText(SCENARIOS.timeWaitLeak)})
+    const {page, requests, consoleErrors} = await load(renderHtml(await runAnalysis([file!], {})))
+    try {
+      expect(requests).toEqual([])
+      expect(consoleErrors).toEqual([])
+      const blocks = page.locator('details.evidence')
+      expect(await blocks.count()).toBeGreaterThanOrEqual(2)
+      // the first finding's evidence is open, the others closed until their summary is clicked
+      expect(await blocks.nth(0).getAttribute('open')).toBe('')
+      expect(await blocks.nth(1).locator('pre').isVisible()).toBe(false)
+      await blocks.nth(1).locator('summary').click()
+      expect(await blocks.nth(1).locator('pre').isVisible()).toBe(true)
+      const quoted = await blocks.nth(0).locator('pre').innerText()
+      expect(quoted).toMatch(/netstat\.txt:\d+ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n> {3}TCP {4}10\.0\.0\.5:\d+ +10\.0\.0\.60:443 +TIME_WAIT/)
+      expect(await blocks.nth(0).locator('summary').innerText()).toMatch(/^Evidence \(\d+ row\(s\)\)$/)
+      const remotes = page.locator('#findings table').first()
+      expect(await remotes.locator('th').first().innerText()).toBe('Remote endpoint')
+      expect(await remotes.locator('tbody tr td').first().innerText()).toBe('10.0.0.60:443')
+      // axis titles: the unit along y, the zone under x
+      const main = page.locator('#over-time svg.chart').first()
+      expect(await main.locator('text.ytitle').textContent()).toBe('ports')
+      expect(await main.locator('text.xlabel').textContent()).toBe('time (as written, zone unknown)')
+      expect(await main.locator('text.xlabel').isVisible()).toBe(true)
+      // the culprit's chart is scaled to it: the far range limit and the exhaustion are written, not drawn
+      const small = page.locator('#culprits svg.chart').first()
+      expect(await small.locator('.limit').count()).toBe(0)
+      expect(await small.locator('text.offchart').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^range limit 16,384: above the chart$/)]))
+      const trend = small.locator('line.trend')
+      expect(await trend.count()).toBe(1)
+      expect(await trend.evaluate((el) => getComputedStyle(el).strokeDasharray)).not.toBe('none')
+      expect(Number(await trend.evaluate((el) => parseFloat(getComputedStyle(el).strokeWidth)))).toBeLessThan(
+        Number(await small.locator('path.series.main').first().evaluate((el) => parseFloat(getComputedStyle(el).strokeWidth))),
+      )
+      mkdirSync(ARTIFACTS, {recursive: true})
+      await page.screenshot({path: join(ARTIFACTS, 'report-quotes.png'), fullPage: true})
     } finally {
       await page.close()
     }

@@ -59,13 +59,35 @@ describe('renderMarkdown', () => {
   })
 
   it('draws a sparkline per charted culprit', () => {
-    const sparks = md.match(/`[▁▂▃▄▅▆▇█ ]+`/g) ?? []
+    const sparks = section(ts, 'Culprits').map((t) => t.raw).join('').match(/`[▁▂▃▄▅▆▇█ ]+`/g) ?? []
     expect(sparks).toHaveLength(3)
     expect(sparks[0]!.startsWith('`▁')).toBe(true)
     expect(sparks[0]!.endsWith('█`')).toBe(true)
   })
 
-  it('has a mermaid xychart with at most 60 points and the range as a flat line', () => {
+  it('shows the range use as a table at a handful of snapshots and a sparkline, with no Mermaid by default', () => {
+    expect(codes(ts, 'mermaid')).toEqual([])
+    const over = section(ts, 'Ephemeral ports in use over time')
+    const [t] = tables(over)
+    expect(t!.header.map((h) => h.text)).toEqual(['Snapshot', 'Ports in use', 'Of the range', 'LeakyAgent.exe BOUND'])
+    expect(t!.rows.length).toBeGreaterThanOrEqual(8)
+    expect(t!.rows.length).toBeLessThanOrEqual(9)
+    const times = t!.rows.map((r) => r[0]!.text)
+    expect(times[0]).toBe('2026-01-14 07:00:00')
+    expect([...times].sort()).toEqual(times)
+    const analysis = makeFixtureAnalysis()
+    const inUse = t!.rows.map((r) => Number(r[1]!.text.replace(/,/g, '')))
+    expect(Math.max(...inUse)).toBe(Math.max(...analysis.timeline.ephemeralInUse))
+    expect(t!.rows.at(-1)![2]!.text).toBe('100%')
+    expect(md).toContain('Times: time (as written, zone unknown).')
+    const text = over.map((x) => x.raw).join('')
+    expect(text).toMatch(/Trend \(scaled to the peak\): `[▁▂▃▄▅▆▇█ ]{10,60}` [\d,]+ → 16,384, peak 16,384 of 16,384/)
+  })
+
+  it('adds a mermaid xychart with --mermaid, after the table, with at most 60 points and the range as a flat line', () => {
+    const withChart = renderMarkdown(makeFixtureAnalysis(), {mermaid: true})
+    const ts = tokens(withChart)
+    expect(withChart.indexOf('```mermaid')).toBeGreaterThan(withChart.indexOf('| Snapshot |'))
     const [chart] = codes(ts, 'mermaid')
     expect(chart?.text.split('\n')[0]).toBe('xychart-beta')
     const labels = /x-axis \[(.*)\]/.exec(chart!.text)![1]!.split(', ')
