@@ -2,10 +2,10 @@ import type {
   ConnectionRecord,
   DateOrder,
   EventRecord,
+  Format,
   HandleCountRecord,
   HandleRecord,
   LineParser,
-  Parser,
   PortRangeRecord,
   ProcessRecord,
   RecordSink,
@@ -126,7 +126,7 @@ function stripCr(line: string): string {
 }
 
 /** Runs a parser over a whole text (already decoded) and returns everything it produced. */
-export function parseText(parser: Parser, text: string, options: {path?: string; dateOrder?: DateOrder} = {}): Collected {
+export function parseText(parser: Format, text: string, options: {path?: string; dateOrder?: DateOrder} = {}): Collected {
   const sink = new CollectingSink()
   const lp: LineParser = parser.create(sink, {path: options.path ?? '<text>', dateOrder: options.dateOrder})
   const {lines, endedWithNewline} = splitLines(text)
