@@ -7,7 +7,10 @@
  * estimated φ, the factor on t's variance that holds 5 %, 1 % and 0.2 % for every kind with enough runs in the band,
  * then each kind's overall rate at those levels under the factors found (the check that the bands hold the level
  * for every φ, not only where a kind is common).
- * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--seed 0]]
+ * --high-first raises, for a kind over its level, the factor of the highest band of estimated φ its excess falls in
+ * rather than the band most of it falls in: the level is then paid where white noise rarely goes (the rows below 64
+ * points of the table). GLS_LENGTHS=8,12,… limits the lengths.
+ * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--seed 0] [--high-first]]
  */
 import {normalQuantile} from '../src/analysis/stats-core.js'
 import {bandOf, differenceLag1, R1_BANDS} from '../src/analysis/stats-calibration.js'
@@ -18,6 +21,7 @@ import {prng} from '../src/synth/loop.js'
 
 const args = process.argv.slice(2)
 const reps = Number(args[args.indexOf('--reps') + 1] || 400)
+const highFirst = args.includes('--high-first')
 const glsSeed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : 0
 const LENGTHS = [8, 12, 16, 24, 32, 45, 64, 90, 128, 180, 256, 300]
 type Kind = NoiseKind | 'ar03' | 'ar07'
@@ -74,10 +78,11 @@ process.stdout.write(`[\n${rows.join('\n')}\n]\n`)
  * (≥ 15 % of their runs); then, while some kind's overall rate at some level exceeds it, the factor of the band
  * that kind's excess comes most from is raised by 5 %. So a kind rare in a band (φ = 0.9 estimated low on a short
  * series) is paid for in its overall rate, which is what the level is about, not by making the band as strict as
- * if every series in it were that kind.
+ * if every series in it were that kind. With --high-first the raised band is the highest one holding any of that
+ * kind's excess.
  */
 function calibrateGls(): void {
-  const lengths = [8, 12, 16, 20, 24, 28, 32, 38, 45, 54, 64, 90, 128, 200]
+  const lengths = process.env.GLS_LENGTHS ? process.env.GLS_LENGTHS.split(",").map(Number) : [8, 12, 16, 20, 24, 28, 32, 38, 45, 54, 64, 90, 128, 200]
   const levels = [0.05, 0.01, 0.005]
   const bands = PHI_BANDS.length + 1
   const rows: string[] = []
@@ -115,7 +120,7 @@ function calibrateGls(): void {
           if (excess <= 0 || (worst && worst.excess >= excess)) continue
           const per = new Array<number>(bands).fill(0)
           for (const h of hits) per[h.band]!++
-          worst = {excess, band: per.indexOf(Math.max(...per))}
+          worst = {excess, band: highFirst ? per.findLastIndex((x) => x > 0) : per.indexOf(Math.max(...per))}
         }
       }
       if (!worst) break
