@@ -27,6 +27,9 @@ export type FormatId =
   | 'minidump'
   | 'kernel-dump'
   | 'evtx'
+  | 'hostname'
+  | 'ipconfig'
+  | 'systeminfo'
 
 export type Proto = 'TCP' | 'UDP'
 
