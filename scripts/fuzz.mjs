@@ -363,8 +363,11 @@ function makeCase(m, corpus, seed, index) {
     // A folder: the evidence under a file name with control characters, beside a FIFO and a symlink loop.
     return {index, kind: 'folder', fixture: fixture.name, bytes: content, name: `net${r.pick(UNSAFE_BITS.filter((b) => !b.includes('/') && !b.includes('\u0000')))}stat.txt`}
   } else if (w < 0.41 && !controls) {
-    // More than 64 KiB of ping output before the evidence: detection must look past it.
-    return {index, kind: 'noise', fixture: fixture.name, bytes: Buffer.concat([pingNoise(r), Buffer.from('\r\n'), content]), content}
+    // More than 64 KiB of ping output before a text fixture (as UTF-8 text, as one loop writes both): detection must look past it.
+    const own = texts.filter((f) => !binaries.some((p) => p.id === f.folder))
+    const text = own.length ? r.pick(own) : fixture
+    const plain = Buffer.from(decode(m, text.bytes).slice(0, MAX_COMPARED))
+    return {index, kind: 'noise', fixture: text.name, bytes: Buffer.concat([pingNoise(r), Buffer.from('\r\n'), plain]), content: plain}
   }
   if (wrap !== 'none' && !controls && r.chance(0.3)) bytes = mutateBytes(r, bytes)
   const cuts = Array.from({length: r.int(13)}, () => r.int(bytes.length + 1))
