@@ -15,8 +15,11 @@
 // equal, and every error must be one line. Some input cases first plant control characters (C0, C1, DEL,
 // bidi controls, line breaks) in the fields of every kind of line, and in zip entry names: every output
 // (analyze and inspect text, HTML, markdown, CSV, JSON Lines, redacted reports, error messages) must show
-// them inert, and no value may start a line of its own. FIFO cases: a writer that stays open, read with
-// --max-bytes; the read must end, within the bound.
+// them inert, and no value may start a line of its own (some cases plant one in every field of every line).
+// FIFO cases: a writer that stays open, read with --max-bytes; the read must end, within the bound. Folder
+// cases: the evidence under a file name with control characters beside a FIFO and a symlink loop; the read
+// must end and the inspect text show the name inert. Noise cases: over 64 KiB of `ping -t` output before the
+// evidence must not change the format detected.
 // Binary cases: a dump fixture's bytes cut, flipped and with header fields set to absurd sizes and offsets
 // (past the end, pointing back at themselves), read by a binary reader: it must not throw or hang.
 // Cases run in a worker thread with a watchdog, so a hang is a failure too. Every failure is saved under a
@@ -229,6 +232,22 @@ function plantControls(r, text) {
   return lines.join('\n')
 }
 
+/** Inserts an unsafe character at every field boundary of every line (the first 300 lines): no field is spared. */
+function plantEverywhere(r, text) {
+  return text
+    .split('\n')
+    .map((line, i) => (i >= 300 ? line : line.replace(/[ ,\t":[\]=<>]+/g, (sep) => sep + r.pick(UNSAFE_BITS))))
+    .join('\n')
+}
+
+/** Lines a `ping -t` in the loop writes: enough of them to push the evidence past the 64 KiB detection window. */
+function pingNoise(r) {
+  const lines = ['', 'Pinging 10.0.0.1 with 32 bytes of data:']
+  for (let n = 1300 + r.int(800); n > 0; n--) lines.push(`Reply from 10.0.0.1: bytes=32 time<1ms TTL=128`)
+  lines.push('', 'Ping statistics for 10.0.0.1:', '    Packets: Sent = 4, Received = 4, Lost = 0 (0% loss),', '')
+  return Buffer.from(lines.join('\r\n'))
+}
+
 /** Points every central-directory record of a zip at the first entry's data, as a crafted zip does. */
 function overlapZip(zip) {
   const out = Buffer.from(zip)
@@ -306,8 +325,9 @@ function makeCase(m, corpus, seed, index) {
   }
   const large = !controls && r.chance(0.1)
   const start = r.chance(0.7) ? 0 : r.int(fixture.bytes.length)
+  const plant = r.chance(0.3) ? plantEverywhere : plantControls
   let content = controls
-    ? Buffer.from(plantControls(r, decode(m, fixture.bytes.subarray(0, r.int(MAX_COMPARED)))))
+    ? Buffer.from(plant(r, decode(m, fixture.bytes.subarray(0, r.int(MAX_COMPARED)))))
     : mutateBytes(r, fixture.bytes.subarray(start, start + (large ? 400_000 : r.int(MAX_COMPARED))))
   if (!large && content.length > MAX_COMPARED) content = content.subarray(0, MAX_COMPARED)
   let bytes = content
@@ -339,6 +359,15 @@ function makeCase(m, corpus, seed, index) {
   } else if (w < 0.35 && process.platform !== 'win32') {
     // A FIFO whose writer stays open, read with --max-bytes: the read must end at the bound.
     return {index, kind: 'fifo', fixture: fixture.name, bytes: content, maxBytes: 1 + r.int(Math.max(1, content.length + 100))}
+  } else if (w < 0.38 && process.platform !== 'win32') {
+    // A folder: the evidence under a file name with control characters, beside a FIFO and a symlink loop.
+    return {index, kind: 'folder', fixture: fixture.name, bytes: content, name: `net${r.pick(UNSAFE_BITS.filter((b) => !b.includes('/') && !b.includes('\u0000')))}stat.txt`}
+  } else if (w < 0.41 && !controls) {
+    // More than 64 KiB of ping output before a text fixture (as UTF-8 text, as one loop writes both): detection must look past it.
+    const own = texts.filter((f) => !binaries.some((p) => p.id === f.folder))
+    const text = own.length ? r.pick(own) : fixture
+    const plain = Buffer.from(decode(m, text.bytes).slice(0, MAX_COMPARED))
+    return {index, kind: 'noise', fixture: text.name, bytes: Buffer.concat([pingNoise(r), Buffer.from('\r\n'), plain]), content: plain}
   }
   if (wrap !== 'none' && !controls && r.chance(0.3)) bytes = mutateBytes(r, bytes)
   const cuts = Array.from({length: r.int(13)}, () => r.int(bytes.length + 1))
@@ -404,6 +433,8 @@ async function check(m, c) {
     return null
   }
   if (c.kind === 'fifo') return checkFifo(m, c)
+  if (c.kind === 'folder') return checkFolder(m, c)
+  if (c.kind === 'noise') return checkNoise(m, c)
   // Over the 64 KiB sniff window the encoding is forced: the sniffed one depends on chunking (known bug).
   const o = c.large ? {encoding: m.sniffEncoding(c.bytes.subarray(0, 64 * 1024)).encoding} : {}
   const whole = await m.inspectInputs(['-'], {...o, stdin: () => Readable.from([c.bytes])})
@@ -483,6 +514,42 @@ async function checkFifo(m, c) {
   } finally {
     await (await writer).close()
   }
+}
+
+/** A folder case: every input read or skipped with a one-line reason, and the inspect text shows the hostile name inert. */
+async function checkFolder(m, c) {
+  const {execFileSync} = await import('node:child_process')
+  const {symlinkSync} = await import('node:fs')
+  const dir = mkdtempSync(join(tmpdir(), 'portleak-fuzz-dir-'))
+  writeFileSync(join(dir, c.name), c.bytes)
+  execFileSync('mkfifo', [join(dir, 'pipe.fifo')])
+  symlinkSync(join(dir, 'loop'), join(dir, 'loop'))
+  const abort = new AbortController()
+  const timer = setTimeout(() => abort.abort(), 5000)
+  try {
+    const doc = await m.inspectInputs([dir], {signal: abort.signal})
+    for (const s of doc.inputs) {
+      const p = summaryProblem(s)
+      if (p) return p
+    }
+    const out = (await m.loadRenderers()).renderInspect(doc.inputs)
+    const at = out.search(RAW)
+    if (at >= 0) return `raw control character U+${out.charCodeAt(at).toString(16).padStart(4, '0')} in inspect: ${JSON.stringify(out.slice(Math.max(0, at - 40), at + 20))}`
+    return null
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A noise case: the evidence behind more than 64 KiB of ping output is detected as the same format as without it. */
+async function checkNoise(m, c) {
+  const read = async (bytes) => (await m.inspectInputs(['-'], {stdin: () => Readable.from([bytes])})).inputs[0]
+  const plain = await read(c.content)
+  const noisy = await read(c.bytes)
+  const p = summaryProblem(noisy)
+  if (p) return p
+  if (plain.format !== null && noisy.format !== plain.format) return `ping output before it turns ${plain.format} into ${noisy.format ?? 'not recognised'}: ${noisy.error}`
+  return null
 }
 
 async function runOne(m, c) {
@@ -599,7 +666,7 @@ async function main() {
   const deadline = t0 + o.seconds * 1000
   let outDir = null
   const failures = []
-  const counts = {parser: 0, input: 0, binary: 0}
+  const counts = {parser: 0, input: 0, binary: 0, fifo: 0, folder: 0, noise: 0}
   const save = (index, problem) => {
     outDir ??= mkdtempSync(join(tmpdir(), `portleak-fuzz-${seed}-`))
     const c = makeCase(m, corpus, seed, index)
@@ -643,7 +710,7 @@ async function main() {
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1)
   process.stdout.write(
-    `fuzz: seed ${seed}, ${counts.parser + counts.input + counts.binary} cases in ${secs} s (${counts.parser} parser, ${counts.input} input, ${counts.binary} binary), ` +
+    `fuzz: seed ${seed}, ${sum(counts)} cases in ${secs} s (${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}), ` +
       `${failures.length} failure${failures.length === 1 ? '' : 's'}${outDir ? `, saved under ${outDir}` : ''}\n`,
   )
   return failures.length ? 1 : 0
@@ -653,6 +720,8 @@ function describe(c) {
   if (c.kind === 'parser') return `parser ${c.parser} on ${c.lines.length} lines from ${c.fixture}`
   if (c.kind === 'binary') return `binary reader ${c.parser} on ${c.bytes.length} bytes from ${c.fixture}`
   if (c.kind === 'fifo') return `FIFO with an open writer on ${c.bytes.length} bytes from ${c.fixture}, --max-bytes ${c.maxBytes}`
+  if (c.kind === 'folder') return `folder with ${JSON.stringify(c.name)} (${c.bytes.length} bytes from ${c.fixture}), a FIFO and a symlink loop`
+  if (c.kind === 'noise') return `input layer on ${c.content.length} bytes from ${c.fixture} behind ${c.bytes.length - c.content.length} bytes of ping output`
   const wrap = c.wrap !== 'none' ? ` (${c.wrap})` : ''
   const controls = c.controls ? ', control characters planted, every output checked' : ''
   return `input layer on ${c.bytes.length} bytes from ${c.fixture}${wrap} in ${c.cuts.length + 1} chunks${controls}`

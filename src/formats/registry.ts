@@ -1,5 +1,7 @@
 import {evtxParser} from './evtx/index.js'
 import {getNetTcpConnectionParser} from './get-nettcpconnection/index.js'
+import {hostnameParser} from './hostname/index.js'
+import {ipconfigParser} from './ipconfig/index.js'
 import {handleExeParser} from './handle-exe/index.js'
 import {kernelDumpParser} from './kernel-dump/index.js'
 import {minidumpParser} from './minidump/index.js'
@@ -9,6 +11,7 @@ import {netshExcludedPortRangeParser} from './netsh/excludedportrange.js'
 import {netshTraceParser} from './netsh/trace.js'
 import {netstatParser} from './netstat/index.js'
 import {processListParser} from './process-list/index.js'
+import {systeminfoParser} from './systeminfo/index.js'
 import {tcpipEventsParser} from './events/index.js'
 import {volatilityHandlesParser} from './volatility/handles.js'
 import {volatilityNetscanParser} from './volatility/netscan.js'
@@ -40,6 +43,9 @@ export const formats = [
   minidumpParser,
   kernelDumpParser,
   evtxParser,
+  ipconfigParser,
+  systeminfoParser,
+  hostnameParser,
 ] as const satisfies readonly Format[]
 
 /** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. */

@@ -209,10 +209,12 @@ async function parseInput(
     parser = getParser(options.format)
     if (!parser) throw new PortleakError(`unknown format '${options.format}'`, 'EUSAGE')
   } else parser = detectFormat(headText.slice(0, SAMPLE_BYTES))?.parser
-  if (!parser && !options.format && !options.onlyFormats && sample.length === SAMPLE_BYTES && noiseEnd(headText) > headText.length / 2) {
-    // The sample was all loop noise (a long `ping -t` before the first snapshot): look further, past it.
-    const further = await detectPastNoise(reader, sniffed)
-    parser = further?.parser
+  const noise = parser || options.format || options.onlyFormats ? 0 : noiseEnd(headText)
+  if (!parser && noise > headText.length / 2) {
+    // The sample was mostly loop noise (a long `ping -t` before the first snapshot): look past it, further
+    // into the input when the sample was full, else at what the sample holds after the noise.
+    const further = sample.length === SAMPLE_BYTES ? await detectPastNoise(reader, sniffed) : null
+    parser = further?.parser ?? (sample.length < SAMPLE_BYTES ? detectFormat(headText.slice(noise))?.parser : undefined)
     if (further) head = further.head
   }
   if (!parser || (options.onlyFormats && !options.onlyFormats.has(parser.id))) {

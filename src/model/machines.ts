@@ -22,7 +22,7 @@ export type MachineInput = {
   addresses: readonly string[]
 }
 
-export type MachineHow = 'host-name' | 'folder' | 'file-name' | 'local-address' | 'only-machine' | 'unnamed' | 'shared'
+export type MachineHow = 'host-name' | 'folder' | 'host-folder' | 'file-name' | 'local-address' | 'only-machine' | 'unnamed' | 'shared'
 
 /** One machine (or one timeline of it): its inputs, and how they were found to belong to it. */
 export type Machine = {
@@ -55,13 +55,15 @@ export function decideMachines(inputs: readonly MachineInput[]): Machine[] {
   // 1. Host names in the data.
   for (const i of inputs) if (i.host) placed.set(i.index, {name: i.host, how: 'host-name'})
   // 2. Folder names, then file names, that differ between inputs of one kind.
-  const folders = folderNames(inputs)
+  // Folders of their own, whatever their names: a folder whose evidence names its host (`run1/ipconfig.txt`) is that host's.
+  const own = ownFolders(inputs)
+  const folders = folderNames(own)
   byKind(inputs, (group) => {
     const named = group.filter((i) => folders.get(i.index))
     if (new Set(named.map((i) => folders.get(i.index)!.toUpperCase())).size < 2) return
     for (const i of named) {
       // A folder whose evidence names its host is that host's, whatever the folder is called.
-      if (!placed.has(i.index)) placed.set(i.index, {name: sharedFolderMachine(i, inputs, placed, folders) ?? folders.get(i.index)!, how: 'folder'})
+      if (!placed.has(i.index)) placed.set(i.index, {name: sharedFolderMachine(i, inputs, placed, own) ?? folders.get(i.index)!, how: 'folder'})
     }
   })
   byKind(inputs, (group) => {
@@ -73,9 +75,9 @@ export function decideMachines(inputs: readonly MachineInput[]): Machine[] {
   for (const p of placed.values()) if (!known.has(machineKey(p.name))) known.set(machineKey(p.name), p.name)
   for (const i of inputs) {
     if (placed.has(i.index)) continue
-    const byFolder = sharedFolderMachine(i, inputs, placed, folders)
+    const byFolder = sharedFolderMachine(i, inputs, placed, own)
     const byName = byFolder ?? namedIn(i.path, known)
-    if (byName) placed.set(i.index, {name: byName, how: byFolder ? 'folder' : 'file-name'})
+    if (byName) placed.set(i.index, {name: byName, how: byFolder ? (folders.get(i.index) ? 'folder' : 'host-folder') : 'file-name'})
   }
   // 3. Local addresses: loops nothing else tells apart, on disjoint addresses.
   const loose = inputs.filter((i) => !placed.has(i.index) && i.rows && i.addresses.length > 0)
@@ -128,15 +130,17 @@ const foldersOf = (path: string) => path.split(/[\\/!]/).slice(0, -1)
 const fileOf = (path: string) => path.split(/[\\/!]/).at(-1)!
 
 /** Per input, the first folder below the folders every input shares (none when the input sits there). */
-function folderNames(inputs: readonly MachineInput[]): Map<number, string | null> {
+function ownFolders(inputs: readonly MachineInput[]): Map<number, string | null> {
   const all = inputs.map((i) => foldersOf(i.path))
   let common = 0
   while (all.length > 0 && all.every((f) => f.length > common && f[common] === all[0]![common])) common++
+  return new Map(inputs.map((i, k) => [i.index, all[k]![common] ?? null]))
+}
+
+/** The inputs' own folders (see ownFolders) whose names can be machine names. */
+function folderNames(own: ReadonlyMap<number, string | null>): Map<number, string | null> {
   const out = new Map<number, string | null>()
-  inputs.forEach((i, k) => {
-    const name = all[k]![common] ?? null
-    out.set(i.index, name !== null && NAME_TOKEN.test(name) && !NOT_A_NAME.test(name) ? name : null)
-  })
+  for (const [index, name] of own) out.set(index, name !== null && NAME_TOKEN.test(name) && !NOT_A_NAME.test(name) ? name : null)
   return out
 }
 
@@ -160,7 +164,7 @@ function fileNameParts(group: readonly MachineInput[]): Map<number, string> {
   return out
 }
 
-/** The machine of the other inputs in the same folder, when they are placed and all agree. */
+/** The machine of the other inputs in the same folder of its own (not the upload's root), when they are placed and all agree. */
 function sharedFolderMachine(
   i: MachineInput,
   inputs: readonly MachineInput[],
@@ -201,6 +205,7 @@ export const machineAddress = (addr: string) => addr !== '' && !isLoopback(addr)
 export const HOW_TEXT: Record<MachineHow, string> = {
   'host-name': 'host name in the data',
   folder: 'folder name',
+  'host-folder': 'in a folder whose evidence names the host',
   'file-name': 'file name',
   'local-address': 'local addresses',
   'only-machine': 'names no machine; the only machine in the upload',

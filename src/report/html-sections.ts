@@ -1,4 +1,5 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
+import {capRows} from './downsample.js'
 import {escapeHtml} from './escape.js'
 import {dumpFacts, evidenceText, findingFacts, handleRows, inputCells, isDumpFormat, REMOTE_HEAD, remoteRows, samplingSentence} from './facts.js'
 import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
@@ -47,7 +48,7 @@ export function findingsSection(analysis: Analysis, model: ReportModel, options:
 export function corroborationSection(analysis: Analysis, model: ReportModel): string {
   const {document: d, timeline} = analysis
   const parts = ['<h3>Handles</h3>']
-  const handles = handleRows(timeline.handles)
+  const {rows: handles, note: more} = capRows(handleRows(timeline.handles))
   if (handles.length === 0) parts.push('<p>No handle listings were supplied.</p>')
   else {
     const rows: Cell[][] = handles.map((h) => [
@@ -55,6 +56,7 @@ export function corroborationSection(analysis: Analysis, model: ReportModel): st
       text(h.handles, 'num'), text(h.afd, 'num'), text(h.sources, 'wrap'),
     ])
     parts.push(table(columns('Process', 'PID:n', 'Samples:n', 'Handles first → last (peak):n', 'AFD first → last:n', 'Source'), rows))
+    if (more) parts.push(`<p class="muted">${escapeHtml(more)}</p>`)
   }
   parts.push('<h3>Memory dumps</h3>')
   const dumps = d.inputs.filter((i) => isDumpFormat(i.format))
@@ -109,7 +111,8 @@ export function collectionSection(analysis: Analysis): string {
 export function appendixSection(analysis: Analysis): string {
   const inputs = analysis.document.inputs
   if (inputs.length === 0) return section('appendix', 'Appendix: inputs', '<p>No inputs.</p>')
-  const rows: Cell[][] = inputs.map((i) => {
+  const shown = capRows(inputs)
+  const rows: Cell[][] = shown.rows.map((i) => {
     const c = inputCells(i)
     return [
       text(c.path, 'wrap'), text(c.format), text(c.encoding), numCell(c.size, i.bytes), {html: html.code(i.sha256), cls: 'wrap'},
@@ -119,9 +122,11 @@ export function appendixSection(analysis: Analysis): string {
   const parts = [
     table(columns('Path', 'Format', 'Encoding', 'Size:n', 'SHA-256', 'Time range', 'Records:n', 'Skipped lines'), rows),
   ]
-  const failed = inputs.filter((i) => i.error)
-  if (failed.length) parts.push(`<p>Problems reading inputs:</p>${list(failed.map((i) => `${html.code(i.path)}: ${escapeHtml(i.error!)}`))}`)
-  for (const i of inputs.filter((x) => x.skippedExamples.length > 0)) {
+  if (shown.note) parts.push(`<p class="muted">${escapeHtml(shown.note)}</p>`)
+  const failed = capRows(inputs.filter((i) => i.error))
+  if (failed.rows.length) parts.push(`<p>Problems reading inputs:</p>${list(failed.rows.map((i) => `${html.code(i.path)}: ${escapeHtml(i.error!)}`))}`)
+  if (failed.note) parts.push(`<p class="muted">${escapeHtml(failed.note)}</p>`)
+  for (const i of capRows(inputs.filter((x) => x.skippedExamples.length > 0), 20).rows) {
     const lines = i.skippedExamples.map((e) => `${String(e.line).padStart(6)}  ${e.reason.padEnd(9)}  ${e.text}`)
     parts.push(`<p>Skipped lines in ${html.code(i.path)}:</p>${pre(lines.join('\n'))}`)
   }

@@ -1,4 +1,5 @@
 import type {Analysis, Evidence, Finding} from '../model/types.js'
+import {capRows} from './downsample.js'
 import {markdownFence} from './escape.js'
 import {formatDuration, formatEventTime, formatInt, formatPids, formatTime} from './format.js'
 import {md, mdCode, mdTable} from './markdown-parts.js'
@@ -44,13 +45,14 @@ export function renderFindings(analysis: Analysis, model: ReportModel, options: 
 export function renderCorroboration(analysis: Analysis, model: ReportModel): string {
   const {document: d, timeline} = analysis
   const out = ['## Corroboration', '### Handles']
-  const handles = handleRows(timeline.handles)
+  const {rows: handles, note: more} = capRows(handleRows(timeline.handles))
   if (handles.length === 0) out.push('No handle listings were supplied.')
   else {
     const rows = handles.map((h) => [
       md.text(h.name), String(h.pid), formatInt(h.samples), md.text(h.handles), md.text(h.afd), md.text(h.sources),
     ])
     out.push(mdTable(['Process', 'PID', 'Samples', 'Handles first → last (peak)', 'AFD first → last', 'Source'], rows, 'llrrrl'))
+    if (more) out.push(more)
   }
   out.push('### Memory dumps')
   const dumps = d.inputs.filter((i) => isDumpFormat(i.format))
@@ -108,16 +110,19 @@ export function renderCollection(analysis: Analysis): string {
 export function renderAppendix(analysis: Analysis): string {
   const inputs = analysis.document.inputs
   if (inputs.length === 0) return '## Appendix: inputs\n\nNo inputs.'
-  const rows = inputs.map((i) => {
+  const shown = capRows(inputs)
+  const rows = shown.rows.map((i) => {
     const c = inputCells(i)
     const size = `${c.size} (${formatInt(i.bytes)} B)`
     return [md.text(c.path), md.text(c.format), md.text(c.encoding), size, mdCode(i.sha256, true), md.text(c.range), c.records, c.skipped]
   })
   const head = ['Path', 'Format', 'Encoding', 'Size', 'SHA-256', 'Time range', 'Records', 'Skipped lines']
   const out = ['## Appendix: inputs', mdTable(head, rows, 'lllrllrl')]
-  const failed = inputs.filter((i) => i.error)
-  if (failed.length) out.push(`Problems reading inputs:\n\n${failed.map((i) => `- ${mdCode(i.path)}: ${md.text(i.error!)}`).join('\n')}`)
-  const examples = inputs.filter((i) => i.skippedExamples.length > 0)
+  if (shown.note) out.push(shown.note)
+  const failed = capRows(inputs.filter((i) => i.error))
+  if (failed.rows.length) out.push(`Problems reading inputs:\n\n${failed.rows.map((i) => `- ${mdCode(i.path)}: ${md.text(i.error!)}`).join('\n')}`)
+  if (failed.note) out.push(failed.note)
+  const examples = capRows(inputs.filter((i) => i.skippedExamples.length > 0), 20).rows
   if (examples.length) {
     out.push('Examples of skipped lines:')
     for (const i of examples) {

@@ -1,3 +1,4 @@
+import {gapsOf, hitSamples, spread, thinRuns} from './downsample.js'
 import {escapeHtml, escapeHtmlBlock} from './escape.js'
 import {formatAxisTime, formatInt} from './format.js'
 import type {Point} from './model.js'
@@ -94,7 +95,7 @@ export function axes(f: Frame, yLabel: string, titles: AxisTitles = {}): string 
 
 /** A series as one path of runs: missing samples and steps above `maxStep` break the line. */
 export function linePath(f: Frame, points: readonly Point[], maxStep: number | null, cls: string, color: string): string {
-  const runs = segments(points, maxStep)
+  const runs = thinRuns(segments(points, maxStep))
   const d = runs
     .filter((r) => r.length > 1)
     .map((r) => r.map((p, i) => `${i ? 'L' : 'M'}${num(sx(f, p.x))} ${num(sy(f, p.y))}`).join(''))
@@ -132,8 +133,7 @@ export function limitLine(f: Frame, y: number, label: string): string {
 export function markers(f: Frame, items: readonly {x: number; label: string; title: string}[]): string {
   let lastX = -Infinity
   let level = 0
-  return [...items]
-    .sort((a, b) => a.x - b.x)
+  return spread([...items].sort((a, b) => a.x - b.x))
     .map((m) => {
       const px = sx(f, m.x)
       level = px - lastX < 32 ? (level + 1) % 3 : 0
@@ -147,18 +147,12 @@ export function markers(f: Frame, items: readonly {x: number; label: string; tit
 
 /** Shaded spans where sampling stopped (steps above `maxStep`), so gaps read as gaps. */
 export function gapBands(f: Frame, xs: readonly (number | null)[], maxStep: number | null): string {
-  if (maxStep === null) return ''
   const out: string[] = []
-  let prev: number | null = null
-  for (const x of xs) {
-    if (x === null) continue
-    if (prev !== null && x - prev > maxStep) {
-      const a = sx(f, prev)
-      const minutes = Math.round((x - prev) / MIN)
-      const box = `x="${num(a)}" y="${f.top}" width="${num(sx(f, x) - a)}" height="${num(f.h - f.top - f.bottom)}"`
-      out.push(`<rect class="gap" ${box}><title>No samples for ${minutes} min</title></rect>`)
-    }
-    prev = x
+  for (const [prev, x] of gapsOf(xs, maxStep)) {
+    const a = sx(f, prev)
+    const minutes = Math.round((x - prev) / MIN)
+    const box = `x="${num(a)}" y="${f.top}" width="${num(sx(f, x) - a)}" height="${num(f.h - f.top - f.bottom)}"`
+    out.push(`<rect class="gap" ${box}><title>No samples for ${minutes} min</title></rect>`)
   }
   return out.join('')
 }
@@ -167,11 +161,8 @@ export function gapBands(f: Frame, xs: readonly (number | null)[], maxStep: numb
  * Invisible hover targets, one per sample: a column from the sample to halfway to its neighbours,
  * with a `<title>` (native tooltip; the page script turns it into a styled one).
  */
-export function hoverColumns(f: Frame, xs: readonly (number | null)[], titles: readonly string[], maxStep: number | null): string {
-  const present: {x: number; i: number}[] = []
-  xs.forEach((x, i) => {
-    if (x !== null) present.push({x, i})
-  })
+export function hoverColumns(f: Frame, xs: readonly (number | null)[], titles: readonly string[], sampled: number | null): string {
+  const {present, maxStep} = hitSamples(xs, sampled)
   const out: string[] = ['<g class="hits">']
   const half = (a: number, b: number) => (maxStep !== null && Math.abs(b - a) > maxStep ? 0 : Math.abs(b - a) / 2)
   present.forEach((p, k) => {
@@ -190,7 +181,9 @@ export function hoverColumns(f: Frame, xs: readonly (number | null)[], titles: r
 export function stackedAreas(
   f: Frame, xs: readonly (number | null)[], layers: readonly {color: string; values: ArrayLike<number>}[], maxStep: number | null,
 ): string {
-  const runs = segments(xs.map((x, i) => ({x, y: i})), maxStep)
+  // thinned by the stack's height, so its peaks survive (`y` is the sample's index)
+  const height = (i: number) => layers.reduce((sum, l) => sum + (l.values[i] ?? 0), 0)
+  const runs = thinRuns(segments(xs.map((x, i) => ({x, y: i})), maxStep), (p) => height(p.y))
   const out: string[] = []
   for (const run of runs) {
     const base = run.map(() => 0)

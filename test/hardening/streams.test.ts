@@ -214,6 +214,15 @@ describe('detection past leading noise', () => {
     expect(await inspectPieces(pieces)).toEqual(whole)
   })
 
+  it('detects a short listing after ping output that fills most of a sample shorter than 64 KiB (fuzz seed 93258560 case 4574)', async () => {
+    const list = 'Id      : 4312\r\nHandles : 12744\r\nCPU     : 1204.3\r\nSI      : 0\r\nName    : LeakyAgent\r\n\r\nId      : 684\r\nHandles : 1408\r\nCPU     : 30.8\r\nSI      : 0\r\nName    : lsass\r\n'
+    const text = Buffer.from(ping(1200) + list)
+    expect(text.length).toBeLessThan(64 * 1024)
+    const plain = await inspectPieces([Buffer.from(list)])
+    expect(plain.format).toBe('process-list')
+    expect(await inspectPieces([text])).toMatchObject({format: 'process-list', error: null})
+  })
+
   it('still says "not recognised" for noise with nothing after it', async () => {
     const s = await inspectPieces([Buffer.from(ping(3000))])
     expect(s).toMatchObject({format: null, error: expect.stringMatching(/^not a recognised format/)})

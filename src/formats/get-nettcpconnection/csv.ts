@@ -45,6 +45,7 @@ export function parseCsvHeader(text: string): CsvLayout | null {
     state: -1,
     owningProcess: -1,
     creationTime: -1,
+    computer: -1,
   }
   names.forEach((name, i) => {
     const field = Object.hasOwn(FIELD_OF_PROPERTY, name) ? FIELD_OF_PROPERTY[name] : undefined

@@ -126,6 +126,8 @@ export type ConnectionFields = {
   state: unknown
   owningProcess: unknown
   creationTime: unknown
+  /** `PSComputerName` (remoting, CIM sessions): the machine the row comes from. */
+  computer: unknown
 }
 
 /** Get-NetTCPConnection's property names (CSV headers, `Format-List` labels) → fields. */
@@ -137,6 +139,7 @@ export const FIELD_OF_PROPERTY: Readonly<Record<string, keyof ConnectionFields>>
   State: 'state',
   OwningProcess: 'owningProcess',
   CreationTime: 'creationTime',
+  PSComputerName: 'computer',
 }
 
 export const emptyFields = (): ConnectionFields => ({
@@ -147,6 +150,7 @@ export const emptyFields = (): ConnectionFields => ({
   state: undefined,
   owningProcess: undefined,
   creationTime: undefined,
+  computer: undefined,
 })
 
 /** An address as written, or null when it cannot be one (spaces, not text). Blank means unknown (`*`). */

@@ -19,6 +19,7 @@ import {
   type GroupLayout,
   type TableLayout,
 } from './table.js'
+import {HostNote} from '../shared/host-name.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../shared/timestamps.js'
 import {DOCUMENT_CHARS, type LineParser, type ParseOptions, type Proto, type RecordSink, type SkipReason} from '../types.js'
 import {defineFormat} from '../types.js'
@@ -49,6 +50,8 @@ class GetNetTcpConnectionLines implements LineParser {
   private readonly stamps = new StampResolver()
   private readonly scratch = newScratch()
   private readonly json: JsonObjectStream
+  /** `PSComputerName` of the rows: the input's machine (the first named). */
+  private readonly hosts: HostNote
   private started = false
   private view: View | null = null
   private noted: View | null = null
@@ -68,6 +71,7 @@ class GetNetTcpConnectionLines implements LineParser {
     private readonly sink: RecordSink,
     private readonly options: ParseOptions,
   ) {
+    this.hosts = new HostNote(sink)
     this.json = new JsonObjectStream(sink, (value, line) => this.jsonObject(value, line))
   }
 
@@ -163,7 +167,9 @@ class GetNetTcpConnectionLines implements LineParser {
     return true
   }
 
-  private emit(line: number): void {
+  /** Hands the filled record on; `computer` is the row's PSComputerName, when it has one. */
+  private emit(line: number, computer?: unknown): void {
+    if (computer !== undefined && !this.hosts.done) this.hosts.add(computer)
     if (!this.started) {
       this.sink.snapshot({line, stamp: null})
       this.stamps.add(null)
@@ -207,8 +213,9 @@ class GetNetTcpConnectionLines implements LineParser {
     if (this.view === 'table' && this.table) {
       const table = this.table
       const proto: Proto = table.tcp ? 'TCP' : (this.hint ?? 'UDP')
-      if (!splitRow(table, text, this.scratch, (f) => this.fill(f, proto, no))) return false
-      this.emit(no)
+      const f = splitRow(table, text, this.scratch, (f) => this.fill(f, proto, no))
+      if (!f) return false
+      this.emit(no, f.computer)
       return true
     }
     if (this.view === 'group-object' && this.group) {
@@ -256,7 +263,7 @@ class GetNetTcpConnectionLines implements LineParser {
   private finishCsv(line: number, text: string, raw: string): void {
     const layout = this.csv!
     const f = csvFields(layout, text)
-    if (f && this.fill(f, layout.tcp ? 'TCP' : (this.hint ?? 'UDP'), line)) return this.emit(line)
+    if (f && this.fill(f, layout.tcp ? 'TCP' : (this.hint ?? 'UDP'), line)) return this.emit(line, f.computer)
     this.deferred = {line, raw}
   }
 
@@ -287,7 +294,7 @@ class GetNetTcpConnectionLines implements LineParser {
     const b = this.list!
     this.list = null
     if (b.fields.localPort !== undefined && this.fill(b.fields, listProto(b, this.hint), b.line)) {
-      return this.emit(b.line)
+      return this.emit(b.line, b.fields.computer)
     }
     const known = hasConnectionLabel(b)
     this.sink.skip(b.line, known ? failure : 'junk', b.raw)
@@ -321,9 +328,10 @@ class GetNetTcpConnectionLines implements LineParser {
       state: o.State,
       owningProcess: o.OwningProcess,
       creationTime: o.CreationTime,
+      computer: o.PSComputerName,
     }
     if (!this.fill(f, proto, line)) return false
-    this.emit(line)
+    this.emit(line, f.computer)
     return true
   }
 }

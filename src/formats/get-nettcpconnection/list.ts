@@ -67,4 +67,4 @@ export function listProto(b: ListBlock, hint: Proto | null): Proto {
 }
 
 /** True when the block has any connection field (a failed block is then malformed rather than junk). */
-export const hasConnectionLabel = (b: ListBlock) => Object.keys(FIELD_OF_PROPERTY).some((l) => b.labels.has(l))
+export const hasConnectionLabel = (b: ListBlock) => Object.keys(FIELD_OF_PROPERTY).some((l) => l !== 'PSComputerName' && b.labels.has(l))

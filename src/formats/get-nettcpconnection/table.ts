@@ -14,6 +14,7 @@ export type Column =
   | 'appliedSetting'
   | 'owningProcess'
   | 'creationTime'
+  | 'computer'
   | 'other'
 
 const NAMES: readonly (readonly [string, Column])[] = [
@@ -25,6 +26,7 @@ const NAMES: readonly (readonly [string, Column])[] = [
   ['AppliedSetting', 'appliedSetting'],
   ['OwningProcess', 'owningProcess'],
   ['CreationTime', 'creationTime'],
+  ['PSComputerName', 'computer'],
 ]
 
 // Columns a real row always fills; the rest may be blank (AppliedSetting of Listen rows) or cut off.
@@ -172,6 +174,7 @@ function toFields(layout: TableLayout, sc: RowScratch): ConnectionFields {
     else if (col === 'state') f.state = v
     else if (col === 'owningProcess') f.owningProcess = v
     else if (col === 'creationTime') f.creationTime = v
+    else if (col === 'computer') f.computer = v
   }
   return f
 }
