@@ -18,7 +18,8 @@ import type {Analysis, Evidence} from '../model/types.js'
  * `.gz` files, and entries of `.zip`/`.tar`/`.tar.gz` archives on disk (the archive is walked again,
  * only the entries cited are read). Standard input and FIFOs are read once and cannot be re-read;
  * binary inputs (`.evtx`, dumps) have record ordinals, not lines: their evidence is not quoted (its
- * `text` still says what the record holds). An input that changed size since it was read is not quoted.
+ * `text` still says what the record holds). A file whose size differs from the bytes read (it changed
+since, or `--max-bytes` cut the reading short) is not quoted: its lines may not be the ones cited.
  */
 
 /** Lines quoted per finding at most (its first evidence entries). */
