@@ -1,6 +1,6 @@
 import type {ExportConnection} from '../report/export.js'
 import type {DetailLine} from './detail-model.js'
-import {fit, formatInt} from './text.js'
+import {clean, displayWidth, fit, formatInt} from './text.js'
 import {cursorTime, type ProcInfo, type ViewModel} from './view-model.js'
 
 /**
@@ -31,6 +31,15 @@ const socketKey = (r: ExportConnection) => `${r.proto} ${endpoint(r.localAddr, r
 /** Whether a row is the process's (same PID; the image too when both name one). */
 const rowOf = (p: ProcInfo, r: ExportConnection) => r.pid === p.series.pid && (!p.series.name || !r.process || r.process === p.series.name)
 
+/** `s` in `width` columns, cut at the start (`…/logs/netstat.txt:1234`): the file name and line are what tell rows apart. */
+function fitTail(s: string, width: number): string {
+  const text = clean(s)
+  if (displayWidth(text) <= width) return fit(text, width)
+  const chars = Array.from(text)
+  while (chars.length && displayWidth(chars.join('')) > width - 1) chars.shift()
+  return `…${chars.join('')}`
+}
+
 const when = (vm: ViewModel, i: number) => `#${i + 1} (${cursorTime(vm, i)})`
 
 /**
@@ -50,7 +59,7 @@ export function deriveRows(vm: ViewModel, source: RowSource | undefined, p: Proc
   if (mine.length === 0) lines.push([{text: 'no rows of this process in this snapshot', style: 'dim'}])
   const place = Math.min(40, Math.max(16, Math.floor(width / 3)))
   for (const r of mine.slice(0, ROWS_LIST)) {
-    lines.push([{text: fit(`${r.path}:${r.line}`, place), style: 'dim'}, {text: ` ${rowText(r)}`, style: 'plain'}])
+    lines.push([{text: fitTail(`${r.path}:${r.line}`, place), style: 'dim'}, {text: ` ${rowText(r)}`, style: 'plain'}])
   }
   if (mine.length > ROWS_LIST) lines.push([{text: `… ${formatInt(mine.length - ROWS_LIST)} more rows`, style: 'dim'}])
   return lines
@@ -88,9 +97,10 @@ export function deriveDiff(vm: ViewModel, source: RowSource | undefined, base: n
   const added = changes.reduce((n, c) => n + c.added.length, 0)
   const gone = changes.reduce((n, c) => n + c.gone.length, 0)
   const lines: DetailLine[] = [
+    [{text: title, style: 'title'}],
     [
-      {text: title, style: 'title'},
-      {text: `  +${formatInt(added)} new · -${formatInt(gone)} gone sockets · ←→ later snapshot · b compare from here · d closes`, style: 'dim'},
+      {text: `+${formatInt(added)} new · -${formatInt(gone)} gone sockets`, style: 'plain'},
+      {text: '  ←→ later snapshot · b compare from here · d closes', style: 'dim'},
     ],
     [{text: `${fit('PID', 8, 'right')} ${fit('IMAGE', 22)} ${fit('NEW', 8, 'right')} ${fit('GONE', 8, 'right')} ${fit('NET', 8, 'right')}`, style: 'heading'}],
   ]
