@@ -1,5 +1,6 @@
 /**
- * Record kinds every evidence parser produces, and the parser contract.
+ * The format contract: what a format module is (`Format`) and how its parser hands records on
+ * (`RecordSink`, `LineParser`). The records themselves are the model's (src/model/records.ts).
  *
  * Parsers push records into a {@link RecordSink} instead of yielding objects: the netstat hot path
  * handles millions of rows, so a parser may reuse one mutable record object for every row. A sink
