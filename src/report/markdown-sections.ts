@@ -5,6 +5,7 @@ import {md, mdCode, mdTable} from './markdown-parts.js'
 import type {ReportModel, ReportOptions} from './model.js'
 import {dumpFacts, findingFacts, handleRows, inputCells, isDumpFormat, pickEvidence, samplingSentence} from './facts.js'
 import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
+import {pidLabel} from '../model/pid-label.js'
 
 /** Sections of the markdown report after the chart, in report order. */
 
@@ -21,7 +22,7 @@ function evidenceBlock(evidence: readonly Evidence[], shown: number): string {
 }
 
 function renderFinding(f: Finding, index: number, shown: number): string {
-  const who = `${f.process ?? '(unnamed)'}${f.pids.length || f.pid !== null ? ` (PID ${formatPids(f.pids.length ? f.pids : [f.pid!])})` : ''}`
+  const who = `${f.process ?? '(unnamed)'}${f.pids.length || f.pid !== null ? ` (${pidLabel(f.pids.length ? f.pids : f.pid, f.process)})` : ''}`
   const facts = findingFacts(f, md).map((fact) => `- ${fact}`)
   return [
     `### ${index + 1}. ${f.severity.toUpperCase()}: ${md.text(f.kind.replace(/-/g, ' '))}, ${md.text(who)}, ${md.text(f.state)}`,
