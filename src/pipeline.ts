@@ -11,7 +11,7 @@ import {maxOf, minOf} from './model/extremes.js'
 import {decideMachines, HOW_TEXT, type Machine, type MachineInput, machineAddress, machineKey} from './model/machines.js'
 import type {PortRange} from './model/slots.js'
 import {sameSnapshot} from './model/timeline.js'
-import {withZone, zoneTimes} from './model/time-zone.js'
+import {withZone, zoneOffsetMinutes, zoneTimes} from './model/time-zone.js'
 import type {Analysis, FleetDocument, FleetMachine, InputSummary} from './model/types.js'
 import {restoreRow} from './formats/netstat/row-memo.js'
 import {getParser} from './formats/registry.js'
@@ -55,6 +55,8 @@ export function checkOptions(o: PipelineOptions): {format: FormatId | undefined}
   if (o.format && !getParser(o.format)) throw unknownFormat(o.format)
   if (o.encoding && !isKnownEncoding(o.encoding))
     throw new PortleakError(`unknown encoding '${o.encoding}'`, 'EUSAGE', ['Use utf-8, utf-16le, utf-16be or a code page such as cp850, cp1252, cp932.'])
+  // A zone no clock has is refused before any input is read, whatever the inputs hold.
+  if (o.tz) zoneOffsetMinutes(o.tz, 0)
   return {format: o.format as FormatId | undefined}
 }
 

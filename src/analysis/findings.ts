@@ -5,6 +5,7 @@ import type {Evidence, Finding, IsoTime, Severity} from '../model/types.js'
 import {formatProjected, formatWallTime} from '../model/wall-time.js'
 import type {TcpState, WallTime} from '../model/records.js'
 import type {Growth} from './detect.js'
+import {pidSubject} from '../model/pid-label.js'
 
 const HOUR = 3_600_000
 
@@ -97,7 +98,7 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
     if (e && !evidence.some((d) => d.path === e.path && d.line === e.line)) evidence.push(e)
   }
   const growthStart = tl.times[g.first] ?? null
-  const proc = main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : `PID ${main?.pid}`)
+  const proc = main?.name ?? (main?.pid === 0 ? 'unattributed (PID 0)' : pidSubject(main?.pid))
   const who = g.kind === 'remote-endpoint-growth' ? `connections to ${g.remote}` : g.remote ? `${proc} (to ${g.remote})` : proc
   const rate = slope === null ? `${round(slopeOfGrowth)}/snapshot` : `${round(slope)}/h`
   const growthEnd = g.stopped ? (tl.times[g.stopped.last] ?? null) : (tl.times[g.last] ?? null)

@@ -2,6 +2,7 @@ import type {BuiltTimeline} from '../model/timeline.js'
 import type {Finding, HolderFact, ProcessSeries, Severity} from '../model/types.js'
 import {TCP_STATES} from '../model/records.js'
 import {type FindingContext, isoOrNull, rowAt} from './findings.js'
+import {pidLabel, pidSubject} from '../model/pid-label.js'
 
 /** A holder finding needs this share of the dynamic range (unless the range ran out, then the top holder is named). */
 export const HOLDER_MIN_SHARE = 0.05
@@ -65,7 +66,7 @@ export function peakSnapshot(inUse: Int32Array): number {
   return at
 }
 
-const describeWho = (p: ProcessSeries) => (p.name ? `${p.name} (PID ${p.pid})` : p.pid === 0 ? 'PID 0 (no owner)' : `PID ${p.pid}`)
+const describeWho = (p: ProcessSeries) => (p.name ? `${p.name} (${pidLabel(p.pid, p.name)})` : p.pid === 0 ? 'PID 0 (no owner)' : pidSubject(p.pid))
 
 function fact(b: BuiltTimeline, x: FindingContext, t: number, held: Held): HolderFact {
   return {

@@ -2,6 +2,7 @@ import type {CaseBuilder, EventPoint} from '../model/case-builder.js'
 import {maxOf, minOf} from '../model/extremes.js'
 import type {AnalysisDocument, DynamicRange, Finding, Sampling, Timeline, Verdict} from '../model/types.js'
 import {formatWallTime} from '../model/wall-time.js'
+import {pidSubject} from '../model/pid-label.js'
 
 /** Events that prove exhaustion: Tcpip 4227 (TIME_WAIT collision), 4231 (TCP), 4266 (UDP), AFD 0x209. */
 export const PROOF: ReadonlySet<string> = new Set(['time-wait-collision', 'tcp-ports-exhausted', 'udp-ports-exhausted', 'afd-too-many-addresses'])
@@ -118,7 +119,7 @@ export function verdictOf(tl: Timeline, range: DynamicRange, findings: readonly 
     status = 'at-risk'
     const reasons: string[] = []
     if (peakUtilization >= 0.5) reasons.push(`${used} in use at the peak, at or over the 50% mark`)
-    for (const f of soon.slice(0, 1)) reasons.push(`${f.process ?? `PID ${f.pid}`} fills the range by ${f.projectedExhaustion} at its measured rate`)
+    for (const f of soon.slice(0, 1)) reasons.push(`${f.process ?? pidSubject(f.pid ?? f.pids[0])} fills the range by ${f.projectedExhaustion} at its measured rate`)
     for (const f of severe.slice(0, 1)) if (!soon.includes(f)) reasons.push(`a ${f.severity} finding: ${f.summary}`)
     why = `AT RISK: ${reasons.join('; ')}.`
   } else {
@@ -200,7 +201,7 @@ const GROWTH: ReadonlySet<string> = new Set(['monotonic-growth', 'sawtooth-growt
 
 /** What to do about the top finding: watch it, restart and report it, or TIME_WAIT's own remedies. */
 export function culpritSteps(top: Finding, status: Verdict['status']): string[] {
-  const who = top.process ?? (top.pid === 0 ? 'the process that opened these connections' : `PID ${top.pid}`)
+  const who = top.process ?? (top.pid === 0 ? 'the process that opened these connections' : pidSubject(top.pid ?? top.pids[0]))
   const pids = top.pids.length > 1 ? ` (seen as PIDs ${top.pids.join(', ')})` : ''
   const grows = GROWTH.has(top.kind) && (top.samples ?? 2) > 1 && top.now > top.start
   const out: string[] = []

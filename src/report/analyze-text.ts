@@ -1,6 +1,7 @@
 import {inertDeep, stripControls} from './escape.js'
 import {formatDistance} from './format.js'
 import type {AnalysisDocument, Finding} from '../model/types.js'
+import {pidCell, pidSubject} from '../model/pid-label.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
   exhausted: 'EXHAUSTED: the machine ran out of ephemeral ports',
@@ -13,8 +14,9 @@ const pad = (s: string, w: number) => (s.length >= w ? `${s.slice(0, w - 2)}… 
 const num = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'))
 
 function culpritRow(f: Finding): string {
-  const who = f.process ?? (f.kind === 'remote-endpoint-growth' ? `→ ${f.remote}` : f.pid === 0 ? '(PID 0, no owner)' : f.pid !== null ? `PID ${f.pid}` : '?')
-  const pids = f.pids.length ? f.pids.join(',') : '–'
+  const who = f.process ?? (f.kind === 'remote-endpoint-growth' ? `→ ${f.remote}` : f.pid === 0 ? '(PID 0, no owner)' : f.pid !== null || f.pids.length ? pidSubject(f.pid ?? f.pids[0]) : '?')
+  // Without PIDs the process column says so (`(no PID collected)`); this narrow column stays a dash.
+  const pids = f.pids.some((p) => p >= 0) ? pidCell(f.pids).replaceAll(', ', ',') : '–'
   const slope = f.slopePerHour === null ? '–' : `${f.slopePerHour >= 0 ? '+' : ''}${f.slopePerHour}`
   const eta = f.projectedExhaustion ? f.projectedExhaustion.slice(0, 16).replace('T', ' ') : '–'
   return `${pad(f.severity, 9)}${pad(who, 22)}${pad(pids, 12)}${pad(f.state, 12)}${pad(`${num(f.now)} → ${num(f.peak)}`, 16)}${pad(slope, 10)}${eta}`

@@ -7,6 +7,7 @@ import {describeX, timelinePoints} from './model.js'
 import type {Frame} from './svg.js'
 import {axes, gapBands, hoverColumns, limitLine, linePath, markers, niceTicks, num, segmentLine, stackedAreas, svgDocument} from './svg.js'
 import {maxOf, minOf} from '../model/extremes.js'
+import {pidLabel} from '../model/pid-label.js'
 
 /** The report's three chart kinds, as inline SVG with an HTML legend. */
 
@@ -140,7 +141,7 @@ export function culpritChart(c: Culprit, model: ReportModel): string {
   const lines = [...c.states]
     .reverse()
     .map((s) => linePath(f, s.points, c.maxStep, s.state === c.finding.state ? 'series main' : 'series', color(s.state)))
-  const parts = [axes(f, `${c.finding.state} (PID ${c.pids.join(', ') || '?'})`, {y: unitOf(c.finding.state), x: model.xTitle})]
+  const parts = [axes(f, `${c.finding.state} (${c.pids.length ? pidLabel(c.pids, c.process) : 'PID ?'})`, {y: unitOf(c.finding.state), x: model.xTitle})]
   if (showLimit) parts.push(limitLine(f, c.limit!, `range ${formatInt(c.limit)}`))
   if (c.trend) {
     // under the data: a thin dashed line that never hides the series
@@ -164,8 +165,8 @@ export function culpritChart(c: Culprit, model: ReportModel): string {
   if (projection) {
     items.push({label: cut || projectionOff ? `projection (exhaustion ${when}, off the chart)` : `projection to exhaustion (${when})`, color: '#111111', dashed: true})
   }
-  const title = `${c.process} (PID ${c.pids.join(', ')}): ${c.finding.state} over time`
-  const detail = `PID ${c.pids.join(', ') || '?'} · ${c.finding.state} · ${c.finding.severity}`
+  const title = `${c.process} (${pidLabel(c.pids, c.process)}): ${c.finding.state} over time`
+  const detail = `${c.pids.length ? pidLabel(c.pids, c.process) : 'PID ?'} · ${c.finding.state} · ${c.finding.severity}`
   const caption = `<figcaption>${escapeHtml(c.process)} <span class="muted">${escapeHtml(detail)}</span></figcaption>`
   return figure(svgDocument(f, title, parts.join('')), legend(items), caption, 'small')
 }

@@ -16,12 +16,13 @@ import {md} from './markdown-parts.js'
 import {renderMarkdown} from './markdown.js'
 import type {ReportOptions} from './model.js'
 import {redactAnalysis} from './redact.js'
+import {pidSubject} from '../model/pid-label.js'
 
 const culprit = (m: FleetMachine) => {
   const c = m.topCulprit
   if (!c) return '–'
-  const who = c.process ?? (c.pid !== null ? `PID ${c.pid}` : '?')
-  return `${who}${c.pid !== null && c.process ? ` (${c.pid})` : ''} ${c.state}, ${c.severity}`
+  const who = c.process ?? (c.pid !== null ? pidSubject(c.pid) : '?')
+  return `${who}${c.pid !== null && c.pid >= 0 && c.process ? ` (${c.pid})` : ''} ${c.state}, ${c.severity}`
 }
 const span = (m: FleetMachine) => (m.evidenceSpan ? `${formatTime(m.evidenceSpan.start)} → ${formatTime(m.evidenceSpan.end)}` : 'no times')
 const how = (m: FleetMachine) => [...new Set(m.inputs.map((i) => i.how))].join('; ')

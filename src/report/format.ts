@@ -1,6 +1,7 @@
 import type {IsoTime} from '../model/types.js'
 import {formatWallTime} from '../model/wall-time.js'
 import type {WallTime} from '../model/records.js'
+import {pidCell} from '../model/pid-label.js'
 
 /** Locale-independent number formatting for reports: same bytes on every machine. */
 
@@ -78,7 +79,7 @@ export function parseIso(time: IsoTime | null | undefined): WallTime | null {
 
 /** `[4312]` → `4312`; `[5120, 6244]` → `5120, 6244`. */
 export function formatPids(pids: readonly number[]): string {
-  return pids.length === 0 ? '–' : pids.join(', ')
+  return pidCell(pids)
 }
 
 /** How far evidence lies outside the snapshots' span: `3 d 0 h after`, `5 h 00 min before`. */

@@ -8,6 +8,7 @@ import {columns, html, list, numCell, pre, section, table, text} from './html-pa
 import type {ReportModel, ReportOptions} from './model.js'
 import {describeX} from './model.js'
 import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
+import {pidLabel} from '../model/pid-label.js'
 
 /** Sections of the HTML report after the charts, in report order (the same as the markdown report). */
 
@@ -30,7 +31,7 @@ function remotesHtml(f: Finding, model: ReportModel): string {
 
 function findingHtml(f: Finding, index: number, shown: number, model: ReportModel): string {
   const pids = f.pids.length ? f.pids : f.pid !== null ? [f.pid] : []
-  const who = `${f.process ?? '(unnamed)'}${pids.length ? ` (PID ${formatPids(pids)})` : ''}`
+  const who = `${f.process ?? '(unnamed)'}${pids.length ? ` (${pidLabel(pids, f.process)})` : ''}`
   return (
     `<article class="finding" id="finding-${index + 1}">` +
     `<h3>${index + 1}. <span class="badge ${f.severity}">${f.severity}</span> ` +

@@ -11,6 +11,7 @@ import {buildReportModel, describeX, sparkline, topPortHolders} from './model.js
 import {REDACTION_NOTE} from './redact.js'
 import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
 import {maxOf} from '../model/extremes.js'
+import {pidCell} from '../model/pid-label.js'
 
 /** Forbids every fetch, frame, font, form and base change: the file can make no network request. */
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -115,7 +116,7 @@ function culpritsSection(analysis: Analysis, model: ReportModel): string {
     const rows = top.map(({p, peak, now, handles: h}) => {
       return [
         text(p.name ?? '(unnamed)'),
-        numCell(String(p.pid), p.pid),
+        numCell(pidCell(p.pid), p.pid),
         text(`${describeX(model, model.xs[p.first])} → ${describeX(model, model.xs[p.last])}`),
         numCell(formatInt(peak), peak),
         numCell(now === null ? 'gone' : formatInt(now), now ?? -1),

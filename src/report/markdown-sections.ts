@@ -7,6 +7,7 @@ import type {ReportModel, ReportOptions} from './model.js'
 import {describeX} from './model.js'
 import {dumpFacts, evidenceText, findingFacts, handleRows, inputCells, isDumpFormat, REMOTE_HEAD, remoteRows, samplingSentence} from './facts.js'
 import {COLLECTION_EXTRAS, COLLECTION_SCRIPT, collectionHints, exclusionLines, rangeSource, richText} from './prose.js'
+import {pidLabel} from '../model/pid-label.js'
 
 /** Sections of the markdown report after the chart, in report order. */
 
@@ -25,7 +26,7 @@ function remotesBlock(f: Finding, model: ReportModel): string {
 }
 
 function renderFinding(f: Finding, index: number, shown: number, model: ReportModel): string {
-  const who = `${f.process ?? '(unnamed)'}${f.pids.length || f.pid !== null ? ` (PID ${formatPids(f.pids.length ? f.pids : [f.pid!])})` : ''}`
+  const who = `${f.process ?? '(unnamed)'}${f.pids.length || f.pid !== null ? ` (${pidLabel(f.pids.length ? f.pids : f.pid, f.process)})` : ''}`
   const facts = findingFacts(f, md).map((fact) => `- ${fact}`)
   return [
     `### ${index + 1}. ${f.severity.toUpperCase()}: ${md.text(f.kind.replace(/-/g, ' '))}, ${md.text(who)}, ${md.text(f.state)}`,

@@ -15,6 +15,7 @@ import {buildReportModel, describeX, downsampleMax, sparkline, topPortHolders} f
 import {REDACTION_NOTE} from './redact.js'
 import {VERDICT_LABEL, generatedLine, headline, peakRatio, richText, timeWaitSentence, titleParts} from './prose.js'
 import {maxOf, minOf} from '../model/extremes.js'
+import {pidCell} from '../model/pid-label.js'
 
 /** Points in the mermaid chart at most; GitHub renders larger charts illegibly. */
 const MERMAID_POINTS = 60
@@ -86,7 +87,7 @@ function renderCulprits(analysis: Analysis, model: ReportModel): string {
     const rows = top.map(({p, peak, now, handles: h}) => {
       return [
         md.text(p.name ?? '(unnamed)'),
-        String(p.pid),
+        pidCell(p.pid),
         md.text(`${describeX(model, model.xs[p.first])} → ${describeX(model, model.xs[p.last])}`),
         formatInt(peak), now === null ? 'gone' : formatInt(now), h ? `${formatInt(h.peak)} (${formatInt(h.afdPeak)})` : '–',
       ]

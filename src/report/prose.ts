@@ -3,6 +3,7 @@ import {formatDuration, formatInt, formatPercent, formatRate, formatTime, parseI
 import type {ReportModel, ReportOptions} from './model.js'
 import {hasNoBound} from './model.js'
 import {maxOf} from '../model/extremes.js'
+import {pidLabel, pidSubject} from '../model/pid-label.js'
 
 /**
  * Sentences both renderers print. They take an {@link Inline} so the same words come out as escaped
@@ -75,7 +76,7 @@ export function headline(analysis: Analysis, model: ReportModel, f: Inline): [st
   const unknownPorts = analysis.timeline.portsUnknown?.some(Boolean) ? ' (counted from a Group-Object summary: which ports is unknown)' : ''
   const holder = d.findings.find((x) => x.holder)
   const rest = holder
-    ? ` The largest holder, ${holder.process ?? `PID ${holder.pid}`}, held ${formatInt(holder.holder!.peak.ports)} of them.`
+    ? ` The largest holder, ${holder.process ?? pidSubject(holder.pid ?? holder.pids[0])}, held ${formatInt(holder.holder!.peak.ports)} of them.`
     : ''
   const unseen = hasNoBound(analysis.timeline)
     ? ' The collection has no BOUND rows (netstat without -q), so bound-but-unconnected sockets may hold the rest.'
@@ -94,7 +95,7 @@ export function headline(analysis: Analysis, model: ReportModel, f: Inline): [st
   const top = model.culprits.find((c) => c.finding.severity === 'critical' || c.finding.severity === 'high') ?? model.culprits[0]
   if (!top) return [f.text(what), f.text('No process shows a growing use of ports or handles, and none holds a large share of the range.'), nextLine(analysis, f)]
   const t = top.finding
-  const pids = top.pids.length ? ` (PID ${top.pids.join(', ')})` : ''
+  const pids = top.pids.length ? ` (${pidLabel(top.pids, top.process)})` : ''
   const label = v.status === 'healthy' ? 'Worth watching' : measuredGrowth(t) ? 'Most likely cause' : 'Largest holder'
   const detail = measuredGrowth(t)
     ? `, whose ${t.state} count grew from ${formatInt(t.start)} to ${formatInt(t.now)}${t.slopePerHour !== null ? ` (${formatRate(t.slopePerHour)})` : ''}.`

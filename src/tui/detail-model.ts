@@ -3,6 +3,7 @@ import {cachedSpark, sparkBucket} from './table-model.js'
 import {fit, formatInt, type Seg} from './text.js'
 import {formatWall} from './time-format.js'
 import {countSeries, type CountKey, memo, type ProcInfo, SEV_NAME, type ViewModel} from './view-model.js'
+import {pidLabel} from '../model/pid-label.js'
 
 /** Style names of the detail pane; theme.ts maps them to colours. */
 export type DetailStyle = 'plain' | 'dim' | 'title' | 'heading' | 'cursor' | 'sev0' | 'sev1' | 'sev2' | 'sev3'
@@ -71,7 +72,7 @@ export function deriveDetail(vm: ViewModel, p: ProcInfo, cursor: number, width: 
   }
   const sev = (rank: number) => `sev${Math.min(rank, 3)}` as DetailStyle
   const lines: DetailLine[] = [[
-    {text: `${p.label}  PID ${s.pid}`, style: 'title'},
+    {text: `${p.label}  ${pidLabel(s.pid, s.name)}`, style: 'title'},
     {text: `  seen ${when(s.first)} → ${when(s.last)}${present ? '' : '  (no rows at the cursor)'}`, style: 'dim'},
     ...(p.sevRank < 4 ? [{text: `  ${SEV_NAME[p.sevRank]}`, style: sev(p.sevRank)}] : []),
   ]]

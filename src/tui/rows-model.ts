@@ -2,6 +2,7 @@ import type {ExportConnection} from '../report/export.js'
 import type {DetailLine} from './detail-model.js'
 import {clean, displayWidth, fit, formatInt} from './text.js'
 import {cursorTime, type ProcInfo, type ViewModel} from './view-model.js'
+import {pidLabel} from '../model/pid-label.js'
 
 /**
  * The connection rows of one input snapshot, read back on demand (the timeline command spools them to a
@@ -47,7 +48,7 @@ const when = (vm: ViewModel, i: number) => `#${i + 1} (${cursorTime(vm, i)})`
  * and line, so the engineer reads what the evidence says. Control characters are made inert by `fit`.
  */
 export function deriveRows(vm: ViewModel, source: RowSource | undefined, p: ProcInfo, cursor: number, width: number): DetailLine[] {
-  const title = `${p.label}  PID ${p.series.pid}  at ${when(vm, cursor)}`
+  const title = `${p.label}  ${pidLabel(p.series.pid, p.label)}  at ${when(vm, cursor)}`
   if (!source) return [[{text: title, style: 'title'}], [{text: 'the rows were not kept for this view', style: 'dim'}]]
   const mine = rowsAt(vm, source, cursor).filter((r) => rowOf(p, r))
   const lines: DetailLine[] = [
@@ -116,7 +117,7 @@ export function deriveDiff(vm: ViewModel, source: RowSource | undefined, base: n
   }
   const room = Math.max(20, width - 4)
   for (const c of changes) {
-    lines.push([{text: `${c.label}  PID ${c.pid}`, style: 'heading'}])
+    lines.push([{text: `${c.label}  ${pidLabel(c.pid, c.label)}`, style: 'heading'}])
     for (const [mark, rows] of [['+', c.added], ['-', c.gone]] as const) {
       for (const r of rows.slice(0, DIFF_LIST)) lines.push([{text: fit(`  ${mark} ${rowText(r)}`, room), style: mark === '+' ? 'plain' : 'dim'}])
       if (rows.length > DIFF_LIST) lines.push([{text: `  ${mark} … ${formatInt(rows.length - DIFF_LIST)} more`, style: 'dim'}])

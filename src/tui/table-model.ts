@@ -128,7 +128,7 @@ export function deriveTable(vm: ViewModel, q: TableQuery, selected: string | nul
     let other = 0
     if (cols.other) for (const k of vm.countKeys.slice(cols.counts.length)) other += countSeries(s, k)?.[c] ?? 0
     const lead =
-      (s.key === selected ? '› ' : '  ') + fit(String(s.pid), 6, 'right') + ' ' + fit(p.label, cols.image) +
+      (s.key === selected ? '› ' : '  ') + fit(s.pid < 0 ? '–' : String(s.pid), 6, 'right') + ' ' + fit(p.label, cols.image) +
       cols.counts.map(cell).join('') + (cols.other ? fit(other ? compact(other) : '·', 6, 'right') : '') +
       fit(compact(s.ports[c] ?? 0), 6, 'right') + fit(signed(changeAt(p, c)), 7, 'right') + ' '
     const spark = cachedSpark(vm, p, 'ports', s.ports, cols.spark)

@@ -3,6 +3,7 @@ import {detailLength} from './detail-model.js'
 import {layoutFor, type Size} from './layout.js'
 import {SORTS, type SortMode, tableOrder} from './table-model.js'
 import {procByKey, type ViewModel} from './view-model.js'
+import {pidLabel} from '../model/pid-label.js'
 
 export type Pane = 'table' | 'detail'
 
@@ -182,7 +183,7 @@ function changeViews(vm: ViewModel, s: ViewState, a: Action): ViewState {
       const p = procByKey(vm, s.selected)
       if (!p) return {...s, note: 'select a process first'}
       const first = p.series.seenFirst ?? p.series.first
-      return {...s, cursor: first, note: `${p.label} (PID ${p.series.pid}) first has rows at #${first + 1}`}
+      return {...s, cursor: first, note: `${p.label} (${pidLabel(p.series.pid, p.label)}) first has rows at #${first + 1}`}
     }
     case 'diff':
       if (s.view === 'diff') return {...s, view: 'table'}

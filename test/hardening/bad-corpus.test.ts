@@ -31,6 +31,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   'empty.txt': [['', null, /^empty input: the collection wrote nothing here; check the script ran and had rights to write$/]],
   'encrypted-entry.zip': [['!netstat.txt', 'netstat', null], ['!secret/netstat.txt', null, /encrypted; extract it with the password/]],
   'get-nettcpconnection-compress-one-line.json': [['', 'get-nettcpconnection', null]],
+  'get-nettcpconnection-impossible-values.csv': [['', 'get-nettcpconnection', null]],
   'nested-three-levels.zip': [
     ['!middle.zip!deeper.zip', null, /nested more than one level deep; not read/],
     ['!middle.zip!netstat-mid.txt', 'netstat', null],
@@ -70,6 +71,7 @@ const MANIFEST: Record<string, readonly Expect[]> = {
   // Read up to the cut and flagged partial (the rows before the cut are kept).
   'truncated.gz': [['', 'netstat', /^compressed data ends early \(truncated upload\?\); results are partial$/]],
   'truncated.zip': [['', null, /^not a readable zip archive \(.+\); the upload may be truncated$/]],
+  'volatility-netscan-impossible-values.txt': [['', 'volatility-netscan', null]],
   'volatility-netscan-owner-newline.csv': [['', 'volatility-netscan', null]],
   'w3wp.dmp': [['', 'minidump', null]],
 }

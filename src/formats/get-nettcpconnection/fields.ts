@@ -2,6 +2,7 @@
  * Field values shared by every Get-NetTCPConnection / Get-NetUDPEndpoint view (table, list, CSV, JSON,
  * Group-Object): state names and CIM enum numbers, numeric fields, CreationTime, and the record they make.
  */
+import {plausibleAddress} from '../shared/endpoint-values.js'
 import {parseDateTime} from '../shared/timestamps.js'
 import type {ConnectionRecord, DateOrder, Proto, TcpState, WallTime} from '../types.js'
 
@@ -158,7 +159,7 @@ function address(value: unknown): string | null {
   if (blank(value)) return '*'
   if (typeof value !== 'string') return null
   const s = value.trim()
-  return /\s/.test(s) ? null : s
+  return /\s/.test(s) || !plausibleAddress(s) ? null : s
 }
 
 /**

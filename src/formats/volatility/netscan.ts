@@ -1,4 +1,5 @@
 import {newConnection} from '../shared/records.js'
+import {plausibleEndpoints} from '../shared/endpoint-values.js'
 import type {ConnectionRecord, LineParser, Proto, RecordSink} from '../types.js'
 import {defineFormat} from '../types.js'
 import {detectTable, type Getter, pick, splitEndpoint, toInt, volState, volTime} from './common.js'
@@ -51,6 +52,7 @@ function netscanSpec(sink: RecordSink): TableSpec {
     }
     // UDP rows have no peer: `*`/`0` in Volatility 3, `*:*` in Volatility 2.
     if (rec.remoteAddr === '*' || proto === 'UDP') rec.remotePort = -1
+    if (!plausibleEndpoints(rec)) return 'malformed'
     rec.line = line
     sink.connection(rec)
     return null
