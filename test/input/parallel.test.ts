@@ -3,6 +3,7 @@ import {spawnSync} from 'node:child_process'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
+import {generateLoop, stampLine} from '../../src/synth/loop.js'
 import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -70,5 +71,24 @@ describe('a large loop read by worker threads', () => {
     expect(split).toBe(cli(['inspect', '--json', file!], 'single'))
     const [input] = JSON.parse(split).inputs
     expect(input).toMatchObject({snapshots: 80, notes: {encodingSwitches: `utf-16le at byte ${Buffer.byteLength(a)}`}})
+  })
+
+  it('reads a loop that changes date style and crosses a daylight-saving change the same way when split', () => {
+    // en-US stamps, then de-DE ones, with the autumn clock change (02:59 then 02:00) in the de-DE half.
+    const s = {seed: 5, snapshots: 150, interval: 60, start: new Date(Date.UTC(2023, 9, 29, 1, 0)), bound: true, processes: [{pid: 200, name: 'b.exe', behaviour: {kind: 'leak', state: 'BOUND', perHour: 500}}]} as const
+    const text = [...generateLoop(s)]
+      .map((chunk, i) => {
+        const t = s.start.getTime() + i * 60_000
+        const wall = t >= Date.UTC(2023, 9, 29, 3, 0) ? t - 3_600_000 : t
+        return stampLine(new Date(wall), i < 40 ? 'en-US' : 'de') + chunk.slice(chunk.indexOf('\r\n'))
+      })
+      .join('')
+    const [file] = tempFiles({'netstat.txt': text})
+    expect(planSplit(file!, Buffer.byteLength(text), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})).not.toBeNull()
+    const split = cli(['inspect', '--json', file!], 'split')
+    expect(split).toBe(cli(['inspect', '--json', file!], 'single'))
+    const [input] = JSON.parse(split).inputs
+    expect(input.timeRange).toEqual({start: '2023-10-29T01:00:00.000', end: '2023-10-29T03:29:00.000'})
+    expect(input.notes).toMatchObject({dateOrders: expect.stringMatching(/^\/ mdy \(unambiguous, 40 stamps\); \. dmy \(unambiguous, 110 stamps\)$/), clockChanges: expect.stringMatching(/^clock back 1 h at snapshot 121 /)})
   })
 })

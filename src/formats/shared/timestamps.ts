@@ -193,7 +193,10 @@ export class StampResolver {
     if (!this.stamps.some((p) => p !== null)) return none
     const groups = new Map<string, number[]>()
     this.stamps.forEach((p, i) => {
-      if (p && !p.yearFirst) groups.set(p.sep, [...(groups.get(p.sep) ?? []), i])
+      if (!p || p.yearFirst) return
+      const members = groups.get(p.sep)
+      if (members) members.push(i)
+      else groups.set(p.sep, [i])
     })
     const decided = new Map<string, {order: DateOrder; source: DateOrderSource}>()
     const open: string[] = []
