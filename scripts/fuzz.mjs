@@ -505,11 +505,14 @@ async function checkFifo(m, c) {
     const timer = setTimeout(() => abort.abort(), 1500)
     const doc = await m.inspectInputs([path], {maxBytes: c.maxBytes, signal: abort.signal})
     clearTimeout(timer)
-    const [s] = doc.inputs
-    if (doc.inputs.length !== 1) return `FIFO gave ${doc.inputs.length} inputs`
-    const p = summaryProblem(s)
-    if (p) return p
-    if (s.bytes > c.maxBytes) return `FIFO read ${s.bytes} bytes past --max-bytes ${c.maxBytes}`
+    // An archive (gzip, zip, tar) read through the FIFO gives its entries as inputs of their own.
+    const archive = (c.bytes[0] === 0x1f && c.bytes[1] === 0x8b) || c.bytes.subarray(0, 2).toString('latin1') === 'PK' || c.bytes.subarray(257, 262).toString('latin1') === 'ustar'
+    if (doc.inputs.length !== 1 && !archive) return `FIFO gave ${doc.inputs.length} inputs`
+    for (const s of doc.inputs) {
+      const p = summaryProblem(s)
+      if (p) return p
+      if (s.path === path && s.bytes > c.maxBytes) return `FIFO read ${s.bytes} bytes past --max-bytes ${c.maxBytes}`
+    }
     return null
   } finally {
     await (await writer).close()
