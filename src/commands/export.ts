@@ -47,8 +47,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
   static override summary = 'Export snapshots, per-process state counts and findings as CSV or JSON Lines.'
 
   async run(): Promise<ExportResult> {
-    const {argv, flags} = await this.parse(Export)
-    this.stopAfter(flags['max-seconds'])
+    const {flags} = this
     const dir = flags.output
     if (dir === '-') {
       throw new PortleakError('export writes one file per table, not one stream: -o names a directory', 'EUSAGE', [
@@ -71,21 +70,9 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       ])
     }
     const spool = flags.connections ? new ConnectionSpool() : null
-    const options: PipelineOptions = {
-      dateOrder: flags['date-order'],
-      dynamicRange: flags['dynamic-range'],
-      encoding: flags.encoding,
-      format: flags.format,
-      host: flags.host,
-      oneMachine: flags['one-machine'],
-      onProgress: this.progress(),
-      maxBytes: flags['max-bytes'],
-      signal: this.signal,
-      tz: flags.tz,
-      onConnection: spool ? (c, at) => spool.add(c, at) : undefined,
-    }
+    const options = this.pipelineOptions({onConnection: spool ? (c, at) => spool.add(c, at) : undefined})
     try {
-      return await this.write(argv as string[], options, spool, targets, names)
+      return await this.write(this.inputs, options, spool, targets, names)
     } finally {
       spool?.dispose()
     }

@@ -16,7 +16,6 @@ Exit codes: 0 success.`
   static override summary = 'List the input formats (ids for --format) and what each reads.'
 
   async run(): Promise<{formats: FormatEntry[]}> {
-    await this.parse(Formats)
     const list = formatList()
     const width = Math.max(...list.map((f) => f.id.length)) + 2
     for (const f of list) this.log(`${f.id.padEnd(width)}${f.description}`)
