@@ -9,7 +9,7 @@ import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './fi
 import {corroborate} from './merge-evidence.js'
 import {eventWindow, nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
 import {holderFindings} from './holders.js'
-import {maxOf, minOf} from '../model/extremes.js'
+import {maxOf, minOf, peakOf} from '../model/extremes.js'
 
 export type AnalyzeOptions = {
   /** `--dynamic-range`, when given. */
@@ -154,11 +154,6 @@ function timeRange(tl: Timeline, tz: (iso: string) => string): AnalysisDocument[
 }
 
 function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSummary[] {
-  const peakOf = (a: ArrayLike<number>) => {
-    let m = 0
-    for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!
-    return m
-  }
   // "Now" is the last complete snapshot (a cut-off last snapshot would fake a drop); a process not in it has nothing now.
   let lastAt = tl.times.length - 1
   while (lastAt > 0 && tl.truncated[lastAt]) lastAt--

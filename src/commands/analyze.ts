@@ -3,12 +3,11 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
-import type {AnalysisDocument, FleetDocument, Severity} from '../model/types.js'
+import {SEVERITY_RANK as RANK} from '../analysis/findings.js'
+import type {AnalysisDocument, FleetDocument} from '../model/types.js'
 import {fleetDocument, runFleet} from '../pipeline.js'
 import {renderAnalysis} from '../report/analyze-text.js'
 import {renderFleetText} from '../report/fleet.js'
-
-const RANK: Record<Severity, number> = {critical: 0, high: 1, medium: 2, low: 3}
 
 export default class Analyze extends BaseCommand<typeof Analyze> {
   static override args = {

@@ -4,11 +4,11 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
+import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
-import {formatWallTime, parseStamp, StampResolver} from '../formats/shared/timestamps.js'
-import type {DateOrder, FormatId, SkipReason} from '../formats/types.js'
+import {parseStamp, StampResolver} from '../formats/shared/timestamps.js'
+import type {DateOrder, FormatId} from '../formats/types.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
-import {maxOf, minOf} from '../model/extremes.js'
 
 const WORKER = new URL('./parallel-worker.js', import.meta.url)
 
@@ -218,51 +218,19 @@ function mergeSummaries(
   resolved: ReturnType<StampResolver['resolve']>,
   lines: number,
 ): InputSummary {
-  const sum = (pick: (s: InputSummary) => Record<string, number>) => {
-    const out: Record<string, number> = {}
-    for (const r of results) for (const [k, v] of Object.entries(pick(r.summary))) out[k] = (out[k] ?? 0) + v
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
-  }
-  const examples: InputSummary['skippedExamples'] = []
+  const sink = new SummarySink(input.path, input.format)
   let offset = 0
   for (const r of results) {
-    for (const e of r.summary.skippedExamples) examples.push({...e, line: e.line + offset})
+    sink.absorb(r.summary, offset)
     offset += r.lines
   }
-  const perReason = new Map<SkipReason, number>()
-  const kept = examples.filter((e) => {
-    const n = (perReason.get(e.reason) ?? 0) + 1
-    perReason.set(e.reason, n)
-    return n <= 3
-  })
+  sink.snapshotTimes(resolved.times, resolved.order)
+  if (resolved.order && resolved.source) sink.note('dateOrderSource', resolved.source)
   const flags = results.map((r) => r.summary.notes.view ?? '').join('')
-  const view = `netstat -an${flags.includes('o') ? 'o' : ''}${/-ano?b/.test(flags) ? 'b' : ''}${flags.includes('q') ? 'q' : ''}`
-  const times = resolved.times.filter((t): t is number => t !== null)
-  const notes: Record<string, string> = {view}
+  sink.note('view', `netstat -an${flags.includes('o') ? 'o' : ''}${/-ano?b/.test(flags) ? 'b' : ''}${flags.includes('q') ? 'q' : ''}`)
   const switches = results.map((r) => r.summary.notes.encodingSwitches).filter((n) => n !== undefined)
-  if (switches.length > 0) notes.encodingSwitches = switches.join(', ')
+  if (switches.length > 0) sink.note('encodingSwitches', switches.join(', '))
   if (resolved.exceptions > 0)
-    notes.dateOrderExceptions = `${resolved.exceptions} stamps only fit ${resolved.order === 'dmy' ? 'month' : 'day'}-first and were read that way`
-  return {
-    path: input.path,
-    format: input.format,
-    encoding: io.encoding,
-    bytes: io.bytes,
-    sha256: io.sha256,
-    lines,
-    snapshots: results.reduce((a, r) => a + r.summary.snapshots, 0),
-    truncatedSnapshots: results.reduce((a, r) => a + r.summary.truncatedSnapshots, 0),
-    timeRange: times.length ? {start: formatWallTime(minOf(times)), end: formatWallTime(maxOf(times))} : null,
-    dateOrder: resolved.order,
-    dateOrderSource: resolved.order ? resolved.source : null,
-    records: results.reduce((a, r) => a + r.summary.records, 0),
-    byProto: sum((s) => s.byProto),
-    byState: sum((s) => s.byState),
-    byKind: sum((s) => s.byKind),
-    skipped: results.reduce((a, r) => a + r.summary.skipped, 0),
-    skippedByReason: sum((s) => s.skippedByReason as Record<string, number>),
-    skippedExamples: kept,
-    notes: Object.fromEntries(Object.entries(notes).sort(([a], [b]) => (a < b ? -1 : 1))),
-    error: null,
-  }
+    sink.note('dateOrderExceptions', `${resolved.exceptions} stamps only fit ${resolved.order === 'dmy' ? 'month' : 'day'}-first and were read that way`)
+  return sink.summary({...io, lines})
 }

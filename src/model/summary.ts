@@ -11,6 +11,7 @@ import type {
   RecordSink,
   SkipReason,
   SnapshotMark,
+  TcpState,
   WallTime,
 } from '../formats/types.js'
 import {TCP_STATES} from '../formats/types.js'
@@ -133,6 +134,25 @@ export class SummarySink implements RecordSink {
   note(key: string, value: string): void {
     this.notes[key] = detach(value)
     this.next?.note(key, value)
+  }
+
+  /**
+   * Adds the counts of a summary of one part of the same input (a worker thread's range), whose lines start
+   * after `lineOffset` lines of the input. Times, date order and notes are the caller's (see snapshotTimes, note).
+   */
+  absorb(part: InputSummary, lineOffset: number): void {
+    this.snapshots += part.snapshots
+    this.truncated += part.truncatedSnapshots
+    this.tcp += part.byProto.TCP ?? 0
+    this.udp += part.byProto.UDP ?? 0
+    for (const [state, n] of Object.entries(part.byState)) this.byState[STATE_SLOT[state as TcpState]]! += n
+    for (const [kind, n] of Object.entries(part.byKind)) this.byKind[kind as keyof typeof this.byKind] += n
+    for (const [event, n] of Object.entries(part.byEvent ?? {})) this.byEvent.set(event, (this.byEvent.get(event) ?? 0) + n)
+    this.skipped += part.skipped
+    const shown = (reason: SkipReason) => this.examples.filter((e) => e.reason === reason).length
+    for (const e of part.skippedExamples) if (shown(e.reason) < EXAMPLES_PER_REASON) this.examples.push({...e, line: e.line + lineOffset})
+    for (const [reason, n] of Object.entries(part.skippedByReason) as [SkipReason, number][])
+      this.skippedByReason[reason] = (this.skippedByReason[reason] ?? 0) + n
   }
 
   private time(t: WallTime): void {
