@@ -264,7 +264,7 @@ export class InputSink implements RecordSink {
       pid: r.pid ?? -1,
       name: detach(r.process),
       total: r.total,
-      afd: r.afd ?? (r.byType ? null : null),
+      afd: r.afd ?? null,
       line: r.line,
     })
   }

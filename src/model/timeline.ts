@@ -237,7 +237,7 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart
     const pid = agg.slotPid[slot]!
     const nameId = agg.slotName[slot]!
     if (nameId !== 0) return {pid, name: agg.processes.value(nameId)}
-    if (pid <= 4) return {pid, name: pid === 4 ? 'System' : pid === 0 ? null : null}
+    if (pid <= 4) return {pid, name: pid === 4 ? 'System' : null}
     const list = named.get(pid)
     if (!list || list.length === 0) return {pid, name: otherNames.get(pid) ?? null}
     // The nearest named appearance, preferring the one at or before t.
