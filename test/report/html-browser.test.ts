@@ -1,4 +1,6 @@
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync, mkdtempSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {type Browser, type Page, chromium} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -14,7 +16,7 @@ const ARGS = [
 
 type Loaded = {page: Page; requests: string[]; consoleErrors: string[]; dialogs: string[]}
 
-describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM))(`renderHtml in headless Chromium${existsSync(CHROMIUM) ? '' : ` (skipped: ${CHROMIUM} not found)`}`, () => {
   let browser: Browser
 
   beforeAll(async () => {
@@ -68,8 +70,10 @@ describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => 
       const tip = page.locator('#tip')
       expect(await tip.isVisible()).toBe(true)
       expect(await tip.innerText()).toMatch(/^2026-01-14 09:30:00: [\d,]+ of 16,384 in use on 10\.20\.30\.41$/)
-      mkdirSync('test-output', {recursive: true})
-      await page.screenshot({path: 'test-output/report.png', fullPage: true})
+      // A screenshot to look at when this fails, outside the repository (tests never write into it).
+      const shot = join(mkdtempSync(join(tmpdir(), 'portleak-browser-')), 'report.png')
+      await page.screenshot({path: shot, fullPage: true})
+      expect(statSync(shot).size).toBeGreaterThan(0)
     } finally {
       await page.close()
     }

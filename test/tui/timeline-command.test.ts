@@ -1,13 +1,14 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {Config} from '@oclif/core'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 
 import Timeline from '../../src/commands/timeline.js'
+import {cliBin} from '../helpers/run.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CASE = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
@@ -34,32 +35,11 @@ describe('timeline command', () => {
   })
 })
 
-/** Files under a source folder whose compiled `.js` in dist/ is missing or older than the source. */
-function staleOutputs(): string[] {
-  const stale: string[] = []
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, {withFileTypes: true}).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]))
-  for (const src of [...walk(join(ROOT, 'src/tui')), join(ROOT, 'src/commands/timeline.tsx')]) {
-    const out = join(ROOT, 'dist', relative(join(ROOT, 'src'), src).replace(/\.tsx?$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) stale.push(relative(ROOT, src))
-  }
-  return stale
-}
-
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 
 describe('portleak timeline (built binary)', () => {
-  let stale: string[] = []
-
-  beforeAll(() => {
-    // the binary runs from dist/: compile first (type errors elsewhere in the tree do not stop the emit)
-    spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, stdio: 'ignore', timeout: 240_000})
-    stale = staleOutputs()
-  }, 300_000)
-
-  it('exits with code 2 and says why when stdout is a pipe', (ctx) => {
-    if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
-    const r = spawnSync('node', ['bin/run.js', 'timeline', CASE], {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
+  it('exits with code 2 and says why when stdout is a pipe', () => {
+    const r = spawnSync('node', [cliBin(), 'timeline', CASE], {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/needs an interactive terminal/)
     expect(r.stderr).toMatch(/portleak analyze/)
@@ -81,9 +61,8 @@ describe('portleak timeline (built binary)', () => {
       rmSync(dir, {recursive: true, force: true})
     })
 
-    it('shows the culprit, filters on keys, and quits with q and exit code 0', async (ctx) => {
-      if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
-      const command = `cd '${ROOT}' && node bin/run.js timeline ${CASE}; echo EXIT=$? > '${exitFile}'`
+    it('shows the culprit, filters on keys, and quits with q and exit code 0', async () => {
+      const command = `cd '${ROOT}' && node '${cliBin()}' timeline ${CASE}; echo EXIT=$? > '${exitFile}'`
       expect(tmux('new-session', '-d', '-s', 'tl', '-x', '100', '-y', '30', command).status).toBe(0)
       expect(await until(() => screen().includes('LeakyAgent.exe'), 30_000)).toBe(true)
       const first = screen()
