@@ -166,15 +166,21 @@ export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSig
 
 /**
  * Folds the workers' results into the case as if one thread had read the file: slot and address ids
- * remapped, line numbers shifted, all stamps resolved together. Returns the input's summary.
+ * remapped, line numbers shifted, all stamps resolved together. Returns the input's summary (all there
+ * is to do without a case: `inspect` only counts).
  */
 export function absorbWorkers(
-  c: CaseBuilder,
+  c: CaseBuilder | null,
   input: {path: string; format: FormatId; index: number},
   results: WorkerResult[],
   io: {encoding: string; bytes: number; sha256: string},
   dateOrder: DateOrder | undefined,
 ): InputSummary {
+  if (c === null) {
+    const stamps = new StampResolver()
+    for (const r of results) for (const s of r.snapshots) stamps.add(s.stamp === null ? null : parseStamp(s.stamp))
+    return mergeSummaries(results, input, io, stamps.resolve(dateOrder), results.reduce((a, r) => a + r.lines, 0))
+  }
   const agg = c.agg
   const stamps = new StampResolver()
   const added: CaseBuilder['snapshots'] = []

@@ -60,6 +60,13 @@ export type DumpHolder = {
 const MAX_EVENTS = 100_000
 const MAX_CREATED_PER_PID = 200_000
 
+/** The port ranges a case tracks: the --dynamic-range one (else the default), the default, the legacy one, then `known`. */
+export function trackedRangesFor(flagRange: PortRange | null, known: readonly PortRange[] = []): PortRange[] {
+  const ranges = [flagRange ?? DEFAULT_RANGE]
+  for (const r of [DEFAULT_RANGE, LEGACY_RANGE, ...known]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
+  return ranges
+}
+
 /**
  * The case: every input's records, aggregated as they stream. Snapshot rows are folded into
  * per-snapshot counts at once; other evidence is small and kept as points.
@@ -79,8 +86,7 @@ export class CaseBuilder {
   readonly trackedRanges: PortRange[]
   /** `known`: ranges a first reading found, tracked from the first snapshot on. */
   constructor(flagRange: PortRange | null, known: readonly PortRange[] = []) {
-    const ranges = [flagRange ?? DEFAULT_RANGE]
-    for (const r of [DEFAULT_RANGE, LEGACY_RANGE, ...known]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
+    const ranges = trackedRangesFor(flagRange, known)
     this.trackedRanges = ranges
     this.agg = new SnapshotAggregator(ranges)
   }
