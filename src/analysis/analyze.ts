@@ -1,5 +1,6 @@
 import type {CaseBuilder} from '../model/case-builder.js'
-import {DEFAULT_RANGE, hostKey, type PortRange} from '../model/slots.js'
+import {hostKey} from '../model/host-key.js'
+import {DEFAULT_RANGE, type PortRange} from '../model/port-ranges.js'
 import {buildTimeline} from '../model/timeline.js'
 import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
 import {TCP_STATES} from '../formats/types.js'

@@ -2,7 +2,7 @@ import {closeSync, openSync, readSync} from 'node:fs'
 import {parentPort, workerData} from 'node:worker_threads'
 
 import {CaseBuilder} from '../model/case-builder.js'
-import type {PortRange} from '../model/slots.js'
+import type {PortRange} from '../model/port-ranges.js'
 import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'

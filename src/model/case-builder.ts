@@ -16,7 +16,8 @@ import type {
 } from '../formats/types.js'
 import {restoreRow, type RowMemo} from '../formats/netstat/row-memo.js'
 import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
-import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
+import {detach} from './interning.js'
+import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './port-ranges.js'
 import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 
 export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}

@@ -4,21 +4,10 @@ import {grownTo, IntList} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
 import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
-import {
-  EPHEMERAL_SLOT,
-  Interner,
-  inRange,
-  isIpv6,
-  isLoopback,
-  isWildcard,
-  PORTS_SLOT,
-  type PortRange,
-  SLOT_COUNT,
-  STATE_SLOT,
-  TW_AFFINITY_SLOT,
-  TW_ATTRIBUTED_SLOT,
-  UDP_SLOT,
-} from './slots.js'
+import {isIpv6, isLoopback, isWildcard} from './address-kinds.js'
+import {Interner} from './interning.js'
+import {inRange, type PortRange} from './port-ranges.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, SLOT_COUNT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 
 export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
 

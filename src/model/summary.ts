@@ -16,7 +16,8 @@ import type {
 } from '../formats/types.js'
 import {TCP_STATES} from '../formats/types.js'
 import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
-import {detach, STATE_SLOT} from './slots.js'
+import {detach} from './interning.js'
+import {STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'
 
 const EXAMPLES_PER_REASON = 3

@@ -1,6 +1,7 @@
 import {TCP_STATES, type TcpState, type WallTime} from '../formats/types.js'
 import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
-import {EPHEMERAL_SLOT, PORTS_SLOT, type PortRange, rangeKey, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import {type PortRange, rangeKey} from './port-ranges.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
 /** The timeline plus what is needed to cite evidence for a series afterwards. */
