@@ -3,6 +3,8 @@ import {defineConfig} from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
+    // Builds the CLI once per run into a temporary folder (tests that run the binary use it; see test/helpers/run.ts).
+    globalSetup: ['test/global-setup.ts'],
     disableConsoleIntercept: true,
     env: {FORCE_COLOR: '0', NO_COLOR: '1'},
     testTimeout: 60_000,

@@ -4,13 +4,27 @@ import {ExitCode, PortleakError} from './errors.js'
 import type {Progress} from './input/ingest.js'
 import {writeStdout} from './output.js'
 import {unknownFormat} from './pipeline.js'
+import type {PipelineOptions} from './pipeline.js'
 import {inert, inertJson, inertLines} from './report/escape.js'
+import {formatInt} from './report/format.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags'] & (typeof BaseCommand)['baseFlags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /** oclif's refusal of a `--format` value outside the flag's options (it lists every id): said as `unknownFormat` says it. */
 const UNKNOWN_FORMAT = /^Expected --format=(.*) to be one of: /
+/** The values of the flags in `inputFlags` and `analysisFlags` (src/flags.ts); a command has some or all of them. */
+type InputFlagValues = {
+  'date-order'?: PipelineOptions['dateOrder']
+  'dynamic-range'?: string
+  encoding?: string
+  format?: string
+  host?: string
+  'max-bytes'?: number
+  'max-seconds'?: number
+  'one-machine'?: boolean
+  tz?: string
+}
 
 /** Longest delay Node's setTimeout takes without firing at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -25,6 +39,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: InferredArgs<T>
   protected flags!: InferredFlags<T>
+  /** The inputs named on the command line (every argument: the commands take any number). */
+  protected inputs!: string[]
   private readonly abort = new AbortController()
   private lastProgress = 0
   private progressShown = false
@@ -61,7 +77,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.onSignal = onSignal
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -70,9 +86,32 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.args = args as InferredArgs<T>
     this.flags = flags as InferredFlags<T>
+    this.inputs = argv as string[]
   }
 
-  /** A progress callback for the input layer: bytes, MB/s and ETA on a TTY, nothing otherwise. */
+  /**
+   * The pipeline options the input and analysis flags name (the one mapping of flags to options), with
+   * progress (not under --json), Ctrl-C and `--max-seconds` wired in. `extra` adds or overrides options.
+   */
+  protected pipelineOptions(extra: PipelineOptions = {}): PipelineOptions {
+    const flags = this.flags as InputFlagValues
+    this.stopAfter(flags['max-seconds'])
+    return {
+      dateOrder: flags['date-order'],
+      dynamicRange: flags['dynamic-range'],
+      encoding: flags.encoding,
+      format: flags.format,
+      host: flags.host,
+      oneMachine: flags['one-machine'],
+      onProgress: this.jsonEnabled() ? undefined : this.progress(),
+      maxBytes: flags['max-bytes'],
+      signal: this.signal,
+      tz: flags.tz,
+      ...extra,
+    }
+  }
+
+  /** A progress callback for the input layer: bytes, MB/s, ETA and snapshots on a TTY, nothing otherwise. */
   protected progress(): ((p: Progress) => void) | undefined {
     if (!process.stderr.isTTY || process.env.CI) return undefined
     this.progressStart = Date.now()
@@ -84,7 +123,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const mb = p.bytes / 1e6
       const rate = mb / secs
       const total = p.size ? ` / ${(p.size / 1e6).toFixed(0)} MB, ETA ${Math.max(0, (p.size / 1e6 - mb) / rate).toFixed(0)} s` : ''
-      process.stderr.write(`\r\u001B[2Kreading ${inert(p.path)}: ${mb.toFixed(0)} MB${total} (${rate.toFixed(0)} MB/s)`)
+      const snapshots = p.snapshots === undefined ? '' : `, ${formatInt(p.snapshots)} snapshots`
+      process.stderr.write(`\r\u001B[2Kreading ${inert(p.path)}: ${mb.toFixed(0)} MB${total} (${rate.toFixed(0)} MB/s)${snapshots}`)
       this.progressShown = true
     }
   }

@@ -1,5 +1,6 @@
 import type {CaseBuilder} from '../model/case-builder.js'
-import {DEFAULT_RANGE, hostKey, type PortRange} from '../model/slots.js'
+import {hostKey} from '../model/host-key.js'
+import {DEFAULT_RANGE, type PortRange} from '../model/port-ranges.js'
 import {buildTimeline} from '../model/timeline.js'
 import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
 import {TCP_STATES} from '../model/records.js'
@@ -10,7 +11,7 @@ import {corroborate} from './merge-evidence.js'
 import {eventWindow, nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
 import {holderFindings} from './holders.js'
 import {attachRemotes, findingRemotes} from './remotes.js'
-import {maxOf, minOf} from '../model/extremes.js'
+import {maxOf, minOf, peakOf} from '../model/extremes.js'
 
 export type AnalyzeOptions = {
   /** `--dynamic-range`, when given. */
@@ -160,11 +161,6 @@ function timeRange(tl: Timeline, tz: (iso: string) => string): AnalysisDocument[
 }
 
 function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSummary[] {
-  const peakOf = (a: ArrayLike<number>) => {
-    let m = 0
-    for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!
-    return m
-  }
   // "Now" is the last complete snapshot (a cut-off last snapshot would fake a drop); a process not in it has nothing now.
   let lastAt = tl.times.length - 1
   while (lastAt > 0 && tl.truncated[lastAt]) lastAt--

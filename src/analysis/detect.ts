@@ -1,3 +1,4 @@
+import {peakOf} from '../model/extremes.js'
 import type {ProcessSeries, TestEvidence, Timeline} from '../model/types.js'
 import {hingeEnd, hingeStart} from './hinge.js'
 import {commonLoad, fisherCombine, scanSeries, type ScanResult, TEST_NAME} from './scan.js'
@@ -177,12 +178,6 @@ function twAttribution(p: ProcessSeries): Growth['attribution'] {
   const all = sum(p.byState.TIME_WAIT)
   if (attributed <= all / 2) return 'owner'
   return affinity > attributed / 2 ? 'remote-affinity' : 'lineage'
-}
-
-const peakOf = (v: ArrayLike<number>) => {
-  let m = 0
-  for (let i = 0; i < v.length; i++) if (v[i]! > m) m = v[i]!
-  return m
 }
 
 /**

@@ -3,12 +3,11 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, PortleakError} from '../errors.js'
 import {analysisFlags} from '../flags.js'
-import type {AnalysisDocument, FleetDocument, Severity} from '../model/types.js'
+import {SEVERITY_RANK as RANK} from '../analysis/findings.js'
+import type {AnalysisDocument, FleetDocument} from '../model/types.js'
 import {fleetDocument, runFleet} from '../pipeline.js'
 import {renderAnalysis} from '../report/analyze-text.js'
 import {renderFleetText} from '../report/fleet.js'
-
-const RANK: Record<Severity, number> = {critical: 0, high: 1, medium: 2, low: 3}
 
 export default class Analyze extends BaseCommand<typeof Analyze> {
   static override args = {
@@ -34,20 +33,8 @@ Exit codes: 0 success, 1 runtime error, 2 usage error, 3 a finding at or above -
   static override summary = 'Verdict, culprit and evidence: is the machine running out of ephemeral ports, and why?'
 
   async run(): Promise<AnalysisDocument | FleetDocument> {
-    const {argv, flags} = await this.parse(Analyze)
-    this.stopAfter(flags['max-seconds'])
-    const fleet = await runFleet(argv as string[], {
-      dateOrder: flags['date-order'],
-      dynamicRange: flags['dynamic-range'],
-      encoding: flags.encoding,
-      format: flags.format,
-      host: flags.host,
-      oneMachine: flags['one-machine'],
-      onProgress: this.jsonEnabled() ? undefined : this.progress(),
-      maxBytes: flags['max-bytes'],
-      signal: this.signal,
-      tz: flags.tz,
-    })
+    const {flags} = this
+    const fleet = await runFleet(this.inputs, this.pipelineOptions())
     this.clearProgress()
     // Several machines: the fleet document (one analysis@1 per machine); one machine: its analysis@1 as always.
     const several = fleetDocument(fleet)

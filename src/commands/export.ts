@@ -48,8 +48,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
   static override summary = 'Export snapshots, per-process state counts, a wide chart table, findings, events and handles as CSV or JSON Lines.'
 
   async run(): Promise<ExportResult> {
-    const {argv, flags} = await this.parse(Export)
-    this.stopAfter(flags['max-seconds'])
+    const {flags} = this
     const dir = flags.output
     if (dir === '-') {
       throw new PortleakError('export writes one file per table, not one stream: -o names a directory', 'EUSAGE', [
@@ -61,7 +60,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
     }
     const ext = flags.to
     if (!ext) {
-      const inputs = (argv as string[]).join(' ') || 'INPUTS'
+      const inputs = this.inputs.join(' ') || 'INPUTS'
       throw new PortleakError('export needs a table format: --to csv or --to jsonl', 'EUSAGE', [
         `Type \`portleak export ${inputs} --to csv -o ${dir === '.' ? 'tables' : dir}\` (CSV for Excel, jsonl for scripts).`,
       ])
@@ -78,22 +77,12 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including existing files 
       ])
     }
     const spool = flags.connections ? new ConnectionSpool() : null
-    const options: PipelineOptions = {
-      dateOrder: flags['date-order'],
-      dynamicRange: flags['dynamic-range'],
-      encoding: flags.encoding,
-      format: flags.format,
-      host: flags.host,
-      oneMachine: flags['one-machine'],
-      onProgress: this.progress(),
-      maxBytes: flags['max-bytes'],
-      signal: this.signal,
-      tz: flags.tz,
+    const options = this.pipelineOptions({
       onConnection: spool ? (c, at) => spool.add(c, at) : undefined,
       onTimeWait: spool ? (line, pid, name, how) => spool.attribute(line, pid, name, how) : undefined,
-    }
+    })
     try {
-      return await this.write(argv as string[], options, spool, targets, names)
+      return await this.write(this.inputs, options, spool, targets, names)
     } finally {
       spool?.dispose()
     }

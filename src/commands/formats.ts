@@ -12,7 +12,6 @@ Exit codes: 0 success.`
   static override summary = 'List the input formats (ids for --format), what each reads and the commands that produce it.'
 
   async run(): Promise<{formats: FormatEntry[]}> {
-    await this.parse(Formats)
     const list = formatList()
     const width = Math.max(...list.map((f) => f.id.length)) + 2
     const blocks = list.map((f) =>

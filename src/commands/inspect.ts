@@ -24,17 +24,7 @@ Exit codes: 0 success, 1 runtime error (no input could be read), 2 usage error.`
   static override summary = 'Describe what is in the inputs (formats, snapshots, counts, skipped lines).'
 
   async run(): Promise<InspectDocument> {
-    const {argv, flags} = await this.parse(Inspect)
-    this.stopAfter(flags['max-seconds'])
-    const doc = await inspectInputs(argv as string[], {
-      dateOrder: flags['date-order'],
-      encoding: flags.encoding,
-      format: flags.format,
-      onProgress: this.jsonEnabled() ? undefined : this.progress(),
-      maxBytes: flags['max-bytes'],
-      signal: this.signal,
-      tz: flags.tz,
-    })
+    const doc = await inspectInputs(this.inputs, this.pipelineOptions())
     this.clearProgress()
     if (doc.inputs.length === 0) throw new PortleakError('no input files found', 'EUSAGE', ['Name files, directories or archives.'])
     if (doc.inputs.every((i) => i.format === null)) {

@@ -7,7 +7,7 @@ import {BaseCommand} from '../base-command.js'
 import {PortleakError} from '../errors.js'
 import {analysisFlags, formatFlag} from '../flags.js'
 import {refuseDirectory, writeFileAtomic} from '../output.js'
-import {type PipelineOptions, runFleet} from '../pipeline.js'
+import {runFleet} from '../pipeline.js'
 import {redactFleet, renderFleetHtml, renderFleetMarkdown} from '../report/fleet.js'
 import {renderHtml} from '../report/html.js'
 import {renderMarkdown} from '../report/markdown.js'
@@ -28,7 +28,7 @@ export default class Report extends BaseCommand<typeof Report> {
   }
   static override description = `Writes an incident report: verdict, culprit processes with their growth and projected exhaustion, charts, evidence rows, corroboration, next steps, collection quality and an appendix of the inputs with their SHA-256.
 
-The format follows the output extension (.md or .html) unless --format md|html (or --as) says otherwise. The HTML report is one self-contained file that makes no network request. Without --generated-at the output has no generation time, so the same inputs give the same bytes.
+The format follows the output extension (.md or .html) unless --as md|html says otherwise (--format md|html still works in this release, with a deprecation note). The HTML report is one self-contained file that makes no network request. Without --generated-at the output has no generation time, so the same inputs give the same bytes.
 
 Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing output without --force).`
   static override examples = [
@@ -61,12 +61,13 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
   static override summary = 'Write the incident report as markdown or self-contained HTML.'
 
   async run(): Promise<ReportResult> {
-    const {argv, flags} = await this.parse(Report)
-    this.stopAfter(flags['max-seconds'])
+    const {flags} = this
     const output = flags.output
     if (output !== '-') refuseDirectory(output, `Name a file in it, e.g. -o ${join(output, 'report.html')}.`)
-    // `--format md|html` names the report format (no input format has those ids); any other value is an input format id.
+    // `--format md|html` names the report format (no input format has those ids); any other value is an input
+    // format id. Kept one release for scripts that use it, with a note on stderr; --as is the flag.
     const reportFormat = flags.format === 'md' || flags.format === 'html' ? flags.format : undefined
+    if (reportFormat) this.warn(`--format ${reportFormat} is deprecated and goes in the next release: use --as ${reportFormat} (--format names input formats)`)
     const format = flags.as ?? reportFormat ?? (output === '-' ? 'md' : BY_EXTENSION[extname(output).toLowerCase()])
     if (!format) {
       throw new PortleakError(`cannot tell the report format from '${output}'`, 'EUSAGE', [
@@ -80,19 +81,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including an existing out
     if (generatedAt !== undefined && !ISO_TIME.test(generatedAt)) {
       throw new PortleakError(`--generated-at '${generatedAt}' is not an ISO 8601 time`, 'EUSAGE', ['Use e.g. 2026-01-14T15:00:00Z.'])
     }
-    const options: PipelineOptions = {
-      dateOrder: flags['date-order'],
-      dynamicRange: flags['dynamic-range'],
-      encoding: flags.encoding,
-      format: reportFormat ? undefined : flags.format,
-      host: flags.host,
-      oneMachine: flags['one-machine'],
-      onProgress: this.progress(),
-      maxBytes: flags['max-bytes'],
-      signal: this.signal,
-      tz: flags.tz,
-    }
-    const fleet = await runFleet(argv as string[], options)
+    const fleet = await runFleet(this.inputs, this.pipelineOptions(reportFormat ? {format: undefined} : {}))
     this.clearProgress()
     const renderOptions = {generatedAt: generatedAt ?? null, redacted: flags.redact, version: this.config.version, mermaid: flags.mermaid}
     let text: string

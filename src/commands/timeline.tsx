@@ -3,11 +3,9 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../errors.js'
 import {analysisFlags} from '../flags.js'
-import type {Progress} from '../input/ingest.js'
 import {runFleet} from '../pipeline.js'
 import {ConnectionSpool} from '../report/connection-spool.js'
 import {fleetRows} from '../report/fleet.js'
-import {formatInt} from '../tui/text.js'
 import {themeFor} from '../tui/theme.js'
 
 // Alternate screen buffer: the shell's scrollback comes back untouched on quit.
@@ -32,9 +30,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
   static override summary = 'Walk through a case interactively: port use over time, processes at each snapshot, evidence.'
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Timeline)
-    this.stopAfter(flags['max-seconds'])
-    const inputs = argv as string[]
+    const {inputs} = this
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
       this.error('`portleak timeline` needs an interactive terminal: stdin and stdout must be a TTY.', {
         exit: ExitCode.Usage,
@@ -52,27 +48,15 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
     // The rows go to a temporary file as they are read; the diff and rows views read one snapshot back at a time.
     const spool = new ConnectionSpool({indexed: true})
     try {
-      await this.show(inputs, flags, spool)
+      await this.show(inputs, spool)
     } finally {
       spool.dispose()
     }
   }
 
-  private async show(inputs: string[], flags: Awaited<ReturnType<Timeline['parse']>>['flags'], spool: ConnectionSpool): Promise<void> {
-    const fleet = await runFleet(inputs, {
-      dateOrder: flags['date-order'],
-      dynamicRange: flags['dynamic-range'],
-      encoding: flags.encoding,
-      format: flags.format,
-      host: flags.host,
-      oneMachine: flags['one-machine'],
-      onProgress: this.readingProgress(),
-      maxBytes: flags['max-bytes'],
-      signal: this.signal,
-      tz: flags.tz,
-      onConnection: (c, at) => spool.add(c, at),
-    })
-    this.clearReading()
+  private async show(inputs: string[], spool: ConnectionSpool): Promise<void> {
+    const fleet = await runFleet(inputs, this.pipelineOptions({onConnection: (c, at) => spool.add(c, at)}))
+    this.clearProgress()
     for (const i of fleet.inputs) if (i.error) this.warn(`${i.path}: ${i.error}`)
     const analysis = fleet.machines[0]!.analysis
     // several machines (or timelines): the picker opens first, with the fleet table
@@ -92,29 +76,5 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
     } finally {
       process.stdout.write(LEAVE_SCREEN)
     }
-  }
-
-  private readingShown = false
-
-  /** Progress on stderr while the inputs are read: path, bytes (of the size when known), snapshots when reported. */
-  private readingProgress(): ((p: Progress) => void) | undefined {
-    if (!process.stderr.isTTY) return undefined
-    let last = 0
-    return (p) => {
-      const now = Date.now()
-      if (now - last < 100) return
-      last = now
-      const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`
-      const size = p.size ? ` of ${mb(p.size)}` : ''
-      const snapshots = (p as Progress & {snapshots?: number}).snapshots
-      const count = snapshots === undefined ? '' : `, ${formatInt(snapshots)} snapshots`
-      process.stderr.write(`\r\u001B[2Kreading ${p.path}: ${mb(p.bytes)}${size}${count}`)
-      this.readingShown = true
-    }
-  }
-
-  private clearReading(): void {
-    if (this.readingShown) process.stderr.write('\r\u001B[2K')
-    this.readingShown = false
   }
 }

@@ -4,7 +4,7 @@ import {addAbortSignal, pipeline, type Readable} from 'node:stream'
 import {constants as zlibConstants, createGunzip} from 'node:zlib'
 
 import {PortleakError} from '../errors.js'
-import {CaseBuilder} from '../model/case-builder.js'
+import {type CaseBuilder, trackedRangesFor} from '../model/case-builder.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {detectFormat, getParser, noiseEnd} from '../formats/registry.js'
@@ -15,6 +15,7 @@ import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
 import {absorbWorkers, parallelMinBytes, planSplit, runWorkers, workersAvailable} from './parallel.js'
+import type {WorkerTask} from './parallel-worker.js'
 import {bombGuard, ChunkReader, unsupportedMessage} from './reader.js'
 import {byPath, type InputSource, fsError, listSources} from './sources.js'
 
@@ -182,6 +183,9 @@ async function ingestEntries(
   }
 }
 
+type Sniffed = {encoding: string; bomLength: number}
+
+/** One input that is neither an archive nor compressed: detected, then read by worker threads or line by line. */
 async function parseInput(
   source: InputSource,
   reader: ChunkReader,
@@ -191,17 +195,39 @@ async function parseInput(
   sinkFor: SinkFactory,
   out: InputSummary[],
 ): Promise<void> {
+  const found = await detectInput(reader, firstHead, options)
+  if ('binary' in found) {
+    const limits = options.limits ?? DEFAULT_ARCHIVE_LIMITS
+    out.push(await parseBinary(found.binary, source, reader, firstHead, hash, options, sinkFor, out.length, limits, {interrupted: INTERRUPTED, readError}))
+    return
+  }
+  const {parser, sniffed, head} = found
+  if (!parser || (options.onlyFormats && !options.onlyFormats.has(parser.id))) {
+    reader.destroy()
+    if (!options.onlyFormats) out.push(failed(source.path, unsupportedMessage(source.path, head, found.headText), sniffed.encoding))
+    return
+  }
+  const next = sinkFor({path: source.path, format: parser.id, index: out.length})
+  const plan = splitPlan(parser, source, sniffed, options, next)
+  out.push(plan ? await readSplit(plan, source, reader, hash, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
+}
+
+/**
+ * The input's format: a binary one by its first bytes, else its encoding and a text format from the sample
+ * (looking past leading loop noise when the sample is all noise). `parser` undefined: not a known format.
+ */
+async function detectInput(
+  reader: ChunkReader,
+  firstHead: Buffer,
+  options: IngestOptions,
+): Promise<{binary: Parser} | {parser: Parser | undefined; sniffed: Sniffed; head: Buffer; headText: string}> {
   let head = firstHead
   // Sniff and detect on the first SAMPLE_BYTES only: the head may hold more, depending on chunk sizes.
   const sample = head.subarray(0, SAMPLE_BYTES)
   // Binary formats (event log files, dumps) are known by their first bytes and read by offset, not by line.
   const forced = options.format ? getParser(options.format) : undefined
   const binary = forced ? (forced.binary ? forced : undefined) : detectBinary(sample)
-  if (binary) {
-    const limits = options.limits ?? DEFAULT_ARCHIVE_LIMITS
-    out.push(await parseBinary(binary, source, reader, head, hash, options, sinkFor, out.length, limits, {interrupted: INTERRUPTED, readError}))
-    return
-  }
+  if (binary) return {binary}
   const sniffed = options.encoding ? {encoding: options.encoding, bomLength: 0} : sniffEncoding(sample)
   const headText = createDecoder(sniffed.encoding).write(sample.subarray(sniffed.bomLength))
   let parser: Parser | undefined
@@ -217,15 +243,12 @@ async function parseInput(
     parser = further?.parser ?? (sample.length < SAMPLE_BYTES ? detectFormat(headText.slice(noise))?.parser : undefined)
     if (further) head = further.head
   }
-  if (!parser || (options.onlyFormats && !options.onlyFormats.has(parser.id))) {
-    reader.destroy()
-    if (!options.onlyFormats) out.push(failed(source.path, unsupportedMessage(source.path, head, headText), sniffed.encoding))
-    return
-  }
-  const next = sinkFor({path: source.path, format: parser.id, index: out.length})
-  const maxLineBytes = options.maxLineLength ?? DEFAULT_MAX_LINE
-  const c = next?.caseBuilder ?? new CaseBuilder(null)
-  const plan =
+  return {parser, sniffed, head, headText}
+}
+
+/** Worker-thread ranges for a large netstat loop on disk, or null when it is read by this thread. */
+function splitPlan(parser: Parser, source: InputSource, sniffed: Sniffed, options: IngestOptions, next: ReturnType<SinkFactory>): WorkerTask[] | null {
+  const split =
     parser.id === 'netstat' &&
     source.file !== null &&
     (source.size ?? 0) >= parallelMinBytes() &&
@@ -234,25 +257,47 @@ async function parseInput(
     !options.everyRow &&
     process.env.PORTLEAK_THREADS !== '1' &&
     workersAvailable()
-      ? planSplit(source.file, source.size!, sniffed.bomLength, {
-          dateOrder: options.dateOrder,
-          maxLine: maxLineBytes,
-          ranges: c.trackedRanges,
-          aggregate: next !== null,
-          encoding: normalizeEncoding(sniffed.encoding),
-        })
-      : null
-  if (plan) {
-    // A large loop on disk is parsed in worker threads, one snapshot-aligned range each; this thread hashes.
-    const headBytes = reader.bytes
-    reader.destroy()
-    const [results, rest] = await Promise.all([runWorkers(plan, options.signal), hashFrom(source.file!, headBytes, hash, options.signal)])
-    const io = {encoding: sniffed.encoding, bytes: headBytes + rest, sha256: hash.digest('hex')}
-    const s = absorbWorkers(c, {path: source.path, format: 'netstat', index: next?.inputIndex ?? 0}, results, io, options.dateOrder)
-    if (results.some((r) => r.stopped)) s.error = INTERRUPTED
-    out.push(s)
-    return
-  }
+  if (!split) return null
+  return planSplit(source.file!, source.size!, sniffed.bomLength, {
+    dateOrder: options.dateOrder,
+    maxLine: options.maxLineLength ?? DEFAULT_MAX_LINE,
+    // Without a case (inspect only counts) the split needs just the ranges a case would track.
+    ranges: next?.caseBuilder?.trackedRanges ?? trackedRangesFor(null),
+    aggregate: next !== null,
+    encoding: normalizeEncoding(sniffed.encoding),
+  })
+}
+
+/** A large loop on disk, parsed in worker threads (one snapshot-aligned range each) while this thread hashes. */
+async function readSplit(
+  plan: WorkerTask[],
+  source: InputSource,
+  reader: ChunkReader,
+  hash: ReturnType<typeof createHash>,
+  sniffed: Sniffed,
+  options: IngestOptions,
+  next: ReturnType<SinkFactory>,
+): Promise<InputSummary> {
+  const headBytes = reader.bytes
+  reader.destroy()
+  const [results, rest] = await Promise.all([runWorkers(plan, options.signal), hashFrom(source.file!, headBytes, hash, options.signal)])
+  const io = {encoding: sniffed.encoding, bytes: headBytes + rest, sha256: hash.digest('hex')}
+  const s = absorbWorkers(next?.caseBuilder ?? null, {path: source.path, format: 'netstat', index: next?.inputIndex ?? 0}, results, io, options.dateOrder)
+  if (results.some((r) => r.stopped)) s.error = INTERRUPTED
+  return s
+}
+
+/** Reads the input line by line in this thread, through its parser into the summary and `next`. */
+async function readLines(
+  parser: Parser,
+  source: InputSource,
+  reader: ChunkReader,
+  head: Buffer,
+  hash: ReturnType<typeof createHash>,
+  sniffed: Sniffed,
+  options: IngestOptions,
+  next: ReturnType<SinkFactory>,
+): Promise<InputSummary> {
   const summary = new SummarySink(source.path, parser.id, next)
   // Every input is turned into UTF-8 bytes first (following a change of encoding mid-file); parsers with a
   // byte fast path get raw UTF-8 lines, the others decoded text.
@@ -295,8 +340,9 @@ async function parseInput(
   next?.finish?.()
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
   s.error = error
-  out.push(s)
+  return s
 }
+
 
 /** Detection looks past leading noise in windows up to this many bytes in all. */
 const MAX_NOISE_BYTES = 16 * 1024 ** 2

@@ -2,7 +2,7 @@ import {closeSync, openSync, readSync} from 'node:fs'
 import {parentPort, workerData} from 'node:worker_threads'
 
 import {CaseBuilder} from '../model/case-builder.js'
-import type {PortRange} from '../model/slots.js'
+import type {PortRange} from '../model/port-ranges.js'
 import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
@@ -11,9 +11,10 @@ import type {DateOrder, LineParser} from '../formats/types.js'
 import {ByteLineSplitter, lineDecoder} from './lines.js'
 import {Utf8Normalizer} from './normalize.js'
 
-/** What the parent sends: one byte range of a netstat loop, and the snapshot before it to prime lineage. */
+/** What the parent sends: one byte range of a netstat loop, and where the snapshots that prime it start. */
 export type WorkerTask = {
   file: string
+  /** A stamp line at least PRIME_SECONDS (parallel.ts: longer than TIME_WAIT lasts) before `start`. */
   primeStart: number
   start: number
   end: number
@@ -80,7 +81,8 @@ function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLi
 function run(task: WorkerTask): WorkerResult {
   const c = new CaseBuilder(null)
   c.trackedRanges.splice(0, c.trackedRanges.length, ...task.ranges)
-  // The snapshot before the range primes TIME_WAIT lineage (owners one snapshot back); it is then dropped.
+  // The snapshots from primeStart (at least as long before the range as TIME_WAIT lasts) prime TIME_WAIT
+  // attribution, which carries owners from earlier snapshots that far back; they are then dropped.
   const prime = task.aggregate && task.primeStart < task.start
   if (prime) {
     feed(task, task.primeStart, task.start, c, false)

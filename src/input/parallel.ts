@@ -4,11 +4,11 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
+import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
-import {formatWallTime, parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
-import type {DateOrder, FormatId, SkipReason} from '../formats/types.js'
+import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
+import type {DateOrder, FormatId} from '../formats/types.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
-import {maxOf, minOf} from '../model/extremes.js'
 
 const WORKER = new URL('./parallel-worker.js', import.meta.url)
 
@@ -166,15 +166,21 @@ export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSig
 
 /**
  * Folds the workers' results into the case as if one thread had read the file: slot and address ids
- * remapped, line numbers shifted, all stamps resolved together. Returns the input's summary.
+ * remapped, line numbers shifted, all stamps resolved together. Returns the input's summary (all there
+ * is to do without a case: `inspect` only counts).
  */
 export function absorbWorkers(
-  c: CaseBuilder,
+  c: CaseBuilder | null,
   input: {path: string; format: FormatId; index: number},
   results: WorkerResult[],
   io: {encoding: string; bytes: number; sha256: string},
   dateOrder: DateOrder | undefined,
 ): InputSummary {
+  if (c === null) {
+    const stamps = new StampResolver()
+    for (const r of results) for (const s of r.snapshots) stamps.add(s.stamp === null ? null : parseStamp(s.stamp))
+    return mergeSummaries(results, input, io, stamps.resolve(dateOrder), results.reduce((a, r) => a + r.lines, 0))
+  }
   const agg = c.agg
   const stamps = new StampResolver()
   const added: CaseBuilder['snapshots'] = []
@@ -220,50 +226,18 @@ function mergeSummaries(
   resolved: ReturnType<StampResolver['resolve']>,
   lines: number,
 ): InputSummary {
-  const sum = (pick: (s: InputSummary) => Record<string, number>) => {
-    const out: Record<string, number> = {}
-    for (const r of results) for (const [k, v] of Object.entries(pick(r.summary))) out[k] = (out[k] ?? 0) + v
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
-  }
-  const examples: InputSummary['skippedExamples'] = []
+  const sink = new SummarySink(input.path, input.format)
   let offset = 0
   for (const r of results) {
-    for (const e of r.summary.skippedExamples) examples.push({...e, line: e.line + offset})
+    sink.absorb(r.summary, offset)
     offset += r.lines
   }
-  const perReason = new Map<SkipReason, number>()
-  const kept = examples.filter((e) => {
-    const n = (perReason.get(e.reason) ?? 0) + 1
-    perReason.set(e.reason, n)
-    return n <= 3
-  })
+  sink.snapshotTimes(resolved.times, resolved.order)
+  if (resolved.order && resolved.source) sink.note('dateOrderSource', resolved.source)
   const flags = results.map((r) => r.summary.notes.view ?? '').join('')
-  const view = `netstat -an${flags.includes('o') ? 'o' : ''}${/-ano?b/.test(flags) ? 'b' : ''}${flags.includes('q') ? 'q' : ''}`
-  const times = resolved.times.filter((t): t is number => t !== null)
-  const notes: Record<string, string> = {view}
+  sink.note('view', `netstat -an${flags.includes('o') ? 'o' : ''}${/-ano?b/.test(flags) ? 'b' : ''}${flags.includes('q') ? 'q' : ''}`)
   const switches = results.map((r) => r.summary.notes.encodingSwitches).filter((n) => n !== undefined)
-  if (switches.length > 0) notes.encodingSwitches = switches.join(', ')
-  Object.assign(notes, resolutionNotes(resolved))
-  return {
-    path: input.path,
-    format: input.format,
-    encoding: io.encoding,
-    bytes: io.bytes,
-    sha256: io.sha256,
-    lines,
-    snapshots: results.reduce((a, r) => a + r.summary.snapshots, 0),
-    truncatedSnapshots: results.reduce((a, r) => a + r.summary.truncatedSnapshots, 0),
-    timeRange: times.length ? {start: formatWallTime(minOf(times)), end: formatWallTime(maxOf(times))} : null,
-    dateOrder: resolved.order,
-    dateOrderSource: resolved.order ? resolved.source : null,
-    records: results.reduce((a, r) => a + r.summary.records, 0),
-    byProto: sum((s) => s.byProto),
-    byState: sum((s) => s.byState),
-    byKind: sum((s) => s.byKind),
-    skipped: results.reduce((a, r) => a + r.summary.skipped, 0),
-    skippedByReason: sum((s) => s.skippedByReason as Record<string, number>),
-    skippedExamples: kept,
-    notes: Object.fromEntries(Object.entries(notes).sort(([a], [b]) => (a < b ? -1 : 1))),
-    error: null,
-  }
+  if (switches.length > 0) sink.note('encodingSwitches', switches.join(', '))
+  for (const [key, value] of Object.entries(resolutionNotes(resolved))) sink.note(key, value)
+  return sink.summary({...io, lines})
 }

@@ -1,7 +1,7 @@
 import {grownTo} from '../typed-arrays.js'
 import {dottedQuad} from '../formats/shared/dotted-quad.js'
 import {IntTable} from './int-table.js'
-import {detach} from './slots.js'
+import {detach} from './interning.js'
 
 /**
  * Address strings to small ids (0 is reserved for null), with ids that are given back: a busy

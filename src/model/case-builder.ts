@@ -2,7 +2,8 @@ import type {ConnectionRecord, DateOrder, EventRecord, FormatId, HandleCountReco
 import type {AddressIds, RecordSink, SnapshotMark} from '../formats/types.js'
 import {restoreRow, type RowMemo} from '../formats/netstat/row-memo.js'
 import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
-import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
+import {detach} from './interning.js'
+import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './port-ranges.js'
 import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 
 export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}
@@ -46,6 +47,13 @@ export type DumpHolder = {
 const MAX_EVENTS = 100_000
 const MAX_CREATED_PER_PID = 200_000
 
+/** The port ranges a case tracks: the --dynamic-range one (else the default), the default, the legacy one, then `known`. */
+export function trackedRangesFor(flagRange: PortRange | null, known: readonly PortRange[] = []): PortRange[] {
+  const ranges = [flagRange ?? DEFAULT_RANGE]
+  for (const r of [DEFAULT_RANGE, LEGACY_RANGE, ...known]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
+  return ranges
+}
+
 /**
  * The case: every input's records, aggregated as they stream. Snapshot rows are folded into
  * per-snapshot counts at once; other evidence is small and kept as points.
@@ -65,8 +73,7 @@ export class CaseBuilder {
   readonly trackedRanges: PortRange[]
   /** `known`: ranges a first reading found, tracked from the first snapshot on. */
   constructor(flagRange: PortRange | null, known: readonly PortRange[] = []) {
-    const ranges = [flagRange ?? DEFAULT_RANGE]
-    for (const r of [DEFAULT_RANGE, LEGACY_RANGE, ...known]) if (!ranges.some((x) => rangeKey(x) === rangeKey(r))) ranges.push(r)
+    const ranges = trackedRangesFor(flagRange, known)
     this.trackedRanges = ranges
     this.agg = new SnapshotAggregator(ranges)
   }
@@ -250,7 +257,7 @@ export class InputSink implements RecordSink {
       pid: r.pid ?? -1,
       name: detach(r.process),
       total: r.total,
-      afd: r.afd ?? (r.byType ? null : null),
+      afd: r.afd ?? null,
       line: r.line,
     })
   }

@@ -9,6 +9,9 @@ export function maxOf(values: ArrayLike<number>, start = -Infinity): number {
   return m
 }
 
+/** The peak of a count series: its largest value, 0 when it is empty. */
+export const peakOf = (values: ArrayLike<number>): number => maxOf(values, 0)
+
 export function minOf(values: ArrayLike<number>, start = Infinity): number {
   let m = start
   for (let i = 0; i < values.length; i++) if (values[i]! < m) m = values[i]!

@@ -6,7 +6,8 @@
  * unnamed machine and other evidence (netsh ranges) is read with every machine. Pure.
  */
 import type {FormatId, WallTime} from './records.js'
-import {hostKey, isLoopback, isWildcard} from './slots.js'
+import {isLoopback, isWildcard} from './address-kinds.js'
+import {hostKey} from './host-key.js'
 
 /** What the decision needs to know of one input. */
 export type MachineInput = {

@@ -4,21 +4,10 @@ import {grownTo, IntList} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
 import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
-import {
-  EPHEMERAL_SLOT,
-  Interner,
-  inRange,
-  isIpv6,
-  isLoopback,
-  isWildcard,
-  PORTS_SLOT,
-  type PortRange,
-  SLOT_COUNT,
-  STATE_SLOT,
-  TW_AFFINITY_SLOT,
-  TW_ATTRIBUTED_SLOT,
-  UDP_SLOT,
-} from './slots.js'
+import {isIpv6, isLoopback, isWildcard} from './address-kinds.js'
+import {Interner} from './interning.js'
+import {inRange, type PortRange} from './port-ranges.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, SLOT_COUNT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 
 export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
 
@@ -84,6 +73,13 @@ const A_KNOWN = 1
 const A_WILD = 2
 const A_IPV6 = 4
 const A_LOOPBACK = 8
+// The MEMO_AUX words an aggregator caches per memoised row: its tag (the words are valid while it is this
+// aggregator's), the row's process slot, dense remote endpoint and tuple ids (-1: not known yet), its flags word.
+const AUX_TAG = 0
+const AUX_SLOT = 1
+const AUX_REMOTE = 2
+const AUX_TUPLE = 3
+const AUX_FLAGS = 4
 /** The row's counter slot (state or UDP) sits above the flag bits. */
 const COUNTER_SHIFT = 8
 /** Tags for the values an aggregator caches in a row memo's words; a new tag invalidates them all. */
@@ -232,14 +228,14 @@ export class SnapshotAggregator {
     const aux = r.memoAux
     if (aux !== undefined && r.memoEntry !== undefined && r.memoEntry >= 0 && r.process === null) {
       const at = r.memoEntry * MEMO_AUX
-      if (aux[at] !== this.tag) {
-        aux[at] = this.tag
-        aux[at + 1] = -1
-        aux[at + 2] = -1
-        aux[at + 3] = -1
-        aux[at + 4] = this.rowFlags(r, laddr, raddr)
+      if (aux[at + AUX_TAG] !== this.tag) {
+        aux[at + AUX_TAG] = this.tag
+        aux[at + AUX_SLOT] = -1
+        aux[at + AUX_REMOTE] = -1
+        aux[at + AUX_TUPLE] = -1
+        aux[at + AUX_FLAGS] = this.rowFlags(r, laddr, raddr)
       }
-      this.add(aux[at + 4]!, r.pid, null, laddr, r.localPort, raddr, r.remotePort, r.line, aux, at)
+      this.add(aux[at + AUX_FLAGS]!, r.pid, null, laddr, r.localPort, raddr, r.remotePort, r.line, aux, at)
     } else this.add(this.rowFlags(r, laddr, raddr), r.pid, r.process, laddr, r.localPort, raddr, r.remotePort, r.line, undefined, -1)
   }
 
@@ -251,8 +247,8 @@ export class SnapshotAggregator {
     const b = entry * MEMO_FIELDS
     const laddr = f[b + M_LADDR]!
     const raddr = f[b + M_RADDR]!
-    if (aux[at] !== this.tag || laddr < 0 || raddr < 0) this.connection(restoreRow(memo, entry, line))
-    else this.add(aux[at + 4]!, f[b + M_PID]!, null, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, aux, at)
+    if (aux[at + AUX_TAG] !== this.tag || laddr < 0 || raddr < 0) this.connection(restoreRow(memo, entry, line))
+    else this.add(aux[at + AUX_FLAGS]!, f[b + M_PID]!, null, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, aux, at)
   }
 
   /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot and dense ids. */
@@ -272,10 +268,10 @@ export class SnapshotAggregator {
       if (remote >= 0) this.countRemote(remote, -1)
       return
     }
-    let slot = at >= 0 ? aux![at + 1]! : -1
+    let slot = at >= 0 ? aux![at + AUX_SLOT]! : -1
     if (slot < 0) {
       slot = this.slot(pid, process)
-      if (at >= 0) aux![at + 1] = slot
+      if (at >= 0) aux![at + AUX_SLOT] = slot
     }
     this.bump(slot, flags >> COUNTER_SHIFT, line)
     if (tw) this.ownedTimeWait++
@@ -342,19 +338,19 @@ export class SnapshotAggregator {
 
   /** The dense id of remote endpoint (raddr, rport), cached in the row's words. */
   private remoteOf(aux: Int32Array | undefined, at: number, raddr: number, rport: number): number {
-    if (at >= 0 && aux![at + 2]! >= 0) return aux![at + 2]!
+    if (at >= 0 && aux![at + AUX_REMOTE]! >= 0) return aux![at + AUX_REMOTE]!
     const d = this.remoteIds.id(remoteKey(raddr, rport))
     if (d >= this.remoteGen[0]!.length) this.growRemotes()
-    if (at >= 0) aux![at + 2] = d
+    if (at >= 0) aux![at + AUX_REMOTE] = d
     return d
   }
 
   /** The dense id of tuple (remote endpoint id, local port), cached in the row's words. */
   private tupleOf(aux: Int32Array | undefined, at: number, remote: number, lport: number): number {
-    if (at >= 0 && aux![at + 3]! >= 0) return aux![at + 3]!
+    if (at >= 0 && aux![at + AUX_TUPLE]! >= 0) return aux![at + AUX_TUPLE]!
     const t = this.tupleIds.id(tupleKey(remote, lport))
     if (t >= this.ownerGen[0]!.length) this.growTuples()
-    if (at >= 0) aux![at + 3] = t
+    if (at >= 0) aux![at + AUX_TUPLE] = t
     return t
   }
 

@@ -1,9 +1,10 @@
 import {formatWallTime} from './wall-time.js'
-import type {ConnectionRecord, DateOrder, EventRecord, FormatId, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, SkipReason, WallTime} from './records.js'
+import type {ConnectionRecord, DateOrder, EventRecord, FormatId, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, SkipReason, TcpState, WallTime} from './records.js'
 import type {RecordSink, SnapshotMark} from '../formats/types.js'
 import {TCP_STATES} from './records.js'
 import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
-import {detach, STATE_SLOT} from './slots.js'
+import {detach} from './interning.js'
+import {STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'
 
 const EXAMPLES_PER_REASON = 3
@@ -121,6 +122,25 @@ export class SummarySink implements RecordSink {
   note(key: string, value: string): void {
     this.notes[key] = detach(value)
     this.next?.note(key, value)
+  }
+
+  /**
+   * Adds the counts of a summary of one part of the same input (a worker thread's range), whose lines start
+   * after `lineOffset` lines of the input. Times, date order and notes are the caller's (see snapshotTimes, note).
+   */
+  absorb(part: InputSummary, lineOffset: number): void {
+    this.snapshots += part.snapshots
+    this.truncated += part.truncatedSnapshots
+    this.tcp += part.byProto.TCP ?? 0
+    this.udp += part.byProto.UDP ?? 0
+    for (const [state, n] of Object.entries(part.byState)) this.byState[STATE_SLOT[state as TcpState]]! += n
+    for (const [kind, n] of Object.entries(part.byKind)) this.byKind[kind as keyof typeof this.byKind] += n
+    for (const [event, n] of Object.entries(part.byEvent ?? {})) this.byEvent.set(event, (this.byEvent.get(event) ?? 0) + n)
+    this.skipped += part.skipped
+    const shown = (reason: SkipReason) => this.examples.filter((e) => e.reason === reason).length
+    for (const e of part.skippedExamples) if (shown(e.reason) < EXAMPLES_PER_REASON) this.examples.push({...e, line: e.line + lineOffset})
+    for (const [reason, n] of Object.entries(part.skippedByReason) as [SkipReason, number][])
+      this.skippedByReason[reason] = (this.skippedByReason[reason] ?? 0) + n
   }
 
   private time(t: WallTime): void {

@@ -1,6 +1,7 @@
 import {TCP_STATES, type TcpState, type WallTime} from './records.js'
 import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
-import {EPHEMERAL_SLOT, PORTS_SLOT, type PortRange, rangeKey, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import {type PortRange, rangeKey} from './port-ranges.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
 /** The timeline plus what is needed to cite evidence for a series afterwards. */
@@ -253,7 +254,7 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart
     const pid = agg.slotPid[slot]!
     const nameId = agg.slotName[slot]!
     if (nameId !== 0) return {pid, name: agg.processes.value(nameId)}
-    if (pid <= 4) return {pid, name: pid === 4 ? 'System' : pid === 0 ? null : null}
+    if (pid <= 4) return {pid, name: pid === 4 ? 'System' : null}
     const list = named.get(pid)
     if (!list || list.length === 0) return {pid, name: otherNames.get(pid) ?? null}
     // The nearest named appearance, preferring the one at or before t.

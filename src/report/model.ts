@@ -1,3 +1,7 @@
+import {findingMatches, findingPids} from '../analysis/finding-process.js'
+import {SEVERITY_RANK} from '../analysis/findings.js'
+import {maxDrawnStep} from '../analysis/gaps.js'
+import {median} from '../analysis/stats-core.js'
 import type {Analysis, Finding, HandleSeries, ProcessSeries, ProcessSummary, Timeline} from '../model/types.js'
 import type {TcpState, WallTime} from '../model/records.js'
 import {TCP_STATES} from '../model/records.js'
@@ -65,14 +69,6 @@ export type ReportModel = {
 
 const PORT_STATES = new Set<string>([...TCP_STATES, 'PORTS', 'UDP', 'EPHEMERAL'])
 
-/** Median of numbers (0 for none). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0
-  const s = [...values].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
 /** The largest step between consecutive x still drawn as a line: 3 × the median step, at least 90 s. */
 export function maxStepFor(xs: readonly (number | null)[], timed: boolean): number | null {
   const steps: number[] = []
@@ -82,7 +78,7 @@ export function maxStepFor(xs: readonly (number | null)[], timed: boolean): numb
     prev = x
   }
   if (steps.length === 0) return null
-  return timed ? Math.max(3 * median(steps), 90_000) : null
+  return timed ? maxDrawnStep(median(steps)) : null
 }
 
 /**
@@ -128,12 +124,8 @@ export function topPortHolders(
     .map((x) => ({...x, handles: handles.get(`${x.p.pid}|${x.p.name ?? ''}`) ?? null}))
 }
 
-/** The PIDs a finding names (its `pids`, else its `pid`). */
-export const findingPids = (f: Finding): number[] => (f.pids.length ? [...f.pids] : f.pid !== null ? [f.pid] : [])
-
 function matching(f: Finding, processes: readonly ProcessSeries[]): ProcessSeries[] {
-  const pids = new Set(findingPids(f))
-  return processes.filter((p) => pids.has(p.pid) && (f.process === null || p.name === null || p.name === f.process))
+  return processes.filter((p) => findingMatches(f, p))
 }
 
 function sumSeries(list: readonly ProcessSeries[], pick: (p: ProcessSeries) => Int32Array | undefined, n: number): Int32Array | null {
@@ -224,8 +216,6 @@ function culprit(f: Finding, analysis: Analysis, xs: readonly (number | null)[],
   return {finding: f, process, pids, points, states, trend, projection, limit, maxStep, chart}
 }
 
-const SEVERITY = {critical: 0, high: 1, medium: 2, low: 3} as const
-
 /** Builds the view model. Culprits are the findings, most severe first (stable within a severity). */
 export function buildReportModel(analysis: Analysis): ReportModel {
   const {times} = analysis.timeline
@@ -235,7 +225,7 @@ export function buildReportModel(analysis: Analysis): ReportModel {
   const seen = new Set<string>()
   const ordered = analysis.document.findings
     .map((f, i) => ({f, i}))
-    .sort((a, b) => SEVERITY[a.f.severity] - SEVERITY[b.f.severity] || a.i - b.i)
+    .sort((a, b) => SEVERITY_RANK[a.f.severity] - SEVERITY_RANK[b.f.severity] || a.i - b.i)
   const culprits = ordered.map(({f}) => culprit(f, analysis, xs, timed, seen))
   return {timed, xs, maxStep, culprits, xTitle: xTitleOf(analysis, timed)}
 }

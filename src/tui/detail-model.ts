@@ -1,3 +1,4 @@
+import {SEVERITY_RANK} from '../analysis/findings.js'
 import type {Finding} from '../model/types.js'
 import {cachedSpark, sparkBucket} from './table-model.js'
 import {fit, formatInt, type Seg} from './text.js'
@@ -78,7 +79,7 @@ export function deriveDetail(vm: ViewModel, p: ProcInfo, cursor: number, width: 
   ]]
   for (const f of p.findings) {
     lines.push([
-      {text: fit(f.severity, 9), style: sev(['critical', 'high', 'medium', 'low'].indexOf(f.severity))},
+      {text: fit(f.severity, 9), style: sev(SEVERITY_RANK[f.severity])},
       {text: `${f.kind} ${f.state}${rate(f)}: ${f.summary}`, style: 'plain'},
     ])
   }

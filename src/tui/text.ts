@@ -62,12 +62,8 @@ export function fit(s: string, width: number, align: 'left' | 'right' = 'left'):
   return align === 'right' ? pad + out : out + pad
 }
 
-/** `16384` → `16,384`; non-finite → `–`. */
-export function formatInt(n: number): string {
-  if (!Number.isFinite(n)) return '–'
-  const sign = n < 0 ? '-' : ''
-  return sign + String(Math.round(Math.abs(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
-}
+// Numbers read the same in the TUI as in the report: `16,384`, `4.0%`.
+export {formatInt, formatPercent as percent} from '../report/format.js'
 
 /** At most 5 characters: `9000`, `12.3k`, `123k`, `1.2M`. */
 export function compact(n: number): string {
@@ -81,13 +77,6 @@ export function compact(n: number): string {
 
 /** A signed change: `+8950`, `-12`, `0`. */
 export const signed = (n: number) => (n > 0 ? `+${compact(n)}` : compact(n))
-
-/** A ratio as a percentage: `0.04` → `4.0%`, `0.576` → `58%`. */
-export function percent(ratio: number): string {
-  if (!Number.isFinite(ratio)) return '–'
-  const pct = ratio * 100
-  return `${pct >= 10 || pct === 0 ? Math.round(pct) : pct.toFixed(1)}%`
-}
 
 /** Seconds as `45 s`, `39 min`, `5 h 14 min`, `3 d 4 h`. */
 export function duration(seconds: number): string {

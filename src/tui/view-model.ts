@@ -1,3 +1,7 @@
+import {findingMatches} from '../analysis/finding-process.js'
+import {SEVERITY_RANK as RANK} from '../analysis/findings.js'
+import {maxDrawnStep} from '../analysis/gaps.js'
+import {median} from '../analysis/stats-core.js'
 import type {Analysis, EventMarker, Finding, HandleSeries, ProcessSeries, Severity} from '../model/types.js'
 import {TCP_STATES, type TcpState, type WallTime} from '../model/records.js'
 import {duration, formatInt, percent} from './text.js'
@@ -105,26 +109,11 @@ export const SHORT: Record<string, string> = {
   DELETE_TCB: 'DELTB', UDP: 'UDP', PORTS: 'PORTS', HANDLES: 'HNDL', AFD: 'AFD',
 }
 
-const RANK: Record<Severity, number> = {critical: 0, high: 1, medium: 2, low: 3}
 export const SEV_SHORT = ['crit', 'high', 'med', 'low', ''] as const
 export const SEV_NAME = ['critical', 'high', 'medium', 'low', ''] as const
 
 /** The series of one count column of a process (TIME_WAIT includes attributed rows). */
 export const countSeries = (p: ProcessSeries, k: CountKey): Int32Array | undefined => (k === 'UDP' ? p.udp : p.byState[k])
-
-/** Whether a finding is about this process identity (PIDs are reused: the image must match too when known). */
-export function findingMatches(f: Finding, p: ProcessSeries): boolean {
-  const pids = f.pids.length ? f.pids : f.pid !== null ? [f.pid] : []
-  if (pids.length) return pids.includes(p.pid) && (f.process === null || !p.name || f.process === p.name)
-  return f.process !== null && f.process === p.name
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN
-  const s = values.sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
 
 const has = (a: Int32Array | undefined) => a !== undefined && a.some((v) => v !== 0)
 
@@ -209,7 +198,7 @@ export function buildViewModel(analysis: Analysis, machines: MachineChoice = {ro
     if (d > 0) steps.push(d)
   }
   const step = timed ? median(steps) || 60_000 : 1
-  const maxStep = timed ? Math.max(3 * step, 90_000) : null
+  const maxStep = timed ? maxDrawnStep(step) : null
   const multiYear = timed && placed.length > 0 && new Date(xMin).getUTCFullYear() !== new Date(xMax).getUTCFullYear()
   let peak = 0
   for (const v of tl.ephemeralInUse) peak = Math.max(peak, v)

@@ -1,13 +1,12 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {loopText} from '../helpers/run.js'
+import {cliBin, loopText} from '../helpers/run.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const LEAK = 'corpus/netstat/loop-en-us-anobq-bound-leak.txt'
@@ -19,7 +18,7 @@ const ENV = {...process.env, NODE_ENV: 'production', FORCE_COLOR: '0', NO_COLOR:
 function portleak(args: string[], input?: string | Buffer, stdoutTo?: string) {
   const fd = stdoutTo ? openSync(stdoutTo, 'w') : null
   try {
-    const r = spawnSync(process.execPath, ['bin/run.js', ...args], {
+    const r = spawnSync(process.execPath, [cliBin(), ...args], {
       cwd: ROOT,
       input,
       encoding: 'utf8',
@@ -34,13 +33,6 @@ function portleak(args: string[], input?: string | Buffer, stdoutTo?: string) {
 }
 
 describe('portleak binary', () => {
-  beforeAll(() => {
-    // Builds dist/ as `npm install` does; type errors in files being edited elsewhere still emit JS.
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-    spawnSync(process.execPath, [tsc, '-p', '.'], {cwd: ROOT, encoding: 'utf8', timeout: 170_000})
-    expect(existsSync(join(ROOT, 'dist/commands/inspect.js'))).toBe(true)
-  }, 180_000)
-
   it('prints help listing the commands', () => {
     const {status, stdout} = portleak(['--help'])
     expect(status).toBe(0)
@@ -100,7 +92,7 @@ async function interruptedExport(signals: NodeJS.Signals[], againWhileWriting = 
   const out = join(tmp, 'out')
   const spools = join(tmp, 'tmp')
   mkdirSync(spools)
-  const child = spawn(process.execPath, ['bin/run.js', 'export', '-', '--to', 'csv', '-o', out, '--connections'], {
+  const child = spawn(process.execPath, [cliBin(), 'export', '-', '--to', 'csv', '-o', out, '--connections'], {
     cwd: ROOT,
     env: {...ENV, TMPDIR: spools},
   })
@@ -131,11 +123,6 @@ async function interruptedExport(signals: NodeJS.Signals[], againWhileWriting = 
 }
 
 describe('portleak binary: output failures and signals', () => {
-  beforeAll(() => {
-    // The build in the describe above made dist/ (vitest runs the describes of a file in order).
-    expect(existsSync(join(ROOT, 'dist/output.js'))).toBe(true)
-  })
-
   it.skipIf(!existsSync('/dev/full'))('a full disk on stdout is one line on stderr and exit 1, never a stack trace (skips without /dev/full)', () => {
     for (const args of [['analyze', LEAK], ['analyze', LEAK, '--json'], ['report', LEAK, '-o', '-'], ['inspect', LEAK, '--json']]) {
       const {status, stderr} = portleak(args, undefined, '/dev/full')
@@ -157,7 +144,7 @@ describe('portleak binary: output failures and signals', () => {
 
   it('export -o - is a clear usage error and creates nothing named -', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'portleak-cli-dash-'))
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/run.js'), 'export', join(ROOT, LEAK), '--to', 'csv', '-o', '-'], {cwd, encoding: 'utf8', env: ENV})
+    const r = spawnSync(process.execPath, [cliBin(), 'export', join(ROOT, LEAK), '--to', 'csv', '-o', '-'], {cwd, encoding: 'utf8', env: ENV})
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/export writes one file per table/)
     expect(readdirSync(cwd)).toEqual([])

@@ -11,6 +11,7 @@ import {volatilityNetscanParser} from '../../src/formats/volatility/netscan.js'
 import {volatilityPslistParser} from '../../src/formats/volatility/pslist.js'
 import {windbgHandleParser} from '../../src/formats/windbg/handle.js'
 import {windbgProcessParser} from '../../src/formats/windbg/process.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const parsers: readonly Parser[] = [
   windbgProcessParser,
@@ -93,7 +94,7 @@ describe('dump parsers', () => {
     }
   })
 
-  describe.skipIf(!existsSync(realDir))('on the real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('on the real samples'), () => {
     it('score each sample high only for its own format', () => {
       const expected: Record<string, {format: string}> = JSON.parse(read(`${realDir}expect.json`))
       for (const [file, {format}] of Object.entries(expected)) {

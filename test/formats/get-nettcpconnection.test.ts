@@ -6,6 +6,7 @@ import {tcpState} from '../../src/formats/get-nettcpconnection/fields.js'
 import {getNetTcpConnectionParser as parser} from '../../src/formats/get-nettcpconnection/index.js'
 import {formatWallTime} from '../../src/formats/shared/timestamps.js'
 import type {ConnectionRecord, DateOrder} from '../../src/formats/types.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../corpus/get-nettcpconnection/${name}`, import.meta.url), 'utf8')
@@ -287,7 +288,7 @@ describe('get-nettcpconnection', () => {
   })
 })
 
-describe.skipIf(!existsSync(realDir))('get-nettcpconnection on the real samples', () => {
+describe.skipIf(!existsSync(realDir))(sharedName('get-nettcpconnection on the real samples'), () => {
   type Expect = {format: string; records?: number; byProto?: Record<string, number>; byState?: Record<string, number>}
   const expectations = existsSync(realDir)
     ? (JSON.parse(readFileSync(new URL('expect.json', realDir), 'utf8')) as Record<string, Expect>)

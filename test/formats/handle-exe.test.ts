@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {handleExeParser} from '../../src/formats/handle-exe/index.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const corpus = (name: string) => readFileSync(new URL(`../../corpus/handle-exe/${name}`, import.meta.url), 'utf8')
 const realDir = fileURLToPath(new URL('../../../shared/corpus/real/', import.meta.url))
@@ -21,7 +22,7 @@ function parse(text: string): Collected {
 }
 
 describe('handleExeParser', () => {
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     it('reads per-handle lines of a -p listing without a block header as handles of an unknown process', () => {
       const text = real('handles/handle-p-chrome-snippet.txt')
       expect(handleExeParser.detect(text)).toBeGreaterThanOrEqual(0.8)

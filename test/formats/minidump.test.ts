@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {handleFindings} from '../../src/analysis/corroborate.js'
 import {CaseBuilder} from '../../src/model/case-builder.js'
-import {DEFAULT_RANGE} from '../../src/model/slots.js'
+import {DEFAULT_RANGE} from '../../src/model/port-ranges.js'
 import {SummarySink} from '../../src/model/summary.js'
 import {buildTimeline} from '../../src/model/timeline.js'
 import {bufferSource} from '../../src/formats/shared/binary.js'

@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 import {accountedLines, parseText, splitLines, type Collected} from '../../src/formats/shared/collect.js'
 import {netshDynamicPortParser as parser, validRange} from '../../src/formats/netsh/dynamicport.js'
 import type {PortRangeRecord} from '../../src/formats/types.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const fixture = (name: string) => readFileSync(new URL(`../../corpus/netsh-dynamicport/${name}`, import.meta.url), 'utf8')
 const realDir = new URL('../../../shared/corpus/real/', import.meta.url)
@@ -131,7 +132,7 @@ describe('netsh-dynamicport', () => {
   })
 })
 
-describe.skipIf(!existsSync(realDir))('netsh-dynamicport on the real sample', () => {
+describe.skipIf(!existsSync(realDir))(sharedName('netsh-dynamicport on the real sample'), () => {
   it('reads the English sample without a trailing newline', () => {
     const text = readFileSync(new URL('netsh/dynamicport-en.txt', realDir), 'utf8')
     const {c, ranges, total} = parse(text)

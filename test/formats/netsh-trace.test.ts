@@ -6,6 +6,7 @@ import {filetimeToWallTime, netshTraceParser} from '../../src/formats/netsh/trac
 import {eventSymptom} from '../../src/formats/events/index.js'
 import {formatWallTime} from '../../src/formats/shared/timestamps.js'
 import type {EventRecord} from '../../src/formats/types.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const fixture = (name: string) => readFileSync(new URL(`../../corpus/netsh-trace/${name}`, import.meta.url), 'utf8')
 
@@ -126,7 +127,7 @@ describe('netsh-trace detect', () => {
   })
 
   const real = new URL('../../../shared/corpus/real/', import.meta.url)
-  describe.skipIf(!existsSync(real))('on the real samples (none is a trace)', () => {
+  describe.skipIf(!existsSync(real))(sharedName('on the real samples (none is a trace)'), () => {
     it('scores every one low', () => {
       for (const dir of readdirSync(real, {withFileTypes: true}).filter((d) => d.isDirectory())) {
         for (const f of readdirSync(new URL(`${dir.name}/`, real))) {

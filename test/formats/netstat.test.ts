@@ -6,6 +6,7 @@ import {accountedLines, type Collected, parseText, splitLines} from '../../src/f
 import {netstatParser} from '../../src/formats/netstat/index.js'
 import {formatWallTime} from '../../src/formats/shared/timestamps.js'
 import type {ConnectionRecord} from '../../src/formats/types.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const conns = (c: Collected) => c.records.filter((r) => r.kind === 'connection') as unknown as (ConnectionRecord & {snapshot: number})[]
 const times = (c: Collected) => c.snapshots.map((s) => (s.time === null ? null : formatWallTime(s.time)))
@@ -155,7 +156,7 @@ describe('netstat fixtures', () => {
 })
 
 const REAL = new URL('../../../shared/corpus/real/', import.meta.url)
-describe.skipIf(!existsSync(REAL))('netstat on real samples', () => {
+describe.skipIf(!existsSync(REAL))(sharedName('netstat on real samples'), () => {
   const expected = existsSync(REAL) ? JSON.parse(readFileSync(new URL('expect.json', REAL), 'utf8')) : {}
   const files = existsSync(REAL) ? readdirSync(new URL('netstat/', REAL)) : []
   for (const f of files) {

@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {processListParser} from '../../src/formats/process-list/index.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const corpusDir = (format: string) => new URL(`../../corpus/${format}/`, import.meta.url)
 const corpus = (name: string) => readFileSync(new URL(name, corpusDir('process-list')), 'utf8')
@@ -21,7 +22,7 @@ function parse(text: string): Collected {
 }
 
 describe('processListParser', () => {
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     it('reads both Windows PowerShell 5.1 Get-Process tables and skips their prompts as echo', () => {
       const text = readFileSync(`${realDir}handles/ps51-get-process.txt`, 'utf8')
       expect(processListParser.detect(text)).toBeGreaterThanOrEqual(0.8)

@@ -6,6 +6,7 @@ import type {Collected} from '../../src/formats/shared/collect.js'
 import {eventSymptom, tcpipEventsParser} from '../../src/formats/events/index.js'
 import {formatWallTime} from '../../src/formats/shared/timestamps.js'
 import type {DateOrder, EventRecord} from '../../src/formats/types.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 const fixture = (name: string) => readFileSync(new URL(`../../corpus/tcpip-events/${name}`, import.meta.url), 'utf8')
 
@@ -261,7 +262,7 @@ describe('tcpip-events detect', () => {
   })
 
   const real = new URL('../../../shared/corpus/real/', import.meta.url)
-  describe.skipIf(!existsSync(real))('on the real samples (none is an event export)', () => {
+  describe.skipIf(!existsSync(real))(sharedName('on the real samples (none is an event export)'), () => {
     it('scores every one low', () => {
       for (const dir of readdirSync(real, {withFileTypes: true}).filter((d) => d.isDirectory())) {
         for (const f of readdirSync(new URL(`${dir.name}/`, real))) {

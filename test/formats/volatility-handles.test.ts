@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {volatilityHandlesParser as parser} from '../../src/formats/volatility/handles.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 type Handle = Extract<CollectedRecord, {kind: 'handle'}>
 
@@ -79,7 +80,7 @@ describe('volatilityHandlesParser', () => {
     expect(parser.detect('Nthandle v4.22 - Handle viewer\n\n  24C: File  (RW-)   \\Device\\Afd\n')).toBe(0)
   })
 
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     const expected = existsSync(realDir) ? JSON.parse(readFileSync(`${realDir}expect.json`, 'utf8')) : {}
     for (const [file, want] of Object.entries<{format: string; records?: number}>(expected)) {
       if (want.format !== parser.id) continue

@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {volatilityNetscanParser as parser} from '../../src/formats/volatility/netscan.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 type Conn = Extract<CollectedRecord, {kind: 'connection'}>
 
@@ -175,7 +176,7 @@ describe('volatilityNetscanParser', () => {
     expect(parser.detect('[{"LocalAddress": "::", "LocalPort": 445, "RemoteAddress": "::", "State": 2}]')).toBe(0)
   })
 
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     const expected = existsSync(realDir) ? JSON.parse(readFileSync(`${realDir}expect.json`, 'utf8')) : {}
     for (const [file, want] of Object.entries<{format: string; records?: number; byProto?: object; byState?: object}>(expected)) {
       if (want.format !== parser.id) continue

@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {volatilityPslistParser as parser} from '../../src/formats/volatility/pslist.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 type Proc = Extract<CollectedRecord, {kind: 'process'}>
 
@@ -124,7 +125,7 @@ describe('volatilityPslistParser', () => {
     expect(parser.detect('Handles  NPM(K)    PM(K)      WS(K)     CPU(s)     Id  SI ProcessName\n')).toBe(0)
   })
 
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     const expected = existsSync(realDir) ? JSON.parse(readFileSync(`${realDir}expect.json`, 'utf8')) : {}
     for (const [file, want] of Object.entries<{format: string; records?: number}>(expected)) {
       if (want.format !== parser.id) continue

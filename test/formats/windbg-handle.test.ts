@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {windbgHandleParser as parser} from '../../src/formats/windbg/handle.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 type Handle = Extract<CollectedRecord, {kind: 'handle'}>
 type Count = Extract<CollectedRecord, {kind: 'handleCount'}>
@@ -82,7 +83,7 @@ describe('windbgHandleParser', () => {
     expect(parser.detect('Handle v5.0\nCopyright (C) 1997-2022 Mark Russinovich\n\n  24C: File  (RW-)   \\Device\\Afd\n')).toBe(0)
   })
 
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     it('reads the documentation sample of user-mode `!handle`', () => {
       const text = readFileSync(`${realDir}dumps/windbg-handle-usermode-docs.txt`, 'utf8')
       expect(parser.detect(text)).toBeGreaterThanOrEqual(0.8)

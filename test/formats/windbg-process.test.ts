@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {accountedLines, type Collected, type CollectedRecord, parseText, splitLines} from '../../src/formats/shared/collect.js'
 import {windbgProcessParser as parser} from '../../src/formats/windbg/process.js'
+import {sharedName} from '../helpers/shared-corpus.js'
 
 type Proc = Extract<CollectedRecord, {kind: 'process'}>
 
@@ -78,7 +79,7 @@ describe('windbgProcessParser', () => {
     expect(parser.detect('PID\tPPID\tImageFileName\tOffset(V)\tThreads\tHandles\n')).toBe(0)
   })
 
-  describe.skipIf(!existsSync(realDir))('real samples', () => {
+  describe.skipIf(!existsSync(realDir))(sharedName('real samples'), () => {
     it('reads the Windows 10 kd sample: 85 blocks, hex Cids', () => {
       const text = readFileSync(`${realDir}dumps/kd-process-0-0-win10.txt`, 'utf8')
       expect(parser.detect(text)).toBeGreaterThanOrEqual(0.8)

@@ -161,8 +161,8 @@ describe('damaged archives keep what was read', () => {
     ])
   })
 
-  // Known bug (src/input/archive.ts zipEntries sort + ingest path sort): entries with one name keep their
-  // archive order, so the same entries stored in another order give inputs[] in another order.
+  // Regression (was a known bug): entries sharing one name kept their archive order, so the same entries
+  // stored in another order gave inputs[] in another order.
   it('orders entries that share one name the same whatever their order in the archive', async () => {
     const a = netstat(2)
     const b = netstat(5, 51000)

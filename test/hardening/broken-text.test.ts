@@ -93,9 +93,8 @@ describe('malformed rows', () => {
     expect(s).toMatchObject({format: 'netstat', records: 4, skipped: 50, skippedByReason: {malformed: 50}, error: null})
   })
 
-  // Known bug (src/parsers/netstat.ts rowLine: `decode(buf, 0, end)`; found by `npm run fuzz`, seed 777 case
-  // 3470): on the byte path the example is decoded from the start of the chunk, not of the line, so it
-  // quotes earlier lines, depends on chunking, and costs O(chunk) per malformed row (8,000 rows: 2 s).
+  // Regression (was a known bug, found by `npm run fuzz`, seed 777 case 3470): on the byte path a malformed
+  // row's example was decoded from the start of the chunk, so it quoted earlier lines and depended on chunking.
   it('quotes a malformed row by itself, whatever the chunking', async () => {
     const bytes = Buffer.from(`${netstat(3)}${broken}\r\n${row(50200)}`)
     for (const pieces of [[bytes], [bytes.subarray(0, 200), bytes.subarray(200)]]) {
@@ -149,8 +148,8 @@ describe('files that end in the middle of something', () => {
     expect(s.records).toBeGreaterThanOrEqual(6)
   })
 
-  // Known bug (src/parsers/netstat.ts end(): truncation is only considered when snapshots > 1): a
-  // one-snapshot capture cut inside the PID of its last row gives a row with a wrong PID, unflagged.
+  // Regression (was a known bug): truncation was only considered with more than one snapshot, so a
+  // one-snapshot capture cut inside the PID of its last row gave a row with a wrong PID, unflagged.
   it('flags a one-snapshot capture cut inside its last PID', async () => {
     const s = await inspectPieces([Buffer.from(netstat(2) + row(51000, 'ESTABLISHED', 4312).slice(0, -4))])
     expect(s.truncatedSnapshots + (s.skippedByReason.truncated ?? 0)).toBeGreaterThan(0)

@@ -218,9 +218,8 @@ describe('hostile names read through the real pipeline', () => {
     expect([...seen]).toEqual(expect.arrayContaining(FORMULAS))
   })
 
-  // Known bug (src/report/analyze-text.ts culpritRow and the evidence line; src/report/inspect-text.ts paths;
-  // src/report/markdown*.ts table cells, which `report` prints to stdout by default): input strings reach the
-  // terminal raw, so an owner name can clear the screen, retitle the terminal or write the clipboard (OSC 52).
+  // Regression (was a known bug): input strings reached the terminal raw through analyze, inspect and
+  // markdown output, so an owner name could clear the screen, retitle the terminal or write the clipboard (OSC 52).
   it('writes no terminal escape sequence from the input to analyze, inspect or markdown output', async () => {
     const {analysis, inputs} = await get()
     expect(renderMarkdown(analysis)).not.toContain('\u001b')

@@ -70,9 +70,8 @@ describe('the same capture uploaded twice under two names', () => {
     expect(a!.sha256).toBe(b!.sha256)
   })
 
-  // Known bug (src/model/timeline.ts buildTimeline; src/analysis/verdict.ts samplingOf): identical inputs
-  // are merged snapshot by snapshot, so the case has twice the snapshots, a 0 s median interval, and every
-  // trend test sees each point twice (smaller p-values than the data supports).
+  // Regression (was a known bug): identical inputs were merged snapshot by snapshot, giving twice the
+  // snapshots, a 0 s median interval, and trend tests that saw each point twice.
   it('reads an identical second copy once and says it is a duplicate', async () => {
     const [one, two] = await runs()
     expect(two.document.snapshots).toBe(one.document.snapshots)
@@ -103,17 +102,15 @@ describe('a day/month order that contradicts itself', () => {
     await expect(runAnalysis([path], {})).resolves.toBeTruthy()
   })
 
-  // Known bug (src/parsers/timestamps.ts StampResolver.resolve/chronology): with as many day-first as
-  // month-first stamps, chronology fails (some dates do not exist either way) and the order is `assumed`,
-  // although the file itself is the evidence of the conflict.
+  // Regression (was a known bug): with as many day-first as month-first stamps, chronology failed and the
+  // order was `assumed`, although the file itself is the evidence of the conflict.
   it('reports a tie between 13/03 and 03/13 as decided with evidence', async () => {
     const [input] = (await inspectInputs([`${BAD}netstat-date-order-conflict.txt`], {})).inputs
     expect(input!.dateOrderSource).toBe('evidence')
   })
 
-  // Known bug (src/parsers/timestamps.ts toWallTime → null for 03/14 under dmy; src/model/timeline.ts
-  // buildTimeline drops untimed snapshots once any snapshot has a time): the minority stamp's snapshot and
-  // its rows vanish from the analysis without a word.
+  // Regression (was a known bug): a stamp that only fits the other order had no time, and its snapshot and
+  // rows vanished from the analysis without a word.
   it('keeps the snapshot whose stamp only fits the other order on the timeline', async () => {
     const dir = tempTree({
       'netstat.txt': ['13/03/2023 10:00:00.00', '14/03/2023 10:00:00.00', '03/14/2023 10:02:00.00']

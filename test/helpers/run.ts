@@ -3,7 +3,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {expect} from 'vitest'
+import {expect, inject} from 'vitest'
 
 import {runAnalysis, type PipelineOptions} from '../../src/pipeline.js'
 import {generateLoop, type LoopScenario} from '../../src/synth/loop.js'
@@ -28,12 +28,18 @@ export async function analyzeScenario(s: LoopScenario, o: PipelineOptions = {}) 
 const ROOT_DIR = new URL('../../', import.meta.url).pathname
 
 /**
+ * `bin/run.js` of the CLI that test/global-setup.ts built from the current sources for this run (in a
+ * temporary folder: never the repository's dist/, so no test runs stale code). Run it with the repository as cwd.
+ */
+export const cliBin = (): string => join(inject('cliRoot'), 'bin/run.js')
+
+/**
  * Runs the built CLI with the worker-thread split threshold lowered, so a small loop is read by worker
  * threads (`split`) or by one thread (`single`); returns stdout and fails the test on a non-zero exit.
  */
 export function cliThreads(args: string[], threads: 'split' | 'single'): string {
   const env = {...process.env, PORTLEAK_PARALLEL_MIN: '1000', PORTLEAK_THREADS: threads === 'single' ? '1' : ''}
-  const r = spawnSync('node', ['bin/run.js', ...args], {cwd: ROOT_DIR, env, encoding: 'utf8', timeout: 240_000})
+  const r = spawnSync('node', [cliBin(), ...args], {cwd: ROOT_DIR, env, encoding: 'utf8', timeout: 240_000})
   expect(r.status, r.stderr).toBe(0)
   return r.stdout
 }

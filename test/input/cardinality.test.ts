@@ -1,17 +1,14 @@
-import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it} from 'vitest'
 
 import {planSplit} from '../../src/input/parallel.js'
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {ByteStrings} from '../../src/formats/shared/byte-strings.js'
 import {runAnalysis} from '../../src/pipeline.js'
 import {cliThreads, tempFiles} from '../helpers/run.js'
-
-const ROOT = new URL('../../', import.meta.url).pathname
 
 const cli = cliThreads
 
@@ -67,11 +64,6 @@ function busyLoop(snapshots: number, perSnapshot: number, steady = 40): string {
 }
 
 describe('a busy server loop: memory bounded by a snapshot', () => {
-  beforeAll(() => {
-    const r = spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, encoding: 'utf8', timeout: 400_000})
-    if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`)
-  }, 420_000)
-
   const defaults = {address: SnapshotAggregator.addressCompactMin, dense: SnapshotAggregator.denseCompactAt, strings: ByteStrings.maxEntries}
   afterEach(() => {
     SnapshotAggregator.addressCompactMin = defaults.address

@@ -1,21 +1,12 @@
-import {spawnSync} from 'node:child_process'
-
-import {beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
 import {generateLoop, stampLine} from '../../src/synth/loop.js'
 import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
 
-const ROOT = new URL('../../', import.meta.url).pathname
-
 const cli = cliThreads
 
 describe('a large loop read by worker threads', () => {
-  beforeAll(() => {
-    // Workers run the compiled worker module: build it.
-    spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, stdio: 'ignore', timeout: 240_000})
-  }, 300_000)
-
   it('gives byte-identical inspect and analyze output to one thread, TIME_WAIT attribution included', () => {
     const text = loopText({
       seed: 31,

@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
-import {DEFAULT_RANGE, EPHEMERAL_SLOT, LEGACY_RANGE, PORTS_SLOT, type PortRange, SLOT_NAMES} from '../../src/model/slots.js'
+import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange} from '../../src/model/port-ranges.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, SLOT_NAMES} from '../../src/model/slots.js'
 import {newConnection} from '../../src/formats/shared/records.js'
 import type {ConnectionRecord, TcpState} from '../../src/formats/types.js'
 

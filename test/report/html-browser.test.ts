@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync, mkdtempSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -12,7 +12,6 @@ import {loopText, tempFiles} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
 
 /** Screenshots are test artifacts: kept outside the repository. */
-const ARTIFACTS = join(tmpdir(), 'portleak-test-output')
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = [
@@ -22,7 +21,7 @@ const ARGS = [
 
 type Loaded = {page: Page; requests: string[]; consoleErrors: string[]; dialogs: string[]}
 
-describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM))(`renderHtml in headless Chromium${existsSync(CHROMIUM) ? '' : ` (skipped: ${CHROMIUM} not found)`}`, () => {
   let browser: Browser
 
   beforeAll(async () => {
@@ -76,8 +75,10 @@ describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => 
       const tip = page.locator('#tip')
       expect(await tip.isVisible()).toBe(true)
       expect(await tip.innerText()).toMatch(/^2026-01-14 09:30:00: [\d,]+ of 16,384 in use on 10\.20\.30\.41$/)
-      mkdirSync(ARTIFACTS, {recursive: true})
-      await page.screenshot({path: join(ARTIFACTS, 'report.png'), fullPage: true})
+      // A screenshot to look at when this fails, outside the repository (tests never write into it).
+      const shot = join(mkdtempSync(join(tmpdir(), 'portleak-browser-')), 'report.png')
+      await page.screenshot({path: shot, fullPage: true})
+      expect(statSync(shot).size).toBeGreaterThan(0)
     } finally {
       await page.close()
     }
@@ -160,8 +161,9 @@ describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => 
       expect(Number(await trend.evaluate((el) => parseFloat(getComputedStyle(el).strokeWidth)))).toBeLessThan(
         Number(await small.locator('path.series.main').first().evaluate((el) => parseFloat(getComputedStyle(el).strokeWidth))),
       )
-      mkdirSync(ARTIFACTS, {recursive: true})
-      await page.screenshot({path: join(ARTIFACTS, 'report-quotes.png'), fullPage: true})
+      const shot = join(mkdtempSync(join(tmpdir(), 'portleak-browser-')), 'report-quotes.png')
+      await page.screenshot({path: shot, fullPage: true})
+      expect(statSync(shot).size).toBeGreaterThan(0)
     } finally {
       await page.close()
     }

@@ -1,14 +1,14 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {Config} from '@oclif/core'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 
 import Timeline from '../../src/commands/timeline.js'
-import {loopText} from '../helpers/run.js'
+import {cliBin, loopText} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -36,32 +36,11 @@ describe('timeline command', () => {
   })
 })
 
-/** Files under a source folder whose compiled `.js` in dist/ is missing or older than the source. */
-function staleOutputs(): string[] {
-  const stale: string[] = []
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, {withFileTypes: true}).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]))
-  for (const src of [...walk(join(ROOT, 'src/tui')), join(ROOT, 'src/commands/timeline.tsx')]) {
-    const out = join(ROOT, 'dist', relative(join(ROOT, 'src'), src).replace(/\.tsx?$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) stale.push(relative(ROOT, src))
-  }
-  return stale
-}
-
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 
 describe('portleak timeline (built binary)', () => {
-  let stale: string[] = []
-
-  beforeAll(() => {
-    // the binary runs from dist/: compile first (type errors elsewhere in the tree do not stop the emit)
-    spawnSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, stdio: 'ignore', timeout: 240_000})
-    stale = staleOutputs()
-  }, 300_000)
-
-  it('exits with code 2 and says why when stdout is a pipe', (ctx) => {
-    if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
-    const r = spawnSync('node', ['bin/run.js', 'timeline', CASE], {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
+  it('exits with code 2 and says why when stdout is a pipe', () => {
+    const r = spawnSync('node', [cliBin(), 'timeline', CASE], {cwd: ROOT, encoding: 'utf8', timeout: 60_000})
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/needs an interactive terminal/)
     expect(r.stderr).toMatch(/portleak analyze/)
@@ -83,9 +62,8 @@ describe('portleak timeline (built binary)', () => {
       rmSync(dir, {recursive: true, force: true})
     })
 
-    it('shows the culprit, filters on keys, and quits with q and exit code 0', async (ctx) => {
-      if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
-      const command = `cd '${ROOT}' && node bin/run.js timeline ${CASE}; echo EXIT=$? > '${exitFile}'`
+    it('shows the culprit, filters on keys, and quits with q and exit code 0', async () => {
+      const command = `cd '${ROOT}' && node '${cliBin()}' timeline ${CASE}; echo EXIT=$? > '${exitFile}'`
       expect(tmux('new-session', '-d', '-s', 'tl', '-x', '100', '-y', '30', command).status).toBe(0)
       expect(await until(() => screen().includes('LeakyAgent.exe'), 30_000)).toBe(true)
       const first = screen()
@@ -106,8 +84,7 @@ describe('portleak timeline (built binary)', () => {
       expect(readFileSync(exitFile, 'utf8').trim()).toBe('EXIT=0')
     })
 
-    it('at 80×24: picks a machine of a two-machine folder, shows a diff and the rows, jumps to a first appearance', async (ctx) => {
-      if (stale.length) ctx.skip(`dist/ is stale after \`npx tsc -p .\`: ${stale.join(', ')}`)
+    it('at 80×24: picks a machine of a two-machine folder, shows a diff and the rows, jumps to a first appearance', async () => {
       const folder = join(dir, 'upload')
       const leak = readFileSync(join(ROOT, CASE))
       for (const m of ['SRV-WEB01', 'SRV-SQL02']) {
@@ -115,7 +92,7 @@ describe('portleak timeline (built binary)', () => {
         writeFileSync(join(folder, m, 'netstat.txt'), m === 'SRV-WEB01' ? leak : loopText(SCENARIOS.healthy))
       }
       const done = join(dir, 'exit2')
-      const command = `cd '${ROOT}' && node bin/run.js timeline '${folder}'; echo EXIT=$? > '${done}'`
+      const command = `cd '${ROOT}' && node '${cliBin()}' timeline '${folder}'; echo EXIT=$? > '${done}'`
       expect(tmux('new-session', '-d', '-s', 'fl', '-x', '80', '-y', '24', command).status).toBe(0)
       const pane = () => tmux('capture-pane', '-p', '-t', 'fl').stdout ?? ''
       expect(await until(() => pane().includes('machines or timelines in this upload'), 30_000)).toBe(true)

@@ -8,7 +8,8 @@ import {deriveTable, matchesFilter, tableOrder} from '../../src/tui/table-model.
 import {displayWidth, fit} from '../../src/tui/text.js'
 import {colorTheme, plainTheme, themeFor} from '../../src/tui/theme.js'
 import {formatWall, timeTicks} from '../../src/tui/time-format.js'
-import {buildViewModel, cursorTime, findingMatches} from '../../src/tui/view-model.js'
+import {findingMatches} from '../../src/analysis/finding-process.js'
+import {buildViewModel, cursorTime} from '../../src/tui/view-model.js'
 import {initialState, reduce} from '../../src/tui/view-state.js'
 import {FIXTURE, makeFixtureAnalysis} from '../fixtures/analysis-fixture.js'
 

@@ -1,0 +1,45 @@
+import {spawnSync} from 'node:child_process'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import type {TestProject} from 'vitest/node'
+
+import {SHARED_CORPUS, SHARED_SKIP_NOTE} from './helpers/shared-corpus.js'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A folder holding this run's build of the CLI: run `node <cliRoot>/bin/run.js` (see test/helpers/cli.ts). */
+    cliRoot: string
+  }
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * Builds the CLI once for the whole run, from the sources as they are now, into a temporary folder (never
+ * into the repository's dist/, which parallel test files used to overwrite under each other), and fails the
+ * run when the build fails. Types are checked by `npm run typecheck`; this emit skips the check (--noCheck),
+ * so it takes seconds. Also says once, in the run's output, when the tests that need ../shared skip.
+ */
+export default function setup(project: TestProject): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'portleak-cli-'))
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.json'), '--noCheck', '--outDir', join(dir, 'dist')], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  })
+  if (r.status !== 0 || !existsSync(join(dir, 'dist/commands/inspect.js'))) {
+    rmSync(dir, {recursive: true, force: true})
+    throw new Error(`test/global-setup.ts: building the CLI failed (tsc exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`)
+  }
+  mkdirSync(join(dir, 'bin'))
+  copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
+  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  project.provide('cliRoot', dir)
+  if (!existsSync(SHARED_CORPUS)) process.stdout.write(`\nNOTE: ${SHARED_SKIP_NOTE}\n\n`)
+  return () => rmSync(dir, {recursive: true, force: true})
+}
