@@ -72,7 +72,8 @@ export function estimatePhi(y: ArrayLike<number>): number {
     den += r[i]! * r[i]!
     if (i > 0) num += r[i]! * r[i - 1]!
   }
-  const r1 = den > 0 ? num / den : 0
+  // Values so large their squares overflow leave no estimate: white noise is assumed (the rank tests still run).
+  const r1 = den > 0 && Number.isFinite(num / den) ? num / den : 0
   return Math.min(PHI_MAX, Math.max(0, r1 + (1 + 3 * Math.max(0, r1)) / n))
 }
 
@@ -150,5 +151,6 @@ export function glsTrend(y: ArrayLike<number>, options: {phi?: number; varianceS
   if (exact && !(b * n > 1e-6 * (Math.sqrt(syy / n) + 1))) return none
   const t = exact ? 1e6 : b / se
   const z = tToZ(t, n - 3) / Math.sqrt(Math.max(1, options.varianceScale ?? 1))
+  if (!Number.isFinite(z) || !Number.isFinite(b)) return none
   return {slope: b, t, z, phi: estimate, phiUsed: phi, pIncreasing: normalSf(z)}
 }
