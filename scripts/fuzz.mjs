@@ -3,6 +3,7 @@
 //
 //   npm run fuzz                               # 20 s with a random seed (printed)
 //   npm run fuzz -- --seconds 600 --seed 42    # a long run a developer leaves going
+//   npm run fuzz -- --seconds 3 --min-cases 40 # and at least 40 cases, however loaded the machine
 //   npm run fuzz -- --seed 42 --case 1234      # replay one case in the foreground, with its stack
 //   npm run fuzz -- --seed 42 --case 1234 --from 1000   # replay cases 1000..1234 in order (state left by earlier cases)
 //   npm run fuzz -- --src                      # fuzz src/ through tsx instead of the built dist/
@@ -43,7 +44,7 @@ async function load(src) {
   }
   const from = (path) => import(pathToFileURL(join(ROOT, src ? `src/${path}.ts` : `dist/${path}.js`)).href)
   const [registry, collect, encoding, pipeline, errors, binary] = await Promise.all(
-    ['parsers/registry', 'parsers/collect', 'input/encoding', 'pipeline', 'errors', 'parsers/binary'].map(from),
+    ['formats/registry', 'formats/shared/collect', 'input/encoding', 'pipeline', 'errors', 'formats/shared/binary'].map(from),
   )
   // The renderers only for cases that check outputs, loaded on the first one (keeps short runs short).
   let renderers = null
@@ -502,11 +503,11 @@ if (!isMainThread) {
   process.on('warning', (w) => {
     if (!/opened in unmanaged mode twice/.test(w.message)) process.stderr.write(`${w.name}: ${w.message}\n`)
   })
-  const {seed, start, deadline, src} = workerData
+  const {seed, start, deadline, minCases, src} = workerData
   const m = await load(src)
   const corpus = loadCorpus()
   let i = start
-  for (; Date.now() < deadline; i++) {
+  for (; Date.now() < deadline || i < minCases; i++) {
     const c = makeCase(m, corpus, seed, i)
     parentPort.postMessage({type: 'case', index: i, kind: c.kind})
     const problem = await runOne(m, c)
@@ -519,7 +520,7 @@ if (!isMainThread) {
 // Main: arguments, watchdog, failure files, summary.
 
 function parseArgs(argv) {
-  const o = {seconds: 20, seed: null, case: null, from: null, src: false, hangMs: 10_000}
+  const o = {seconds: 20, minCases: 0, seed: null, case: null, from: null, src: false, hangMs: 10_000}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -528,6 +529,7 @@ function parseArgs(argv) {
       return v
     }
     if (a === '--seconds') o.seconds = value()
+    else if (a === '--min-cases') o.minCases = value()
     else if (a === '--seed') o.seed = value()
     else if (a === '--case') o.case = value()
     else if (a === '--from') o.from = value()
@@ -539,7 +541,7 @@ function parseArgs(argv) {
   return o
 }
 
-const USAGE = 'usage: node scripts/fuzz.mjs [--seconds N] [--seed S] [--case I [--from F]] [--src] [--hang-ms MS]'
+const USAGE = 'usage: node scripts/fuzz.mjs [--seconds N] [--min-cases N] [--seed S] [--case I [--from F]] [--src] [--hang-ms MS]'
 
 async function main() {
   let o
@@ -609,9 +611,9 @@ async function main() {
   }
 
   let next = 0
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline || next < o.minCases) {
     next = await new Promise((resolve) => {
-      const worker = new Worker(new URL(import.meta.url), {workerData: {seed, start: next, deadline, src: o.src}})
+      const worker = new Worker(new URL(import.meta.url), {workerData: {seed, start: next, deadline, minCases: o.minCases, src: o.src}})
       let current = next
       let last = Date.now()
       let settled = false

@@ -20,7 +20,7 @@ if (!STAGES.includes(stage) || !file || !(Number(mb) > 0) || !(Number(runs) >= 1
 }
 if (src) (await import('tsx/esm/api')).register()
 const from = (path) => import(pathToFileURL(join(root, src ? `src/${path}.ts` : `dist/${path}.js`)).href)
-const {netstatParser} = await from('parsers/netstat')
+const {netstatParser} = await from('formats/netstat/index')
 const {ByteLineSplitter, lineDecoder} = await from('input/lines')
 const {SummarySink} = await from('model/summary')
 const {CaseBuilder} = await from('model/case-builder')

@@ -12,8 +12,8 @@ import type {PortRange} from './model/slots.js'
 import {sameSnapshot} from './model/timeline.js'
 import {withZone, zoneTimes} from './model/time-zone.js'
 import type {Analysis, FleetDocument, FleetMachine, InputSummary} from './model/types.js'
-import {getParser} from './parsers/registry.js'
-import type {ConnectionRecord, DateOrder, FormatId} from './parsers/types.js'
+import {getParser} from './formats/registry.js'
+import type {ConnectionRecord, DateOrder, FormatId} from './formats/types.js'
 
 export type PipelineOptions = {
   format?: string | undefined

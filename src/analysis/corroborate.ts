@@ -1,6 +1,6 @@
 import type {CaseBuilder, DumpHolder} from '../model/case-builder.js'
 import type {Finding, HandleSeries, Severity} from '../model/types.js'
-import {formatWallTime} from '../parsers/timestamps.js'
+import {formatWallTime} from '../formats/shared/timestamps.js'
 import {senSlope, trendTest} from './stats.js'
 import {maxOf} from '../model/extremes.js'
 

@@ -2,8 +2,8 @@ import type {CaseBuilder} from '../model/case-builder.js'
 import {STATE_SLOT, PORTS_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from '../model/slots.js'
 import type {BuiltTimeline} from '../model/timeline.js'
 import type {Evidence, Finding, IsoTime, Severity} from '../model/types.js'
-import {formatProjected, formatWallTime} from '../parsers/timestamps.js'
-import type {TcpState, WallTime} from '../parsers/types.js'
+import {formatProjected, formatWallTime} from '../formats/shared/timestamps.js'
+import type {TcpState, WallTime} from '../formats/types.js'
 import type {Growth} from './detect.js'
 
 const HOUR = 3_600_000

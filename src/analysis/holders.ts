@@ -1,6 +1,6 @@
 import type {BuiltTimeline} from '../model/timeline.js'
 import type {Finding, HolderFact, ProcessSeries, Severity} from '../model/types.js'
-import {TCP_STATES} from '../parsers/types.js'
+import {TCP_STATES} from '../formats/types.js'
 import {type FindingContext, isoOrNull, rowAt} from './findings.js'
 
 /** A holder finding needs this share of the dynamic range (unless the range ran out, then the top holder is named). */

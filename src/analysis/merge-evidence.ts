@@ -1,6 +1,6 @@
 import type {CaseBuilder, EventPoint} from '../model/case-builder.js'
 import type {Evidence, Finding, HandleSeries} from '../model/types.js'
-import {formatWallTime} from '../parsers/timestamps.js'
+import {formatWallTime} from '../formats/shared/timestamps.js'
 import {PROOF} from './verdict.js'
 
 const MAX_EVIDENCE = 12

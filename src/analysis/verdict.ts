@@ -1,7 +1,7 @@
 import type {CaseBuilder, EventPoint} from '../model/case-builder.js'
 import {maxOf, minOf} from '../model/extremes.js'
 import type {AnalysisDocument, DynamicRange, Finding, Sampling, Timeline, Verdict} from '../model/types.js'
-import {formatWallTime} from '../parsers/timestamps.js'
+import {formatWallTime} from '../formats/shared/timestamps.js'
 
 /** Events that prove exhaustion: Tcpip 4227 (TIME_WAIT collision), 4231 (TCP), 4266 (UDP), AFD 0x209. */
 export const PROOF: ReadonlySet<string> = new Set(['time-wait-collision', 'tcp-ports-exhausted', 'udp-ports-exhausted', 'afd-too-many-addresses'])

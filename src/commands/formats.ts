@@ -1,5 +1,5 @@
 import {BaseCommand} from '../base-command.js'
-import {parsers} from '../parsers/registry.js'
+import {parsers} from '../formats/registry.js'
 
 /** One readable format: its id (for `--format`) and what it reads, from the parser registry. */
 export type FormatEntry = {id: string; description: string}

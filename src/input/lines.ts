@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite'
 
-import type {LineParser, RecordSink} from '../parsers/types.js'
+import type {LineParser, RecordSink} from '../formats/types.js'
 import {normalizeEncoding} from './encoding.js'
 
 /** Decodes bytes [start, end) of one line in the given byte-compatible encoding. */

@@ -5,8 +5,8 @@ import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
 import type {InputSummary} from '../model/types.js'
-import {formatWallTime, parseStamp, StampResolver} from '../parsers/timestamps.js'
-import type {DateOrder, FormatId, SkipReason} from '../parsers/types.js'
+import {formatWallTime, parseStamp, StampResolver} from '../formats/shared/timestamps.js'
+import type {DateOrder, FormatId, SkipReason} from '../formats/types.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
 import {maxOf, minOf} from '../model/extremes.js'
 

@@ -1,5 +1,5 @@
 import {grownTo} from '../typed-arrays.js'
-import {dottedQuad} from '../parsers/dotted-quad.js'
+import {dottedQuad} from '../formats/shared/dotted-quad.js'
 import {IntTable} from './int-table.js'
 import {detach} from './slots.js'
 

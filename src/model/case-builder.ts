@@ -13,9 +13,9 @@ import type {
   SnapshotMark,
   TcpState,
   WallTime,
-} from '../parsers/types.js'
-import {restoreRow, type RowMemo} from '../parsers/row-memo.js'
-import {type EventSymptom, eventSymptom} from '../parsers/tcpip-events.js'
+} from '../formats/types.js'
+import {restoreRow, type RowMemo} from '../formats/netstat/row-memo.js'
+import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
 import {DEFAULT_RANGE, detach, LEGACY_RANGE, type PortRange, rangeKey} from './slots.js'
 import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 

@@ -5,7 +5,7 @@
  * Inputs that name no machine join the only machine there is; with several, loops of their own make an
  * unnamed machine and other evidence (netsh ranges) is read with every machine. Pure.
  */
-import type {FormatId, WallTime} from '../parsers/types.js'
+import type {FormatId, WallTime} from '../formats/types.js'
 import {hostKey, isLoopback, isWildcard} from './slots.js'
 
 /** What the decision needs to know of one input. */

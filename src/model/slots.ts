@@ -1,4 +1,4 @@
-import {TCP_STATES, type TcpState} from '../parsers/types.js'
+import {TCP_STATES, type TcpState} from '../formats/types.js'
 
 /** Counter slots per process per snapshot: one per TCP state, then the derived series. */
 export const STATE_SLOT: Readonly<Record<TcpState, number>> = Object.fromEntries(TCP_STATES.map((s, i) => [s, i])) as Record<

@@ -1,5 +1,5 @@
-import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../parsers/row-memo.js'
-import type {ConnectionRecord} from '../parsers/types.js'
+import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
+import type {ConnectionRecord} from '../formats/types.js'
 import {grownTo, IntList} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
 import {DenseIds} from './dense-ids.js'

@@ -1,4 +1,4 @@
-import {formatWallTime} from '../parsers/timestamps.js'
+import {formatWallTime} from '../formats/shared/timestamps.js'
 import type {
   ConnectionRecord,
   DateOrder,
@@ -12,9 +12,9 @@ import type {
   SkipReason,
   SnapshotMark,
   WallTime,
-} from '../parsers/types.js'
-import {TCP_STATES} from '../parsers/types.js'
-import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../parsers/row-memo.js'
+} from '../formats/types.js'
+import {TCP_STATES} from '../formats/types.js'
+import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
 import {detach, STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'
 

@@ -1,4 +1,4 @@
-import {TCP_STATES, type TcpState, type WallTime} from '../parsers/types.js'
+import {TCP_STATES, type TcpState, type WallTime} from '../formats/types.js'
 import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
 import {EPHEMERAL_SLOT, PORTS_SLOT, type PortRange, rangeKey, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'

@@ -1,4 +1,4 @@
-import type {DateOrder, FormatId, SkipReason, TcpState, WallTime} from '../parsers/types.js'
+import type {DateOrder, FormatId, SkipReason, TcpState, WallTime} from '../formats/types.js'
 
 /** ISO 8601 without a zone (or with one when `--tz` is given). */
 export type IsoTime = string

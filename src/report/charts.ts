@@ -1,5 +1,5 @@
 import type {Analysis} from '../model/types.js'
-import {TCP_STATES} from '../parsers/types.js'
+import {TCP_STATES} from '../formats/types.js'
 import {escapeHtml} from './escape.js'
 import {formatInt, formatTime, formatWall} from './format.js'
 import type {Culprit, Point, ReportModel} from './model.js'

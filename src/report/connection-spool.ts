@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {onExit} from '../output.js'
-import type {ConnectionRecord} from '../parsers/types.js'
+import type {ConnectionRecord} from '../formats/types.js'
 import type {ExportConnection} from './export.js'
 
 type At = {path: string; snapshot: number}

@@ -1,9 +1,9 @@
 import Papa from 'papaparse'
 
 import type {Analysis} from '../model/types.js'
-import {formatWallTime} from '../parsers/timestamps.js'
-import type {ConnectionRecord} from '../parsers/types.js'
-import {TCP_STATES} from '../parsers/types.js'
+import {formatWallTime} from '../formats/shared/timestamps.js'
+import type {ConnectionRecord} from '../formats/types.js'
+import {TCP_STATES} from '../formats/types.js'
 import {inert, inertJson} from './escape.js'
 
 /**

@@ -1,5 +1,5 @@
 import type {Analysis, Evidence, Finding, HandleSeries, InputSummary} from '../model/types.js'
-import type {FormatId} from '../parsers/types.js'
+import type {FormatId} from '../formats/types.js'
 import {formatBytes, formatDuration, formatInt, formatRate, formatTime} from './format.js'
 import type {Inline} from './prose.js'
 import {maxOf} from '../model/extremes.js'

@@ -1,6 +1,6 @@
 import type {IsoTime} from '../model/types.js'
-import {formatWallTime} from '../parsers/timestamps.js'
-import type {WallTime} from '../parsers/types.js'
+import {formatWallTime} from '../formats/shared/timestamps.js'
+import type {WallTime} from '../formats/types.js'
 
 /** Locale-independent number formatting for reports: same bytes on every machine. */
 

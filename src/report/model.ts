@@ -1,6 +1,6 @@
 import type {Analysis, Finding, HandleSeries, ProcessSeries, ProcessSummary, Timeline} from '../model/types.js'
-import type {TcpState, WallTime} from '../parsers/types.js'
-import {TCP_STATES} from '../parsers/types.js'
+import type {TcpState, WallTime} from '../formats/types.js'
+import {TCP_STATES} from '../formats/types.js'
 import {formatWall, parseIso} from './format.js'
 import {maxOf, minOf} from '../model/extremes.js'
 

@@ -1,6 +1,6 @@
 import {format} from 'date-fns'
 
-import type {WallTime} from '../parsers/types.js'
+import type {WallTime} from '../formats/types.js'
 
 /**
  * A Date whose local getters read the UTC fields. A `WallTime` is the wall clock as written, stored

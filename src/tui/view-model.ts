@@ -1,5 +1,5 @@
 import type {Analysis, EventMarker, Finding, HandleSeries, ProcessSeries, Severity} from '../model/types.js'
-import {TCP_STATES, type TcpState, type WallTime} from '../parsers/types.js'
+import {TCP_STATES, type TcpState, type WallTime} from '../formats/types.js'
 import {duration, formatInt, percent} from './text.js'
 import {formatWall} from './time-format.js'
 

@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import Analyze from '../../src/commands/analyze.js'
 import Formats from '../../src/commands/formats.js'
-import {formatIds} from '../../src/parsers/registry.js'
+import {formatIds} from '../../src/formats/registry.js'
 
 const config = await Config.load(import.meta.url)
 

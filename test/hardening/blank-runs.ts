@@ -7,8 +7,8 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {accountedLines, CollectingSink} from '../../src/parsers/collect.js'
-import {parsers} from '../../src/parsers/registry.js'
+import {accountedLines, CollectingSink} from '../../src/formats/shared/collect.js'
+import {parsers} from '../../src/formats/registry.js'
 
 const CORPUS = fileURLToPath(new URL('../../corpus/', import.meta.url))
 

@@ -20,16 +20,15 @@ function fuzz(args: string[]): Promise<{status: number | null; stdout: string; s
 }
 
 describe('npm run fuzz', () => {
-  it('runs for the given seconds, prints its seed and a summary, and saves every failure with a repro', async () => {
-    const started = Date.now()
-    const {status, stdout, stderr} = await fuzz(['--seconds', '3', '--seed', '20231014'])
+  it('runs for the given seconds (at least --min-cases), prints its seed and a summary, and saves every failure with a repro', async () => {
+    // --min-cases keeps the count, and so the kinds of case run, the same on a loaded machine.
+    const {status, stdout, stderr} = await fuzz(['--seconds', '3', '--min-cases', '40', '--seed', '20231014'])
     expect(stderr).toBe('')
-    expect(Date.now() - started).toBeLessThan(20_000)
     expect(stdout).toMatch(/^fuzz: seed 20231014, 3 s, \d+ parsers, \d+ corpus files \(replay: --seed 20231014\)\n/)
     const summary = /fuzz: seed 20231014, (\d+) cases in [\d.]+ s \((\d+) parser, (\d+) input, (\d+) binary\), (\d+) failures?/.exec(stdout)
     expect(summary).not.toBeNull()
     const [, cases, parserCases, inputCases, binaryCases, failed] = summary!.map(Number)
-    expect(cases).toBeGreaterThan(20)
+    expect(cases).toBeGreaterThanOrEqual(40)
     expect(parserCases! + inputCases! + binaryCases!).toBe(cases)
     expect(binaryCases).toBeGreaterThan(0)
     expect(parserCases).toBeGreaterThan(0)

@@ -4,7 +4,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {parsers} from '../../src/parsers/registry.js'
+import {parsers} from '../../src/formats/registry.js'
 import {inspectInputs} from '../../src/pipeline.js'
 import type {BlankRunTimes} from './blank-runs.js'
 import {row, snapshot} from './helpers.js'

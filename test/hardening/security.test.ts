@@ -14,7 +14,7 @@ import Papa from 'papaparse'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Analysis, InputSummary} from '../../src/model/types.js'
-import type {ConnectionRecord} from '../../src/parsers/types.js'
+import type {ConnectionRecord} from '../../src/formats/types.js'
 import {inspectInputs, runAnalysis} from '../../src/pipeline.js'
 import {renderAnalysis} from '../../src/report/analyze-text.js'
 import {type ExportConnection, exportTables, toCsv} from '../../src/report/export.js'

@@ -7,7 +7,7 @@ import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {planSplit} from '../../src/input/parallel.js'
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
-import {ByteStrings} from '../../src/parsers/byte-strings.js'
+import {ByteStrings} from '../../src/formats/shared/byte-strings.js'
 import {runAnalysis} from '../../src/pipeline.js'
 import {cliThreads, tempFiles} from '../helpers/run.js'
 

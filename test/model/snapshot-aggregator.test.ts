@@ -2,8 +2,8 @@ import {describe, expect, it} from 'vitest'
 
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {DEFAULT_RANGE, EPHEMERAL_SLOT, LEGACY_RANGE, PORTS_SLOT, type PortRange, SLOT_NAMES} from '../../src/model/slots.js'
-import {newConnection} from '../../src/parsers/records.js'
-import type {ConnectionRecord, TcpState} from '../../src/parsers/types.js'
+import {newConnection} from '../../src/formats/shared/records.js'
+import type {ConnectionRecord, TcpState} from '../../src/formats/types.js'
 
 /** One TCP row (`addr:port → raddr:rport state pid`). */
 function row(local: string, lport: number, remote: string, rport: number, state: TcpState, pid: number, line = 1): ConnectionRecord {
