@@ -116,22 +116,38 @@ export class NetstatKernel {
     this.bytes[p] = 0
   }
 
-  /** Copies `buf` into the kernel's memory: later rows are asked for by offsets in it. */
-  stage(buf: Uint8Array): void {
+  /**
+   * Copies `buf` into the kernel's memory: later rows are asked for by offsets in it. False when the
+   * memory cannot grow to hold it (the caller reads that buffer's rows itself).
+   */
+  stage(buf: Uint8Array): boolean {
     const need = this.input + buf.length
     const mem = this.ex.memory
     if (mem.buffer.byteLength < need) {
-      mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536))
+      try {
+        mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536))
+      } catch {
+        return false
+      }
       this.bytes = new Uint8Array(mem.buffer)
       this.fields = new Int32Array(mem.buffer, 0, 32)
       this.v4s = new Float64Array(mem.buffer, 96, 2)
     }
     this.bytes.set(buf, this.input)
+    return true
   }
 
-  /** Parses the row at staged bytes [start, end): K_OK (fields set), K_REJECT or K_FALLBACK. */
+  /**
+   * Parses the row at staged bytes [start, end): K_OK (fields set), K_REJECT or K_FALLBACK. A trap
+   * (there should be none: every access stays inside the staged bytes) is a K_FALLBACK, never an error.
+   */
   parseRow(start: number, end: number): number {
-    return this.ex.parseRow(start, end)
+    try {
+      return this.ex.parseRow(start, end)
+    } catch {
+      this.ex.forget()
+      return K_FALLBACK
+    }
   }
 
   /** The IPv4 value of the last row's local (or remote) address, -1 when it is none. */

@@ -103,8 +103,7 @@ export class NetstatRowReader {
   /** The buffer the next rows come from (null: none); rows of it are read by the kernel when there is one. */
   stage(buf: Buffer | null): void {
     if (this.kernel === null) return
-    this.staged = buf
-    if (buf !== null) this.kernel.stage(buf)
+    this.staged = buf !== null && this.kernel.stage(buf) ? buf : null
   }
 
   /** Parses a row whose protocol starts at byte `start` into `rec`. Returns false when it is not a complete row. */
