@@ -62,7 +62,7 @@ export class NetstatRowReader {
   private found = ''
   private foundId = -1
   /**
-   * The compiled row kernel (null: not built, or PORTLEAK_KERNEL=js), the buffer staged in its memory
+   * The compiled row kernel (null: not built, or PORTLEAK_KERNEL is not `wasm`), the buffer staged in its memory
    * (rows of other buffers are read here), and whether the last-address caches are the kernel's
    * (`kernelLast`; each side's are dropped when the other reads a row) and still hold (`kLocalOk`, `kRemoteOk`).
    */
