@@ -119,6 +119,11 @@ export interface LineParser {
    */
   rowRun?(buf: Buffer, start: number, end: number, line: number): number
   readonly runEnd?: number
+  /**
+   * Optional: the buffer the following `lineBytes`/`rowRun` calls read from, told once before them (and
+   * null after them), so a parser can hand all of it to a compiled kernel at once.
+   */
+  bytes?(buf: Buffer | null): void
 }
 
 /**

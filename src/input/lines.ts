@@ -154,6 +154,15 @@ export class ByteLineSplitter {
 
   /** Hands every complete line of buf[start…] to the parser; returns where the unterminated rest begins. */
   private lines(buf: Buffer, start: number): number {
+    this.parser.bytes?.(buf)
+    try {
+      return this.linesOf(buf, start)
+    } finally {
+      this.parser.bytes?.(null)
+    }
+  }
+
+  private linesOf(buf: Buffer, start: number): number {
     const runs = this.runs
     for (;;) {
       if (runs && !this.overLong) {
@@ -182,7 +191,9 @@ export class ByteLineSplitter {
     else if (this.carry && this.carry.length > 0) {
       let end = this.carry.length
       while (end > 0 && this.carry[end - 1] === 13) end--
+      this.parser.bytes?.(this.carry)
       this.parser.lineBytes(this.carry, 0, end, ++this.lineNo)
+      this.parser.bytes?.(null)
       ended = end < this.carry.length
     }
     this.carry = null

@@ -100,6 +100,10 @@ class NetstatLineParser implements LineParser {
     return n
   }
 
+  bytes(buf: Buffer | null): void {
+    this.reader.stage(buf)
+  }
+
   line(text: string, no: number): void {
     const n = text.length
     let i = 0

@@ -5,7 +5,7 @@ import type {TcpState} from '../types.js'
  * translated), French, Russian, Chinese, Japanese (states in English). The other languages' words
  * come from other parsers' tables and Windows resource strings and were not seen in a real sample.
  */
-const STATE_WORDS: readonly [TcpState, readonly string[]][] = [
+export const STATE_WORDS: readonly [TcpState, readonly string[]][] = [
   ['LISTENING', ['LISTENING', 'LISTEN', 'ABHÖREN', 'ABHREN', 'ABH™REN', 'ABH?REN', 'ABHîREN', 'ESCUCHANDO', 'ESCUTANDO', 'ÉCOUTE']],
   ['ESTABLISHED', ['ESTABLISHED', 'HERGESTELLT', 'ESTABLECIDO', 'ESTABELECIDA', 'STABILITO', 'ÉTABLI']],
   ['TIME_WAIT', ['TIME_WAIT', 'TIMEWAIT', 'WARTEND', 'TIEMPO_ESPERA', 'ATTESA_TEMPO']],

@@ -1,5 +1,6 @@
 import {isIPv4, isIPv6} from 'node:net'
 
+import {K_FALLBACK, K_OK, KA_END, KA_PORT, KA_SAME, KA_START, KERNEL_STATES, KF_LOCAL, KF_LSTAR, KF_PID, KF_PROTO, KF_REMOTE, KF_RSTAR, KF_STATE, NetstatKernel} from './kernel.js'
 import {ViewCache} from '../../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from '../shared/byte-strings.js'
 import {dottedQuadBytes} from '../shared/dotted-quad.js'
@@ -57,6 +58,19 @@ export class NetstatRowReader {
   private lastRemoteId = -1
   private rec!: ConnectionRecord
   private readonly views = new ViewCache()
+  /** The last address `resolve` found, and its id. */
+  private found = ''
+  private foundId = -1
+  /**
+   * The compiled row kernel (null: not built, or PORTLEAK_KERNEL is not `wasm`), the buffer staged in its memory
+   * (rows of other buffers are read here), and whether the last-address caches are the kernel's
+   * (`kernelLast`; each side's are dropped when the other reads a row) and still hold (`kLocalOk`, `kRemoteOk`).
+   */
+  private readonly kernel = NetstatKernel.create()
+  private staged: Buffer | null = null
+  private kernelLast = false
+  private kLocalOk = false
+  private kRemoteOk = false
 
   constructor(
     private readonly decode: ByteDecoder,
@@ -81,11 +95,32 @@ export class NetstatRowReader {
     this.starId = ids.id('*')
     this.lastLocal[64] = 255
     this.lastRemote[64] = 255
+    this.kLocalOk = false
+    this.kRemoteOk = false
     return map
+  }
+
+  /** The buffer the next rows come from (null: none); rows of it are read by the kernel when there is one. */
+  stage(buf: Buffer | null): void {
+    if (this.kernel === null) return
+    this.staged = buf !== null && this.kernel.stage(buf) ? buf : null
   }
 
   /** Parses a row whose protocol starts at byte `start` into `rec`. Returns false when it is not a complete row. */
   read(buf: Buffer, start: number, n: number, decode: ByteDecoder, rec: ConnectionRecord): boolean {
+    if (buf === this.staged) {
+      const r = this.kernel!.parseRow(start, n)
+      if (r === K_OK) return this.kernelRow(buf, rec)
+      // A rejected row may have left new address bytes in the kernel: its last addresses no longer hold.
+      this.kLocalOk = false
+      this.kRemoteOk = false
+      if (r !== K_FALLBACK) return false
+    }
+    if (this.kernelLast) {
+      this.kernelLast = false
+      this.lastLocal[64] = 255
+      this.lastRemote[64] = 255
+    }
     const tok = this.tok
     const view = this.views.of(buf)
     let count = 0
@@ -128,6 +163,48 @@ export class NetstatRowReader {
     }
     rec.process = null
     return true
+  }
+
+  /** The row the kernel just parsed (K_OK) into `rec`: its addresses resolved unless they repeat the last row's. */
+  private kernelRow(buf: Buffer, rec: ConnectionRecord): boolean {
+    if (!this.kernelLast) {
+      this.kernelLast = true
+      this.kLocalOk = false
+      this.kRemoteOk = false
+    }
+    const f = this.kernel!.fields
+    this.rec = rec
+    rec.proto = f[KF_PROTO] === 1 ? 'UDP' : 'TCP'
+    if (!this.kernelAddress(buf, f, true)) {
+      // The kernel has taken the remote address's bytes as its last ones, but they were never resolved.
+      this.kRemoteOk = false
+      return false
+    }
+    if (!this.kernelAddress(buf, f, false)) return false
+    const st = f[KF_STATE]!
+    rec.state = st === 0 ? null : KERNEL_STATES[st - 1]!
+    rec.pid = f[KF_PID]!
+    rec.process = null
+    return true
+  }
+
+  private kernelAddress(buf: Buffer, f: Int32Array, local: boolean): boolean {
+    if (f[local ? KF_LSTAR : KF_RSTAR] === 1) {
+      if (local) this.kLocalOk = false
+      else this.kRemoteOk = false
+      return this.setAddr('*', -1, local, this.starId)
+    }
+    const b = local ? KF_LOCAL : KF_REMOTE
+    const port = f[b + KA_PORT]!
+    if (f[b + KA_SAME] === 1 && (local ? this.kLocalOk : this.kRemoteOk)) {
+      return local
+        ? this.setAddr(this.lastLocalAddr, port, true, this.lastLocalId)
+        : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
+    }
+    const ok = this.resolve(buf, f[b + KA_START]!, f[b + KA_END]!, this.ids ? this.kernel!.v4(local) : -1)
+    if (local) this.kLocalOk = ok
+    else this.kRemoteOk = ok
+    return ok && this.keep(port, local)
   }
 
   /** The state word at bytes [s, e): the last one seen again, or a word looked up (English or localized). */
@@ -178,25 +255,37 @@ export class NetstatRowReader {
           : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
       }
     }
-    // IPv4 addresses go by their value: no string is hashed, and one is made only for a new address.
-    const ids = this.ids
-    const v4 = ids ? dottedQuadBytes(buf, as, ae) : -1
-    let addr: string
-    let id: number
-    if (v4 >= 0) {
-      id = ids!.v4Id(v4)
-      if (id < 0) id = ids!.add(this.decode(buf, as, ae), v4)
-      addr = ids!.value(id)!
-    } else {
-      addr = this.strings.get(buf, as, ae)
-      if (addr === NOT_AN_ADDRESS) return false
-      id = this.strings.lastId
-    }
+    if (!this.resolve(buf, as, ae, this.ids ? dottedQuadBytes(buf, as, ae) : -1)) return false
     // Remember the bytes behind this address (length in slot 64; 255 = none).
     if (len < 64) {
       for (let k = 0; k < len; k++) last[k] = buf[as + k]!
       last[64] = len
     } else last[64] = 255
+    return this.keep(port, local)
+  }
+
+  /** The string and id of the address at bytes [as, ae) (IPv4 value `v4` or -1) into `found`/`foundId`; false when it is no address. */
+  private resolve(buf: Buffer, as: number, ae: number, v4: number): boolean {
+    // IPv4 addresses go by their value: no string is hashed, and one is made only for a new address.
+    const ids = this.ids
+    if (v4 >= 0) {
+      let id = ids!.v4Id(v4)
+      if (id < 0) id = ids!.add(this.decode(buf, as, ae), v4)
+      this.found = ids!.value(id)!
+      this.foundId = id
+      return true
+    }
+    const addr = this.strings.get(buf, as, ae)
+    if (addr === NOT_AN_ADDRESS) return false
+    this.found = addr
+    this.foundId = this.strings.lastId
+    return true
+  }
+
+  /** The address just resolved becomes the last local (or remote) one and goes into the record. */
+  private keep(port: number, local: boolean): boolean {
+    const addr = this.found
+    const id = this.foundId
     if (local) {
       this.lastLocalAddr = addr
       this.lastLocalId = id
