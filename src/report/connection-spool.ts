@@ -19,7 +19,7 @@ type At = {path: string; snapshot: number}
 export class ConnectionSpool {
   private readonly dir = mkdtempSync(join(tmpdir(), 'portleak-spool-'))
   private readonly file = join(this.dir, 'connections.jsonl')
-  private readonly fd = openSync(this.file, 'w')
+  private readonly fd = openSync(this.file, 'w+')
   private readonly unregister = onExit(() => this.dispose())
   private closed = false
   private pending: string[] = []

@@ -119,6 +119,7 @@ describe('reports of 100,000 snapshots', () => {
     // The peak is drawn where an unthinned chart of a short series with the same spike draws it.
     expect(topY(big)).toBe(topY(stretch(base, 600, 300, 9000)))
     expect(topY(big)).toBeLessThan(topY(stretch(base, 100_000, -1, 0)))
-    expect(md).toContain('9000')
+    // the markdown's range-use table keeps the peak snapshot as a row of its own
+    expect(md.split('\n').some((l) => l.startsWith('|') && l.includes('9,000'))).toBe(true)
   }, 240_000)
 })
