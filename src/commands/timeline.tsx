@@ -6,6 +6,8 @@ import {analysisFlags} from '../flags.js'
 import {runFleet} from '../pipeline.js'
 import {ConnectionSpool} from '../report/connection-spool.js'
 import {fleetRows} from '../report/fleet.js'
+import {rawLines} from '../report/quote.js'
+import type {RowSource} from '../tui/rows-model.js'
 import {themeFor} from '../tui/theme.js'
 
 // Alternate screen buffer: the shell's scrollback comes back untouched on quit.
@@ -61,6 +63,8 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
     const analysis = fleet.machines[0]!.analysis
     // several machines (or timelines): the picker opens first, with the fleet table
     const machines = {rows: fleetRows(fleet), analyses: fleet.machines.map((m) => m.analysis)}
+    const sizes = new Map(fleet.inputs.map((i) => [i.path, i.bytes]))
+    const rows: RowSource = {at: (path, snapshot) => spool.at(path, snapshot), raw: (lines) => rawLines(inputs, lines, sizes)}
     process.stdout.write(ENTER_SCREEN)
     try {
       // ink renders only a last frame when it thinks it runs in CI (is-in-ci reads CI when ink loads). The
@@ -69,7 +73,7 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
       delete process.env.CI
       delete process.env.CONTINUOUS_INTEGRATION
       const [{render}, {createElement}, {App}] = await Promise.all([import('ink'), import('react'), import('../tui/App.js')])
-      const {waitUntilExit} = render(createElement(App, {analysis, machines, rows: spool, theme: themeFor(process.env, process.stdout)}), {
+      const {waitUntilExit} = render(createElement(App, {analysis, machines, rows, theme: themeFor(process.env, process.stdout)}), {
         exitOnCtrlC: true,
       })
       await waitUntilExit()

@@ -31,7 +31,7 @@ const HEAD_BYTES = 64 * 1024
 const MAX_DEPTH = 2
 
 /** Wanted lines by display path (`upload.zip!logs/netstat.txt`), and the lines found. */
-type Wanted = Map<string, Map<number, string | null>>
+export type Wanted = Map<string, Map<number, string | null>>
 
 /**
  * Adds `quote` to the first {@link QUOTES_PER_FINDING} evidence entries of every finding of every
@@ -39,7 +39,6 @@ type Wanted = Map<string, Map<number, string | null>>
  * Never throws for an input that cannot be read again: its evidence stays unquoted.
  */
 export async function quoteEvidence(analyses: readonly Analysis[], args: readonly string[], o: {signal?: AbortSignal | undefined} = {}): Promise<void> {
-  if (args.includes('-')) args = args.filter((a) => a !== '-')
   const cited: Evidence[] = []
   const wanted: Wanted = new Map()
   const sizes = new Map<string, number>()
@@ -55,6 +54,20 @@ export async function quoteEvidence(analyses: readonly Analysis[], args: readonl
       }
     }
   }
+  await readLines(args, wanted, sizes, o.signal)
+  for (const e of cited) {
+    const text = wanted.get(e.path)?.get(e.line)
+    if (typeof text === 'string') e.quote = text
+  }
+}
+
+/**
+ * Fills `wanted` (lines by display path, values null) with the text of those lines, read again from
+ * `args` as {@link quoteEvidence} does; `sizes` (bytes read by display path) keeps a changed file out.
+ * Lines that cannot be read again stay null. Never throws.
+ */
+export async function readLines(args: readonly string[], wanted: Wanted, sizes: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<void> {
+  if (args.includes('-')) args = args.filter((a) => a !== '-')
   if (wanted.size === 0 || args.length === 0) return
   let sources: InputSource[]
   try {
@@ -63,14 +76,19 @@ export async function quoteEvidence(analyses: readonly Analysis[], args: readonl
     return
   }
   for (const s of sources) {
-    if (o.signal?.aborted) break
+    if (signal?.aborted) break
     if (s.skipped || s.file === null || !reaches(wanted, s.path)) continue
     await readSource(s, wanted, sizes, 0).catch(() => undefined)
   }
-  for (const e of cited) {
-    const text = wanted.get(e.path)?.get(e.line)
-    if (typeof text === 'string') e.quote = text
-  }
+}
+
+/** The text of `lines` (line numbers by display path), read again from `args`, by `path:line`. */
+export async function rawLines(args: readonly string[], lines: ReadonlyMap<string, readonly number[]>, sizes: ReadonlyMap<string, number>): Promise<Map<string, string>> {
+  const wanted: Wanted = new Map([...lines].map(([path, ls]) => [path, new Map(ls.map((l) => [l, null]))]))
+  await readLines(args, wanted, sizes)
+  const out = new Map<string, string>()
+  for (const [path, ls] of wanted) for (const [line, text] of ls) if (text !== null) out.set(`${path}:${line}`, text)
+  return out
 }
 
 /** True when a wanted path is this source or inside it. */

@@ -16,7 +16,7 @@ import {useTerminalSize} from './hooks/use-terminal-size.js'
 import {useViewState} from './hooks/use-view-state.js'
 import {layoutFor, MIN_SIZE} from './layout.js'
 import {derivePicker} from './picker-model.js'
-import {deriveDiff, deriveRows, type RowSource} from './rows-model.js'
+import {deriveDiff, deriveRows, type RowSource, rowsViewLines} from './rows-model.js'
 import {deriveTable} from './table-model.js'
 import {type Theme, themeFor} from './theme.js'
 import {buildViewModel, type MachineChoice, procByKey} from './view-model.js'
@@ -59,6 +59,22 @@ export function App({analysis: only, machines, rows: rowSource, theme: themeProp
     if (state.picked !== null) setMachine(state.picked)
   }, [state.picked])
 
+  // The rows view shows the source lines as written once they are read again (in the background).
+  const [raw, setRaw] = useState<ReadonlyMap<string, string> | undefined>(undefined)
+  const rowsProc = state.view === 'rows' ? procByKey(vm, state.selected) : undefined
+  useEffect(() => {
+    setRaw(undefined)
+    if (!rowsProc || !rowSource?.raw) return
+    let current = true
+    rowSource
+      .raw(rowsViewLines(vm, rowSource, rowsProc, state.cursor))
+      .then((lines) => current && setRaw(lines))
+      .catch(() => undefined)
+    return () => {
+      current = false
+    }
+  }, [vm, rowSource, rowsProc, state.cursor])
+
   const layout = useMemo(() => layoutFor(state.size, state.detailOpen), [state.size, state.detailOpen])
   const {cursor, zoom, winStart, yScale, sort, filter, flaggedOnly} = state
   const chart = useMemo(() => deriveChart(vm, {cursor, zoom, winStart, yScale}, layout), [vm, cursor, zoom, winStart, yScale, layout])
@@ -71,8 +87,8 @@ export function App({analysis: only, machines, rows: rowSource, theme: themeProp
     ? derivePicker(vm.machines, state.pickIndex, layout.columns)
     : state.view === 'diff'
       ? deriveDiff(vm, rowSource, state.diffBase, cursor, layout.columns)
-      : state.view === 'rows' && procByKey(vm, state.selected)
-        ? deriveRows(vm, rowSource, procByKey(vm, state.selected)!, cursor, layout.columns)
+      : rowsProc
+        ? deriveRows(vm, rowSource, rowsProc, cursor, layout.columns, raw)
         : null
   const here = vm.eventsAt.get(cursor)
   const event = here?.length ? eventText(here) : undefined

@@ -11,7 +11,7 @@ export const KEYS: readonly (readonly [string, string])[] = [
   ['t', 'jump to the next event marker (▲)'],
   ['g', 'go to the selected process\'s first appearance'],
   ['d  b', 'diff: new and gone sockets per process (b: compare from here)'],
-  ['r', 'rows of the selected process at the cursor (←→ follow it)'],
+  ['r', 'source lines of the selected process at the cursor (←→ follow it)'],
   ['m', 'machines: pick another machine of the upload'],
   ['y', 'y scale: whole dynamic range / fit to the peak'],
   ['↑ ↓', 'select a process (scroll the details when they have focus)'],

@@ -8,7 +8,17 @@ import {pidLabel} from '../model/pid-label.js'
  * The connection rows of one input snapshot, read back on demand (the timeline command spools them to a
  * temporary file while reading: memory holds the snapshot asked for, never the whole case).
  */
-export type RowSource = {at(path: string, snapshot: number): readonly ExportConnection[]}
+export type RowSource = {
+  at(path: string, snapshot: number): readonly ExportConnection[]
+  /**
+   * The source lines themselves (by `path:line`), read again from the inputs; absent where they cannot be
+   * (standard input). Lines that could not be read again are missing from the result.
+   */
+  raw?(lines: ReadonlyMap<string, readonly number[]>): Promise<ReadonlyMap<string, string>>
+}
+
+/** The key of a source line in {@link RowSource.raw}'s result. */
+export const lineKey = (path: string, line: number) => `${path}:${line}`
 
 /** Sockets listed per process in the diff before `… n more`. */
 const DIFF_LIST = 20
@@ -47,10 +57,17 @@ const when = (vm: ViewModel, i: number) => `#${i + 1} (${cursorTime(vm, i)})`
  * The rows view (lnav-style): the selected process's rows at the cursor's snapshot, each with its file
  * and line, so the engineer reads what the evidence says. Control characters are made inert by `fit`.
  */
-export function deriveRows(vm: ViewModel, source: RowSource | undefined, p: ProcInfo, cursor: number, width: number): DetailLine[] {
+export function deriveRows(
+  vm: ViewModel,
+  source: RowSource | undefined,
+  p: ProcInfo,
+  cursor: number,
+  width: number,
+  raw?: ReadonlyMap<string, string>,
+): DetailLine[] {
   const title = `${p.label}  ${pidLabel(p.series.pid, p.label)}  at ${when(vm, cursor)}`
   if (!source) return [[{text: title, style: 'title'}], [{text: 'the rows were not kept for this view', style: 'dim'}]]
-  const mine = rowsAt(vm, source, cursor).filter((r) => rowOf(p, r))
+  const mine = processRows(vm, source, p, cursor)
   const lines: DetailLine[] = [
     [
       {text: title, style: 'title'},
@@ -60,10 +77,29 @@ export function deriveRows(vm: ViewModel, source: RowSource | undefined, p: Proc
   if (mine.length === 0) lines.push([{text: 'no rows of this process in this snapshot', style: 'dim'}])
   const place = Math.min(40, Math.max(16, Math.floor(width / 3)))
   for (const r of mine.slice(0, ROWS_LIST)) {
-    lines.push([{text: fitTail(`${r.path}:${r.line}`, place), style: 'dim'}, {text: ` ${rowText(r)}`, style: 'plain'}])
+    // the line as written when it could be read again, else the row as read
+    const text = r.path === undefined ? undefined : raw?.get(lineKey(r.path, r.line))
+    lines.push([{text: fitTail(`${r.path}:${r.line}`, place), style: 'dim'}, {text: ` ${text ?? rowText(r)}`, style: 'plain'}])
   }
   if (mine.length > ROWS_LIST) lines.push([{text: `… ${formatInt(mine.length - ROWS_LIST)} more rows`, style: 'dim'}])
   return lines
+}
+
+/** The selected process's rows at the cursor, as many as the rows view lists. */
+function processRows(vm: ViewModel, source: RowSource, p: ProcInfo, cursor: number): ExportConnection[] {
+  return rowsAt(vm, source, cursor).filter((r) => rowOf(p, r))
+}
+
+/** The source lines the rows view shows (by input path), to read again for their text. */
+export function rowsViewLines(vm: ViewModel, source: RowSource, p: ProcInfo, cursor: number): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const r of processRows(vm, source, p, cursor).slice(0, ROWS_LIST)) {
+    if (r.path === undefined) continue
+    const list = out.get(r.path)
+    if (list) list.push(r.line)
+    else out.set(r.path, [r.line])
+  }
+  return out
 }
 
 type Change = {pid: number; label: string; added: ExportConnection[]; gone: ExportConnection[]}

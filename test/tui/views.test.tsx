@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import type {Analysis} from '../../src/model/types.js'
 import type {ExportConnection} from '../../src/report/export.js'
-import type {RowSource} from '../../src/tui/rows-model.js'
+import {lineKey, type RowSource} from '../../src/tui/rows-model.js'
 import {displayWidth} from '../../src/tui/text.js'
 import {FIXTURE, makeFixtureAnalysis} from '../fixtures/analysis-fixture.js'
 import {KEY, lineWith, renderApp, tableRows, waitFor} from './helpers.js'
@@ -150,6 +150,35 @@ describe('timeline: first appearance, diff and rows', () => {
     expect(svc).toContain('svchost.exe  PID 1876')
     expect(svc).toContain('10.9.9.9?]0;x?:443')
     expect(svc).not.toMatch(/[\u0000-\u0008\u000B-\u001F]/)
+  })
+})
+
+describe('timeline: the rows view quotes the source lines', () => {
+  it('shows each row as written once the lines are read again, and the row as read where they cannot be', async () => {
+    const asked: string[] = []
+    const base = fakeRows()
+    const source: RowSource = {
+      at: (path, i) => base.at(path, i),
+      // the lines as netstat wrote them; the first row's line could not be read again, one carries an escape
+      raw: async (lines) => {
+        const out = new Map<string, string>()
+        for (const [path, ls] of lines) {
+          asked.push(`${path}:${ls.length}`)
+          for (const l of ls.slice(1)) out.set(lineKey(path, l), `  TCP    10.20.30.41:${50000 + (l % 1000)}     0.0.0.0:0              BOUND       4312${l % 1000 === 2 ? '\u001B[2J' : ''}`)
+        }
+        return out
+      },
+    }
+    const {press} = await renderApp(withSources(makeFixtureAnalysis()), {columns: 120, rows: 40, source})
+    await press('r')
+    const rows = await press()
+    expect(asked).toEqual(['upload.zip!logs/netstat_loop.txt:302'])
+    // the first row (line 299000) was not read again: the row as read
+    expect(rows).toMatch(/netstat_loop\.txt:299000 +TCP  10\.20\.30\.41:50000  0\.0\.0\.0:0  BOUND  4312/)
+    // the others as written, with netstat's own spacing, and the escape shown inert
+    expect(rows).toMatch(/netstat_loop\.txt:299001 +TCP {4}10\.20\.30\.41:50001 {5}0\.0\.0\.0:0 {14}BOUND {7}4312/)
+    expect(rows).toContain('4312?[2J')
+    expect(rows).not.toMatch(/[\u0000-\u0008\u000B-\u001F]/)
   })
 })
 
