@@ -51,7 +51,7 @@ export function renderAnalysis(raw: AnalysisDocument, maxFindings = 8): string {
     const e = top.evidence[0]
     if (e) out.push(`  evidence: ${e.path}:${e.line}${e.time ? ` (${e.time})` : ''}${top.growthStart ? `; growth since ${top.growthStart}` : ''}`)
     // A line or two of the rows themselves (inert: `doc` went through inertDeep), then where it connects to.
-    for (const q of top.evidence.filter((x) => x.quote !== undefined).slice(0, 2)) out.push(`    > ${q.quote!.length > 110 ? `${q.quote!.slice(0, 109)}…` : q.quote}`)
+    for (const q of top.evidence.filter((x) => x.quote !== undefined).slice(0, 2)) out.push(`    line ${q.line} > ${q.quote!.length > 110 ? `${q.quote!.slice(0, 109)}…` : q.quote}`)
     const remotes = (top.remotes ?? []).slice(0, 3)
     if (remotes.length) out.push(`  remote endpoints: ${remotes.map((r) => `${r.endpoint} (peak ${num(r.peak)})`).join(', ')}`)
   }

@@ -91,7 +91,7 @@ describe('quoted evidence', () => {
       expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/)
       expect(out).toContain('\\x1b]0;owned\\x07')
     }
-    expect(outputs[0]).toContain(`    > ${e.quote.slice(0, 20)}`)
+    expect(outputs[0]).toContain(`    line ${e.line} > ${e.quote.slice(0, 20)}`)
     expect(outputs[2]).toMatch(/<details class="evidence" open><summary>Evidence \(\d+ row\(s\)\)<\/summary><pre>[^<]*&gt; {3}TCP/)
     expect(outputs[1]).toMatch(/```text\n[^`]*\n> {3}TCP/)
   })
