@@ -190,7 +190,10 @@ export function nextSteps(doc: Omit<AnalysisDocument, 'nextSteps'>, hasBound: bo
     out.push('The range is exhausted but no single process grows: collect `netstat -anobq` in a loop (names and BOUND rows) and handle counts to find the holder.')
   }
   if (!hasBound) out.push('No BOUND rows were seen: collect with `netstat -anoq` (Windows 10 / Server 2016 and later) so bound-but-unconnected sockets are visible.')
-  if (!hasNames) out.push('Processes are known by PID only: collect `netstat -anob` (as administrator) or a `tasklist /fo csv` beside the loop to name them.')
+  // `netstat -an` (no -o) has no PID column: the rows cannot be tied to a process at all
+  const noPids = doc.inputs.some((i) => i.format === 'netstat' && /^netstat -an(?!o)/.test(i.notes.view ?? ''))
+  if (noPids) out.push('The netstat rows carry no PID (`netstat -an` without -o): collect `netstat -anoq` in the loop so the ports can be tied to processes.')
+  else if (!hasNames) out.push('Processes are known by PID only: collect `netstat -anob` (as administrator) or a `tasklist /fo csv` beside the loop to name them.')
   if (!doc.sampling.timed && doc.snapshots > 1) out.push('The snapshots have no timestamps: use a loop that writes `%date% %time%` before each netstat so rates per hour can be computed.')
   if (doc.dynamicRange.tcp.source === 'default') out.push('The dynamic range was assumed (49152–65535): collect `netsh int ipv4 show dynamicport tcp` to confirm it.')
   return out

@@ -37,6 +37,9 @@ describe('rows of netstat -an, which has no PID column', () => {
       expect(text).not.toMatch(/PID -1|PID null|\(-1\)/)
       expect(text).toMatch(/no PID collected/)
     }
+    // the next step asks for the PID column, not for names of PIDs it does not have
+    expect(a.document.nextSteps.some((s) => s.includes('netstat -anoq') && s.includes('no PID'))).toBe(true)
+    expect(a.document.nextSteps.join('\n')).not.toMatch(/known by PID only/)
   })
 
   it('keep -1 in the JSON document and in the CSV export (machine-readable contract)', async () => {
