@@ -32,7 +32,9 @@ export function unsupportedMessage(path: string, head: Buffer, text: string): st
   if (lower.endsWith('.evtx'))
     return 'not an event log file (no ElfFile header): pass the .evtx as it came off the machine, or its text or XML export (`wevtutil qe System /f:xml`)'
   if (nul > 16) return 'binary data, not a supported text format: pass the text output of netstat, handle, wevtutil or Volatility'
-  const firstLine = text.split('\n', 1)[0]!.trim().slice(0, 60)
+  // Name the first line that says something: PowerShell's tables and lists start with a blank line.
+  const firstLine = (/\S[^\n]*/.exec(text)?.[0] ?? '').trim().slice(0, 60)
+  if (firstLine === '') return 'blank lines only: the collection wrote nothing here; check the script ran and had rights to write'
   return `not a recognised format (starts with "${firstLine}"); pass --format if you know what it is`
 }
 

@@ -328,6 +328,17 @@ describe('ingest: unsupported inputs', () => {
     )
   })
 
+  it('quotes the first line that says something when the text starts with blank lines', async () => {
+    // PowerShell tables start with an empty line: `Group-Object OwningProcess` counts (no state) are not read.
+    const [pids, blank] = tempFiles({
+      'by-pid.txt': '\r\nCount Name\r\n----- ----\r\n16204 10684\r\n  312 4\r\n',
+      'blank.txt': '\r\n\r\n   \r\n\t\r\n',
+    })
+    const [a, b] = (await inspectInputs([pids!, blank!], {})).inputs
+    expect(a!.error).toBe('not a recognised format (starts with "Count Name"); pass --format if you know what it is')
+    expect(b!.error).toMatch(/^blank lines only: the collection wrote nothing here/)
+  })
+
   it('reads the supported inputs next to the unsupported ones', async () => {
     const files = tempFiles({'a.png': PNG, 'b.txt': netstat(2), 'c.txt': ''})
     const inputs = (await inspectInputs(files, {})).inputs
