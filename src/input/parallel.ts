@@ -39,7 +39,9 @@ function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | unde
  */
 function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, window: number, wide: boolean): [number, number] | null {
   const unit = wide ? 2 : 1
-  const from = Math.max(0, at - window) & ~(unit - 1)
+  const start = Math.max(0, at - window)
+  // Arithmetic, not a bit mask: offsets pass 2 GiB (a mask would wrap them to negative int32).
+  const from = start - (start % unit)
   const buf = Buffer.allocUnsafe(Math.min(size - from, window + (8 << 20)))
   const n = readSync(fd, buf, 0, buf.length, from)
   const offsets: number[] = []

@@ -1,5 +1,8 @@
+import {closeSync, openSync, truncateSync, writeSync} from 'node:fs'
+
 import {describe, expect, it} from 'vitest'
 
+import {parseStamp} from '../../src/formats/shared/timestamps.js'
 import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
 import {generateLoop, stampLine} from '../../src/synth/loop.js'
 import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
@@ -49,6 +52,35 @@ describe('a large loop read by worker threads', () => {
     const doc = JSON.parse(cli(['analyze', '--json', file!], 'split'))
     expect(doc.attribution.timeWait.lineage).toBeGreaterThan(1000)
     expect(doc.findings[0].process).toBe('LeakyAgent.exe')
+  })
+
+  it('cuts loops past 2 GiB and 4 GiB at snapshot starts (offsets are never int32)', () => {
+    // A sparse 6.6 GB file (no disk used): loop text at a third and two thirds, zeros elsewhere.
+    const text = loopText({seed: 5, snapshots: 40, interval: 60, start: new Date(Date.UTC(2024, 4, 2, 8)), dateStyle: 'en-US', processes: []})
+    const size = 6_600_000_000
+    const at = [Math.floor(size / 3), Math.floor((2 * size) / 3)].map((c) => c - Math.floor(text.length / 2))
+    const [file] = tempFiles({'big.txt': ''})
+    truncateSync(file!, size)
+    const fd = openSync(file!, 'r+')
+    try {
+      for (const o of at) writeSync(fd, text, o, 'latin1')
+    } finally {
+      closeSync(fd)
+    }
+    const plan = planSplit(file!, size, 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 3})
+    expect(plan).toHaveLength(3)
+    expect(plan!.at(-1)!.end).toBe(size)
+    for (const [k, task] of plan!.slice(1).entries()) {
+      // Each cut lies in its copy of the text, at the start of a stamp line, primed from earlier in the same copy.
+      const local = task.start - at[k]!
+      expect(local).toBeGreaterThan(0)
+      expect(text[local - 1]).toBe('\n')
+      expect(parseStamp(text.slice(local, text.indexOf('\n', local)).trim())).not.toBeNull()
+      expect(task.primeStart).toBeGreaterThanOrEqual(at[k]!)
+      expect(task.primeStart).toBeLessThan(task.start)
+    }
+    expect(plan![1]!.start).toBeGreaterThan(2 ** 31)
+    expect(plan![2]!.start).toBeGreaterThan(2 ** 32)
   })
 
   it('reads a UTF-16LE loop appended to a UTF-8 loop the same way when split', () => {
