@@ -123,6 +123,14 @@ export class ByteLineSplitter {
     this.runs = typeof parser.rowRun === 'function' && maxLine >= 512
   }
 
+  /**
+   * Where the next line starts, as of the bytes pushed so far: its number and how many of those bytes
+   * (an unterminated line) belong to it. Null inside a line too long to keep.
+   */
+  nextLine(): {line: number; pending: number} | null {
+    return this.overLong ? null : {line: this.lineNo + 1, pending: this.carry?.length ?? 0}
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return
     let buf = chunk

@@ -9,6 +9,7 @@ import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../formats/netstat/index.js'
 import type {DateOrder, LineParser} from '../formats/types.js'
 import {ByteLineSplitter, lineDecoder} from './lines.js'
+import type {Landmark} from './landmarks.js'
 import {Utf8Normalizer} from './normalize.js'
 
 /** What the parent sends: one byte range of a netstat loop, and where the snapshots that prime it start. */
@@ -41,9 +42,21 @@ export type WorkerResult = {
   processes: (string | null)[]
   /** Labels of the remote endpoints the snapshots' summaries name, by the worker's endpoint id. */
   endpoints: string[]
+  /** Line starts (lines counted from the range's start, bytes from the file's) for quoting lines again. */
+  landmarks: Landmark[]
 }
 
-function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLineage: boolean): {summary: InputSummary; lines: number; stopped: boolean} {
+/** Bytes read between two landmarks at least (one per read, at most). */
+const LANDMARK_BYTES = 1 << 20
+
+function feed(
+  task: WorkerTask,
+  from: number,
+  to: number,
+  c: CaseBuilder,
+  keepLineage: boolean,
+  landmarks: Landmark[] | null = null,
+): {summary: InputSummary; lines: number; stopped: boolean} {
   const decode = lineDecoder('utf-8')
   const next = c.sinkFor(task.file, 'netstat', {keepLineage, marksOnly: !task.aggregate})
   const sink = new SummarySink(task.file, 'netstat', next)
@@ -54,6 +67,10 @@ function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLi
   const fd = openSync(task.file, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
   let stopped = false
+  // UTF-8 passes the normaliser untouched: until a switch, what the splitter got maps byte for byte to the file.
+  landmarks?.push({line: 1, byte: from, encoding: task.encoding})
+  const exact = landmarks !== null && task.encoding === 'utf-8'
+  let emitted = 0
   try {
     for (let pos = from; pos < to; ) {
       if (task.stop && Atomics.load(task.stop, 0) !== 0) {
@@ -64,7 +81,13 @@ function feed(task: WorkerTask, from: number, to: number, c: CaseBuilder, keepLi
       if (n <= 0) break
       pos += n
       // Neither the normaliser (UTF-8 passes through) nor the splitter keeps the buffer after push.
-      splitter.push(normalizer.push(buf.subarray(0, n)))
+      const out = normalizer.push(buf.subarray(0, n))
+      splitter.push(out)
+      emitted += out.length
+      if (exact && normalizer.switches.length === 0 && from + emitted - landmarks.at(-1)!.byte >= LANDMARK_BYTES) {
+        const next = splitter.nextLine()
+        if (next && next.line > landmarks.at(-1)!.line) landmarks.push({line: next.line, byte: from + emitted - next.pending, encoding: 'utf-8'})
+      }
     }
   } finally {
     closeSync(fd)
@@ -88,8 +111,10 @@ function run(task: WorkerTask): WorkerResult {
     feed(task, task.primeStart, task.start, c, false)
     c.dropInput(0)
   }
-  const {summary, lines, stopped} = feed(task, task.start, task.end, c, prime)
+  const landmarks: Landmark[] = []
+  const {summary, lines, stopped} = feed(task, task.start, task.end, c, prime, landmarks)
   return {
+    landmarks,
     lines,
     stopped,
     summary,

@@ -8,6 +8,7 @@ import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
 import type {DateOrder, FormatId} from '../formats/types.js'
+import {keepLandmarks, type Landmark} from './landmarks.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
 
 const WORKER = new URL('./parallel-worker.js', import.meta.url)
@@ -178,6 +179,8 @@ export function absorbWorkers(
   io: {encoding: string; bytes: number; sha256: string},
   dateOrder: DateOrder | undefined,
 ): InputSummary {
+  // A run stopped early read part of the file: its line counts past the stop are not the file's.
+  if (!results.some((r) => r.stopped)) keepWorkerLandmarks(results, io)
   if (c === null) {
     const stamps = new StampResolver()
     for (const r of results) for (const s of r.snapshots) stamps.add(s.stamp === null ? null : parseStamp(s.stamp))
@@ -219,6 +222,17 @@ export function absorbWorkers(
   const resolved = stamps.resolve(dateOrder)
   added.forEach((s, i) => (s.time = resolved.times[i] ?? null))
   return mergeSummaries(results, input, io, resolved, offset)
+}
+
+/** The workers' landmarks with lines counted from the file's start, kept for quoting (src/input/landmarks.ts). */
+function keepWorkerLandmarks(results: WorkerResult[], io: {bytes: number; sha256: string}): void {
+  const marks: Landmark[] = []
+  let offset = 0
+  for (const r of results) {
+    for (const m of r.landmarks) marks.push({...m, line: m.line + offset})
+    offset += r.lines
+  }
+  keepLandmarks(io.sha256, io.bytes, marks)
 }
 
 function mergeSummaries(

@@ -1,8 +1,10 @@
+import {createReadStream} from 'node:fs'
 import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
 import {DEFAULT_ARCHIVE_LIMITS, isGzip, isTar, isZip, openZip, tarEntries, ZIP_IN_MEMORY, zipEntries} from '../input/archive.js'
 import {detectBinary} from '../input/binary-input.js'
+import {type Landmark, landmarkBefore} from '../input/landmarks.js'
 import {sniffEncoding} from '../input/encoding.js'
 import {Utf8Normalizer} from '../input/normalize.js'
 import {type InputSource, listSources} from '../input/sources.js'
@@ -42,8 +44,12 @@ export async function quoteEvidence(analyses: readonly Analysis[], args: readonl
   const cited: Evidence[] = []
   const wanted: Wanted = new Map()
   const sizes = new Map<string, number>()
+  const digests = new Map<string, string>()
   for (const a of analyses) {
-    for (const i of a.document.inputs) sizes.set(i.path, i.bytes)
+    for (const i of a.document.inputs) {
+      sizes.set(i.path, i.bytes)
+      digests.set(i.path, i.sha256)
+    }
     for (const f of a.document.findings) {
       for (const e of f.evidence.slice(0, QUOTES_PER_FINDING)) {
         if (e.line < 1 || e.quote !== undefined) continue
@@ -54,7 +60,7 @@ export async function quoteEvidence(analyses: readonly Analysis[], args: readonl
       }
     }
   }
-  await readLines(args, wanted, sizes, o.signal)
+  await readLines(args, wanted, sizes, o.signal, digests)
   for (const e of cited) {
     const text = wanted.get(e.path)?.get(e.line)
     if (typeof text === 'string') e.quote = text
@@ -64,9 +70,17 @@ export async function quoteEvidence(analyses: readonly Analysis[], args: readonl
 /**
  * Fills `wanted` (lines by display path, values null) with the text of those lines, read again from
  * `args` as {@link quoteEvidence} does; `sizes` (bytes read by display path) keeps a changed file out.
+ * With `digests` (SHA-256 by display path), a file on disk whose reading left landmarks
+ * (src/input/landmarks.ts) is read from the last line start before the first line wanted.
  * Lines that cannot be read again stay null. Never throws.
  */
-export async function readLines(args: readonly string[], wanted: Wanted, sizes: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<void> {
+export async function readLines(
+  args: readonly string[],
+  wanted: Wanted,
+  sizes: ReadonlyMap<string, number>,
+  signal?: AbortSignal,
+  digests: ReadonlyMap<string, string> = new Map(),
+): Promise<void> {
   if (args.includes('-')) args = args.filter((a) => a !== '-')
   if (wanted.size === 0 || args.length === 0) return
   let sources: InputSource[]
@@ -78,7 +92,7 @@ export async function readLines(args: readonly string[], wanted: Wanted, sizes: 
   for (const s of sources) {
     if (signal?.aborted) break
     if (s.skipped || s.file === null || !reaches(wanted, s.path)) continue
-    await readSource(s, wanted, sizes, 0).catch(() => undefined)
+    await readSource(s, wanted, sizes, 0, digests).catch(() => undefined)
   }
 }
 
@@ -97,7 +111,7 @@ const reaches = (wanted: Wanted, path: string) => {
   return false
 }
 
-async function readSource(s: InputSource, wanted: Wanted, sizes: ReadonlyMap<string, number>, depth: number): Promise<void> {
+async function readSource(s: InputSource, wanted: Wanted, sizes: ReadonlyMap<string, number>, depth: number, digests: ReadonlyMap<string, string> = new Map()): Promise<void> {
   const {head, stream} = await peek(s.open())
   try {
     if (isZip(head)) {
@@ -122,7 +136,20 @@ async function readSource(s: InputSource, wanted: Wanted, sizes: ReadonlyMap<str
     const lines = wanted.get(s.path)
     // A file that changed since it was read would quote the wrong lines.
     if (!lines || detectBinary(head) || (s.size !== null && sizes.has(s.path) && sizes.get(s.path) !== s.size)) return
-    await pickLines(head, stream, lines)
+    // Lines far into a large file are read from the line start noted last before them, each such group on its own.
+    const groups = new Map<Landmark | null, Map<number, string | null>>()
+    for (const line of [...lines.keys()].sort((a, b) => a - b)) {
+      let mark = s.file !== null && s.size !== null ? landmarkBefore(digests.get(s.path) ?? '', s.size, line) : null
+      if (mark && mark.byte <= HEAD_BYTES) mark = null
+      let group = groups.get(mark)
+      if (!group) groups.set(mark, (group = new Map()))
+      group.set(line, null)
+    }
+    for (const [mark, group] of groups) {
+      if (mark === null) await pickLines(head, stream, group)
+      else await pickFrom(createReadStream(s.file!, {start: mark.byte, highWaterMark: 1 << 20}), group, mark.encoding, 0, mark.line)
+      for (const [line, text] of group) lines.set(line, text)
+    }
   } finally {
     stream.destroy()
   }
@@ -179,10 +206,18 @@ async function readAll(input: Readable): Promise<Buffer> {
  */
 export async function pickLines(head: Buffer, stream: Readable, lines: Map<number, string | null>): Promise<void> {
   const sniffed = sniffEncoding(head.subarray(0, HEAD_BYTES))
-  const normalizer = new Utf8Normalizer(sniffed.encoding)
+  await pickFrom(stream, lines, sniffed.encoding, sniffed.bomLength, 1)
+}
+
+/**
+ * {@link pickLines} over a stream that starts at line `firstLine` (a line start), in `encoding`
+ * there, its first `skip` bytes (a BOM) not text.
+ */
+async function pickFrom(stream: Readable, lines: Map<number, string | null>, encoding: string, skip: number, firstLine: number): Promise<void> {
+  const normalizer = new Utf8Normalizer(encoding)
   const last = Math.max(...lines.keys())
-  let lineNo = 1
-  let open: Buffer[] | null = lines.has(1) ? [] : null
+  let lineNo = firstLine
+  let open: Buffer[] | null = lines.has(lineNo) ? [] : null
   let openBytes = 0
   const keep = () => {
     if (open) {
@@ -207,10 +242,14 @@ export async function pickLines(head: Buffer, stream: Readable, lines: Map<numbe
     }
   }
   let first = true
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    scan(normalizer.push(first && sniffed.bomLength ? chunk.subarray(sniffed.bomLength) : chunk))
-    first = false
-    if (lineNo > last) return
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      scan(normalizer.push(first && skip ? chunk.subarray(skip) : chunk))
+      first = false
+      if (lineNo > last) return
+    }
+  } finally {
+    stream.destroy()
   }
   scan(normalizer.end())
   if (lineNo <= last) keep()

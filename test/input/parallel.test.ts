@@ -6,6 +6,7 @@ import {parseStamp} from '../../src/formats/shared/timestamps.js'
 import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
 import {generateLoop, stampLine} from '../../src/synth/loop.js'
 import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
+import {SCENARIOS} from '../helpers/scenarios.js'
 
 const cli = cliThreads
 
@@ -81,6 +82,23 @@ describe('a large loop read by worker threads', () => {
     }
     expect(plan![1]!.start).toBeGreaterThan(2 ** 31)
     expect(plan![2]!.start).toBeGreaterThan(2 ** 32)
+  })
+
+  it('quotes the same rows when split, UTF-8 and UTF-16LE, from the landmarks the workers noted', () => {
+    const text = loopText({...SCENARIOS.boundLeak, snapshots: 60})
+    const lines = text.split('\n').map((l) => l.replace(/\r$/, ''))
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'utf16le')])
+    const [plain, wide] = tempFiles({'loop.txt': text, 'loop16.txt': utf16})
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 << 20)
+    for (const file of [plain!, wide!]) {
+      const split = cli(['analyze', '--json', file], 'split')
+      expect(split).toBe(cli(['analyze', '--json', file], 'single'))
+      const quoted = JSON.parse(split).findings.flatMap((f: {evidence: {line: number; quote?: string}[]}) => f.evidence.filter((e) => e.quote !== undefined))
+      expect(quoted.length).toBeGreaterThanOrEqual(3)
+      // Rows cited past the middle of the file: read again from a landmark, not from the start.
+      expect(quoted.some((e: {line: number}) => e.line > lines.length / 2)).toBe(true)
+      for (const e of quoted) expect(e.quote).toBe(lines[e.line - 1])
+    }
   })
 
   it('reads a UTF-16LE loop appended to a UTF-8 loop the same way when split', () => {

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {Readable} from 'node:stream'
 import {gzipSync} from 'node:zlib'
 
@@ -7,7 +8,8 @@ import {runAnalysis} from '../../src/pipeline.js'
 import {renderAnalysis} from '../../src/report/analyze-text.js'
 import {renderHtml} from '../../src/report/html.js'
 import {renderMarkdown} from '../../src/report/markdown.js'
-import {QUOTES_PER_FINDING} from '../../src/report/quote.js'
+import {keepLandmarks} from '../../src/input/landmarks.js'
+import {QUOTES_PER_FINDING, readLines, type Wanted} from '../../src/report/quote.js'
 import type {Analysis} from '../../src/model/types.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
 import {loopText, tempFiles} from '../helpers/run.js'
@@ -94,6 +96,34 @@ describe('quoted evidence', () => {
     expect(outputs[0]).toContain(`    line ${e.line} > ${e.quote.slice(0, 20)}`)
     expect(outputs[2]).toMatch(/<details class="evidence" open><summary>Evidence \(\d+ row\(s\)\)<\/summary><pre>[^<]*&gt; {3}TCP/)
     expect(outputs[1]).toMatch(/```text\n[^`]*\n> {3}TCP/)
+  })
+})
+
+describe('quoting from landmarks', () => {
+  // A loop of a few MB: the lines wanted lie far past the first MiB.
+  const text = loopText({...SCENARIOS.boundLeak, snapshots: 60})
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''))
+  const wantedLines = [lines.length - 3, Math.floor(lines.length * 0.7)]
+  const startOf = (line: number) => Buffer.byteLength(text.split('\n').slice(0, line - 1).join('\n')) + 1
+  const read = async (file: string, digest: string) => {
+    const wanted: Wanted = new Map([[file, new Map(wantedLines.map((l) => [l, null]))]])
+    await readLines([file], wanted, new Map([[file, Buffer.byteLength(text)]]), undefined, new Map([[file, digest]]))
+    return wantedLines.map((l) => wanted.get(file)!.get(l))
+  }
+
+  it('reads from the last line start noted before the lines wanted, trusted only for the same bytes', async () => {
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 << 20)
+    const [file] = tempFiles({'loop.txt': text})
+    const sha = createHash('sha256').update(text).digest('hex')
+    const mark = Math.floor(lines.length / 2)
+    keepLandmarks(sha, Buffer.byteLength(text), [{line: 1, byte: 0, encoding: 'utf-8'}, {line: mark, byte: startOf(mark), encoding: 'utf-8'}])
+    expect(await read(file!, sha)).toEqual(wantedLines.map((l) => lines[l - 1]))
+    // A landmark one line off shifts every quote by one: the proof that reading started there.
+    const other = createHash('sha256').update('another file').digest('hex')
+    keepLandmarks(other, Buffer.byteLength(text), [{line: mark + 1, byte: startOf(mark), encoding: 'utf-8'}])
+    expect(await read(file!, other)).toEqual(wantedLines.map((l) => lines[l - 2]))
+    // Without landmarks for these bytes the file is read from its start.
+    expect(await read(file!, createHash('sha256').update('unknown').digest('hex'))).toEqual(wantedLines.map((l) => lines[l - 1]))
   })
 })
 
