@@ -81,6 +81,27 @@ describe('kernel dump header (built headers)', () => {
     expect(r.snapshots).toEqual([{line: 1, stamp: null, time: null}])
   })
 
+  it('leaves out values no dump writer sets, and names them once', async () => {
+    // One damaged field: the rest of the header is still read.
+    const one = await read(buildKernelHeader({bits: 64, processors: 70_000, time: CRASH}))
+    expect(one.notes.processors).toBeUndefined()
+    expect(one.notes).toMatchObject({osBuild: '20348', machine: 'x64 (0x8664)', systemTime: '2026-01-14T07:17:03.250Z'})
+    expect(one.notes.bugCheck).toMatch(/^0x00000133/)
+    expect(one.skipped).toEqual([{line: 1, reason: 'malformed', raw: 'kernel dump header: implausible processors 70000: damaged, or not a dump header; left out'}])
+    // The signature and then seeded noise: no number of it is shown as a fact.
+    for (const bits of [32, 64] as const) {
+      const noise = Buffer.alloc(bits === 64 ? 0x3000 : 0x2000)
+      let x = 0x2545f491
+      for (let i = 0; i < noise.length; i++) noise[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24
+      noise.write(bits === 64 ? 'PAGEDU64' : 'PAGEDUMP', 0, 'latin1')
+      const r = await read(noise)
+      expect(Object.keys(r.notes).sort()).toEqual(['analysis', 'view'])
+      expect(r.snapshots).toEqual([{line: 1, stamp: null, time: null}])
+      expect(r.skipped).toHaveLength(1)
+      expect(r.skipped[0]!.raw).toMatch(/^kernel dump header: implausible major version 0x[0-9a-f]+, build \d+, .*machine 0x[0-9a-f]+, processors \d+: damaged/)
+    }
+  })
+
   it('reads what it can of a cut header and says it was cut', async () => {
     const r = await read(buildKernelHeader({bits: 64, time: CRASH}).subarray(0, 0x100))
     expect(r.skipped).toEqual([{line: 1, reason: 'truncated', raw: 'kernel dump header: 256 of 8192 bytes'}])

@@ -68,9 +68,25 @@ export async function readKernelDump(source: ByteSource, sink: RecordSink, _opti
     return v === PAGE ? null : v
   }
   if (head.length < layout.headerSize) sink.skip(1, 'truncated', `kernel dump header: ${head.length} of ${layout.headerSize} bytes`)
+  // The major field says free (0xF) or checked (0xC) build; the minor one is the build number.
+  const major = set(8)
+  const build = set(12)
+  const type = set(layout.dumpType)
+  const machine = set(layout.machine)
+  const processors = set(layout.processors)
   const lo = u32(layout.systemTime)
   const hi = u32(layout.systemTime + 4)
-  const time: WallTime | null = lo !== null && hi !== null && lo !== PAGE ? fileTime(lo, hi) : null
+  let time: WallTime | null = lo !== null && hi !== null && lo !== PAGE ? fileTime(lo, hi) : null
+  // A damaged header (or bytes that only start like one) would print random numbers as facts: what a
+  // writer never sets is left out, and said once.
+  const odd = implausible({major, build, type, machine, processors})
+  if (odd.length > 0) {
+    sink.skip(1, 'malformed', `kernel dump header: implausible ${odd.map(([k, v]) => `${k} ${v}`).join(', ')}: damaged, or not a dump header; left out`)
+  }
+  const bad = new Set(odd.map(([k]) => k))
+  // Most fields implausible: the rest (time, bug check) is no more to be trusted.
+  const junk = bad.size >= 3
+  if (junk) time = null
   sink.snapshot({line: 1, stamp: time === null ? null : `${formatWallTime(time)}Z`})
   sink.snapshotTimes([time], null)
 
@@ -78,20 +94,32 @@ export async function readKernelDump(source: ByteSource, sink: RecordSink, _opti
     if (value !== null) sink.note(key, String(value))
   }
   note('view', `kernel dump ${layout.bits}-bit`)
-  const type = set(layout.dumpType)
-  note('dumpType', type === null ? null : (DUMP_TYPES[type] ?? `type ${type}`))
-  // The major field says free (0xF) or checked (0xC) build; the minor one is the build number.
-  const major = set(8)
-  note('osBuild', set(12))
-  note('buildKind', major === 0xf ? 'free' : major === 0xc ? 'checked' : major === null ? null : `major ${major}`)
-  const machine = set(layout.machine)
-  note('machine', machine === null ? null : `${MACHINES[machine] ?? 'unknown'} (0x${machine.toString(16)})`)
-  note('processors', set(layout.processors))
+  if (!bad.has('dump type')) note('dumpType', type === null ? null : DUMP_TYPES[type]!)
+  if (!bad.has('build')) note('osBuild', build)
+  if (!bad.has('major version')) note('buildKind', major === 0xf ? 'free' : major === 0xc ? 'checked' : null)
+  if (!bad.has('machine')) note('machine', machine === null ? null : `${MACHINES[machine]} (0x${machine.toString(16)})`)
+  if (!bad.has('processors')) note('processors', processors)
   note('systemTime', time === null ? null : `${formatWallTime(time)}Z`)
-  note('bugCheck', bugCheck(head, layout))
+  if (!junk) note('bugCheck', bugCheck(head, layout))
   const bitmap = head.length >= layout.headerSize + 4 ? fourCC(head.readUInt32LE(layout.headerSize)) : null
   if (bitmap === 'SDMP' || bitmap === 'FDMP' || bitmap === 'DMP_') note('bitmapHeader', bitmap)
   note('analysis', KERNEL_DUMP_ANALYSIS)
+}
+
+/** Windows builds from NT 4.0 (1381) on; processors up to 2,048 (Windows Server's limit). The time is checked by `fileTime`. */
+const PLAUSIBLE_BUILDS = [1381, 99_999] as const
+const MAX_PROCESSORS = 2048
+
+/** The header fields whose values no Windows dump writer sets, each with its value as read. */
+function implausible(h: {major: number | null; build: number | null; type: number | null; machine: number | null; processors: number | null}): [string, string][] {
+  const out: [string, string][] = []
+  const hex = (v: number) => `0x${v.toString(16)}`
+  if (h.major !== null && h.major !== 0xf && h.major !== 0xc) out.push(['major version', hex(h.major)])
+  if (h.build !== null && (h.build < PLAUSIBLE_BUILDS[0] || h.build > PLAUSIBLE_BUILDS[1])) out.push(['build', String(h.build)])
+  if (h.type !== null && DUMP_TYPES[h.type] === undefined) out.push(['dump type', String(h.type)])
+  if (h.machine !== null && MACHINES[h.machine] === undefined) out.push(['machine', hex(h.machine)])
+  if (h.processors !== null && (h.processors < 1 || h.processors > MAX_PROCESSORS)) out.push(['processors', String(h.processors)])
+  return out
 }
 
 /**
