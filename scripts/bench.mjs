@@ -171,6 +171,7 @@ async function stages(file, o) {
     const best = Math.min(...out.ms.slice(1))
     console.log(`${stage.padEnd(10)}${String(out.ms[0]).padStart(10)}${String(best).padStart(10)}${(out.bytes / 1e3 / best).toFixed(0).padStart(8)}`)
   }
+  reference(file, o)
   if (!o.instructions) return
   const count = (stage, slice) => {
     const vg = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--no-concurrent-recompilation', '--single-threaded', script, stage, file, slice, '1']
@@ -181,6 +182,33 @@ async function stages(file, o) {
   }
   console.log('\ninstructions per MB (valgrind, 24 MB minus 8 MB slice)')
   for (const stage of names) console.log(`${stage.padEnd(10)}${((count(stage, '24') - count(stage, '8')) / 16e6).toFixed(1).padStart(10)} M`)
+}
+
+/**
+ * The same per-row work in plain C (bench/netstat-reference.c, built here with `cc -O2`), on the same
+ * bytes, as the yardstick issue #22 measures the worker against: its best of the runs, and the ratio of
+ * the `case` stage to it. Skipped, and said so, without a C compiler.
+ */
+function reference(file, o) {
+  const bin = join(tmpdir(), `portleak-netstat-reference-${process.pid}`)
+  const cc = spawnSync('cc', ['-O2', '-o', bin, join(root, 'bench/netstat-reference.c')], {encoding: 'utf8'})
+  if (cc.error || cc.status !== 0) {
+    console.log(`${'C ref'.padEnd(10)}  skipped: no C compiler (${(cc.error?.message ?? cc.stderr).trim().split('\n')[0]})`)
+    return
+  }
+  try {
+    const ms = []
+    let bytes = 0
+    for (let r = 0; r < Math.max(2, o.runs); r++) {
+      const out = JSON.parse(execFileSync(bin, [file, o.mb], {encoding: 'utf8'}))
+      ms.push(Math.round(out.ms))
+      bytes = out.bytes
+    }
+    const best = Math.min(...ms.slice(1))
+    console.log(`${'C ref'.padEnd(10)}${String(ms[0]).padStart(10)}${String(best).padStart(10)}${(bytes / 1e3 / best).toFixed(0).padStart(8)}   (bench/netstat-reference.c, cc -O2)`)
+  } finally {
+    rmSync(bin, {force: true})
+  }
 }
 
 async function main() {
