@@ -16,6 +16,7 @@ export class AddressTable {
   private v4 = new IntTable(4096)
   /** Per id: the IPv4 value, or -1 for other addresses. */
   private v4Of = new Float64Array(1024)
+  /** Per id: the address string, or null for an IPv4 one whose string nobody has asked for yet (see `value`). */
   values: (string | null)[] = [null]
   /** Per id: the last snapshot generation that used it (see `use`). */
   private used = new Uint32Array(1024)
@@ -46,12 +47,15 @@ export class AddressTable {
     return this.v4.get(n)
   }
 
-  /** A new id for `value` (not in the table; shares no memory with a larger string); `v4`: its IPv4 value or -1. */
-  add(value: string, v4: number): number {
+  /**
+   * A new id for `value` (not in the table; shares no memory with a larger string); `v4`: its IPv4 value or -1.
+   * An IPv4 address may come without its string (null): it is made from the value when first asked for.
+   */
+  add(value: string | null, v4: number): number {
     const id = this.values.length
     this.values.push(value)
     if (v4 >= 0) this.v4.set(v4, id)
-    else this.ids.set(value, id)
+    else this.ids.set(value ?? '', id)
     if (id >= this.used.length) {
       this.used = grownTo(this.used, this.used.length * 2)
       this.v4Of = grownTo(this.v4Of, this.used.length)
@@ -61,7 +65,15 @@ export class AddressTable {
   }
 
   value(id: number): string | null {
-    return this.values[id] ?? null
+    const v = this.values[id]
+    if (v !== null && v !== undefined) return v
+    if (id <= 0 || id >= this.values.length || !(this.v4Of[id]! >= 0)) return null
+    return (this.values[id] = quadString(this.v4Of[id]!))
+  }
+
+  /** The IPv4 value of address `id`, or -1 for other addresses (and unknown ids). */
+  v4Value(id: number): number {
+    return id > 0 && id < this.values.length ? this.v4Of[id]! : -1
   }
 
   /** Marks `id` as used by snapshot generation `generation`. */
@@ -96,7 +108,7 @@ export class AddressTable {
       used[k] = this.used[i]!
       v4Of[k] = this.v4Of[i]!
       if (v4Of[k]! >= 0) v4.set(v4Of[k]!, k)
-      else ids.set(v, k)
+      else ids.set(v!, k)
       values.push(v)
     }
     this.values = values
@@ -111,3 +123,6 @@ export class AddressTable {
     return map
   }
 }
+
+/** The canonical dotted quad of a 32-bit IPv4 value (what {@link dottedQuad} reads back). */
+export const quadString = (n: number) => `${Math.floor(n / 16777216)}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`

@@ -36,6 +36,9 @@ function checkedAddress(a: string): string {
   return a
 }
 const FOUR_SPACES = 0x20202020
+/** State words remembered by their bytes, and the longest remembered (localized ones included). */
+const STATE_SLOTS = 16
+const STATE_BYTES = 40
 
 /**
  * Reads one netstat row from bytes: fields split by whitespace runs (never by offset: long addresses
@@ -47,20 +50,30 @@ export class NetstatRowReader {
   private readonly strings: ByteStrings
   private starId: number
   private epoch: number
-  private lastStateBytes: Uint8Array = new Uint8Array(0)
-  private lastState: TcpState | null = null
+  /** State words met so far, by their bytes (STATE_SLOTS of STATE_BYTES each; length 0: empty), and the last one found. */
+  private readonly stateBytes = new Uint8Array(STATE_SLOTS * STATE_BYTES)
+  private readonly stateLens = new Int32Array(STATE_SLOTS)
+  private readonly stateValues: TcpState[] = []
+  private stateHit = 0
+  private stateNext = 0
   private readonly lastLocal = new Uint8Array(65).fill(255)
   private readonly lastRemote = new Uint8Array(65).fill(255)
-  /** The strings and ids behind `lastLocal`/`lastRemote` (kept here: the record may be overwritten in between). */
-  private lastLocalAddr = '*'
+  /**
+   * The strings and ids behind `lastLocal`/`lastRemote` (kept here: the record may be overwritten in between);
+   * a null string is an IPv4 address left to the address table (see `adopt`).
+   */
+  private lastLocalAddr: string | null = '*'
   private lastLocalId = -1
-  private lastRemoteAddr = '*'
+  private lastRemoteAddr: string | null = '*'
   private lastRemoteId = -1
   private rec!: ConnectionRecord
   private readonly views = new ViewCache()
-  /** The last address `resolve` found, and its id. */
-  private found = ''
+  /** The last address `resolve` found (null: an IPv4 one, see `lastLocalAddr`), and its id. */
+  private found: string | null = ''
   private foundId = -1
+  /** The record whose address strings are made only when read (see `adopt`), and its strings (null: not made yet). */
+  private lazyRec: ConnectionRecord | null = null
+  private readonly lazy: {local: string | null; remote: string | null} = {local: '*', remote: '*'}
   /**
    * The compiled row kernel (null: not built, or PORTLEAK_KERNEL is not `wasm`), the buffer staged in its memory
    * (rows of other buffers are read here), and whether the last-address caches are the kernel's
@@ -98,6 +111,36 @@ export class NetstatRowReader {
     this.kLocalOk = false
     this.kRemoteOk = false
     return map
+  }
+
+  /**
+   * Lets `rec` (the record rows are read into) leave IPv4 address strings to the address table: its
+   * `localAddr` and `remoteAddr` become accessors that make the string from the address id when read, so
+   * a busy server's fresh peers cost no string unless a consumer asks. Without an address table, nothing changes.
+   */
+  adopt(rec: ConnectionRecord): void {
+    const ids = this.ids
+    if (!ids) return
+    const lazy = this.lazy
+    lazy.local = rec.localAddr
+    lazy.remote = rec.remoteAddr
+    Object.defineProperty(rec, 'localAddr', {
+      enumerable: true,
+      configurable: true,
+      get: () => lazy.local ?? (lazy.local = ids.value(rec.localAddrId ?? -1) ?? '*'),
+      set: (v: string) => {
+        lazy.local = v
+      },
+    })
+    Object.defineProperty(rec, 'remoteAddr', {
+      enumerable: true,
+      configurable: true,
+      get: () => lazy.remote ?? (lazy.remote = ids.value(rec.remoteAddrId ?? -1) ?? '*'),
+      set: (v: string) => {
+        lazy.remote = v
+      },
+    })
+    this.lazyRec = rec
   }
 
   /** The buffer the next rows come from (null: none); rows of it are read by the kernel when there is one. */
@@ -207,19 +250,33 @@ export class NetstatRowReader {
     return ok && this.keep(port, local)
   }
 
-  /** The state word at bytes [s, e): the last one seen again, or a word looked up (English or localized). */
+  /**
+   * The state word at bytes [s, e): one met before (a loop interleaves a handful of them), found by its
+   * bytes, or a word looked up (English or localized) and remembered.
+   */
   private state(buf: Buffer, s: number, e: number, words: boolean, decode: ByteDecoder): TcpState | undefined {
-    const last = this.lastStateBytes
-    if (last.length === e - s) {
+    const len = e - s
+    const bytes = this.stateBytes
+    const lens = this.stateLens
+    for (let n = 0, c = this.stateHit; n < STATE_SLOTS; n++, c = c + 1 === STATE_SLOTS ? 0 : c + 1) {
+      if (lens[c] !== len) continue
+      const at = c * STATE_BYTES
       let k = 0
-      while (k < last.length && last[k] === buf[s + k]) k++
-      if (k === last.length) return this.lastState ?? undefined
+      while (k < len && bytes[at + k] === buf[s + k]) k++
+      if (k === len) {
+        this.stateHit = c
+        return this.stateValues[c]
+      }
     }
     const word = decode(buf, s, e)
     const state = netstatState(words ? word.replace(/\s+/g, '_') : word)
-    if (state) {
-      this.lastStateBytes = Uint8Array.prototype.slice.call(buf, s, e)
-      this.lastState = state
+    if (state && len > 0 && len <= STATE_BYTES) {
+      const c = this.stateNext
+      this.stateNext = c + 1 === STATE_SLOTS ? 0 : c + 1
+      for (let k = 0; k < len; k++) bytes[c * STATE_BYTES + k] = buf[s + k]!
+      lens[c] = len
+      this.stateValues[c] = state
+      this.stateHit = c
     }
     return state
   }
@@ -264,14 +321,18 @@ export class NetstatRowReader {
     return this.keep(port, local)
   }
 
-  /** The string and id of the address at bytes [as, ae) (IPv4 value `v4` or -1) into `found`/`foundId`; false when it is no address. */
+  /**
+   * The string and id of the address at bytes [as, ae) (IPv4 value `v4` or -1) into `found`/`foundId`; false
+   * when it is no address. An IPv4 address's string is left to the table (found is null).
+   */
   private resolve(buf: Buffer, as: number, ae: number, v4: number): boolean {
-    // IPv4 addresses go by their value: no string is hashed, and one is made only for a new address.
+    // IPv4 addresses go by their value: no string is hashed, and none is made here (the bytes are a
+    // canonical dotted quad, which is the string the table makes from the value).
     const ids = this.ids
     if (v4 >= 0) {
       let id = ids!.v4Id(v4)
-      if (id < 0) id = ids!.add(this.decode(buf, as, ae), v4)
-      this.found = ids!.value(id)!
+      if (id < 0) id = ids!.add(null, v4)
+      this.found = null
       this.foundId = id
       return true
     }
@@ -296,15 +357,20 @@ export class NetstatRowReader {
     return this.setAddr(addr, port, local, id)
   }
 
-  private setAddr(addr: string, port: number, local: boolean, id: number): boolean {
+  /** An address (null: IPv4 left to the table) into the record: as an accessor's string to be, or made now. */
+  private setAddr(addr: string | null, port: number, local: boolean, id: number): boolean {
+    const rec = this.rec
+    const lazy = rec === this.lazyRec
     if (local) {
-      this.rec.localAddr = addr
-      this.rec.localPort = port
-      this.rec.localAddrId = id
+      if (lazy) this.lazy.local = addr
+      else rec.localAddr = addr ?? this.ids!.value(id)!
+      rec.localPort = port
+      rec.localAddrId = id
     } else {
-      this.rec.remoteAddr = addr
-      this.rec.remotePort = port
-      this.rec.remoteAddrId = id
+      if (lazy) this.lazy.remote = addr
+      else rec.remoteAddr = addr ?? this.ids!.value(id)!
+      rec.remotePort = port
+      rec.remoteAddrId = id
     }
     return true
   }
