@@ -1,6 +1,6 @@
 import {grownTo} from '../typed-arrays.js'
 import {dottedQuad} from '../formats/shared/dotted-quad.js'
-import {IntTable} from './int-table.js'
+import {KeyIndex} from './key-index.js'
 import {detach} from './interning.js'
 
 /**
@@ -13,7 +13,7 @@ import {detach} from './interning.js'
 export class AddressTable {
   private ids = new Map<string, number>()
   /** IPv4 addresses (canonical dotted quads) by their 32-bit value: no string hashing on the hot path. */
-  private v4 = new IntTable(4096)
+  private readonly v4 = new KeyIndex(4096)
   /** Per id: the IPv4 value, or -1 for other addresses. */
   private v4Of = new Float64Array(1024)
   /** Per id: the address string, or null for an IPv4 one whose string nobody has asked for yet (see `value`). */
@@ -81,6 +81,11 @@ export class AddressTable {
     this.used[id] = generation
   }
 
+  /** Room for `n` ids without the IPv4 index growing (what the owner lets the table reach before it compacts). */
+  reserve(n: number): void {
+    this.v4.reserve(n)
+  }
+
   /** Forgets when ids were used (the owner's generations started again). */
   resetUse(): void {
     this.used.fill(0)
@@ -93,29 +98,29 @@ export class AddressTable {
   compact(since: number): Int32Array {
     const n = this.values.length
     const map = new Int32Array(n).fill(-1)
-    const values: (string | null)[] = [null]
-    const ids = new Map<string, number>()
-    // Sized for what the table held: it fills up to that again before the next compaction.
-    const v4 = new IntTable(Math.max(4096, this.v4.size))
-    const used = new Uint32Array(Math.max(1024, this.used.length))
-    const v4Of = new Float64Array(used.length)
+    const values = this.values
+    const used = this.used
+    const v4Of = this.v4Of
+    const v4 = this.v4
+    v4.clear()
+    const ids = this.ids.size > 0 ? new Map<string, number>() : this.ids
     map[0] = 0
+    let k = 1
+    // In place: a kept id only moves towards the front.
     for (let i = 1; i < n; i++) {
-      if (this.used[i]! < since) continue
-      const v = this.values[i]!
-      const k = values.length
+      if (used[i]! < since) continue
+      const v = values[i]!
       map[i] = k
-      used[k] = this.used[i]!
-      v4Of[k] = this.v4Of[i]!
+      used[k] = used[i]!
+      v4Of[k] = v4Of[i]!
       if (v4Of[k]! >= 0) v4.set(v4Of[k]!, k)
       else ids.set(v!, k)
-      values.push(v)
+      values[k] = v
+      k++
     }
-    this.values = values
+    values.length = k
+    used.fill(0, k, n)
     this.ids = ids
-    this.v4 = v4
-    this.v4Of = v4Of
-    this.used = used
     this.lastId = -1
     this.lastValue = ''
     this.epoch++

@@ -187,7 +187,7 @@ export class SnapshotAggregator {
   private remoteCompactAt: number
   private tupleCompactAt: number
   /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
-  static denseCompactAt = 1 << 15
+  static denseCompactAt = 1 << 16
   /** Addresses are renumbered once the table holds this many (lowered by tests to exercise it). */
   static addressCompactMin = ADDRESS_COMPACT_MIN
 
@@ -685,6 +685,7 @@ export class SnapshotAggregator {
     if (addresses) {
       amap = this.addresses.compact(was - 1)
       this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
+      this.addresses.reserve(this.addressCompactAt * 2)
       remap(this.facts, amap, this.addresses.size)
     }
     const liveRemote = this.remoteGen[q]!
