@@ -1,5 +1,5 @@
 import {grownTo} from '../typed-arrays.js'
-import {dottedQuad} from '../formats/shared/dotted-quad.js'
+import {dottedQuad, quadString} from '../formats/shared/dotted-quad.js'
 import {KeyIndex} from './key-index.js'
 import {detach} from './interning.js'
 
@@ -128,6 +128,3 @@ export class AddressTable {
     return map
   }
 }
-
-/** The canonical dotted quad of a 32-bit IPv4 value (what {@link dottedQuad} reads back). */
-export const quadString = (n: number) => `${Math.floor(n / 16777216)}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`

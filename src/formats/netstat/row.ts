@@ -3,7 +3,7 @@ import {isIPv4, isIPv6} from 'node:net'
 import {K_FALLBACK, K_OK, KA_END, KA_PORT, KA_SAME, KA_START, KERNEL_STATES, KF_LOCAL, KF_LSTAR, KF_PID, KF_PROTO, KF_REMOTE, KF_RSTAR, KF_STATE, NetstatKernel} from './kernel.js'
 import {ViewCache} from '../../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from '../shared/byte-strings.js'
-import {dottedQuadBytes} from '../shared/dotted-quad.js'
+import {dottedQuadBytes, quadString} from '../shared/dotted-quad.js'
 import {netstatState} from './locale.js'
 import type {AddressIds, ConnectionRecord, TcpState} from '../types.js'
 
@@ -59,21 +59,25 @@ export class NetstatRowReader {
   private readonly lastLocal = new Uint8Array(65).fill(255)
   private readonly lastRemote = new Uint8Array(65).fill(255)
   /**
-   * The strings and ids behind `lastLocal`/`lastRemote` (kept here: the record may be overwritten in between);
-   * a null string is an IPv4 address left to the address table (see `adopt`).
+   * The strings, IPv4 values and ids behind `lastLocal`/`lastRemote` (kept here: the record may be
+   * overwritten in between); a null string is an IPv4 address whose string is made from its value when
+   * read (see `adopt`).
    */
   private lastLocalAddr: string | null = '*'
+  private lastLocalV4 = -1
   private lastLocalId = -1
   private lastRemoteAddr: string | null = '*'
+  private lastRemoteV4 = -1
   private lastRemoteId = -1
   private rec!: ConnectionRecord
   private readonly views = new ViewCache()
-  /** The last address `resolve` found (null: an IPv4 one, see `lastLocalAddr`), and its id. */
+  /** The last address `resolve` found (null: an IPv4 one, `foundV4`), and its id. */
   private found: string | null = ''
+  private foundV4 = -1
   private foundId = -1
-  /** The record whose address strings are made only when read (see `adopt`), and its strings (null: not made yet). */
+  /** The record whose IPv4 address strings are made only when read (see `adopt`), its strings (null: not made yet) and values. */
   private lazyRec: ConnectionRecord | null = null
-  private readonly lazy: {local: string | null; remote: string | null} = {local: '*', remote: '*'}
+  private readonly lazy = {local: '*' as string | null, localV4: -1, remote: '*' as string | null, remoteV4: -1}
   /**
    * The compiled row kernel (null: not built, or PORTLEAK_KERNEL is not `wasm`), the buffer staged in its memory
    * (rows of other buffers are read here), and whether the last-address caches are the kernel's
@@ -114,20 +118,19 @@ export class NetstatRowReader {
   }
 
   /**
-   * Lets `rec` (the record rows are read into) leave IPv4 address strings to the address table: its
-   * `localAddr` and `remoteAddr` become accessors that make the string from the address id when read, so
-   * a busy server's fresh peers cost no string unless a consumer asks. Without an address table, nothing changes.
+   * Lets `rec` (the record rows are read into) leave IPv4 address strings unmade: its `localAddr` and
+   * `remoteAddr` become accessors that make the string from the address's value when read (the bytes
+   * were a canonical dotted quad, which is that string), so a busy server's fresh peers cost no string
+   * unless a consumer asks. Other records get their strings as the row is read.
    */
   adopt(rec: ConnectionRecord): void {
-    const ids = this.ids
-    if (!ids) return
     const lazy = this.lazy
     lazy.local = rec.localAddr
     lazy.remote = rec.remoteAddr
     Object.defineProperty(rec, 'localAddr', {
       enumerable: true,
       configurable: true,
-      get: () => lazy.local ?? (lazy.local = ids.value(rec.localAddrId ?? -1) ?? '*'),
+      get: () => lazy.local ?? (lazy.local = quadString(lazy.localV4)),
       set: (v: string) => {
         lazy.local = v
       },
@@ -135,7 +138,7 @@ export class NetstatRowReader {
     Object.defineProperty(rec, 'remoteAddr', {
       enumerable: true,
       configurable: true,
-      get: () => lazy.remote ?? (lazy.remote = ids.value(rec.remoteAddrId ?? -1) ?? '*'),
+      get: () => lazy.remote ?? (lazy.remote = quadString(lazy.remoteV4)),
       set: (v: string) => {
         lazy.remote = v
       },
@@ -235,16 +238,16 @@ export class NetstatRowReader {
     if (f[local ? KF_LSTAR : KF_RSTAR] === 1) {
       if (local) this.kLocalOk = false
       else this.kRemoteOk = false
-      return this.setAddr('*', -1, local, this.starId)
+      return this.setAddr('*', -1, -1, local, this.starId)
     }
     const b = local ? KF_LOCAL : KF_REMOTE
     const port = f[b + KA_PORT]!
     if (f[b + KA_SAME] === 1 && (local ? this.kLocalOk : this.kRemoteOk)) {
       return local
-        ? this.setAddr(this.lastLocalAddr, port, true, this.lastLocalId)
-        : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
+        ? this.setAddr(this.lastLocalAddr, this.lastLocalV4, port, true, this.lastLocalId)
+        : this.setAddr(this.lastRemoteAddr, this.lastRemoteV4, port, false, this.lastRemoteId)
     }
-    const ok = this.resolve(buf, f[b + KA_START]!, f[b + KA_END]!, this.ids ? this.kernel!.v4(local) : -1)
+    const ok = this.resolve(buf, f[b + KA_START]!, f[b + KA_END]!, this.kernel!.v4(local))
     if (local) this.kLocalOk = ok
     else this.kRemoteOk = ok
     return ok && this.keep(port, local)
@@ -288,7 +291,7 @@ export class NetstatRowReader {
     if (colon <= s) {
       if (e - s === 1 && buf[s] === 42) {
         ;(local ? this.lastLocal : this.lastRemote)[64] = 255
-        return this.setAddr('*', -1, local, this.starId)
+        return this.setAddr('*', -1, -1, local, this.starId)
       }
       return false
     }
@@ -308,11 +311,11 @@ export class NetstatRowReader {
       while (k < len && last[k] === buf[as + k]) k++
       if (k === len) {
         return local
-          ? this.setAddr(this.lastLocalAddr, port, true, this.lastLocalId)
-          : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
+          ? this.setAddr(this.lastLocalAddr, this.lastLocalV4, port, true, this.lastLocalId)
+          : this.setAddr(this.lastRemoteAddr, this.lastRemoteV4, port, false, this.lastRemoteId)
       }
     }
-    if (!this.resolve(buf, as, ae, this.ids ? dottedQuadBytes(buf, as, ae) : -1)) return false
+    if (!this.resolve(buf, as, ae, dottedQuadBytes(buf, as, ae))) return false
     // Remember the bytes behind this address (length in slot 64; 255 = none).
     if (len < 64) {
       for (let k = 0; k < len; k++) last[k] = buf[as + k]!
@@ -323,22 +326,26 @@ export class NetstatRowReader {
 
   /**
    * The string and id of the address at bytes [as, ae) (IPv4 value `v4` or -1) into `found`/`foundId`; false
-   * when it is no address. An IPv4 address's string is left to the table (found is null).
+   * when it is no address. An IPv4 address goes by its value (`foundV4`; found is null): no string is
+   * hashed or made here (the bytes are a canonical dotted quad, the string made from the value when read).
    */
   private resolve(buf: Buffer, as: number, ae: number, v4: number): boolean {
-    // IPv4 addresses go by their value: no string is hashed, and none is made here (the bytes are a
-    // canonical dotted quad, which is the string the table makes from the value).
     const ids = this.ids
     if (v4 >= 0) {
-      let id = ids!.v4Id(v4)
-      if (id < 0) id = ids!.add(null, v4)
+      let id = -1
+      if (ids) {
+        id = ids.v4Id(v4)
+        if (id < 0) id = ids.add(null, v4)
+      }
       this.found = null
+      this.foundV4 = v4
       this.foundId = id
       return true
     }
     const addr = this.strings.get(buf, as, ae)
     if (addr === NOT_AN_ADDRESS) return false
     this.found = addr
+    this.foundV4 = -1
     this.foundId = this.strings.lastId
     return true
   }
@@ -346,29 +353,36 @@ export class NetstatRowReader {
   /** The address just resolved becomes the last local (or remote) one and goes into the record. */
   private keep(port: number, local: boolean): boolean {
     const addr = this.found
+    const v4 = this.foundV4
     const id = this.foundId
     if (local) {
       this.lastLocalAddr = addr
+      this.lastLocalV4 = v4
       this.lastLocalId = id
     } else {
       this.lastRemoteAddr = addr
+      this.lastRemoteV4 = v4
       this.lastRemoteId = id
     }
-    return this.setAddr(addr, port, local, id)
+    return this.setAddr(addr, v4, port, local, id)
   }
 
-  /** An address (null: IPv4 left to the table) into the record: as an accessor's string to be, or made now. */
-  private setAddr(addr: string | null, port: number, local: boolean, id: number): boolean {
+  /** An address (null: IPv4 with value `v4`) into the record: as an accessor's string to be, or made now. */
+  private setAddr(addr: string | null, v4: number, port: number, local: boolean, id: number): boolean {
     const rec = this.rec
     const lazy = rec === this.lazyRec
     if (local) {
-      if (lazy) this.lazy.local = addr
-      else rec.localAddr = addr ?? this.ids!.value(id)!
+      if (lazy) {
+        this.lazy.local = addr
+        this.lazy.localV4 = v4
+      } else rec.localAddr = addr ?? quadString(v4)
       rec.localPort = port
       rec.localAddrId = id
     } else {
-      if (lazy) this.lazy.remote = addr
-      else rec.remoteAddr = addr ?? this.ids!.value(id)!
+      if (lazy) {
+        this.lazy.remote = addr
+        this.lazy.remoteV4 = v4
+      } else rec.remoteAddr = addr ?? quadString(v4)
       rec.remotePort = port
       rec.remoteAddrId = id
     }
