@@ -17,7 +17,9 @@ export class AddressTable {
   /** Per id: the IPv4 value, or -1 for other addresses. */
   private v4Of = new Float64Array(1024)
   /** Per id: the address string, or null for an IPv4 one whose string nobody has asked for yet (see `value`). */
-  values: (string | null)[] = [null]
+  private values: (string | null)[] = [null]
+  /** Ids handed out (the array above is not shortened by a compaction, so that it does not grow again). */
+  private count = 1
   /** Per id: the last snapshot generation that used it (see `use`). */
   private used = new Uint32Array(1024)
   /** Bumped by every `compact`; `remap` is that compaction's old → new map. */
@@ -27,7 +29,7 @@ export class AddressTable {
   private lastId = -1
 
   get size(): number {
-    return this.values.length
+    return this.count
   }
 
   /** The id of `value`, a new one the first time. `fresh`: the string shares no memory with a larger one (no copy needed). */
@@ -47,33 +49,53 @@ export class AddressTable {
     return this.v4.get(n)
   }
 
+  /** The id of the IPv4 address whose 32-bit value is `n`, a new one (its string made when asked for) the first time. */
+  v4Intern(n: number): number {
+    const v4 = this.v4
+    const i = v4.find(n)
+    const found = v4.valueAt(i)
+    if (found >= 0) return found
+    const id = this.count
+    v4.putAt(i, n, id)
+    this.push(null, n)
+    return id
+  }
+
   /**
    * A new id for `value` (not in the table; shares no memory with a larger string); `v4`: its IPv4 value or -1.
    * An IPv4 address may come without its string (null): it is made from the value when first asked for.
    */
   add(value: string | null, v4: number): number {
-    const id = this.values.length
-    this.values.push(value)
+    const id = this.count
     if (v4 >= 0) this.v4.set(v4, id)
     else this.ids.set(value ?? '', id)
+    this.push(value, v4)
+    return id
+  }
+
+  /** The next id's entries. */
+  private push(value: string | null, v4: number): void {
+    const id = this.count
+    if (id === this.values.length) this.values.push(value)
+    else this.values[id] = value
+    this.count = id + 1
     if (id >= this.used.length) {
       this.used = grownTo(this.used, this.used.length * 2)
       this.v4Of = grownTo(this.v4Of, this.used.length)
     }
     this.v4Of[id] = v4
-    return id
   }
 
   value(id: number): string | null {
     const v = this.values[id]
     if (v !== null && v !== undefined) return v
-    if (id <= 0 || id >= this.values.length || !(this.v4Of[id]! >= 0)) return null
+    if (id <= 0 || id >= this.count || !(this.v4Of[id]! >= 0)) return null
     return (this.values[id] = quadString(this.v4Of[id]!))
   }
 
   /** The IPv4 value of address `id`, or -1 for other addresses (and unknown ids). */
   v4Value(id: number): number {
-    return id > 0 && id < this.values.length ? this.v4Of[id]! : -1
+    return id > 0 && id < this.count ? this.v4Of[id]! : -1
   }
 
   /** Marks `id` as used by snapshot generation `generation`. */
@@ -96,7 +118,7 @@ export class AddressTable {
    * map from old to new ids is `remap` until the next compaction.
    */
   compact(since: number): Int32Array {
-    const n = this.values.length
+    const n = this.count
     const map = new Int32Array(n).fill(-1)
     const values = this.values
     const used = this.used
@@ -118,7 +140,8 @@ export class AddressTable {
       values[k] = v
       k++
     }
-    values.length = k
+    values.fill(null, k, n)
+    this.count = k
     used.fill(0, k, n)
     this.ids = ids
     this.lastId = -1

@@ -13,7 +13,7 @@ export class DenseIds {
   private keys = new Float64Array(16_384)
   size = 0
 
-  constructor(capacity = 16_384) {
+  constructor(capacity = 1024) {
     this.index = new KeyIndex(capacity)
   }
 

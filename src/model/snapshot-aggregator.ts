@@ -194,6 +194,10 @@ export class SnapshotAggregator {
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
     this.remoteCompactAt = this.tupleCompactAt = SnapshotAggregator.denseCompactAt
+    // Sized for what they may hold before the first renumbering (their memory is touched only as they fill).
+    this.addresses.reserve(withRoom(this.addressCompactAt))
+    this.remoteIds.reserve(withRoom(this.remoteCompactAt))
+    this.tupleIds.reserve(withRoom(this.tupleCompactAt))
   }
 
   slot(pid: number, name: string | null): number {
@@ -685,7 +689,7 @@ export class SnapshotAggregator {
     if (addresses) {
       amap = this.addresses.compact(was - 1)
       this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
-      this.addresses.reserve(this.addressCompactAt * 2)
+      this.addresses.reserve(withRoom(this.addressCompactAt))
       remap(this.facts, amap, this.addresses.size)
     }
     const liveRemote = this.remoteGen[q]!
@@ -707,8 +711,8 @@ export class SnapshotAggregator {
     // The next renumbering comes once four times what was kept has been handed out: rare, and the tables hold that many without growing.
     this.remoteCompactAt = Math.max(SnapshotAggregator.denseCompactAt, this.remoteIds.size * 4)
     this.tupleCompactAt = Math.max(SnapshotAggregator.denseCompactAt, this.tupleIds.size * 4)
-    this.remoteIds.reserve(this.remoteCompactAt * 2)
-    this.tupleIds.reserve(this.tupleCompactAt * 2)
+    this.remoteIds.reserve(withRoom(this.remoteCompactAt))
+    this.tupleIds.reserve(withRoom(this.tupleCompactAt))
     this.bindCurrent()
     this.tag = nextTag++
   }
@@ -731,6 +735,9 @@ export class SnapshotAggregator {
     this.nextGeneration()
   }
 }
+
+/** Ids a table may reach before it is renumbered at a snapshot's end: its threshold and a snapshot's worth more. */
+const withRoom = (compactAt: number) => compactAt + (compactAt >> 2)
 
 /**
  * Moves the values of `a` to their new ids (`map[old]`, -1 for dropped; `size` new ids), in place (a

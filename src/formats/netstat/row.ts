@@ -332,14 +332,9 @@ export class NetstatRowReader {
   private resolve(buf: Buffer, as: number, ae: number, v4: number): boolean {
     const ids = this.ids
     if (v4 >= 0) {
-      let id = -1
-      if (ids) {
-        id = ids.v4Id(v4)
-        if (id < 0) id = ids.add(null, v4)
-      }
       this.found = null
       this.foundV4 = v4
-      this.foundId = id
+      this.foundId = ids ? ids.v4Intern(v4) : -1
       return true
     }
     const addr = this.strings.get(buf, as, ae)
