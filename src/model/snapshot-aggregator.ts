@@ -146,14 +146,14 @@ export class SnapshotAggregator {
    * snapshot back, for TIME_WAIT lineage) lives in arrays: index [generation & 1] is this snapshot's,
    * the other the previous one's, each valid where its stamp equals that snapshot's generation.
    */
-  private readonly remoteIds = new DenseIds()
+  private readonly remoteIds = new DenseIds(16_384)
   private remoteGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private remoteConns = [new Int32Array(16_384), new Int32Array(16_384)]
   private remoteOwner = [new Int32Array(16_384), new Int32Array(16_384)]
   /** Per remote endpoint id: its id in `endpoints` once a summary reported it, else -1. */
   private remoteEndpoint = new Int32Array(16_384).fill(-1)
   private readonly remoteTouched = new IntList()
-  private readonly tupleIds = new DenseIds()
+  private readonly tupleIds = new DenseIds(16_384)
   private ownerGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private owner = [new Int32Array(16_384), new Int32Array(16_384)]
   private twGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
@@ -194,10 +194,6 @@ export class SnapshotAggregator {
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
     this.remoteCompactAt = this.tupleCompactAt = SnapshotAggregator.denseCompactAt
-    // Sized for what they may hold before the first renumbering (their memory is touched only as they fill).
-    this.addresses.reserve(withRoom(this.addressCompactAt))
-    this.remoteIds.reserve(withRoom(this.remoteCompactAt))
-    this.tupleIds.reserve(withRoom(this.tupleCompactAt))
   }
 
   slot(pid: number, name: string | null): number {
