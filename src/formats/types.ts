@@ -76,8 +76,13 @@ export interface AddressIds {
   id(value: string, fresh?: boolean): number
   /** The id of the IPv4 address with 32-bit value `n` (a canonical dotted quad), or -1 when it has none yet. */
   v4Id(n: number): number
-  /** A new id for an address not in the table (`value` shares no memory with a larger string; `v4` its value or -1). */
-  add(value: string, v4: number): number
+  /** The id of the IPv4 address with 32-bit value `n`, a new one the first time (its string made when asked for). */
+  v4Intern(n: number): number
+  /**
+   * A new id for an address not in the table (`value` shares no memory with a larger string; `v4` its value
+   * or -1). An IPv4 address may come without its string (null): `value` makes it when first asked for.
+   */
+  add(value: string | null, v4: number): number
   value(id: number): string | null
   readonly epoch: number
   readonly remap: Int32Array

@@ -1,3 +1,13 @@
+/** A well-mixed 32-bit hash of a non-negative integer key (< 2^53). */
+export function hashKey(key: number): number {
+  const lo = key >>> 0
+  const hi = (key / 4294967296) >>> 0
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return h ^ (h >>> 16)
+}
+
 /**
  * Open-addressing hash table from non-negative integer keys (< 2^53) to int32 values, for the
  * per-row hot path: no allocation per operation (JS Maps box keys above 2^31 as heap numbers),
@@ -23,13 +33,7 @@ export class IntTable {
   }
 
   private slot(key: number): number {
-    const lo = key >>> 0
-    const hi = (key / 4294967296) >>> 0
-    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-    let i = h & this.mask
+    let i = hashKey(key) & this.mask
     const gen = this.generation
     while (this.stamps[i] === gen && this.keys[i] !== key) i = (i + 1) & this.mask
     return i

@@ -146,14 +146,14 @@ export class SnapshotAggregator {
    * snapshot back, for TIME_WAIT lineage) lives in arrays: index [generation & 1] is this snapshot's,
    * the other the previous one's, each valid where its stamp equals that snapshot's generation.
    */
-  private readonly remoteIds = new DenseIds()
+  private readonly remoteIds = new DenseIds(16_384)
   private remoteGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private remoteConns = [new Int32Array(16_384), new Int32Array(16_384)]
   private remoteOwner = [new Int32Array(16_384), new Int32Array(16_384)]
   /** Per remote endpoint id: its id in `endpoints` once a summary reported it, else -1. */
   private remoteEndpoint = new Int32Array(16_384).fill(-1)
   private readonly remoteTouched = new IntList()
-  private readonly tupleIds = new DenseIds()
+  private readonly tupleIds = new DenseIds(16_384)
   private ownerGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
   private owner = [new Int32Array(16_384), new Int32Array(16_384)]
   private twGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
@@ -183,13 +183,17 @@ export class SnapshotAggregator {
   onTimeWait: ((line: number, pid: number, name: string | null, how: Attribution) => void) | null = null
 
   private addressCompactAt: number
+  /** Remote endpoint and tuple ids are renumbered once either holds this many (or four times what the last renumbering kept). */
+  private remoteCompactAt: number
+  private tupleCompactAt: number
   /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
-  static denseCompactAt = 1 << 15
+  static denseCompactAt = 1 << 16
   /** Addresses are renumbered once the table holds this many (lowered by tests to exercise it). */
   static addressCompactMin = ADDRESS_COMPACT_MIN
 
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
+    this.remoteCompactAt = this.tupleCompactAt = SnapshotAggregator.denseCompactAt
   }
 
   slot(pid: number, name: string | null): number {
@@ -319,17 +323,25 @@ export class SnapshotAggregator {
 
   private addressFlags(r: ConnectionRecord, laddr: number, raddr: number): number {
     let f = 0
-    const local = this.addressFacts(laddr, r.localAddr)
+    const local = this.addressFacts(laddr)
     if (local & A_WILD) f |= local & A_IPV6 ? F_WILD | F_WILD6 : F_WILD
-    if (r.remotePort >= 0 && (this.addressFacts(raddr, r.remoteAddr) & A_LOOPBACK || raddr === laddr)) f |= F_LOOP_PEER
+    if (r.remotePort >= 0 && (this.addressFacts(raddr) & A_LOOPBACK || raddr === laddr)) f |= F_LOOP_PEER
     return f
   }
 
-  /** What the aggregator asks of an address (A_ bits), worked out once per address id. */
-  private addressFacts(id: number, addr: string): number {
+  /**
+   * What the aggregator asks of an address (A_ bits), worked out once per address id: from its IPv4 value
+   * (no string is made for a peer), else from its string in the table.
+   */
+  private addressFacts(id: number): number {
     let a = id < this.facts.length ? this.facts[id]! : 0
     if (a === 0) {
-      a = A_KNOWN | (isWildcard(addr) ? A_WILD : 0) | (isIpv6(addr) ? A_IPV6 : 0) | (isLoopback(addr) ? A_LOOPBACK : 0)
+      const v4 = this.addresses.v4Value(id)
+      if (v4 >= 0) a = A_KNOWN | (v4 === 0 ? A_WILD : 0) | (v4 >= 0x7f000000 && v4 < 0x80000000 ? A_LOOPBACK : 0)
+      else {
+        const addr = this.addresses.value(id) ?? ''
+        a = A_KNOWN | (isWildcard(addr) ? A_WILD : 0) | (isIpv6(addr) ? A_IPV6 : 0) | (isLoopback(addr) ? A_LOOPBACK : 0)
+      }
       if (id >= this.facts.length) this.facts = grownTo(this.facts, Math.max(id + 1, this.facts.length * 2))
       this.facts[id] = a
     }
@@ -564,7 +576,7 @@ export class SnapshotAggregator {
       const port = pairs.a[j + 1]!
       let c = perAddr.get(addr)
       if (c === undefined) perAddr.set(addr, (c = new Int32Array(n)))
-      const fam = this.addressFacts(addr, this.addresses.value(addr) ?? '') & A_IPV6 ? 1 : 0
+      const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
       if (this.wild[fam]![port] === 1) continue
       if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
     }
@@ -585,7 +597,7 @@ export class SnapshotAggregator {
     }
     for (const [addr, c] of perAddr) {
       const value = this.addresses.value(addr) ?? ''
-      const fam = this.addressFacts(addr, value) & A_IPV6 ? 1 : 0
+      const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
       const total = c.map((v, r) => v + wildIn[fam]![r]!)
       consider(value, total)
     }
@@ -633,8 +645,7 @@ export class SnapshotAggregator {
     this.nextGeneration()
     // Ids only grow: renumber the ones the next snapshot can still look back to, now and then.
     const addresses = this.addresses.size > this.addressCompactAt
-    if (addresses || this.remoteIds.size > SnapshotAggregator.denseCompactAt || this.tupleIds.size > SnapshotAggregator.denseCompactAt)
-      this.compactDense(addresses)
+    if (addresses || this.remoteIds.size > this.remoteCompactAt || this.tupleIds.size > this.tupleCompactAt) this.compactDense(addresses)
   }
 
   private nextGeneration(): void {
@@ -674,7 +685,8 @@ export class SnapshotAggregator {
     if (addresses) {
       amap = this.addresses.compact(was - 1)
       this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
-      this.facts = remap(this.facts, amap, this.addresses.size)
+      this.addresses.reserve(withRoom(this.addressCompactAt))
+      remap(this.facts, amap, this.addresses.size)
     }
     const liveRemote = this.remoteGen[q]!
     const rekeyRemote = amap === null ? undefined : (key: number) => {
@@ -682,18 +694,21 @@ export class SnapshotAggregator {
       return a < 0 ? -1 : a * 65537 + (key % 65537)
     }
     const rmap = this.remoteIds.compact((d) => liveRemote[d] === was || named[d] === 1, rekeyRemote)
-    for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) list[q] = remap(list[q]!, rmap, this.remoteIds.size)
+    for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) remap(list[q]!, rmap, this.remoteIds.size)
     this.remoteGen[q ^ 1]!.fill(0)
-    const endpoints = new Int32Array(Math.max(this.remoteEndpoint.length, this.remoteIds.size)).fill(-1)
-    for (let d = 0; d < rmap.length; d++) if (rmap[d]! >= 0) endpoints[rmap[d]!] = this.remoteEndpoint[d]!
-    this.remoteEndpoint = endpoints
+    remap(this.remoteEndpoint, rmap, this.remoteIds.size, -1)
     const tmap = this.tupleIds.compact(liveTuple, (key) => {
       const r = rmap[keyHigh(key)]!
       return r < 0 ? -1 : r * 65537 + (key % 65537)
     })
-    for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) list[q] = remap(list[q]!, tmap, this.tupleIds.size)
+    for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) remap(list[q]!, tmap, this.tupleIds.size)
     this.ownerGen[q ^ 1]!.fill(0)
     this.twGen[q ^ 1]!.fill(0)
+    // The next renumbering comes once four times what was kept has been handed out: rare, and the tables hold that many without growing.
+    this.remoteCompactAt = Math.max(SnapshotAggregator.denseCompactAt, this.remoteIds.size * 4)
+    this.tupleCompactAt = Math.max(SnapshotAggregator.denseCompactAt, this.tupleIds.size * 4)
+    this.remoteIds.reserve(withRoom(this.remoteCompactAt))
+    this.tupleIds.reserve(withRoom(this.tupleCompactAt))
     this.bindCurrent()
     this.tag = nextTag++
   }
@@ -717,9 +732,17 @@ export class SnapshotAggregator {
   }
 }
 
-/** The values of `a` moved to their new ids (`map[old]`, -1 for dropped), in an array at least as long. */
-function remap<T extends Int32Array | Uint32Array | Uint8Array>(a: T, map: Int32Array, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(Math.max(a.length, size))
-  for (let i = 0; i < map.length; i++) if (map[i]! >= 0) b[map[i]!] = a[i]!
-  return b
+/** Ids a table may reach before it is renumbered at a snapshot's end: its threshold and a snapshot's worth more. */
+const withRoom = (compactAt: number) => compactAt + (compactAt >> 2)
+
+/**
+ * Moves the values of `a` to their new ids (`map[old]`, -1 for dropped; `size` new ids), in place (a
+ * renumbering in order only moves values towards the front); past the new ids, `a` is set to `fill`.
+ */
+function remap(a: Int32Array | Uint32Array | Uint8Array, map: Int32Array, size: number, fill = 0): void {
+  for (let i = 0; i < map.length; i++) {
+    const j = map[i]!
+    if (j >= 0 && j < a.length) a[j] = i < a.length ? a[i]! : fill
+  }
+  a.fill(fill, size)
 }

@@ -75,9 +75,10 @@ const busyLoop = (seed: number, snapshots: number): LoopScenario => ({
 })
 
 describe('row memo', () => {
+  const denseDefault = SnapshotAggregator.denseCompactAt
   afterEach(() => {
     RowMemo.minCompact = 16_384
-    SnapshotAggregator.denseCompactAt = 1 << 15
+    SnapshotAggregator.denseCompactAt = denseDefault
   })
 
   it('finds most rows of a loop again, and gives exactly the records parsing gives', () => {

@@ -56,6 +56,7 @@ class NetstatLineParser implements LineParser {
   ) {
     this.decode = options.decodeBytes ?? utf8Decoder
     this.reader = new NetstatRowReader(this.decode, options.addressIds)
+    this.reader.adopt(this.rec)
     this.memo = options.rowMemo === false ? null : new RowMemo()
     this.carries = typeof sink.carried === 'function'
   }

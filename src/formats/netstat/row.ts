@@ -3,7 +3,7 @@ import {isIPv4, isIPv6} from 'node:net'
 import {K_FALLBACK, K_OK, KA_END, KA_PORT, KA_SAME, KA_START, KERNEL_STATES, KF_LOCAL, KF_LSTAR, KF_PID, KF_PROTO, KF_REMOTE, KF_RSTAR, KF_STATE, NetstatKernel} from './kernel.js'
 import {ViewCache} from '../../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from '../shared/byte-strings.js'
-import {dottedQuadBytes} from '../shared/dotted-quad.js'
+import {dottedQuadBytes, quadString} from '../shared/dotted-quad.js'
 import {netstatState} from './locale.js'
 import type {AddressIds, ConnectionRecord, TcpState} from '../types.js'
 
@@ -36,6 +36,9 @@ function checkedAddress(a: string): string {
   return a
 }
 const FOUR_SPACES = 0x20202020
+/** State words remembered by their bytes, and the longest remembered (localized ones included). */
+const STATE_SLOTS = 16
+const STATE_BYTES = 40
 
 /**
  * Reads one netstat row from bytes: fields split by whitespace runs (never by offset: long addresses
@@ -47,20 +50,34 @@ export class NetstatRowReader {
   private readonly strings: ByteStrings
   private starId: number
   private epoch: number
-  private lastStateBytes: Uint8Array = new Uint8Array(0)
-  private lastState: TcpState | null = null
+  /** State words met so far, by their bytes (STATE_SLOTS of STATE_BYTES each; length 0: empty), and the last one found. */
+  private readonly stateBytes = new Uint8Array(STATE_SLOTS * STATE_BYTES)
+  private readonly stateLens = new Int32Array(STATE_SLOTS)
+  private readonly stateValues: TcpState[] = []
+  private stateHit = 0
+  private stateNext = 0
   private readonly lastLocal = new Uint8Array(65).fill(255)
   private readonly lastRemote = new Uint8Array(65).fill(255)
-  /** The strings and ids behind `lastLocal`/`lastRemote` (kept here: the record may be overwritten in between). */
-  private lastLocalAddr = '*'
+  /**
+   * The strings, IPv4 values and ids behind `lastLocal`/`lastRemote` (kept here: the record may be
+   * overwritten in between); a null string is an IPv4 address whose string is made from its value when
+   * read (see `adopt`).
+   */
+  private lastLocalAddr: string | null = '*'
+  private lastLocalV4 = -1
   private lastLocalId = -1
-  private lastRemoteAddr = '*'
+  private lastRemoteAddr: string | null = '*'
+  private lastRemoteV4 = -1
   private lastRemoteId = -1
   private rec!: ConnectionRecord
   private readonly views = new ViewCache()
-  /** The last address `resolve` found, and its id. */
-  private found = ''
+  /** The last address `resolve` found (null: an IPv4 one, `foundV4`), and its id. */
+  private found: string | null = ''
+  private foundV4 = -1
   private foundId = -1
+  /** The record whose IPv4 address strings are made only when read (see `adopt`), its strings (null: not made yet) and values. */
+  private lazyRec: ConnectionRecord | null = null
+  private readonly lazy = {local: '*' as string | null, localV4: -1, remote: '*' as string | null, remoteV4: -1}
   /**
    * The compiled row kernel (null: not built, or PORTLEAK_KERNEL is not `wasm`), the buffer staged in its memory
    * (rows of other buffers are read here), and whether the last-address caches are the kernel's
@@ -98,6 +115,35 @@ export class NetstatRowReader {
     this.kLocalOk = false
     this.kRemoteOk = false
     return map
+  }
+
+  /**
+   * Lets `rec` (the record rows are read into) leave IPv4 address strings unmade: its `localAddr` and
+   * `remoteAddr` become accessors that make the string from the address's value when read (the bytes
+   * were a canonical dotted quad, which is that string), so a busy server's fresh peers cost no string
+   * unless a consumer asks. Other records get their strings as the row is read.
+   */
+  adopt(rec: ConnectionRecord): void {
+    const lazy = this.lazy
+    lazy.local = rec.localAddr
+    lazy.remote = rec.remoteAddr
+    Object.defineProperty(rec, 'localAddr', {
+      enumerable: true,
+      configurable: true,
+      get: () => lazy.local ?? (lazy.local = quadString(lazy.localV4)),
+      set: (v: string) => {
+        lazy.local = v
+      },
+    })
+    Object.defineProperty(rec, 'remoteAddr', {
+      enumerable: true,
+      configurable: true,
+      get: () => lazy.remote ?? (lazy.remote = quadString(lazy.remoteV4)),
+      set: (v: string) => {
+        lazy.remote = v
+      },
+    })
+    this.lazyRec = rec
   }
 
   /** The buffer the next rows come from (null: none); rows of it are read by the kernel when there is one. */
@@ -192,34 +238,48 @@ export class NetstatRowReader {
     if (f[local ? KF_LSTAR : KF_RSTAR] === 1) {
       if (local) this.kLocalOk = false
       else this.kRemoteOk = false
-      return this.setAddr('*', -1, local, this.starId)
+      return this.setAddr('*', -1, -1, local, this.starId)
     }
     const b = local ? KF_LOCAL : KF_REMOTE
     const port = f[b + KA_PORT]!
     if (f[b + KA_SAME] === 1 && (local ? this.kLocalOk : this.kRemoteOk)) {
       return local
-        ? this.setAddr(this.lastLocalAddr, port, true, this.lastLocalId)
-        : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
+        ? this.setAddr(this.lastLocalAddr, this.lastLocalV4, port, true, this.lastLocalId)
+        : this.setAddr(this.lastRemoteAddr, this.lastRemoteV4, port, false, this.lastRemoteId)
     }
-    const ok = this.resolve(buf, f[b + KA_START]!, f[b + KA_END]!, this.ids ? this.kernel!.v4(local) : -1)
+    const ok = this.resolve(buf, f[b + KA_START]!, f[b + KA_END]!, this.kernel!.v4(local))
     if (local) this.kLocalOk = ok
     else this.kRemoteOk = ok
     return ok && this.keep(port, local)
   }
 
-  /** The state word at bytes [s, e): the last one seen again, or a word looked up (English or localized). */
+  /**
+   * The state word at bytes [s, e): one met before (a loop interleaves a handful of them), found by its
+   * bytes, or a word looked up (English or localized) and remembered.
+   */
   private state(buf: Buffer, s: number, e: number, words: boolean, decode: ByteDecoder): TcpState | undefined {
-    const last = this.lastStateBytes
-    if (last.length === e - s) {
+    const len = e - s
+    const bytes = this.stateBytes
+    const lens = this.stateLens
+    for (let n = 0, c = this.stateHit; n < STATE_SLOTS; n++, c = c + 1 === STATE_SLOTS ? 0 : c + 1) {
+      if (lens[c] !== len) continue
+      const at = c * STATE_BYTES
       let k = 0
-      while (k < last.length && last[k] === buf[s + k]) k++
-      if (k === last.length) return this.lastState ?? undefined
+      while (k < len && bytes[at + k] === buf[s + k]) k++
+      if (k === len) {
+        this.stateHit = c
+        return this.stateValues[c]
+      }
     }
     const word = decode(buf, s, e)
     const state = netstatState(words ? word.replace(/\s+/g, '_') : word)
-    if (state) {
-      this.lastStateBytes = Uint8Array.prototype.slice.call(buf, s, e)
-      this.lastState = state
+    if (state && len > 0 && len <= STATE_BYTES) {
+      const c = this.stateNext
+      this.stateNext = c + 1 === STATE_SLOTS ? 0 : c + 1
+      for (let k = 0; k < len; k++) bytes[c * STATE_BYTES + k] = buf[s + k]!
+      lens[c] = len
+      this.stateValues[c] = state
+      this.stateHit = c
     }
     return state
   }
@@ -231,7 +291,7 @@ export class NetstatRowReader {
     if (colon <= s) {
       if (e - s === 1 && buf[s] === 42) {
         ;(local ? this.lastLocal : this.lastRemote)[64] = 255
-        return this.setAddr('*', -1, local, this.starId)
+        return this.setAddr('*', -1, -1, local, this.starId)
       }
       return false
     }
@@ -251,11 +311,11 @@ export class NetstatRowReader {
       while (k < len && last[k] === buf[as + k]) k++
       if (k === len) {
         return local
-          ? this.setAddr(this.lastLocalAddr, port, true, this.lastLocalId)
-          : this.setAddr(this.lastRemoteAddr, port, false, this.lastRemoteId)
+          ? this.setAddr(this.lastLocalAddr, this.lastLocalV4, port, true, this.lastLocalId)
+          : this.setAddr(this.lastRemoteAddr, this.lastRemoteV4, port, false, this.lastRemoteId)
       }
     }
-    if (!this.resolve(buf, as, ae, this.ids ? dottedQuadBytes(buf, as, ae) : -1)) return false
+    if (!this.resolve(buf, as, ae, dottedQuadBytes(buf, as, ae))) return false
     // Remember the bytes behind this address (length in slot 64; 255 = none).
     if (len < 64) {
       for (let k = 0; k < len; k++) last[k] = buf[as + k]!
@@ -264,20 +324,23 @@ export class NetstatRowReader {
     return this.keep(port, local)
   }
 
-  /** The string and id of the address at bytes [as, ae) (IPv4 value `v4` or -1) into `found`/`foundId`; false when it is no address. */
+  /**
+   * The string and id of the address at bytes [as, ae) (IPv4 value `v4` or -1) into `found`/`foundId`; false
+   * when it is no address. An IPv4 address goes by its value (`foundV4`; found is null): no string is
+   * hashed or made here (the bytes are a canonical dotted quad, the string made from the value when read).
+   */
   private resolve(buf: Buffer, as: number, ae: number, v4: number): boolean {
-    // IPv4 addresses go by their value: no string is hashed, and one is made only for a new address.
     const ids = this.ids
     if (v4 >= 0) {
-      let id = ids!.v4Id(v4)
-      if (id < 0) id = ids!.add(this.decode(buf, as, ae), v4)
-      this.found = ids!.value(id)!
-      this.foundId = id
+      this.found = null
+      this.foundV4 = v4
+      this.foundId = ids ? ids.v4Intern(v4) : -1
       return true
     }
     const addr = this.strings.get(buf, as, ae)
     if (addr === NOT_AN_ADDRESS) return false
     this.found = addr
+    this.foundV4 = -1
     this.foundId = this.strings.lastId
     return true
   }
@@ -285,26 +348,38 @@ export class NetstatRowReader {
   /** The address just resolved becomes the last local (or remote) one and goes into the record. */
   private keep(port: number, local: boolean): boolean {
     const addr = this.found
+    const v4 = this.foundV4
     const id = this.foundId
     if (local) {
       this.lastLocalAddr = addr
+      this.lastLocalV4 = v4
       this.lastLocalId = id
     } else {
       this.lastRemoteAddr = addr
+      this.lastRemoteV4 = v4
       this.lastRemoteId = id
     }
-    return this.setAddr(addr, port, local, id)
+    return this.setAddr(addr, v4, port, local, id)
   }
 
-  private setAddr(addr: string, port: number, local: boolean, id: number): boolean {
+  /** An address (null: IPv4 with value `v4`) into the record: as an accessor's string to be, or made now. */
+  private setAddr(addr: string | null, v4: number, port: number, local: boolean, id: number): boolean {
+    const rec = this.rec
+    const lazy = rec === this.lazyRec
     if (local) {
-      this.rec.localAddr = addr
-      this.rec.localPort = port
-      this.rec.localAddrId = id
+      if (lazy) {
+        this.lazy.local = addr
+        this.lazy.localV4 = v4
+      } else rec.localAddr = addr ?? quadString(v4)
+      rec.localPort = port
+      rec.localAddrId = id
     } else {
-      this.rec.remoteAddr = addr
-      this.rec.remotePort = port
-      this.rec.remoteAddrId = id
+      if (lazy) {
+        this.lazy.remote = addr
+        this.lazy.remoteV4 = v4
+      } else rec.remoteAddr = addr ?? quadString(v4)
+      rec.remotePort = port
+      rec.remoteAddrId = id
     }
     return true
   }

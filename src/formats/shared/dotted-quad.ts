@@ -36,3 +36,6 @@ export function dottedQuadBytes(buf: Uint8Array, s: number, e: number): number {
   if (digits === 0 || dots !== 3) return -1
   return value * 256 + octet
 }
+
+/** The canonical dotted quad of a 32-bit IPv4 value (what {@link dottedQuad} reads back). */
+export const quadString = (n: number) => `${Math.floor(n / 16777216)}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
