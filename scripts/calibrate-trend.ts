@@ -10,7 +10,9 @@
  * --high-first raises, for a kind over its level, the factor of the highest band of estimated φ its excess falls in
  * rather than the band most of it falls in: the level is then paid where white noise rarely goes (the rows below 64
  * points of the table). GLS_LENGTHS=8,12,… limits the lengths.
- * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--seed 0] [--high-first]]
+ * --phi prints, per length and kind, how the estimated φ (REML, `estimatePhi`) falls in the bands of the table and
+ * its median: the evidence that the estimate tells white noise from φ = 0.9 (docs/detection.md).
+ * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--seed 0] [--high-first]] [--phi]
  */
 import {normalQuantile} from '../src/analysis/stats-core.js'
 import {bandOf, differenceLag1, R1_BANDS} from '../src/analysis/stats-calibration.js'
@@ -39,6 +41,11 @@ function series(r: () => number, kind: Kind, n: number): Float64Array {
     x = phi * x + Math.sqrt(1 - phi * phi) * gauss(r)
   }
   return out
+}
+
+if (args.includes('--phi')) {
+  phiBands()
+  process.exit(0)
 }
 
 if (args.includes('--gls')) {
@@ -132,4 +139,19 @@ function calibrateGls(): void {
     process.stderr.write(`${rows.at(-1)}  ${rates.join('  ')}\n`)
   }
   process.stdout.write(`[\n${rows.join('\n')}\n]\n`)
+}
+
+/** The --phi report (see the header): shares of φ̂ per band and its median, per length and kind. */
+function phiBands(): void {
+  const lengths = process.env.GLS_LENGTHS ? process.env.GLS_LENGTHS.split(',').map(Number) : [12, 20, 30, 45, 64, 120]
+  for (const n of lengths) {
+    for (const kind of KINDS) {
+      const r = prng(n * 17 + KINDS.indexOf(kind) + 100_003 * glsSeed)
+      const phis = Array.from({length: reps}, () => estimatePhi(Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x))))
+      const shares = new Array<number>(PHI_BANDS.length + 1).fill(0)
+      for (const phi of phis) shares[phiBand(phi)]! += 1 / reps
+      phis.sort((a, c) => a - c)
+      process.stdout.write(`${n}\t${kind}\tbands ${shares.map((x) => x.toFixed(2)).join(' ')}\tmedian ${phis[reps >> 1]!.toFixed(2)}\n`)
+    }
+  }
 }
