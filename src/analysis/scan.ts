@@ -54,20 +54,62 @@ export type ScanResult = {
  * series divided by its own growth loses the growth; docs/detection.md).
  */
 export function commonLoad(series: readonly ArrayLike<number>[], positions: readonly number[], minSeries = 4, exclude = -1): Float64Array | null {
-  const refs: {v: ArrayLike<number>; mean: number; i: number}[] = []
+  return hostLoad(series, positions, minSeries)?.without(exclude) ?? null
+}
+
+/** The host's common load (`commonLoad`) over every reference, and without any one of them. */
+export type HostLoad = {
+  readonly load: Float64Array
+  /** The load without series i (an index into the series given): `load` itself when i is no reference. O(positions). */
+  without(i: number): Float64Array
+}
+
+/**
+ * `commonLoad` for every series at once: the references' ratios are sorted once per position and the few order
+ * statistics around the middle kept, from which the median without any one reference follows in O(1) per
+ * position (removing a value x from sorted s leaves s_c at rank c while s_c < x, else s_{c+1}; ties give equal
+ * values). O(positions × references × log references) once, then O(positions) per series.
+ */
+export function hostLoad(series: readonly ArrayLike<number>[], positions: readonly number[], minSeries = 4): HostLoad | null {
+  const refs = new Map<number, {v: ArrayLike<number>; mean: number}>()
   series.forEach((v, i) => {
     const mean = referenceMean(v, positions)
-    if (mean !== null) refs.push({v, mean, i})
+    if (mean !== null) refs.set(i, {v, mean})
   })
-  if (refs.length < minSeries) return null
-  const others = refs.filter((r) => r.i !== exclude)
-  const out = new Float64Array(positions.length)
-  const ratios = new Float64Array(others.length)
+  const count = refs.size
+  if (count < Math.max(2, minSeries)) return null
+  const load = new Float64Array(positions.length)
+  // Sorted ranks lo … lo + 3 hold every middle value a median of count − 1 of the ratios can take.
+  const lo = Math.max(0, Math.floor((count - 3) / 2))
+  const near = new Float64Array(positions.length * 4)
+  const ratios = new Float64Array(count)
   positions.forEach((pos, k) => {
-    others.forEach((r, j) => (ratios[j] = r.v[pos]! / r.mean))
-    out[k] = median(ratios)
+    let j = 0
+    for (const r of refs.values()) ratios[j++] = r.v[pos]! / r.mean
+    ratios.sort()
+    load[k] = count % 2 ? ratios[(count - 1) / 2]! : (ratios[count / 2 - 1]! + ratios[count / 2]!) / 2
+    for (let d = 0; d < 4; d++) near[k * 4 + d] = ratios[Math.min(count - 1, lo + d)]!
   })
-  return out
+  const m = count - 1
+  return {
+    load,
+    without(i) {
+      const r = refs.get(i)
+      if (!r) return load
+      const out = new Float64Array(positions.length)
+      // Sorted ranks of the middle of count − 1 values (equal for an odd count), relative to lo.
+      const c1 = Math.floor((m - 1) / 2) - lo
+      const c2 = Math.floor(m / 2) - lo
+      for (let k = 0; k < positions.length; k++) {
+        const x = r.v[positions[k]!]! / r.mean
+        const base = k * 4
+        const a = near[base + c1]! < x ? near[base + c1]! : near[base + c1 + 1]!
+        const b = near[base + c2]! < x ? near[base + c2]! : near[base + c2 + 1]!
+        out[k] = (a + b) / 2
+      }
+      return out
+    },
+  }
 }
 
 /**

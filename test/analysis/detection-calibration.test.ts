@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {commonLoad, fisherCombine, loadRises, scanSeries} from '../../src/analysis/scan.js'
+import {commonLoad, fisherCombine, hostLoad, loadRises, scanSeries} from '../../src/analysis/scan.js'
+import {median} from '../../src/analysis/stats-core.js'
 import {trendTest} from '../../src/analysis/stats-trend.js'
 import {FAMILIES, noise, type NoiseKind} from '../../src/synth/families.js'
 import {prng} from '../../src/synth/loop.js'
@@ -67,6 +68,26 @@ describe('detector calibration (docs/detection.md)', () => {
     expect(Math.abs(rise(without))).toBeLessThan(0.05)
     // Leaving a series out never leaves fewer references than the count that made a load at all.
     expect(commonLoad(all.slice(0, 3), positions)).toBeNull()
+  })
+
+  it('computes the load without any one reference exactly as the median of the others (ties, odd and even counts)', () => {
+    const r = prng(23)
+    const n = 15
+    const positions = Array.from({length: n}, (_, i) => i)
+    for (let rep = 0; rep < 60; rep++) {
+      const refs = 4 + (rep % 7)
+      // Small integer counts, so ratios tie; one absent series that is no reference.
+      const series = [...Array.from({length: refs}, () => Int32Array.from({length: n}, () => 5 + Math.floor(r() * 4))), new Int32Array(n)]
+      const means = series.map((v) => v.reduce((a, x) => a + x, 0) / n)
+      const host = hostLoad(series, positions)!
+      for (let ex = -1; ex <= refs; ex++) {
+        const got = host.without(ex)
+        positions.forEach((k) => {
+          const others = series.flatMap((v, i) => (i === ex || i === refs ? [] : [v[k]! / means[i]!]))
+          expect(got[k]).toBeCloseTo(median(Float64Array.from(others)), 12)
+        })
+      }
+    }
   })
 
   it('takes a rise of the load for real only when it stands out of the load’s own noise', () => {
