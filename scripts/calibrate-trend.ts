@@ -12,7 +12,8 @@
  * points of the table). GLS_LENGTHS=8,12,… limits the lengths.
  * --phi prints, per length and kind, how the estimated φ (REML, `estimatePhi`) falls in the bands of the table and
  * its median: the evidence that the estimate tells white noise from φ = 0.9 (docs/detection.md).
- * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--seed 0] [--high-first]] [--phi]
+ * --line: the same for the GLS test whose φ is estimated around a line (GLS_LINE_CALIBRATION).
+ * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--line] [--seed 0] [--high-first]] [--phi [--line]]
  */
 import {normalQuantile} from '../src/analysis/stats-core.js'
 import {bandOf, differenceLag1, R1_BANDS} from '../src/analysis/stats-calibration.js'
@@ -24,6 +25,8 @@ import {prng} from '../src/synth/loop.js'
 const args = process.argv.slice(2)
 const reps = Number(args[args.indexOf('--reps') + 1] || 400)
 const highFirst = args.includes('--high-first')
+/** --line: the GLS test whose φ is estimated around a line (GLS_LINE_CALIBRATION). */
+const phiMean = args.includes('--line') ? 'line' : 'hinge'
 const glsSeed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : 0
 const LENGTHS = [8, 12, 16, 24, 32, 45, 64, 90, 128, 180, 256, 300]
 type Kind = NoiseKind | 'ar03' | 'ar07'
@@ -99,7 +102,7 @@ function calibrateGls(): void {
       const out: {band: number; z: number}[] = []
       for (let k = 0; k < reps; k++) {
         const v = Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x))
-        const phi = estimatePhi(v)
+        const phi = estimatePhi(v, phiMean)
         out.push({band: phiBand(phi), z: glsTrend(v, {phi}).z})
       }
       return out
@@ -147,7 +150,7 @@ function phiBands(): void {
   for (const n of lengths) {
     for (const kind of KINDS) {
       const r = prng(n * 17 + KINDS.indexOf(kind) + 100_003 * glsSeed)
-      const phis = Array.from({length: reps}, () => estimatePhi(Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x))))
+      const phis = Array.from({length: reps}, () => estimatePhi(Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x)), phiMean))
       const shares = new Array<number>(PHI_BANDS.length + 1).fill(0)
       for (const phi of phis) shares[phiBand(phi)]! += 1 / reps
       phis.sort((a, c) => a - c)

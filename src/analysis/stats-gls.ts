@@ -38,12 +38,32 @@ export const PHI_BANDS: readonly number[] = [0.05, 0.25, 0.5, 0.75]
  * script); the largest of three seeded runs (seeds 0, 1, 2) of 6,000 series per kind and length, non-decreasing
  * across bands. Below 64 points a kind's excess is charged to the highest band it falls in (`--high-first`: where
  * white noise rarely goes); from 64 on to the band most of it falls in. Between two lengths the larger factor holds
- * (no interpolation: the factor is not monotone in n). With the REML estimate of φ the plug-in bound alone holds the
- * level from 38 points on (factor 1; AR(0.9) noise is estimated high and its regression is nearly exact); below,
- * φ = 0.9 still binds at the 0.5 % level and the factors, by seed, vary as much as from one row to the next.
+ * (no interpolation: the factor is not monotone in n). φ = 0.9 binds at the 0.5 % level below 64 points, and the
+ * factors, by seed, vary about as much as from one row to the next.
  * Regenerate with `npx tsx scripts/calibrate-trend.ts --gls --reps 6000 --seed k [--high-first]` for k = 0, 1, 2.
  */
 export const GLS_CALIBRATION: readonly (readonly [number, readonly number[]])[] = [
+  [8, [1.44, 1.44, 1.44, 1.44, 1.44]],
+  [12, [2.89, 2.89, 2.89, 2.89, 2.89]],
+  [16, [1.81, 3.07, 3.07, 3.07, 3.07]],
+  [20, [1.4, 3.39, 3.39, 3.39, 3.39]],
+  [24, [1.53, 2.29, 3.73, 3.73, 3.73]],
+  [28, [1.38, 1.38, 4.76, 4.76, 4.76]],
+  [32, [1.6, 1.6, 2.65, 2.65, 2.65]],
+  [38, [1.44, 1.44, 1.9, 1.9, 1.9]],
+  [45, [1.43, 1.43, 1.43, 2.3, 2.3]],
+  [54, [1.36, 1.36, 1.36, 1.46, 1.46]],
+  [64, [1.51, 1.51, 1.51, 1.51, 1.51]],
+  [90, [1, 1, 1, 1, 1]],
+  [128, [1, 1, 1, 1, 1]],
+  [200, [1, 1, 1, 1, 1]],
+]
+
+/**
+ * The same for the test whose φ is estimated around a line (`estimatePhi(y, 'line')`): the largest of three seeded
+ * runs, `npx tsx scripts/calibrate-trend.ts --gls --line --reps 6000 --seed k [--high-first]`.
+ */
+export const GLS_LINE_CALIBRATION: readonly (readonly [number, readonly number[]])[] = [
   [8, [1.54, 1.54, 1.54, 1.54, 1.54]],
   [12, [1.05, 2.29, 2.29, 2.29, 2.79]],
   [16, [1, 1.98, 2.18, 2.18, 2.18]],
@@ -61,74 +81,95 @@ export const GLS_CALIBRATION: readonly (readonly [number, readonly number[]])[] 
 ]
 
 /**
- * The AR(1) coefficient of a series around a straight line, estimated by restricted maximum likelihood (REML: the
- * likelihood of the residual contrasts, which is what removes most of the downward bias of moment and plain ML
- * estimates in a regression on a short series; Cheang & Reinsel 2000), maximised over a grid of step 0.005 in
- * [−0.5, 0.99] and then bounded to [0, 0.95]. The line, not the best "flat, then linear" hinge: a hinge fitted to
- * AR(0.9) noise absorbs its wander and leaves residuals that look white (30-point AR(0.9) series were estimated at
- * φ ≤ 0.25 one time in five); growth that starts late is tested on the later windows instead (scan.ts). Every
- * point of the grid is O(1) from the lag sums, so the whole is O(n). 0 below 4 points or without variation.
+ * The AR(1) coefficient of a series around a "flat, then linear" mean (a line when the knot is at the start),
+ * estimated by restricted maximum likelihood (REML: the likelihood of the residual contrasts, which removes most of
+ * the downward bias of moment and plain ML estimates in a regression on a short series; Cheang & Reinsel 2000)
+ * jointly over the knot and φ, then bounded to [0, 0.95]. Not the lag-1 autocorrelation of the least-squares
+ * hinge's residuals: the knot that minimises the squared residuals is the one that best absorbs the wander of
+ * AR(0.9) noise and leaves residuals that look white (30-point AR(0.9) series were estimated at φ ≤ 0.5 one time in
+ * six); the likelihood chooses the knot and φ together, and a knot that only fits the wander loses to a high φ.
+ * With `shape` 'line' the knot stays at the start: a line alone puts AR(0.9) higher still (the second GLS test of
+ * `trendTest`, which finds short ramps), but reads growth that starts late as persistence. φ on a grid of step 0.02
+ * in [−0.2, 0.98] for every knot (O(1) per point from lag sums, O(n) per knot), then of step 0.005 around the best.
+ * O(n²). 0 below 4 points or without variation.
  */
-export function estimatePhi(y: ArrayLike<number>): number {
+export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hinge'): number {
   const n = y.length
   if (n < 4) return 0
-  // Centre y for accuracy; lag sums over i = 1…n − 1 of x = i, y, and their lagged values (x₀ = 0, y₀ = first).
+  // Centre y for accuracy; lag sums over i = 1…n − 1 of y and its lagged value (first point apart: its x is 0).
   let mean = 0
   for (let i = 0; i < n; i++) mean += y[i] as number
   mean /= n
-  const s = {x1: 0, x0: 0, y1: 0, y0: 0, x11: 0, x10: 0, x00: 0, y11: 0, y10: 0, y00: 0, x1y1: 0, x1y0: 0, x0y1: 0, x0y0: 0}
+  const yc = Float64Array.from({length: n}, (_, i) => (y[i] as number) - mean)
+  let y1 = 0
+  let y0 = 0
+  let y11 = 0
+  let y10 = 0
+  let y00 = 0
   for (let i = 1; i < n; i++) {
-    const x1 = i
-    const x0 = i - 1
-    const y1 = (y[i] as number) - mean
-    const y0 = (y[i - 1] as number) - mean
-    s.x1 += x1
-    s.x0 += x0
-    s.y1 += y1
-    s.y0 += y0
-    s.x11 += x1 * x1
-    s.x10 += x1 * x0
-    s.x00 += x0 * x0
-    s.y11 += y1 * y1
-    s.y10 += y1 * y0
-    s.y00 += y0 * y0
-    s.x1y1 += x1 * y1
-    s.x1y0 += x1 * y0
-    s.x0y1 += x0 * y1
-    s.x0y0 += x0 * y0
+    y1 += yc[i]!
+    y0 += yc[i - 1]!
+    y11 += yc[i]! * yc[i]!
+    y10 += yc[i]! * yc[i - 1]!
+    y00 += yc[i - 1]! * yc[i - 1]!
   }
-  const first = (y[0] as number) - mean
-  const profile = (phi: number) => {
+  const first = yc[0]!
+  // The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at φ, from the lag sums
+  // of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the others quasi-differenced.
+  const profile = (phi: number, x: Float64Array) => {
+    const [x1, x0, x11, x10, x00, x1y1, x1y0, x0y1, x0y0] = x as unknown as number[]
     const h2 = 1 - phi * phi
     const c = 1 - phi
-    // Prais-Winsten sums: the first point scaled by √(1 − φ²) (its x is 0), the others quasi-differenced.
     const scc = h2 + (n - 1) * c * c
-    const scx = c * (s.x1 - phi * s.x0)
-    const sxx = s.x11 - 2 * phi * s.x10 + phi * phi * s.x00
-    const scy = h2 * first + c * (s.y1 - phi * s.y0)
-    const sxy = s.x1y1 - phi * (s.x1y0 + s.x0y1) + phi * phi * s.x0y0
-    const syy = h2 * first * first + s.y11 - 2 * phi * s.y10 + phi * phi * s.y00
+    const scx = c * (x1! - phi * x0!)
+    const sxx = x11! - 2 * phi * x10! + phi * phi * x00!
+    const scy = h2 * first + c * (y1 - phi * y0)
+    const sxy = x1y1! - phi * (x1y0! + x0y1!) + phi * phi * x0y0!
+    const syy = h2 * first * first + y11 - 2 * phi * y10 + phi * phi * y00
     const det = scc * sxx - scx * scx
     if (!(det > 0)) return -Infinity
     const rss = syy - (sxx * scy * scy - 2 * scx * scy * sxy + scc * sxy * sxy) / det
     if (!(rss > 0)) return -Infinity
     return 0.5 * Math.log(h2) - 0.5 * Math.log(det) - ((n - 2) / 2) * Math.log(rss)
   }
-  let best = 0
-  let bestL = -Infinity
-  for (let g = -100; g <= 198; g++) {
-    const l = profile(g / 200)
-    if (l > bestL) {
-      bestL = l
-      best = g / 200
+  const sums = (knot: number) => {
+    const out = new Float64Array(9)
+    for (let i = knot + 1; i < n; i++) {
+      const a = i - knot
+      const b = Math.max(0, i - 1 - knot)
+      out[0]! += a
+      out[1]! += b
+      out[2]! += a * a
+      out[3]! += a * b
+      out[4]! += b * b
+      out[5]! += a * yc[i]!
+      out[6]! += a * yc[i - 1]!
+      out[7]! += b * yc[i]!
+      out[8]! += b * yc[i - 1]!
+    }
+    return out
+  }
+  let best = {phi: 0, l: -Infinity, x: sums(0)}
+  for (let knot = 0; knot <= (shape === 'line' ? 0 : n - 3); knot++) {
+    const x = knot === 0 ? best.x : sums(knot)
+    for (let g = -10; g <= 49; g++) {
+      const l = profile(g / 50, x)
+      if (l > best.l) best = {phi: g / 50, l, x}
     }
   }
-  return Number.isFinite(bestL) ? Math.min(PHI_MAX, Math.max(0, best)) : 0
+  if (!Number.isFinite(best.l)) return 0
+  const around = best
+  for (let g = -4; g <= 4; g++) {
+    const phi = around.phi + g / 200
+    if (phi <= -1 || phi >= 1) continue
+    const l = profile(phi, around.x)
+    if (l > best.l) best = {phi, l, x: around.x}
+  }
+  return Math.min(PHI_MAX, Math.max(0, best.phi))
 }
 
-/** The calibrated variance factor for a series of `points` points whose estimated φ is `phi`. */
-export function glsVarianceScale(points: number, phi: number): number {
-  const table = GLS_CALIBRATION
+/** The calibrated variance factor for a series of `points` points whose estimated φ is `phi` (`table`: the estimate's). */
+export function glsVarianceScale(points: number, phi: number, table: readonly (readonly [number, readonly number[]])[] = GLS_CALIBRATION): number {
   const band = phiBand(phi)
   const at = (i: number) => {
     const row = table[i]![1]
