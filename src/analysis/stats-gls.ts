@@ -132,26 +132,44 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
     if (!(rss > 0)) return -Infinity
     return 0.5 * Math.log(h2) - 0.5 * Math.log(det) - ((n - 2) / 2) * Math.log(rss)
   }
+  // Lag sums of x = max(0, i − knot) (and its lag) with 1 and y, over i = knot + 1…n − 1, from suffix sums over i
+  // of 1, i, i², i(i − 1), (i − 1)², y_i, y_{i−1}, i·y_i, i·y_{i−1}: O(1) per knot.
+  const suffix = new Float64Array(9)
   const sums = (knot: number) => {
-    const out = new Float64Array(9)
-    for (let i = knot + 1; i < n; i++) {
-      const a = i - knot
-      const b = Math.max(0, i - 1 - knot)
-      out[0]! += a
-      out[1]! += b
-      out[2]! += a * a
-      out[3]! += a * b
-      out[4]! += b * b
-      out[5]! += a * yc[i]!
-      out[6]! += a * yc[i - 1]!
-      out[7]! += b * yc[i]!
-      out[8]! += b * yc[i - 1]!
-    }
-    return out
+    const [c, si, sii, sii1, si1i1, sy, sy0, siy, siy0] = suffix as unknown as number[]
+    const k = knot
+    return Float64Array.of(
+      si! - k * c!,
+      si! - c! - k * c!,
+      sii! - 2 * k * si! + k * k * c!,
+      sii1! - k * (2 * si! - c!) + k * k * c!,
+      si1i1! - 2 * k * (si! - c!) + k * k * c!,
+      siy! - k * sy!,
+      siy0! - k * sy0!,
+      siy! - sy! - k * sy!,
+      siy0! - sy0! - k * sy0!,
+    )
   }
-  let best = {phi: 0, l: -Infinity, x: sums(0)}
-  for (let knot = 0; knot <= (shape === 'line' ? 0 : n - 3); knot++) {
-    const x = knot === 0 ? best.x : sums(knot)
+  const add = (i: number) => {
+    const u = yc[i]!
+    const w = yc[i - 1]!
+    suffix[0]! += 1
+    suffix[1]! += i
+    suffix[2]! += i * i
+    suffix[3]! += i * (i - 1)
+    suffix[4]! += (i - 1) * (i - 1)
+    suffix[5]! += u
+    suffix[6]! += w
+    suffix[7]! += i * u
+    suffix[8]! += i * w
+  }
+  let best = {phi: 0, l: -Infinity, x: new Float64Array(9)}
+  // Knots from the last to the first, the suffix growing by one point each.
+  add(n - 1)
+  for (let knot = n - 3; knot >= 0; knot--) {
+    add(knot + 1)
+    if (shape === 'line' && knot > 0) continue
+    const x = sums(knot)
     for (let g = -10; g <= 49; g++) {
       const l = profile(g / 50, x)
       if (l > best.l) best = {phi: g / 50, l, x}
