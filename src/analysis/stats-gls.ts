@@ -117,7 +117,7 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   // The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at φ, from the lag sums
   // of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the others quasi-differenced.
   const profile = (phi: number, x: Float64Array) => {
-    const [x1, x0, x11, x10, x00, x1y1, x1y0, x0y1, x0y0] = x as unknown as number[]
+    const [x1, x0, x11, x10, x00, x1y1, x1y0, x0y1, x0y0] = x
     const h2 = 1 - phi * phi
     const c = 1 - phi
     const scc = h2 + (n - 1) * c * c
@@ -136,7 +136,7 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   // of 1, i, i², i(i − 1), (i − 1)², y_i, y_{i−1}, i·y_i, i·y_{i−1}: O(1) per knot.
   const suffix = new Float64Array(9)
   const sums = (knot: number) => {
-    const [c, si, sii, sii1, si1i1, sy, sy0, siy, siy0] = suffix as unknown as number[]
+    const [c, si, sii, sii1, si1i1, sy, sy0, siy, siy0] = suffix
     const k = knot
     return Float64Array.of(
       si! - k * c!,
