@@ -10,7 +10,10 @@
  * --high-first raises, for a kind over its level, the factor of the highest band of estimated φ its excess falls in
  * rather than the band most of it falls in: the level is then paid where white noise rarely goes (the rows below 64
  * points of the table). GLS_LENGTHS=8,12,… limits the lengths.
- * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--seed 0] [--high-first]]
+ * --phi prints, per length and kind, how the estimated φ (REML, `estimatePhi`) falls in the bands of the table and
+ * its median: the evidence that the estimate tells white noise from φ = 0.9 (docs/detection.md).
+ * --line: the same for the GLS test whose φ is estimated around a line (GLS_LINE_CALIBRATION).
+ * Usage: npx tsx scripts/calibrate-trend.ts [--reps 400] [--gls [--line] [--seed 0] [--high-first]] [--phi [--line]]
  */
 import {normalQuantile} from '../src/analysis/stats-core.js'
 import {bandOf, differenceLag1, R1_BANDS} from '../src/analysis/stats-calibration.js'
@@ -22,6 +25,8 @@ import {prng} from '../src/synth/loop.js'
 const args = process.argv.slice(2)
 const reps = Number(args[args.indexOf('--reps') + 1] || 400)
 const highFirst = args.includes('--high-first')
+/** --line: the GLS test whose φ is estimated around a line (GLS_LINE_CALIBRATION). */
+const phiMean = args.includes('--line') ? 'line' : 'hinge'
 const glsSeed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : 0
 const LENGTHS = [8, 12, 16, 24, 32, 45, 64, 90, 128, 180, 256, 300]
 type Kind = NoiseKind | 'ar03' | 'ar07'
@@ -39,6 +44,11 @@ function series(r: () => number, kind: Kind, n: number): Float64Array {
     x = phi * x + Math.sqrt(1 - phi * phi) * gauss(r)
   }
   return out
+}
+
+if (args.includes('--phi')) {
+  phiBands()
+  process.exit(0)
 }
 
 if (args.includes('--gls')) {
@@ -92,7 +102,7 @@ function calibrateGls(): void {
       const out: {band: number; z: number}[] = []
       for (let k = 0; k < reps; k++) {
         const v = Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x))
-        const phi = estimatePhi(v)
+        const phi = estimatePhi(v, phiMean)
         out.push({band: phiBand(phi), z: glsTrend(v, {phi}).z})
       }
       return out
@@ -132,4 +142,19 @@ function calibrateGls(): void {
     process.stderr.write(`${rows.at(-1)}  ${rates.join('  ')}\n`)
   }
   process.stdout.write(`[\n${rows.join('\n')}\n]\n`)
+}
+
+/** The --phi report (see the header): shares of φ̂ per band and its median, per length and kind. */
+function phiBands(): void {
+  const lengths = process.env.GLS_LENGTHS ? process.env.GLS_LENGTHS.split(',').map(Number) : [12, 20, 30, 45, 64, 120]
+  for (const n of lengths) {
+    for (const kind of KINDS) {
+      const r = prng(n * 17 + KINDS.indexOf(kind) + 100_003 * glsSeed)
+      const phis = Array.from({length: reps}, () => estimatePhi(Float64Array.from(series(r, kind, n), (x) => Math.round(50 + 8 * x)), phiMean))
+      const shares = new Array<number>(PHI_BANDS.length + 1).fill(0)
+      for (const phi of phis) shares[phiBand(phi)]! += 1 / reps
+      phis.sort((a, c) => a - c)
+      process.stdout.write(`${n}\t${kind}\tbands ${shares.map((x) => x.toFixed(2)).join(' ')}\tmedian ${phis[reps >> 1]!.toFixed(2)}\n`)
+    }
+  }
 }

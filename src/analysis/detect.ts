@@ -1,7 +1,7 @@
 import {peakOf} from '../model/extremes.js'
 import type {ProcessSeries, TestEvidence, Timeline} from '../model/types.js'
 import {hingeEnd, hingeStart} from './hinge.js'
-import {commonLoad, fisherCombine, scanSeries, type ScanResult, TEST_NAME} from './scan.js'
+import {fisherCombine, hostLoad, scanSeries, type ScanResult, TEST_NAME} from './scan.js'
 import {benjaminiHochberg, binByTime, type TrendResult} from './stats.js'
 
 export type {TestEvidence}
@@ -81,21 +81,23 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
   const {t} = testTimes(tl)
   const minPeak = o.minPeak ?? 10
   const q = o.q ?? 0.01
-  const load = commonLoad(
-    tl.processes.filter((p) => p.pid > 4).map((p) => p.ports),
+  // The host's load, and for a process that is one of its references the load of the others (scan.ts).
+  const host = hostLoad(
+    tl.processes.map((p) => (p.pid > 4 ? p.ports : new Int32Array(0))),
     keep,
   )
-  const loadAt = new Map(keep.map((pos, k) => [pos, load ? load[k]! : 1]))
-  const test = (values: Int32Array, from: number, to: number) => {
+  const position = new Map(keep.map((pos, k) => [pos, k]))
+  const test = (values: Int32Array, from: number, to: number, load: Float64Array | null) => {
     const idx = keep.filter((i) => i >= from && i <= to)
     const tt = Float64Array.from(idx, (i) => t[i]!)
     const vv = Float64Array.from(idx, (i) => values[i]!)
-    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? Float64Array.from(idx, (i) => loadAt.get(i)!) : null) : null
+    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? Float64Array.from(idx, (i) => load[position.get(i)!]!) : null) : null
     return {scan, idx}
   }
   const candidates: Candidate[] = []
   const bySeries = new Map<string, Candidate>()
   tl.processes.forEach((p, si) => {
+    const load = host?.without(si) ?? null
     const states = TESTED.filter((state) => {
       const v = seriesOf(p, state)
       return v !== undefined && peakOf(v) >= minPeak
@@ -103,7 +105,7 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     // Distinct ports duplicate the state that holds them: PORTS is a hypothesis only when no state is tested.
     for (const state of states.some((s) => s !== 'PORTS') ? states.filter((s) => s !== 'PORTS') : states) {
       const v = seriesOf(p, state)!
-      const {scan, idx} = test(v, p.first, p.last)
+      const {scan, idx} = test(v, p.first, p.last, load)
       if (!scan || idx.length < 2) continue
       const attribution = p.pid <= 0 ? null : state === 'TIME_WAIT' ? twAttribution(p) : 'owner'
       const c = candidateOf({kind: 'monotonic-growth', series: [si], state, trend: scan.best.trend, attribution, ...window(v, idx, t, scan)}, scan, idx)
@@ -115,7 +117,7 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
   for (const [remote, v] of remotes) {
     if (peakOf(v) < minPeak * 3) continue
     // Like a process, an endpoint is tested from when it is first seen: its absence before is no growth.
-    const {scan, idx} = test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1)
+    const {scan, idx} = test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1, host?.load ?? null)
     if (!scan) continue
     candidates.push(candidateOf({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend: scan.best.trend, attribution: null, ...window(v, idx, t, scan)}, scan, idx))
   }

@@ -49,27 +49,82 @@ export type ScanResult = {
 /**
  * The common load of the host per timeline position: the median over steady reference series of each one's
  * value over its own mean. Null with fewer than `minSeries` references (a lone server process has no "rest").
+ * `exclude` (an index into `series`) leaves that series out of the median: the load a series is held against is
+ * the rest of the host's, not partly its own (a leaker among five references pulls the median up with it, and a
+ * series divided by its own growth loses the growth; docs/detection.md).
  */
-export function commonLoad(series: readonly ArrayLike<number>[], positions: readonly number[], minSeries = 4): Float64Array | null {
-  const refs: {v: ArrayLike<number>; mean: number}[] = []
-  for (const v of series) {
-    let sum = 0
-    let present = 0
-    for (const i of positions) {
-      sum += v[i]!
-      if (v[i]! > 0) present++
-    }
-    const mean = sum / Math.max(1, positions.length)
-    if (present >= 0.9 * positions.length && mean >= 5) refs.push({v, mean})
-  }
-  if (refs.length < minSeries) return null
-  const out = new Float64Array(positions.length)
-  const ratios = new Float64Array(refs.length)
-  positions.forEach((pos, k) => {
-    refs.forEach((r, j) => (ratios[j] = r.v[pos]! / r.mean))
-    out[k] = median(ratios)
+export function commonLoad(series: readonly ArrayLike<number>[], positions: readonly number[], minSeries = 4, exclude = -1): Float64Array | null {
+  return hostLoad(series, positions, minSeries)?.without(exclude) ?? null
+}
+
+/** The host's common load (`commonLoad`) over every reference, and without any one of them. */
+export type HostLoad = {
+  readonly load: Float64Array
+  /** The load without series i (an index into the series given): `load` itself when i is no reference. O(positions). */
+  without(i: number): Float64Array
+}
+
+/**
+ * `commonLoad` for every series at once: the references' ratios are sorted once per position and the few order
+ * statistics around the middle kept, from which the median without any one reference follows in O(1) per
+ * position (removing a value x from sorted s leaves s_c at rank c while s_c < x, else s_{c+1}; ties give equal
+ * values). O(positions × references × log references) once, then O(positions) per series.
+ */
+export function hostLoad(series: readonly ArrayLike<number>[], positions: readonly number[], minSeries = 4): HostLoad | null {
+  const refs = new Map<number, {v: ArrayLike<number>; mean: number}>()
+  series.forEach((v, i) => {
+    const mean = referenceMean(v, positions)
+    if (mean !== null) refs.set(i, {v, mean})
   })
-  return out
+  const count = refs.size
+  if (count < Math.max(2, minSeries)) return null
+  const load = new Float64Array(positions.length)
+  // Sorted ranks lo … lo + 3 hold every middle value a median of count − 1 of the ratios can take.
+  const lo = Math.max(0, Math.floor((count - 3) / 2))
+  const near = new Float64Array(positions.length * 4)
+  const ratios = new Float64Array(count)
+  positions.forEach((pos, k) => {
+    let j = 0
+    for (const r of refs.values()) ratios[j++] = r.v[pos]! / r.mean
+    ratios.sort()
+    load[k] = count % 2 ? ratios[(count - 1) / 2]! : (ratios[count / 2 - 1]! + ratios[count / 2]!) / 2
+    for (let d = 0; d < 4; d++) near[k * 4 + d] = ratios[Math.min(count - 1, lo + d)]!
+  })
+  const m = count - 1
+  return {
+    load,
+    without(i) {
+      const r = refs.get(i)
+      if (!r) return load
+      const out = new Float64Array(positions.length)
+      // Sorted ranks of the middle of count − 1 values (equal for an odd count), relative to lo.
+      const c1 = Math.floor((m - 1) / 2) - lo
+      const c2 = Math.floor(m / 2) - lo
+      for (let k = 0; k < positions.length; k++) {
+        const x = r.v[positions[k]!]! / r.mean
+        const base = k * 4
+        const a = near[base + c1]! < x ? near[base + c1]! : near[base + c1 + 1]!
+        const b = near[base + c2]! < x ? near[base + c2]! : near[base + c2 + 1]!
+        out[k] = (a + b) / 2
+      }
+      return out
+    },
+  }
+}
+
+/**
+ * The mean of a series over `positions` when it is one of `commonLoad`'s references (present in ≥ 90 % of them,
+ * ≥ 5 on average), else null.
+ */
+export function referenceMean(v: ArrayLike<number>, positions: readonly number[]): number | null {
+  let sum = 0
+  let present = 0
+  for (const pos of positions) {
+    sum += v[pos]!
+    if (v[pos]! > 0) present++
+  }
+  const mean = sum / Math.max(1, positions.length)
+  return present >= 0.9 * positions.length && mean >= 5 ? mean : null
 }
 
 /**
@@ -117,19 +172,52 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
 
 /**
  * The load rises in a window when the median of one of its later eighths (after the first quarter, at least three
- * samples each) is at least 10 % above that of its first quarter: a rise anywhere, including a step near the
- * window's end, which the last quarter's median alone missed. Deliberately liberal: a rise taken for load only
- * makes the series pass a second test.
+ * samples each) is at least 10 % above that of its first quarter (a rise anywhere, including a step near the
+ * window's end, which the last quarter's median alone missed), and that rise is at least LOAD_RISE_Z standard
+ * errors of the difference of the two medians, the load's noise taken from its own first differences
+ * (`stepNoise`). The load is a median over a handful of processes: over 30 snapshots its noise alone (7 %) made
+ * "10 % above" in a fifth of the windows (1 % with the noise rule), and a series divided by a load that did not
+ * rise only gains that noise (docs/detection.md). Still liberal: a rise taken for load only makes the series pass
+ * a second test.
  */
 export function loadRises(load: Float64Array): boolean {
   const n = load.length
   const q = Math.max(1, Math.floor(n / 4))
-  const base = 1.1 * median(load.subarray(0, q))
+  const first = median(load.subarray(0, q))
   const block = Math.max(3, Math.floor(n / 8))
+  const sd = stepNoise(load)
+  // The standard error of a median is about 1.25 that of a mean.
+  const se = 1.2533 * sd * Math.sqrt(1 / q + 1 / block)
   for (let from = q; from < n; from += block) {
-    if (median(load.subarray(Math.min(from, n - block), Math.min(n, from + block))) >= base) return true
+    const m = median(load.subarray(Math.min(from, n - block), Math.min(n, from + block)))
+    if (m >= 1.1 * first && m - first >= LOAD_RISE_Z * se) return true
   }
   return false
+}
+
+/** Standard errors of the difference of medians a load's rise must reach to count (`loadRises`). */
+export const LOAD_RISE_Z = 3
+
+/**
+ * The sd of a series' noise from its first differences (over √2): their sd about their median after the steps
+ * beyond 4 robust sds (MAD × 1.4826) are left out, so a step in the load does not count as noise while a MAD that
+ * happens to be small (it is a noisy estimate on 30 differences) does not make noise look like a step. 0 below 3
+ * values.
+ */
+function stepNoise(v: Float64Array): number {
+  if (v.length < 3) return 0
+  const d = new Float64Array(v.length - 1)
+  for (let i = 1; i < v.length; i++) d[i - 1] = v[i]! - v[i - 1]!
+  const mid = median(d)
+  const cut = 4 * 1.4826 * median(d.map((x) => Math.abs(x - mid)))
+  let ss = 0
+  let k = 0
+  for (const x of d) {
+    if (Math.abs(x - mid) > cut) continue
+    ss += (x - mid) ** 2
+    k++
+  }
+  return k > 1 ? Math.sqrt(ss / (k - 1) / 2) : 0
 }
 
 /** The trend's checks other than significance: enough samples and span, a positive slope interval, the rise. */

@@ -6,7 +6,7 @@ import {pettitt} from './stats-pettitt.js'
 import type {PettittResult} from './stats-pettitt.js'
 import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
 import {differenceLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
-import {estimatePhi, glsTrend, glsVarianceScale, type GlsResult} from './stats-gls.js'
+import {estimatePhi, GLS_LINE_CALIBRATION, glsTrend, glsVarianceScale, type GlsResult} from './stats-gls.js'
 import {binByTime, rollingFloorAcf, rollingMin} from './stats-series.js'
 
 const MINUTE = 60_000
@@ -38,7 +38,7 @@ export type TrendOptions = {
 export type TrendChecks = {
   readonly samples: boolean
   readonly span: boolean
-  /** `pValue` < alpha: the means', the slope's (GLS), the floor's or the random-walk rise test fires (Bonferroni over those run). */
+  /** `pValue` < alpha: the means', a slope's (GLS), the floor's or the random-walk rise test fires (Bonferroni over those run). */
   readonly trend: boolean
   /** Lower bound of the floor's Sen slope interval > 0. */
   readonly slope: boolean
@@ -47,13 +47,13 @@ export type TrendChecks = {
 }
 
 /** The tests of a window, as findings' evidence names the one that fired. */
-export type TrendComponent = 'mann-kendall-means' | 'gls-slope' | 'random-walk-rise' | 'mann-kendall-floor'
-const COMPONENTS: readonly TrendComponent[] = ['mann-kendall-means', 'gls-slope', 'random-walk-rise', 'mann-kendall-floor']
+export type TrendComponent = 'mann-kendall-means' | 'gls-slope' | 'gls-slope-line' | 'random-walk-rise' | 'mann-kendall-floor'
+const COMPONENTS: readonly TrendComponent[] = ['mann-kendall-means', 'gls-slope', 'gls-slope-line', 'random-walk-rise', 'mann-kendall-floor']
 
 export type TrendResult = {
   /** The verdict: the floor (the level the series keeps returning to) grows. */
   readonly increasing: boolean
-  /** Tests run × the smallest of their one-sided p-values (means, GLS slope, rise, floor from 60 samples): for `benjaminiHochberg`. */
+  /** Tests run × the smallest of their one-sided p-values (means, the two GLS slopes, rise, floor from 60 samples): for `benjaminiHochberg`. */
   readonly pValue: number
   /** The test with the smallest p among those run. */
   readonly fired: TrendComponent
@@ -71,8 +71,10 @@ export type TrendResult = {
   readonly raw: MannKendallResult
   /** Mann-Kendall (Hamed-Rao with the overlap bound, calibrated) on the time-binned rolling floor. */
   readonly floor: MannKendallResult
-  /** Prais-Winsten slope test on the time-binned means, φ estimated and calibrated per (length, φ band). */
+  /** Prais-Winsten slope test on the time-binned means, φ estimated (REML around a flat-then-linear mean) and calibrated per (length, φ band). */
   readonly gls: GlsResult
+  /** The same with φ estimated around a line: sharper against φ = 0.9 on short series, blind to growth that starts late. */
+  readonly glsLine: GlsResult
   /** Sen slope of the floor in value units per hour, with its two-sided 1 − alpha interval (Gilbert). */
   readonly slopePerHour: number
   readonly slopeLowPerHour: number
@@ -150,7 +152,12 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   // ramp over white noise is tested as such (stats-gls.ts).
   const phi = estimatePhi(raw.v)
   const gls = glsTrend(raw.v, {phi, varianceScale: options.calibrated === false ? 1 : glsVarianceScale(raw.v.length, phi)})
-  const common = [rawMk.pIncreasing, gls.pIncreasing, riseP]
+  // The same slope with φ estimated around a line: it tells a short ramp over white noise from AR(0.9) noise best
+  // (the likelihood of a line cannot absorb the noise's wander with a knot), and reads a late start as persistence,
+  // which the test above does not; each is calibrated on its own, and Bonferroni pays for both.
+  const phiLine = estimatePhi(raw.v, 'line')
+  const glsLine = glsTrend(raw.v, {phi: phiLine, varianceScale: options.calibrated === false ? 1 : glsVarianceScale(raw.v.length, phiLine, GLS_LINE_CALIBRATION)})
+  const common = [rawMk.pIncreasing, gls.pIncreasing, glsLine.pIncreasing, riseP]
   const tests = n >= FLOOR_MIN_SAMPLES ? [...common, floorMk.pIncreasing] : common
   const pValue = Math.min(1, tests.length * Math.min(...tests))
   const fired = COMPONENTS[tests.indexOf(Math.min(...tests))]!
@@ -188,6 +195,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
     raw: rawMk,
     floor: floorMk,
     gls,
+    glsLine,
     slopePerHour: sen.slope * HOUR,
     slopeLowPerHour: sen.low * HOUR,
     slopeHighPerHour: sen.high * HOUR,

@@ -172,7 +172,7 @@ export type TestEvidence = {
   /** The host's common load rose in the window: the series also had to rise relative to it. */
   loadAdjusted: boolean
   /** Of the window's tests, the one with the smallest p (docs/detection.md); absent for a sawtooth fold. */
-  fired?: 'mann-kendall-means' | 'gls-slope' | 'random-walk-rise' | 'mann-kendall-floor'
+  fired?: 'mann-kendall-means' | 'gls-slope' | 'gls-slope-line' | 'random-walk-rise' | 'mann-kendall-floor'
   /** Sawtooth: how the segments were joined (same image name, or without names: a remote endpoint or a pattern). */
   joins?: {from: number; to: number; reason: string}[]
 }
