@@ -109,7 +109,11 @@ export function growthFinding(g: Growth, x: FindingContext): Finding {
       : g.stopped
         ? `${who} ${g.state} grew ${rate} from ${when(growthStart, g.first)} to ${when(growthEnd, g.stopped.last)}, flat since: ${g.start} → ${g.now}, peak ${g.peak}`
         : `${who} ${g.state} grows ${rate}: ${g.start} → ${g.now}, peak ${g.peak}`
-  const severity = g.stopped ? LOWER[severityOf(sev)] : severityOf(sev)
+  let severity = g.stopped ? LOWER[severityOf(sev)] : severityOf(sev)
+  // Connections to one endpoint that nobody could be named for, rising slowly while they hold a small share
+  // of the range, are load as often as a leak: medium only once they hold 5 % of it (or high once the range
+  // would fill within a week), never for the slope alone.
+  if (g.kind === 'remote-endpoint-growth' && severity === 'medium' && g.now / x.rangeCount < ENDPOINT_MEDIUM_SHARE) severity = 'low'
   return {
     kind: g.kind,
     pid: main && main.pid >= 0 && g.kind !== 'remote-endpoint-growth' ? main.pid : null,
@@ -157,6 +161,9 @@ function rowNear(x: FindingContext, slots: readonly number[], state: string, t: 
   }
   return stamp
 }
+
+/** Share of the dynamic range an endpoint's connections hold before its slow growth counts as medium. */
+const ENDPOINT_MEDIUM_SHARE = 0.05
 
 const LOWER: Record<Severity, Severity> = {critical: 'high', high: 'medium', medium: 'low', low: 'low'}
 
