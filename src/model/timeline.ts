@@ -40,6 +40,9 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const identity = foldWithinBudget(resolveIdentities(c, order, apart), order, n)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
+  // Which slots each series holds, for the membership test: a series that folds short-lived processes holds
+  // thousands, and a scan of its list per count made this quadratic (a day of 10-second snapshots: seconds).
+  const slotSets: Set<number>[] = []
   const byKey = new Map<string, number>()
   const totalsByState: Partial<Record<TcpState, Int32Array>> = {}
   const rows = new Int32Array(n)
@@ -70,9 +73,13 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
         byKey.set(key, idx)
         series.push(emptySeries(key, pid, name, n))
         slots.push([])
+        slotSets.push(new Set())
       }
       const p = series[idx]!
-      if (!slots[idx]!.includes(slot)) slots[idx]!.push(slot)
+      if (!slotSets[idx]!.has(slot)) {
+        slotSets[idx]!.add(slot)
+        slots[idx]!.push(slot)
+      }
       p.first = Math.min(p.first, t)
       p.last = Math.max(p.last, t)
       if (counter !== TW_ATTRIBUTED_SLOT && counter !== TW_AFFINITY_SLOT && counter !== STATE_SLOT.TIME_WAIT) {
