@@ -64,7 +64,8 @@ Exit codes: 0 success, 1 runtime error, 2 usage error (including a terminal that
     // several machines (or timelines): the picker opens first, with the fleet table
     const machines = {rows: fleetRows(fleet), analyses: fleet.machines.map((m) => m.analysis)}
     const sizes = new Map(fleet.inputs.map((i) => [i.path, i.bytes]))
-    const rows: RowSource = {at: (path, snapshot) => spool.at(path, snapshot), raw: (lines) => rawLines(inputs, lines, sizes)}
+    const digests = new Map(fleet.inputs.map((i) => [i.path, i.sha256]))
+    const rows: RowSource = {at: (path, snapshot) => spool.at(path, snapshot), raw: (lines) => rawLines(inputs, lines, sizes, digests)}
     process.stdout.write(ENTER_SCREEN)
     try {
       // ink renders only a last frame when it thinks it runs in CI (is-in-ci reads CI when ink loads). The

@@ -13,6 +13,7 @@ import {type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, isEmptyZip, isGzip, isTar, i
 import {detectBinary, parseBinary} from './binary-input.js'
 import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
+import {keepLandmarks, LandmarkNotes} from './landmarks.js'
 import {Utf8Normalizer} from './normalize.js'
 import {absorbWorkers, parallelMinBytes, planSplit, runWorkers, workersAvailable} from './parallel.js'
 import type {WorkerTask} from './parallel-worker.js'
@@ -309,8 +310,14 @@ async function readLines(
   const splitter: {push(chunk: Buffer): void; end(): number} = lp.lineBytes
     ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes)
     : textFeed(new LineSplitter(lp, summary, maxLine), createDecoder('utf-8'))
+  // Line starts of a UTF-8 file on disk, for quoting its lines again (src/input/landmarks.ts), as workers note them.
+  const marks = source.file !== null && splitter instanceof ByteLineSplitter && normalizeEncoding(sniffed.encoding) === 'utf-8' ? new LandmarkNotes(splitter, sniffed.bomLength) : null
   const feed = {
-    push: (chunk: Buffer) => splitter.push(normalizer.push(chunk)),
+    push: (chunk: Buffer) => {
+      const out = normalizer.push(chunk)
+      splitter.push(out)
+      marks?.after(out.length, normalizer.switches.length > 0)
+    },
     end: () => {
       splitter.push(normalizer.end())
       if (normalizer.switches.length > 0) {
@@ -340,6 +347,7 @@ async function readLines(
   next?.finish?.()
   const s = summary.summary({encoding: sniffed.encoding, bytes: reader.bytes, sha256: hash.digest('hex'), lines})
   s.error = error
+  if (marks && error === null) keepLandmarks(s.sha256, s.bytes, marks.marks)
   return s
 }
 

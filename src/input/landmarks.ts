@@ -15,6 +15,40 @@ const KEPT_INPUTS = 64
 const kept = new Map<string, readonly Landmark[]>()
 const keyOf = (sha256: string, bytes: number) => `${sha256}:${bytes}`
 
+/** What a byte line splitter says of where its next line starts. */
+type LineStarts = {nextLine(): {line: number; pending: number} | null}
+
+/**
+ * Notes a landmark about every {@link LANDMARK_BYTES} of UTF-8 handed to a line splitter, as long as those
+ * bytes are the file's own (no encoding switch so far): the first byte handed over is the file's `offset`.
+ */
+export class LandmarkNotes {
+  readonly marks: Landmark[] = []
+  private emitted = 0
+  private last = 0
+
+  constructor(
+    private readonly splitter: LineStarts,
+    private readonly offset: number,
+    encoding = 'utf-8',
+  ) {
+    this.marks.push({line: 1, byte: offset, encoding})
+  }
+
+  /** After `bytes` more were handed to the splitter; `switched`: the normaliser changed encoding (no more notes). */
+  after(bytes: number, switched: boolean): void {
+    this.emitted += bytes
+    if (switched || this.emitted - this.last < LANDMARK_BYTES) return
+    const next = this.splitter.nextLine()
+    if (!next || next.line <= this.marks.at(-1)!.line) return
+    this.marks.push({line: next.line, byte: this.offset + this.emitted - next.pending, encoding: 'utf-8'})
+    this.last = this.emitted
+  }
+}
+
+/** Bytes read between two landmarks at least. */
+export const LANDMARK_BYTES = 1 << 20
+
 /** Keeps an input's landmarks (ascending by line); inputs without a digest are not kept. */
 export function keepLandmarks(sha256: string, bytes: number, marks: readonly Landmark[]): void {
   if (sha256 === '' || marks.length === 0) return

@@ -9,7 +9,7 @@ import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../formats/netstat/index.js'
 import type {DateOrder, LineParser} from '../formats/types.js'
 import {ByteLineSplitter, lineDecoder} from './lines.js'
-import type {Landmark} from './landmarks.js'
+import {type Landmark, LandmarkNotes} from './landmarks.js'
 import {Utf8Normalizer} from './normalize.js'
 
 /** What the parent sends: one byte range of a netstat loop, and where the snapshots that prime it start. */
@@ -46,8 +46,6 @@ export type WorkerResult = {
   landmarks: Landmark[]
 }
 
-/** Bytes read between two landmarks at least (one per read, at most). */
-const LANDMARK_BYTES = 1 << 20
 
 function feed(
   task: WorkerTask,
@@ -68,9 +66,8 @@ function feed(
   const buf = Buffer.allocUnsafe(1 << 20)
   let stopped = false
   // UTF-8 passes the normaliser untouched: until a switch, what the splitter got maps byte for byte to the file.
-  landmarks?.push({line: 1, byte: from, encoding: task.encoding})
-  const exact = landmarks !== null && task.encoding === 'utf-8'
-  let emitted = 0
+  // In UTF-16LE only the range's start is a landmark.
+  const notes = landmarks === null ? null : new LandmarkNotes(splitter, from, task.encoding)
   try {
     for (let pos = from; pos < to; ) {
       if (task.stop && Atomics.load(task.stop, 0) !== 0) {
@@ -83,16 +80,13 @@ function feed(
       // Neither the normaliser (UTF-8 passes through) nor the splitter keeps the buffer after push.
       const out = normalizer.push(buf.subarray(0, n))
       splitter.push(out)
-      emitted += out.length
-      if (exact && normalizer.switches.length === 0 && from + emitted - landmarks.at(-1)!.byte >= LANDMARK_BYTES) {
-        const next = splitter.nextLine()
-        if (next && next.line > landmarks.at(-1)!.line) landmarks.push({line: next.line, byte: from + emitted - next.pending, encoding: 'utf-8'})
-      }
+      notes?.after(out.length, task.encoding !== 'utf-8' || normalizer.switches.length > 0)
     }
   } finally {
     closeSync(fd)
   }
   splitter.push(normalizer.end())
+  if (notes) landmarks!.push(...notes.marks)
   if (normalizer.switches.length > 0) {
     sink.note('encodingSwitches', normalizer.switches.map((s) => `${s.to} at byte ${s.offset + from}`).join(', '))
   }

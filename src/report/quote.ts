@@ -97,9 +97,14 @@ export async function readLines(
 }
 
 /** The text of `lines` (line numbers by display path), read again from `args`, by `path:line`. */
-export async function rawLines(args: readonly string[], lines: ReadonlyMap<string, readonly number[]>, sizes: ReadonlyMap<string, number>): Promise<Map<string, string>> {
+export async function rawLines(
+  args: readonly string[],
+  lines: ReadonlyMap<string, readonly number[]>,
+  sizes: ReadonlyMap<string, number>,
+  digests?: ReadonlyMap<string, string>,
+): Promise<Map<string, string>> {
   const wanted: Wanted = new Map([...lines].map(([path, ls]) => [path, new Map(ls.map((l) => [l, null]))]))
-  await readLines(args, wanted, sizes)
+  await readLines(args, wanted, sizes, undefined, digests)
   const out = new Map<string, string>()
   for (const [path, ls] of wanted) for (const [line, text] of ls) if (text !== null) out.set(`${path}:${line}`, text)
   return out

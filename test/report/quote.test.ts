@@ -8,7 +8,7 @@ import {runAnalysis} from '../../src/pipeline.js'
 import {renderAnalysis} from '../../src/report/analyze-text.js'
 import {renderHtml} from '../../src/report/html.js'
 import {renderMarkdown} from '../../src/report/markdown.js'
-import {keepLandmarks} from '../../src/input/landmarks.js'
+import {keepLandmarks, landmarkBefore} from '../../src/input/landmarks.js'
 import {QUOTES_PER_FINDING, readLines, type Wanted} from '../../src/report/quote.js'
 import type {Analysis} from '../../src/model/types.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
@@ -110,6 +110,20 @@ describe('quoting from landmarks', () => {
     await readLines([file], wanted, new Map([[file, Buffer.byteLength(text)]]), undefined, new Map([[file, digest]]))
     return wantedLines.map((l) => wanted.get(file)!.get(l))
   }
+
+  it('notes line starts while reading a UTF-8 file in one thread, and quotes from them', async () => {
+    // Bytes of its own (one more line end), so no other test's landmarks apply to them.
+    const own = `${text}\n`
+    const [file] = tempFiles({'loop-one-thread.txt': own})
+    const a = await runAnalysis([file!], {})
+    expect(expectQuotesMatch(a, own)).toBeGreaterThanOrEqual(3)
+    const input = a.document.inputs[0]!
+    // About one landmark per MiB, each the start of the line it names.
+    const far = landmarkBefore(input.sha256, input.bytes, lines.length)
+    expect(far).not.toBeNull()
+    expect(far!.byte).toBeGreaterThan(1 << 20)
+    expect(far!.byte).toBe(startOf(far!.line))
+  })
 
   it('reads from the last line start noted before the lines wanted, trusted only for the same bytes', async () => {
     expect(Buffer.byteLength(text)).toBeGreaterThan(2 << 20)
