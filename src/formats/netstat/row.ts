@@ -127,22 +127,16 @@ export class NetstatRowReader {
     const lazy = this.lazy
     lazy.local = rec.localAddr
     lazy.remote = rec.remoteAddr
-    Object.defineProperty(rec, 'localAddr', {
+    const accessor = (side: 'local' | 'remote') => ({
       enumerable: true,
       configurable: true,
-      get: () => lazy.local ?? (lazy.local = quadString(lazy.localV4)),
+      get: () => lazy[side] ?? (lazy[side] = quadString(side === 'local' ? lazy.localV4 : lazy.remoteV4)),
       set: (v: string) => {
-        lazy.local = v
+        lazy[side] = v
       },
     })
-    Object.defineProperty(rec, 'remoteAddr', {
-      enumerable: true,
-      configurable: true,
-      get: () => lazy.remote ?? (lazy.remote = quadString(lazy.remoteV4)),
-      set: (v: string) => {
-        lazy.remote = v
-      },
-    })
+    Object.defineProperty(rec, 'localAddr', accessor('local'))
+    Object.defineProperty(rec, 'remoteAddr', accessor('remote'))
     this.lazyRec = rec
   }
 
