@@ -36,6 +36,7 @@ export interface RecordSink {
   snapshotTimes(times: readonly (WallTime | null)[], dateOrder: DateOrder | null): void
   /** The last snapshot was cut short (loop killed mid-write). */
   truncatedSnapshot(): void
+  /** A row; the record is reused by the parser: a sink that keeps it copies it with `copyConnection` (formats/shared/records.ts). */
   connection(record: ConnectionRecord): void
   /**
    * Optional fast path: the connection row that `memo` holds as `entry` (restored, it is the record

@@ -5,6 +5,7 @@ import {DenseIds} from '../../src/model/dense-ids.js'
 import {KeyIndex} from '../../src/model/key-index.js'
 import {dottedQuad} from '../../src/formats/shared/dotted-quad.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
+import {copyConnection} from '../../src/formats/shared/records.js'
 import type {ConnectionRecord, RecordSink} from '../../src/formats/types.js'
 
 describe('address ids on the hot path', () => {
@@ -71,7 +72,7 @@ describe('address ids on the hot path', () => {
         snapshot: noop, snapshotTimes: noop, truncatedSnapshot: noop, process: noop, handle: noop, handleCount: noop,
         event: noop, portRange: noop, structure: noop, note: noop,
         // Read as the row arrives (the record is reused), and from a copy, as a consumer keeping rows would.
-        connection: (r: ConnectionRecord) => rows.push(`${r.localAddr} ${r.remoteAddr}`, JSON.stringify([{...r}.localAddr, {...r}.remoteAddr])),
+        connection: (r: ConnectionRecord) => rows.push(`${r.localAddr} ${r.remoteAddr}`, JSON.stringify([copyConnection(r).localAddr, copyConnection(r).remoteAddr])),
         skip: (_line, reason) => skipped.push(reason),
       }
       const p = netstatParser.create(sink, {path: 'x', addressIds: ids})

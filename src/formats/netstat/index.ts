@@ -2,7 +2,7 @@ import {type ByteDecoder, utf8Decoder} from '../shared/byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './locale.js'
 import {NetstatRowReader} from './row.js'
 import {M_PID, M_STATE, MEMO_FIELDS, RowMemo, stateWord} from './row-memo.js'
-import {newConnection} from '../shared/records.js'
+import {LazyAddressRecord} from '../shared/records.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../shared/timestamps.js'
 import type {ConnectionRecord, LineParser, ParseOptions, RecordSink} from '../types.js'
 import {defineFormat} from '../types.js'
@@ -24,7 +24,7 @@ const BOUND_WORD = stateWord('BOUND')
  */
 class NetstatLineParser implements LineParser {
   // Address ids from the first row on, so the record's shape never changes in the hot path.
-  private readonly rec: ConnectionRecord = {...newConnection(), localAddrId: -1, remoteAddrId: -1, memoEntry: -1, memoAux: new Int32Array(0)}
+  private readonly rec = new LazyAddressRecord()
   /** A parsed row waiting for its `-b` owner lines: in `rec`, or (`pendingEntry` ≥ 0) still in the memo. */
   private pending = false
   private pendingEntry = -1

@@ -5,6 +5,7 @@ import {ViewCache} from '../../typed-arrays.js'
 import {type ByteDecoder, ByteStrings} from '../shared/byte-strings.js'
 import {dottedQuadBytes, quadString} from '../shared/dotted-quad.js'
 import {netstatState} from './locale.js'
+import type {LazyAddressRecord} from '../shared/records.js'
 import type {AddressIds, ConnectionRecord, TcpState} from '../types.js'
 
 const SPACE = 32
@@ -75,9 +76,8 @@ export class NetstatRowReader {
   private found: string | null = ''
   private foundV4 = -1
   private foundId = -1
-  /** The record whose IPv4 address strings are made only when read (see `adopt`), its strings (null: not made yet) and values. */
-  private lazyRec: ConnectionRecord | null = null
-  private readonly lazy = {local: '*' as string | null, localV4: -1, remote: '*' as string | null, remoteV4: -1}
+  /** The record whose IPv4 address strings are made only when read (see `adopt`). */
+  private lazyRec: LazyAddressRecord | null = null
   /**
    * The compiled row kernel (null: not built, or PORTLEAK_KERNEL is not `wasm`), the buffer staged in its memory
    * (rows of other buffers are read here), and whether the last-address caches are the kernel's
@@ -119,24 +119,11 @@ export class NetstatRowReader {
 
   /**
    * Lets `rec` (the record rows are read into) leave IPv4 address strings unmade: its `localAddr` and
-   * `remoteAddr` become accessors that make the string from the address's value when read (the bytes
-   * were a canonical dotted quad, which is that string), so a busy server's fresh peers cost no string
-   * unless a consumer asks. Other records get their strings as the row is read.
+   * `remoteAddr` make the string from the address's value when read (the bytes were a canonical dotted
+   * quad, which is that string), so a busy server's fresh peers cost no string unless a consumer asks.
+   * Other records get their strings as the row is read.
    */
-  adopt(rec: ConnectionRecord): void {
-    const lazy = this.lazy
-    lazy.local = rec.localAddr
-    lazy.remote = rec.remoteAddr
-    const accessor = (side: 'local' | 'remote') => ({
-      enumerable: true,
-      configurable: true,
-      get: () => lazy[side] ?? (lazy[side] = quadString(side === 'local' ? lazy.localV4 : lazy.remoteV4)),
-      set: (v: string) => {
-        lazy[side] = v
-      },
-    })
-    Object.defineProperty(rec, 'localAddr', accessor('local'))
-    Object.defineProperty(rec, 'remoteAddr', accessor('remote'))
+  adopt(rec: LazyAddressRecord): void {
     this.lazyRec = rec
   }
 
@@ -359,18 +346,18 @@ export class NetstatRowReader {
   /** An address (null: IPv4 with value `v4`) into the record: as an accessor's string to be, or made now. */
   private setAddr(addr: string | null, v4: number, port: number, local: boolean, id: number): boolean {
     const rec = this.rec
-    const lazy = rec === this.lazyRec
+    const lazy = rec === this.lazyRec ? this.lazyRec : null
     if (local) {
       if (lazy) {
-        this.lazy.local = addr
-        this.lazy.localV4 = v4
+        lazy.local = addr
+        lazy.localV4 = v4
       } else rec.localAddr = addr ?? quadString(v4)
       rec.localPort = port
       rec.localAddrId = id
     } else {
       if (lazy) {
-        this.lazy.remote = addr
-        this.lazy.remoteV4 = v4
+        lazy.remote = addr
+        lazy.remoteV4 = v4
       } else rec.remoteAddr = addr ?? quadString(v4)
       rec.remotePort = port
       rec.remoteAddrId = id

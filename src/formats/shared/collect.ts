@@ -13,6 +13,7 @@ import type {
   SnapshotMark,
   WallTime,
 } from '../types.js'
+import {copyConnection} from './records.js'
 
 type Tagged<K extends string, T> = {readonly kind: K; readonly snapshot: number} & Readonly<T>
 
@@ -71,9 +72,7 @@ export class CollectingSink implements RecordSink {
   }
 
   connection(record: ConnectionRecord): void {
-    // The row memo's entry is the parser's bookkeeping, not part of the row.
-    const {memoEntry: _entry, memoAux: _aux, ...row} = record
-    this.result.records.push({kind: 'connection', snapshot: this.current, ...row})
+    this.result.records.push({kind: 'connection', snapshot: this.current, ...copyConnection(record)})
   }
 
   process(record: ProcessRecord): void {
