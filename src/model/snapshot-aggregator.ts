@@ -2,11 +2,11 @@ import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type R
 import type {ConnectionRecord} from './records.js'
 import {grownTo, IntList} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
-import {DenseIds} from './dense-ids.js'
 import {IntTable} from './int-table.js'
 import {isIpv6, isLoopback, isWildcard} from './address-kinds.js'
 import {Interner} from './interning.js'
 import {inRange, type PortRange} from './port-ranges.js'
+import {SnapshotIds} from './snapshot-ids.js'
 import {EPHEMERAL_SLOT, PORTS_SLOT, SLOT_COUNT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 
 export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
@@ -50,13 +50,9 @@ export const LISTEN_CAP = 512
 export const REMOTE_CAP = 256
 /** The address table is compacted once it holds this many ids (or four times what the last compaction kept). */
 const ADDRESS_COMPACT_MIN = 1 << 16
-// A port (or -1 for none) as 0…65536; values past 65535 (malformed) count as none.
+// A port (or -1 for none) as 0…65536; values past 65535 (malformed) count as none. Remote endpoints are
+// keyed (address id, remote port part), connection tuples (address id, remote port part, local port part).
 const portPart = (port: number) => (port < 0 || port > 65535 ? 0 : port + 1)
-// Remote endpoints pack (address id, remote port); tuples (remote endpoint id, local port): safe integers
-// while ids stay below 2^36, which compaction keeps them far from.
-const remoteKey = (raddr: number, rport: number) => raddr * 65537 + portPart(rport)
-const tupleKey = (remote: number, lport: number) => remote * 65537 + portPart(lport)
-const keyHigh = (key: number) => Math.floor(key / 65537)
 const NO_OWNER = -1
 const AMBIGUOUS = -2
 // Address facts cached per memoised row (bits of the row's flags word).
@@ -74,12 +70,10 @@ const A_WILD = 2
 const A_IPV6 = 4
 const A_LOOPBACK = 8
 // The MEMO_AUX words an aggregator caches per memoised row: its tag (the words are valid while it is this
-// aggregator's), the row's process slot, dense remote endpoint and tuple ids (-1: not known yet), its flags word.
+// aggregator's), the row's process slot (-1: not known yet), its flags word.
 const AUX_TAG = 0
 const AUX_SLOT = 1
-const AUX_REMOTE = 2
-const AUX_TUPLE = 3
-const AUX_FLAGS = 4
+const AUX_FLAGS = 2
 /** The row's counter slot (state or UDP) sits above the flag bits. */
 const COUNTER_SHIFT = 8
 /** Tags for the values an aggregator caches in a row memo's words; a new tag invalidates them all. */
@@ -111,9 +105,10 @@ export const endpointLabel = (addr: string, port: number) => `${addr.includes(':
 /**
  * Aggregates the rows of one snapshot at a time (any input that has snapshots). Allocation-free per
  * row apart from new table entries. Memory is bounded by what one snapshot holds, whatever the
- * file's length or the number of distinct peers over it: state carried between snapshots is one
- * snapshot of tuples back (what TIME_WAIT lineage needs), and address, endpoint and tuple ids not
- * used since are given back and the rest renumbered now and then (see `compactDense`).
+ * file's length or the number of distinct peers over it: remote endpoints and connection tuples live in
+ * tables of one snapshot each (this one's and the one before, what TIME_WAIT lineage needs), emptied
+ * for the snapshot after next; address ids not used since are given back and the rest renumbered now
+ * and then (see `compactAddresses`).
  */
 export class SnapshotAggregator {
   readonly processes = new Interner()
@@ -142,31 +137,21 @@ export class SnapshotAggregator {
   private readonly portSlot = new Int32Array(131_072)
   private generation = 1
   /**
-   * Remote endpoints and connection tuples get dense ids, so that the state kept per snapshot (and one
-   * snapshot back, for TIME_WAIT lineage) lives in arrays: index [generation & 1] is this snapshot's,
-   * the other the previous one's, each valid where its stamp equals that snapshot's generation.
+   * Remote endpoints and connection tuples, per snapshot: index [generation & 1] is this snapshot's, the
+   * other the previous one's (valid while `tableGen` says it served generation - 1). Per id: connections
+   * and owner slot (NO_OWNER, AMBIGUOUS) of an endpoint; owner slot and TIME_WAIT attribution (slot × 2 +
+   * 1 for remote affinity) of a tuple.
    */
-  private readonly remoteIds = new DenseIds(16_384)
-  private remoteGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
-  private remoteConns = [new Int32Array(16_384), new Int32Array(16_384)]
-  private remoteOwner = [new Int32Array(16_384), new Int32Array(16_384)]
-  /** Per remote endpoint id: its id in `endpoints` once a summary reported it, else -1. */
-  private remoteEndpoint = new Int32Array(16_384).fill(-1)
-  private readonly remoteTouched = new IntList()
-  private readonly tupleIds = new DenseIds(16_384)
-  private ownerGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
-  private owner = [new Int32Array(16_384), new Int32Array(16_384)]
-  private twGen = [new Uint32Array(16_384), new Uint32Array(16_384)]
-  private twAttr = [new Int32Array(16_384), new Int32Array(16_384)]
-  /** This snapshot's halves of the arrays above (index generation & 1), rebound whenever they change. */
-  private curRemoteGen = this.remoteGen[1]!
-  private curRemoteConns = this.remoteConns[1]!
-  private curRemoteOwner = this.remoteOwner[1]!
-  private curOwnerGen = this.ownerGen[1]!
-  private curOwner = this.owner[1]!
-  /** This aggregator's tag in row memos' words (changes when dense ids are renumbered). */
+  private readonly remotes: SnapshotIds[]
+  private readonly remoteConns: Int32Array[]
+  private readonly remoteOwner: Int32Array[]
+  private readonly tuples: SnapshotIds[]
+  private readonly tupleOwner: Int32Array[]
+  private readonly tupleAttr: Int32Array[]
+  private readonly tableGen = [0, 1]
+  /** This aggregator's tag in row memos' words (changes when address ids are renumbered). */
   private tag = nextTag++
-  /** TIME_WAIT rows without an owner this snapshot: tuple id, remote endpoint id, line. */
+  /** TIME_WAIT rows without an owner this snapshot: tuple id, remote endpoint id (-1: none), line. */
   private readonly twRows = new IntList()
   /** Where `end` builds the summary's arrays before copying them out. */
   private readonly scratch = new IntList()
@@ -183,17 +168,21 @@ export class SnapshotAggregator {
   onTimeWait: ((line: number, pid: number, name: string | null, how: Attribution) => void) | null = null
 
   private addressCompactAt: number
-  /** Remote endpoint and tuple ids are renumbered once either holds this many (or four times what the last renumbering kept). */
-  private remoteCompactAt: number
-  private tupleCompactAt: number
-  /** Dense ids are renumbered once this many have been handed out (lowered by tests to exercise it). */
-  static denseCompactAt = 1 << 16
+  /** Endpoints and tuples the per-snapshot tables have room for at first (they grow; lowered by tests to exercise that). */
+  static tableCapacity = 1 << 14
   /** Addresses are renumbered once the table holds this many (lowered by tests to exercise it). */
   static addressCompactMin = ADDRESS_COMPACT_MIN
 
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
-    this.remoteCompactAt = this.tupleCompactAt = SnapshotAggregator.denseCompactAt
+    const n = SnapshotAggregator.tableCapacity
+    const two = <T>(make: () => T) => [make(), make()]
+    this.remotes = two(() => new SnapshotIds(n))
+    this.tuples = two(() => new SnapshotIds(n))
+    this.remoteConns = two(() => new Int32Array(n))
+    this.remoteOwner = two(() => new Int32Array(n))
+    this.tupleOwner = two(() => new Int32Array(n))
+    this.tupleAttr = two(() => new Int32Array(n))
   }
 
   slot(pid: number, name: string | null): number {
@@ -235,8 +224,6 @@ export class SnapshotAggregator {
       if (aux[at + AUX_TAG] !== this.tag) {
         aux[at + AUX_TAG] = this.tag
         aux[at + AUX_SLOT] = -1
-        aux[at + AUX_REMOTE] = -1
-        aux[at + AUX_TUPLE] = -1
         aux[at + AUX_FLAGS] = this.rowFlags(r, laddr, raddr)
       }
       this.add(aux[at + AUX_FLAGS]!, r.pid, null, laddr, r.localPort, raddr, r.remotePort, r.line, aux, at)
@@ -255,7 +242,7 @@ export class SnapshotAggregator {
     else this.add(aux[at + AUX_FLAGS]!, f[b + M_PID]!, null, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, aux, at)
   }
 
-  /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot and dense ids. */
+  /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot. */
   private add(flags: number, pid: number, process: string | null, laddr: number, lport: number, raddr: number, rport: number, line: number, aux: Int32Array | undefined, at: number): void {
     this.rows++
     const g = this.generation
@@ -264,12 +251,10 @@ export class SnapshotAggregator {
     const tw = (flags & F_TW) !== 0
     if (tw && pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
-      const endpoint = this.remoteOf(aux, at, raddr, rport)
-      const remote = rport >= 0 ? endpoint : -1
-      this.twRows.push3(this.tupleOf(aux, at, endpoint, lport), remote, line)
+      const remote = rport >= 0 ? this.countRemote(raddr, portPart(rport), -1) : -1
+      this.twRows.push3(this.tupleOf(raddr, portPart(rport), portPart(lport)), remote, line)
       this.countEphemeral(lport, laddr, flags)
       if (flags & F_LOOP_PEER && rport < 65536) this.usePort(raddr, rport)
-      if (remote >= 0) this.countRemote(remote, -1)
       return
     }
     let slot = at >= 0 ? aux![at + AUX_SLOT]! : -1
@@ -287,12 +272,12 @@ export class SnapshotAggregator {
     if ((flags & F_UDP) === 0) {
       this.countEphemeral(lport, laddr, flags)
       if ((flags & F_NO_REMOTE) === 0 && rport >= 0) {
-        const remote = this.remoteOf(aux, at, raddr, rport)
-        this.countRemote(remote, pid > 0 ? slot : -1)
+        const rp = portPart(rport)
+        this.countRemote(raddr, rp, pid > 0 ? slot : -1)
         if (pid > 0) {
-          const t = this.tupleOf(aux, at, remote, lport)
-          this.curOwnerGen[t] = this.generation
-          this.curOwner[t] = slot
+          // The id first: a new one may grow (replace) the owner array.
+          const t = this.tupleOf(raddr, rp, portPart(lport))
+          this.tupleOwner[this.generation & 1]![t] = slot
         }
       }
     }
@@ -348,63 +333,59 @@ export class SnapshotAggregator {
     return a
   }
 
-  /** The dense id of remote endpoint (raddr, rport), cached in the row's words. */
-  private remoteOf(aux: Int32Array | undefined, at: number, raddr: number, rport: number): number {
-    if (at >= 0 && aux![at + AUX_REMOTE]! >= 0) return aux![at + AUX_REMOTE]!
-    const d = this.remoteIds.id(remoteKey(raddr, rport))
-    if (d >= this.remoteGen[0]!.length) this.growRemotes()
-    if (at >= 0) aux![at + AUX_REMOTE] = d
-    return d
-  }
-
-  /** The dense id of tuple (remote endpoint id, local port), cached in the row's words. */
-  private tupleOf(aux: Int32Array | undefined, at: number, remote: number, lport: number): number {
-    if (at >= 0 && aux![at + AUX_TUPLE]! >= 0) return aux![at + AUX_TUPLE]!
-    const t = this.tupleIds.id(tupleKey(remote, lport))
-    if (t >= this.ownerGen[0]!.length) this.growTuples()
-    if (at >= 0) aux![at + AUX_TUPLE] = t
+  /** This snapshot's id of tuple (remote address, remote port part, local port part), no owner yet when new. */
+  private tupleOf(raddr: number, rp: number, lp: number): number {
+    const p = this.generation & 1
+    const ids = this.tuples[p]!
+    const t = ids.id(raddr, rp, lp)
+    if (ids.added) {
+      if (t >= this.tupleOwner[p]!.length) {
+        this.tupleOwner[p] = grownTo(this.tupleOwner[p]!, t * 2)
+        this.tupleAttr[p] = grownTo(this.tupleAttr[p]!, t * 2)
+      }
+      this.tupleOwner[p]![t] = NO_OWNER
+      this.tupleAttr[p]![t] = NO_OWNER
+    }
     return t
   }
 
-  /** One more connection to remote endpoint d; its owner is the first slot seen, or AMBIGUOUS once two differ. */
-  private countRemote(d: number, owner: number): void {
-    const conns = this.curRemoteConns
-    const owners = this.curRemoteOwner
-    if (this.curRemoteGen[d] !== this.generation) {
-      this.curRemoteGen[d] = this.generation
-      conns[d] = 1
-      owners[d] = owner >= 0 ? owner : NO_OWNER
-      this.remoteTouched.push(d)
-      return
+  /**
+   * One more connection to remote endpoint (raddr, remote port part); its owner is the first slot seen, or
+   * AMBIGUOUS once two differ. Returns the endpoint's id in this snapshot's table.
+   */
+  private countRemote(raddr: number, rp: number, owner: number): number {
+    const p = this.generation & 1
+    const ids = this.remotes[p]!
+    const d = ids.id(raddr, rp, 0)
+    if (ids.added) {
+      if (d >= this.remoteConns[p]!.length) {
+        this.remoteConns[p] = grownTo(this.remoteConns[p]!, d * 2)
+        this.remoteOwner[p] = grownTo(this.remoteOwner[p]!, d * 2)
+      }
+      this.remoteConns[p]![d] = 1
+      this.remoteOwner[p]![d] = owner >= 0 ? owner : NO_OWNER
+      return d
     }
-    conns[d]!++
-    if (owner < 0) return
+    this.remoteConns[p]![d]!++
+    if (owner < 0) return d
+    const owners = this.remoteOwner[p]!
     const o = owners[d]!
     owners[d] = o === NO_OWNER || o === owner ? owner : AMBIGUOUS
+    return d
   }
 
-  /** The owner of remote endpoint d in this snapshot (back = 0) or the one before (back = 1), else NO_OWNER. */
-  private remoteOwnerOf(d: number, back: number): number {
-    const g = this.generation - back
-    return this.remoteGen[g & 1]![d] === g ? this.remoteOwner[g & 1]![d]! : NO_OWNER
+  /** The previous snapshot's table (0 remotes, 1 tuples) and id of a key, or -1 when it did not have it. */
+  private previous(which: 0 | 1, a: number, b: number, c: number): number {
+    const q = (this.generation - 1) & 1
+    if (this.tableGen[q] !== this.generation - 1) return -1
+    return (which === 0 ? this.remotes : this.tuples)[q]!.find(a, b, c)
   }
 
-  private growRemotes(): void {
-    const n = this.remoteGen[0]!.length * 2
-    this.remoteGen = this.remoteGen.map((a) => grownTo(a, n))
-    this.remoteConns = this.remoteConns.map((a) => grownTo(a, n))
-    this.remoteOwner = this.remoteOwner.map((a) => grownTo(a, n))
-    this.remoteEndpoint = grownTo(this.remoteEndpoint, n, -1)
-    this.bindCurrent()
-  }
-
-  private growTuples(): void {
-    const n = this.ownerGen[0]!.length * 2
-    this.ownerGen = this.ownerGen.map((a) => grownTo(a, n))
-    this.owner = this.owner.map((a) => grownTo(a, n))
-    this.twGen = this.twGen.map((a) => grownTo(a, n))
-    this.twAttr = this.twAttr.map((a) => grownTo(a, n))
-    this.bindCurrent()
+  /** The owner of this snapshot's remote endpoint d in the snapshot before, else NO_OWNER. */
+  private previousRemoteOwner(d: number): number {
+    const ids = this.remotes[this.generation & 1]!
+    const e = this.previous(0, ids.keyA(d), ids.keyB(d), 0)
+    return e < 0 ? NO_OWNER : this.remoteOwner[(this.generation - 1) & 1]![e]!
   }
 
   /** True the first time this snapshot that `slot` holds (proto, port). Exact: collisions between slots fall back to a set. */
@@ -464,17 +445,18 @@ export class SnapshotAggregator {
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
     const remotes = this.scratch
     remotes.clear()
-    const conns = this.remoteConns[this.generation & 1]!
-    const remoteTouched = this.remoteTouched
+    const p = this.generation & 1
+    const conns = this.remoteConns[p]!
+    const met = this.remotes[p]!.size
     let reported = 0
-    for (let k = 0; k < remoteTouched.length; k++) if (conns[remoteTouched.a[k]!]! >= REMOTE_MIN) reported++
+    for (let d = 0; d < met; d++) if (conns[d]! >= REMOTE_MIN) reported++
     const floor = reported > REMOTE_CAP ? this.busiestFloor(conns) : null
-    for (let k = 0; k < remoteTouched.length; k++) {
-      const d = remoteTouched.a[k]!
+    // Endpoints in the order this snapshot first met them (ids are handed out in that order).
+    for (let d = 0; d < met; d++) {
       const v = conns[d]!
       if (v < REMOTE_MIN || (floor !== null && !floor.has(d))) continue
-      const owner = this.remoteOwnerOf(d, 0)
-      remotes.push3(this.endpointOf(d), v, Math.max(-1, owner === NO_OWNER ? this.remoteOwnerOf(d, 1) : owner))
+      const owner = this.remoteOwner[p]![d]!
+      remotes.push3(this.endpointOf(d), v, Math.max(-1, owner === NO_OWNER ? this.previousRemoteOwner(d) : owner))
     }
     const listen = this.listenRows
     const summary: SnapshotSummary = {
@@ -490,15 +472,10 @@ export class SnapshotAggregator {
     return summary
   }
 
-  /** The endpoint id (in `endpoints`) of remote endpoint d, its label made the first time. */
+  /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d (labels are made only for what summaries report). */
   private endpointOf(d: number): number {
-    let e = this.remoteEndpoint[d]!
-    if (e < 0) {
-      const key = this.remoteIds.key(d)
-      e = this.endpoints.id(endpointLabel(this.addresses.value(keyHigh(key)) ?? '?', (key % 65537) - 1))
-      this.remoteEndpoint[d] = e
-    }
-    return e
+    const ids = this.remotes[this.generation & 1]!
+    return this.endpoints.id(endpointLabel(this.addresses.value(ids.keyA(d)) ?? '?', ids.keyB(d) - 1))
   }
 
   /**
@@ -507,8 +484,7 @@ export class SnapshotAggregator {
    */
   private busiestFloor(conns: Int32Array): Set<number> {
     const list: {d: number; v: number; label: string}[] = []
-    for (let k = 0; k < this.remoteTouched.length; k++) {
-      const d = this.remoteTouched.a[k]!
+    for (let d = 0; d < this.remotes[this.generation & 1]!.size; d++) {
       if (conns[d]! >= REMOTE_MIN) list.push({d, v: conns[d]!, label: this.endpoints.label(this.endpointOf(d))})
     }
     list.sort((a, b) => b.v - a.v || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
@@ -520,23 +496,24 @@ export class SnapshotAggregator {
     const rows = this.twRows.a
     const nRows = this.twRows.length
     const zero = nRows > 0 ? this.slot(0, null) : -1
-    const g = this.generation
-    const p = g & 1
-    const q = (g - 1) & 1
+    const p = this.generation & 1
+    const q = p ^ 1
+    const tuples = this.tuples[p]!
     for (let i = 0; i < nRows; i += 3) {
       const t = rows[i]!
       const remote = rows[i + 1]!
       const line = rows[i + 2]!
       // A TIME_WAIT row seen in the previous snapshot keeps the owner (and method) it was given then.
-      const carried = this.twGen[q]![t] === g - 1 ? this.twAttr[q]![t]! : NO_OWNER
+      const before = this.previous(1, tuples.keyA(t), tuples.keyB(t), tuples.keyC(t))
+      const carried = before >= 0 ? this.tupleAttr[q]![before]! : NO_OWNER
       let slot = carried === NO_OWNER ? NO_OWNER : carried >> 1
       let how: Attribution = carried !== NO_OWNER && (carried & 1) === 1 ? 'remote-affinity' : 'lineage'
       if (slot < 0) {
-        slot = this.ownerGen[q]![t] === g - 1 ? this.owner[q]![t]! : NO_OWNER
-        if (slot < 0) slot = this.ownerGen[p]![t] === g ? this.owner[p]![t]! : NO_OWNER
+        slot = before >= 0 ? this.tupleOwner[q]![before]! : NO_OWNER
+        if (slot < 0) slot = this.tupleOwner[p]![t]!
         if (slot < 0 && remote >= 0) {
-          const a = this.remoteOwnerOf(remote, 0)
-          const b = this.remoteOwnerOf(remote, 1)
+          const a = this.remoteOwner[p]![remote]!
+          const b = this.previousRemoteOwner(remote)
           const owner = a === NO_OWNER ? b : b === NO_OWNER || b === a ? a : AMBIGUOUS
           if (owner >= 0) {
             slot = owner
@@ -552,8 +529,7 @@ export class SnapshotAggregator {
         this.bump(slot, STATE_SLOT.TIME_WAIT, line)
         this.bump(slot, TW_ATTRIBUTED_SLOT, line)
         if (how === 'remote-affinity') this.bump(slot, TW_AFFINITY_SLOT, line)
-        this.twGen[p]![t] = g
-        this.twAttr[p]![t] = slot * 2 + (how === 'remote-affinity' ? 1 : 0)
+        this.tupleAttr[p]![t] = slot * 2 + (how === 'remote-affinity' ? 1 : 0)
         out[how]++
       } else {
         this.bump(zero, STATE_SLOT.TIME_WAIT, line)
@@ -639,77 +615,41 @@ export class SnapshotAggregator {
       this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
     }
     this.wildTouched.clear()
-    this.remoteTouched.clear()
     this.portSeen.clear()
     this.twRows.clear()
     this.nextGeneration()
-    // Ids only grow: renumber the ones the next snapshot can still look back to, now and then.
-    const addresses = this.addresses.size > this.addressCompactAt
-    if (addresses || this.remoteIds.size > this.remoteCompactAt || this.tupleIds.size > this.tupleCompactAt) this.compactDense(addresses)
+    // Address ids only grow: renumber the ones the next snapshot can still look back to, now and then.
+    if (this.addresses.size > this.addressCompactAt) this.compactAddresses()
   }
 
   private nextGeneration(): void {
     if (++this.generation === 0xffffffff) {
       this.portGen.fill(0)
-      for (const list of [this.remoteGen, this.ownerGen, this.twGen]) for (const a of list) a.fill(0)
       this.addresses.resetUse()
       this.generation = 2
     }
-    this.bindCurrent()
-  }
-
-  private bindCurrent(): void {
     const p = this.generation & 1
-    this.curRemoteGen = this.remoteGen[p]!
-    this.curRemoteConns = this.remoteConns[p]!
-    this.curRemoteOwner = this.remoteOwner[p]!
-    this.curOwnerGen = this.ownerGen[p]!
-    this.curOwner = this.owner[p]!
+    this.remotes[p]!.begin()
+    this.tuples[p]!.begin()
+    this.tableGen[p] = this.generation
   }
 
   /**
-   * Keeps what the next snapshot can look back to, renumbered: the tuples of the snapshot that just
-   * ended (owners and TIME_WAIT attributions), its remote endpoints and the ones those tuples name,
-   * and (when `addresses`) the addresses of it and the one before. Row memos' cached words are
+   * Keeps the addresses of the snapshot that just ended and the one before, renumbered; the tables of
+   * the snapshot that ended (what the next one looks back to) follow. Row memos' cached words are
    * invalidated (new tag); parsers holding address ids follow through the table's epoch.
    */
-  private compactDense(addresses: boolean): void {
-    const q = (this.generation - 1) & 1
+  private compactAddresses(): void {
     const was = this.generation - 1
-    const owners = this.ownerGen[q]!
-    const tw = this.twGen[q]!
-    const liveTuple = (t: number) => owners[t] === was || tw[t] === was
-    const named = new Uint8Array(this.remoteIds.size)
-    for (let t = 0; t < this.tupleIds.size; t++) if (liveTuple(t)) named[keyHigh(this.tupleIds.key(t))] = 1
-    let amap: Int32Array | null = null
-    if (addresses) {
-      amap = this.addresses.compact(was - 1)
-      this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
-      this.addresses.reserve(withRoom(this.addressCompactAt))
-      remap(this.facts, amap, this.addresses.size)
+    const amap = this.addresses.compact(was - 1)
+    this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
+    this.addresses.reserve(withRoom(this.addressCompactAt))
+    remap(this.facts, amap, this.addresses.size)
+    const q = was & 1
+    if (this.tableGen[q] === was) {
+      this.remotes[q]!.rekeyA(amap)
+      this.tuples[q]!.rekeyA(amap)
     }
-    const liveRemote = this.remoteGen[q]!
-    const rekeyRemote = amap === null ? undefined : (key: number) => {
-      const a = amap![keyHigh(key)]!
-      return a < 0 ? -1 : a * 65537 + (key % 65537)
-    }
-    const rmap = this.remoteIds.compact((d) => liveRemote[d] === was || named[d] === 1, rekeyRemote)
-    for (const list of [this.remoteGen, this.remoteConns, this.remoteOwner]) remap(list[q]!, rmap, this.remoteIds.size)
-    this.remoteGen[q ^ 1]!.fill(0)
-    remap(this.remoteEndpoint, rmap, this.remoteIds.size, -1)
-    const tmap = this.tupleIds.compact(liveTuple, (key) => {
-      const r = rmap[keyHigh(key)]!
-      return r < 0 ? -1 : r * 65537 + (key % 65537)
-    })
-    for (const list of [this.ownerGen, this.owner, this.twGen, this.twAttr]) remap(list[q]!, tmap, this.tupleIds.size)
-    this.ownerGen[q ^ 1]!.fill(0)
-    this.twGen[q ^ 1]!.fill(0)
-    // The next renumbering comes once four times what was kept has been handed out: rare, and the tables hold that many without growing.
-    this.remoteCompactAt = Math.max(SnapshotAggregator.denseCompactAt, this.remoteIds.size * 4)
-    this.tupleCompactAt = Math.max(SnapshotAggregator.denseCompactAt, this.tupleIds.size * 4)
-    this.remoteIds.reserve(withRoom(this.remoteCompactAt))
-    this.tupleIds.reserve(withRoom(this.tupleCompactAt))
-    this.bindCurrent()
     this.tag = nextTag++
   }
 
@@ -717,8 +657,8 @@ export class SnapshotAggregator {
   footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number} {
     return {
       addresses: this.addresses.size,
-      remotes: this.remoteIds.size,
-      tuples: this.tupleIds.size,
+      remotes: this.remotes[0]!.size + this.remotes[1]!.size,
+      tuples: this.tuples[0]!.size + this.tuples[1]!.size,
       endpoints: this.endpoints.labels.length,
       slots: this.slotPid.length,
     }
@@ -732,7 +672,7 @@ export class SnapshotAggregator {
   }
 }
 
-/** Ids a table may reach before it is renumbered at a snapshot's end: its threshold and a snapshot's worth more. */
+/** Ids the address table may reach before it is renumbered at a snapshot's end: its threshold and a snapshot's worth more. */
 const withRoom = (compactAt: number) => compactAt + (compactAt >> 2)
 
 /**

@@ -75,10 +75,10 @@ const busyLoop = (seed: number, snapshots: number): LoopScenario => ({
 })
 
 describe('row memo', () => {
-  const denseDefault = SnapshotAggregator.denseCompactAt
+  const tablesDefault = SnapshotAggregator.tableCapacity
   afterEach(() => {
     RowMemo.minCompact = 16_384
-    SnapshotAggregator.denseCompactAt = denseDefault
+    SnapshotAggregator.tableCapacity = tablesDefault
   })
 
   it('finds most rows of a loop again, and gives exactly the records parsing gives', () => {
@@ -152,7 +152,7 @@ describe('row memo', () => {
     expect(caseOf(text, true)).toEqual(plain)
     // Compact at every snapshot: entries are renumbered while rows and cached words carry over.
     RowMemo.minCompact = 1
-    SnapshotAggregator.denseCompactAt = 16
+    SnapshotAggregator.tableCapacity = 16
     expect(caseOf(text, true)).toEqual(plain)
     expect(caseOf(text, false)).toEqual(plain)
   })
@@ -240,7 +240,7 @@ describe('row memo', () => {
       }
       const text = lines.join('\r\n')
       RowMemo.minCompact = 64
-      SnapshotAggregator.denseCompactAt = 64
+      SnapshotAggregator.tableCapacity = 64
       const plain = records(text, false, chunk)
       expect(records(text, true, chunk)).toEqual(plain)
       expect(records(text, true, chunk, new CarryingSink())).toEqual(plain)

@@ -64,10 +64,10 @@ function busyLoop(snapshots: number, perSnapshot: number, steady = 40): string {
 }
 
 describe('a busy server loop: memory bounded by a snapshot', () => {
-  const defaults = {address: SnapshotAggregator.addressCompactMin, dense: SnapshotAggregator.denseCompactAt, strings: ByteStrings.maxEntries}
+  const defaults = {address: SnapshotAggregator.addressCompactMin, tables: SnapshotAggregator.tableCapacity, strings: ByteStrings.maxEntries}
   afterEach(() => {
     SnapshotAggregator.addressCompactMin = defaults.address
-    SnapshotAggregator.denseCompactAt = defaults.dense
+    SnapshotAggregator.tableCapacity = defaults.tables
     ByteStrings.maxEntries = defaults.strings
   })
 
@@ -94,7 +94,7 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
     const plain = await summaries(file!)
     const doc = JSON.stringify((await runAnalysis([file!], {})).document)
     SnapshotAggregator.addressCompactMin = 64
-    SnapshotAggregator.denseCompactAt = 64
+    SnapshotAggregator.tableCapacity = 64
     expect(await summaries(file!)).toBe(plain)
     const compacted = await runAnalysis([file!], {})
     expect(JSON.stringify(compacted.document)).toBe(doc)

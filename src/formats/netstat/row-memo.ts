@@ -5,7 +5,7 @@ import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from '../t
 /** Rows longer than this are parsed every time (real netstat rows are 60–120 bytes). */
 export const MAX_ROW = 240
 /** Consumer words per entry (see {@link RowMemo.aux}). */
-export const MEMO_AUX = 5
+export const MEMO_AUX = 3
 /** Words per entry in {@link RowMemo.fields}, and where each field sits. */
 export const MEMO_FIELDS = 7
 export const M_PROTO = 0
