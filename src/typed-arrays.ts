@@ -45,3 +45,18 @@ export class IntList {
     this.length = 0
   }
 }
+
+/** A list of numbers (any safe integer) in one reused array: cleared per snapshot without giving its memory back. */
+export class NumberList {
+  a = new Float64Array(64)
+  length = 0
+
+  push(v: number): void {
+    if (this.length === this.a.length) this.a = grownTo(this.a, this.length * 2)
+    this.a[this.length++] = v
+  }
+
+  clear(): void {
+    this.length = 0
+  }
+}

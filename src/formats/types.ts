@@ -62,23 +62,21 @@ export interface RecordSink {
  * record the entry stands for.
  */
 export interface MemoRows {
-  readonly fields: Int32Array
+  readonly fields: Float64Array
   readonly aux: Int32Array
   restore(entry: number, rec: ConnectionRecord): void
 }
 
 /**
- * A consumer's table of address ids. Ids are renumbered now and then (a busy server meets millions of
- * peers): a parser that keeps ids across rows remaps them through `remap` (old id → new id, -1 for
- * dropped) whenever `epoch` has changed, which happens only when a snapshot starts.
+ * A consumer's table of address ids. An IPv4 address's id is V4_BASE (model/address-kinds.ts) + its 32-bit
+ * value, with no table entry (a parser that reads the value from the bytes needs no lookup); other ids are
+ * renumbered now and then (a busy server meets millions of peers): a parser that keeps ids across rows
+ * remaps them through `remap` (old id → new id, -1 for dropped) whenever `epoch` has changed, which
+ * happens only when a snapshot starts.
  */
 export interface AddressIds {
   /** `fresh`: the string was made for this address alone (not a slice of a larger one), so it need not be copied. */
   id(value: string, fresh?: boolean): number
-  /** The id of the IPv4 address with 32-bit value `n` (a canonical dotted quad), or -1 when it has none yet. */
-  v4Id(n: number): number
-  /** The id of the IPv4 address with 32-bit value `n`, a new one the first time (its string made when asked for). */
-  v4Intern(n: number): number
   /**
    * A new id for an address not in the table (`value` shares no memory with a larger string; `v4` its value
    * or -1). An IPv4 address may come without its string (null): `value` makes it when first asked for.

@@ -1,22 +1,18 @@
 import {grownTo} from '../typed-arrays.js'
 import {dottedQuad, quadString} from '../formats/shared/dotted-quad.js'
-import {KeyIndex} from './key-index.js'
+import {V4_BASE} from './address-kinds.js'
 import {detach} from './interning.js'
 
 /**
- * Address strings to small ids (0 is reserved for null), with ids that are given back: a busy
- * server's loop meets millions of distinct peers over a day, so ids not used in the last two
- * snapshots are dropped and the rest renumbered (`compact`), which keeps memory bounded by the
- * addresses of a snapshot, not by the file. Holders of ids follow a renumbering through `epoch`
- * and `remap` (old id → new id, -1 when dropped).
+ * Addresses to ids: an IPv4 address's id is V4_BASE + its 32-bit value (no entry, no string: see
+ * `value`); other addresses (IPv6, names, `*`) get small ids (0 is reserved for null), which are given
+ * back: ids not used in the last two snapshots are dropped and the rest renumbered (`compact`), which
+ * keeps memory bounded by the addresses of a snapshot, not by the file. Holders of ids follow a
+ * renumbering through `epoch` and `remap` (old id → new id, -1 when dropped; IPv4 ids never change).
  */
 export class AddressTable {
   private ids = new Map<string, number>()
-  /** IPv4 addresses (canonical dotted quads) by their 32-bit value: no string hashing on the hot path. */
-  private readonly v4 = new KeyIndex(4096)
-  /** Per id: the IPv4 value, or -1 for other addresses. */
-  private v4Of = new Float64Array(1024)
-  /** Per id: the address string, or null for an IPv4 one whose string nobody has asked for yet (see `value`). */
+  /** Per id: the address string. */
   private values: (string | null)[] = [null]
   /** Ids handed out (the array above is not shortened by a compaction, so that it does not grow again). */
   private count = 1
@@ -28,6 +24,7 @@ export class AddressTable {
   private lastValue = ''
   private lastId = -1
 
+  /** Ids in the table (IPv4 addresses take none). */
   get size(): number {
     return this.count
   }
@@ -37,75 +34,41 @@ export class AddressTable {
     if (value === null) return 0
     if (value === this.lastValue && this.lastId >= 0) return this.lastId
     const n = dottedQuad(value)
-    let id = n >= 0 ? this.v4.get(n) : (this.ids.get(value) ?? -1)
-    if (id < 0) id = this.add(fresh ? value : detach(value), n)
+    let id = n >= 0 ? V4_BASE + n : (this.ids.get(value) ?? -1)
+    if (id < 0) id = this.add(fresh ? value : detach(value), -1)
     this.lastValue = value
     this.lastId = id
     return id
   }
 
-  /** The id of the IPv4 address whose 32-bit value is `n`, or -1 when it has none yet (see `add`). */
-  v4Id(n: number): number {
-    return this.v4.get(n)
-  }
-
-  /** The id of the IPv4 address whose 32-bit value is `n`, a new one (its string made when asked for) the first time. */
-  v4Intern(n: number): number {
-    const v4 = this.v4
-    const i = v4.find(n)
-    const found = v4.valueAt(i)
-    if (found >= 0) return found
-    const id = this.count
-    v4.putAt(i, n, id)
-    this.push(null, n)
-    return id
-  }
-
   /**
-   * A new id for `value` (not in the table; shares no memory with a larger string); `v4`: its IPv4 value or -1.
-   * An IPv4 address may come without its string (null): it is made from the value when first asked for.
+   * The id of an address not in the table (`value` shares no memory with a larger string); `v4`: its IPv4
+   * value (the id is then V4_BASE + v4, and `value` may be null: the string is made when asked for) or -1.
    */
   add(value: string | null, v4: number): number {
+    if (v4 >= 0) return V4_BASE + v4
     const id = this.count
-    if (v4 >= 0) this.v4.set(v4, id)
-    else this.ids.set(value ?? '', id)
-    this.push(value, v4)
-    return id
-  }
-
-  /** The next id's entries. */
-  private push(value: string | null, v4: number): void {
-    const id = this.count
+    this.ids.set(value ?? '', id)
     if (id === this.values.length) this.values.push(value)
     else this.values[id] = value
     this.count = id + 1
-    if (id >= this.used.length) {
-      this.used = grownTo(this.used, this.used.length * 2)
-      this.v4Of = grownTo(this.v4Of, this.used.length)
-    }
-    this.v4Of[id] = v4
+    if (id >= this.used.length) this.used = grownTo(this.used, this.used.length * 2)
+    return id
   }
 
   value(id: number): string | null {
-    const v = this.values[id]
-    if (v !== null && v !== undefined) return v
-    if (id <= 0 || id >= this.count || !(this.v4Of[id]! >= 0)) return null
-    return (this.values[id] = quadString(this.v4Of[id]!))
+    if (id >= V4_BASE) return quadString(id - V4_BASE)
+    return id > 0 && id < this.count ? (this.values[id] ?? null) : null
   }
 
-  /** The IPv4 value of address `id`, or -1 for other addresses (and unknown ids). */
+  /** The IPv4 value of address `id`, or -1 for other addresses. */
   v4Value(id: number): number {
-    return id > 0 && id < this.count ? this.v4Of[id]! : -1
+    return id >= V4_BASE ? id - V4_BASE : -1
   }
 
-  /** Marks `id` as used by snapshot generation `generation`. */
+  /** Marks `id` as used by snapshot generation `generation` (IPv4 ids need no marks: they are never dropped). */
   use(id: number, generation: number): void {
-    this.used[id] = generation
-  }
-
-  /** Room for `n` ids without the IPv4 index growing (what the owner lets the table reach before it compacts). */
-  reserve(n: number): void {
-    this.v4.reserve(n)
+    if (id < V4_BASE) this.used[id] = generation
   }
 
   /** Forgets when ids were used (the owner's generations started again). */
@@ -122,10 +85,7 @@ export class AddressTable {
     const map = new Int32Array(n).fill(-1)
     const values = this.values
     const used = this.used
-    const v4Of = this.v4Of
-    const v4 = this.v4
-    v4.clear()
-    const ids = this.ids.size > 0 ? new Map<string, number>() : this.ids
+    const ids = new Map<string, number>()
     map[0] = 0
     let k = 1
     // In place: a kept id only moves towards the front.
@@ -134,9 +94,7 @@ export class AddressTable {
       const v = values[i]!
       map[i] = k
       used[k] = used[i]!
-      v4Of[k] = v4Of[i]!
-      if (v4Of[k]! >= 0) v4.set(v4Of[k]!, k)
-      else ids.set(v!, k)
+      ids.set(v, k)
       values[k] = v
       k++
     }

@@ -1,9 +1,9 @@
 import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
 import type {ConnectionRecord} from './records.js'
-import {grownTo, IntList} from '../typed-arrays.js'
+import {grownTo, IntList, NumberList} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
 import {IntTable} from './int-table.js'
-import {isIpv6, isLoopback, isWildcard} from './address-kinds.js'
+import {isIpv6, isLoopback, isWildcard, V4_BASE} from './address-kinds.js'
 import {Interner} from './interning.js'
 import {inRange, type PortRange} from './port-ranges.js'
 import {SnapshotIds} from './snapshot-ids.js'
@@ -50,9 +50,16 @@ export const LISTEN_CAP = 512
 export const REMOTE_CAP = 256
 /** The address table is compacted once it holds this many ids (or four times what the last compaction kept). */
 const ADDRESS_COMPACT_MIN = 1 << 16
-// A port (or -1 for none) as 0…65536; values past 65535 (malformed) count as none. Remote endpoints are
-// keyed (address id, remote port part), connection tuples (address id, remote port part, local port part).
+// A port (or -1 for none) as 0…65536; values past 65535 (malformed) count as none.
 const portPart = (port: number) => (port < 0 || port > 65535 ? 0 : port + 1)
+// Remote endpoints are keyed (address word, remote port word, 0) in SnapshotIds, connection tuples (address
+// word, remote port word, local port part): an IPv4 address is its 32-bit value (as int32) with V4_WORD set in
+// the port word, another address its table id.
+const V4_WORD = 1 << 17
+const addrWord = (addr: number) => (addr >= V4_BASE ? (addr - V4_BASE) | 0 : addr)
+const portWord = (addr: number, port: number) => (addr >= V4_BASE ? portPart(port) | V4_WORD : portPart(port))
+/** The address id behind words (a, b) of a key. */
+const addrOfWords = (a: number, b: number) => (b & V4_WORD ? V4_BASE + (a >>> 0) : a)
 const NO_OWNER = -1
 const AMBIGUOUS = -2
 // Address facts cached per memoised row (bits of the row's flags word).
@@ -129,7 +136,7 @@ export class SnapshotAggregator {
   private readonly portSeen = new IntTable(16_384)
   /** (address id, port) pairs in use this snapshot: the set, and the pairs in the order first met. */
   private readonly addrPortSeen = new IntTable(16_384)
-  private readonly addrPorts = new IntList()
+  private readonly addrPorts = new NumberList()
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildTouched = new IntList()
   /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
@@ -251,8 +258,10 @@ export class SnapshotAggregator {
     const tw = (flags & F_TW) !== 0
     if (tw && pid <= 0) {
       // The owner let go: attribute at the end of the snapshot, when all rows are known.
-      const remote = rport >= 0 ? this.countRemote(raddr, portPart(rport), -1) : -1
-      this.twRows.push3(this.tupleOf(raddr, portPart(rport), portPart(lport)), remote, line)
+      const a = addrWord(raddr)
+      const b = portWord(raddr, rport)
+      const remote = rport >= 0 ? this.countRemote(a, b, -1) : -1
+      this.twRows.push3(this.tupleOf(a, b, portPart(lport)), remote, line)
       this.countEphemeral(lport, laddr, flags)
       if (flags & F_LOOP_PEER && rport < 65536) this.usePort(raddr, rport)
       return
@@ -272,11 +281,12 @@ export class SnapshotAggregator {
     if ((flags & F_UDP) === 0) {
       this.countEphemeral(lport, laddr, flags)
       if ((flags & F_NO_REMOTE) === 0 && rport >= 0) {
-        const rp = portPart(rport)
-        this.countRemote(raddr, rp, pid > 0 ? slot : -1)
+        const a = addrWord(raddr)
+        const b = portWord(raddr, rport)
+        this.countRemote(a, b, pid > 0 ? slot : -1)
         if (pid > 0) {
           // The id first: a new one may grow (replace) the owner array.
-          const t = this.tupleOf(raddr, rp, portPart(lport))
+          const t = this.tupleOf(a, b, portPart(lport))
           this.tupleOwner[this.generation & 1]![t] = slot
         }
       }
@@ -319,25 +329,25 @@ export class SnapshotAggregator {
    * (no string is made for a peer), else from its string in the table.
    */
   private addressFacts(id: number): number {
+    if (id >= V4_BASE) {
+      const v4 = id - V4_BASE
+      return A_KNOWN | (v4 === 0 ? A_WILD : 0) | (v4 >= 0x7f000000 && v4 < 0x80000000 ? A_LOOPBACK : 0)
+    }
     let a = id < this.facts.length ? this.facts[id]! : 0
     if (a === 0) {
-      const v4 = this.addresses.v4Value(id)
-      if (v4 >= 0) a = A_KNOWN | (v4 === 0 ? A_WILD : 0) | (v4 >= 0x7f000000 && v4 < 0x80000000 ? A_LOOPBACK : 0)
-      else {
-        const addr = this.addresses.value(id) ?? ''
-        a = A_KNOWN | (isWildcard(addr) ? A_WILD : 0) | (isIpv6(addr) ? A_IPV6 : 0) | (isLoopback(addr) ? A_LOOPBACK : 0)
-      }
+      const addr = this.addresses.value(id) ?? ''
+      a = A_KNOWN | (isWildcard(addr) ? A_WILD : 0) | (isIpv6(addr) ? A_IPV6 : 0) | (isLoopback(addr) ? A_LOOPBACK : 0)
       if (id >= this.facts.length) this.facts = grownTo(this.facts, Math.max(id + 1, this.facts.length * 2))
       this.facts[id] = a
     }
     return a
   }
 
-  /** This snapshot's id of tuple (remote address, remote port part, local port part), no owner yet when new. */
-  private tupleOf(raddr: number, rp: number, lp: number): number {
+  /** This snapshot's id of tuple (remote address and port words, local port part), no owner yet when new. */
+  private tupleOf(a: number, b: number, lp: number): number {
     const p = this.generation & 1
     const ids = this.tuples[p]!
-    const t = ids.id(raddr, rp, lp)
+    const t = ids.id(a, b, lp)
     if (ids.added) {
       if (t >= this.tupleOwner[p]!.length) {
         this.tupleOwner[p] = grownTo(this.tupleOwner[p]!, t * 2)
@@ -350,13 +360,13 @@ export class SnapshotAggregator {
   }
 
   /**
-   * One more connection to remote endpoint (raddr, remote port part); its owner is the first slot seen, or
+   * One more connection to remote endpoint (address and port words); its owner is the first slot seen, or
    * AMBIGUOUS once two differ. Returns the endpoint's id in this snapshot's table.
    */
-  private countRemote(raddr: number, rp: number, owner: number): number {
+  private countRemote(a: number, b: number, owner: number): number {
     const p = this.generation & 1
     const ids = this.remotes[p]!
-    const d = ids.id(raddr, rp, 0)
+    const d = ids.id(a, b, 0)
     if (ids.added) {
       if (d >= this.remoteConns[p]!.length) {
         this.remoteConns[p] = grownTo(this.remoteConns[p]!, d * 2)
@@ -475,7 +485,8 @@ export class SnapshotAggregator {
   /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d (labels are made only for what summaries report). */
   private endpointOf(d: number): number {
     const ids = this.remotes[this.generation & 1]!
-    return this.endpoints.id(endpointLabel(this.addresses.value(ids.keyA(d)) ?? '?', ids.keyB(d) - 1))
+    const b = ids.keyB(d)
+    return this.endpoints.id(endpointLabel(this.addresses.value(addrOfWords(ids.keyA(d), b)) ?? '?', (b & (V4_WORD - 1)) - 1))
   }
 
   /**
@@ -643,12 +654,11 @@ export class SnapshotAggregator {
     const was = this.generation - 1
     const amap = this.addresses.compact(was - 1)
     this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
-    this.addresses.reserve(withRoom(this.addressCompactAt))
     remap(this.facts, amap, this.addresses.size)
     const q = was & 1
     if (this.tableGen[q] === was) {
-      this.remotes[q]!.rekeyA(amap)
-      this.tuples[q]!.rekeyA(amap)
+      this.remotes[q]!.rekeyA(amap, V4_WORD)
+      this.tuples[q]!.rekeyA(amap, V4_WORD)
     }
     this.tag = nextTag++
   }
@@ -671,9 +681,6 @@ export class SnapshotAggregator {
     this.nextGeneration()
   }
 }
-
-/** Ids the address table may reach before it is renumbered at a snapshot's end: its threshold and a snapshot's worth more. */
-const withRoom = (compactAt: number) => compactAt + (compactAt >> 2)
 
 /**
  * Moves the values of `a` to their new ids (`map[old]`, -1 for dropped; `size` new ids), in place (a

@@ -109,9 +109,12 @@ export class SnapshotIds {
     return this.keys[d * 4 + 2]!
   }
 
-  /** Rewrites the keys' first words through `map` (old → new; every key's word must map to ≥ 0) and re-indexes them. */
-  rekeyA(map: Int32Array): void {
-    for (let d = 0; d < this.size; d++) this.keys[d * 4] = map[this.keys[d * 4]!]!
+  /**
+   * Rewrites the keys' first words through `map` (old → new; each must map to ≥ 0), except for keys whose
+   * second word has a bit of `unlessB`, and re-indexes them.
+   */
+  rekeyA(map: Int32Array, unlessB = 0): void {
+    for (let d = 0; d < this.size; d++) if ((this.keys[d * 4 + 1]! & unlessB) === 0) this.keys[d * 4] = map[this.keys[d * 4]!]!
     this.rehash(this.mask + 1)
   }
 

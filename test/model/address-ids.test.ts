@@ -1,33 +1,37 @@
 import {describe, expect, it} from 'vitest'
 
 import {AddressTable} from '../../src/model/address-table.js'
-import {KeyIndex} from '../../src/model/key-index.js'
+import {V4_BASE} from '../../src/model/address-kinds.js'
 import {dottedQuad} from '../../src/formats/shared/dotted-quad.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
 import {copyConnection} from '../../src/formats/shared/records.js'
 import type {ConnectionRecord, RecordSink} from '../../src/formats/types.js'
 
 describe('address ids on the hot path', () => {
-  it('keeps IPv4 peers by value and makes their strings only when asked, across renumbering', () => {
+  it('keeps IPv4 peers by value (no entry, never renumbered) and other addresses by renumbered ids', () => {
     const t = new AddressTable()
     const peers = ['10.0.0.1', '192.168.200.7', '255.255.255.255', '0.0.0.0', '127.0.0.1']
-    const ids = peers.map((p) => t.v4Intern(dottedQuad(p)))
-    // Interning again, or by string, finds the same ids.
-    expect(peers.map((p) => t.v4Intern(dottedQuad(p)))).toEqual(ids)
-    expect(peers.map((p) => t.id(p))).toEqual(ids)
+    const ids = peers.map((p) => t.id(p))
+    // An IPv4 id is its value above V4_BASE, whether asked by string or added by value; the table holds none.
+    expect(ids).toEqual(peers.map((p) => V4_BASE + dottedQuad(p)))
+    expect(peers.map((p) => t.add(null, dottedQuad(p)))).toEqual(ids)
+    expect(ids.map((id) => t.value(id))).toEqual(peers)
+    expect(t.size).toBe(1)
     const v6 = t.id('fe80::1%12')
-    for (let g = 1; g <= 3; g++) t.use(ids[1]!, g)
-    t.use(v6, 3)
+    const name = t.id('db-server')
+    expect([v6, name]).toEqual([1, 2])
+    for (let g = 1; g <= 3; g++) t.use(name, g)
+    t.use(v6, 1)
+    for (const id of ids) t.use(id, 3)
     const map = t.compact(3)
-    // Only the used ones are kept, renumbered in order, and their strings are the dotted quads the rows held.
-    expect(t.size).toBe(3)
-    expect(t.value(map[ids[1]!]!)).toBe('192.168.200.7')
-    expect(t.value(map[v6]!)).toBe('fe80::1%12')
-    expect(map[ids[0]!]).toBe(-1)
-    expect(t.v4Id(dottedQuad('10.0.0.1'))).toBe(-1)
+    // Only the used ones are kept, renumbered in order; IPv4 ids are untouched.
+    expect(t.size).toBe(2)
+    expect(map[v6]).toBe(-1)
+    expect(t.value(map[name]!)).toBe('db-server')
+    expect(ids.map((id) => t.value(id))).toEqual(peers)
     // A dropped address comes back as a new id.
-    expect(t.v4Intern(dottedQuad('10.0.0.1'))).toBe(3)
-    expect(t.value(3)).toBe('10.0.0.1')
+    expect(t.id('fe80::1%12')).toBe(2)
+    expect(t.value(2)).toBe('fe80::1%12')
   })
 
   it('gives the same address strings to a consumer that reads them, with and without an address table', () => {

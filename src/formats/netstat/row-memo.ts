@@ -1,4 +1,5 @@
 import {grownTo, ViewCache} from '../../typed-arrays.js'
+import {V4_BASE} from '../../model/address-kinds.js'
 import {newConnection} from '../shared/records.js'
 import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from '../types.js'
 
@@ -54,7 +55,7 @@ export class RowMemo {
   private hashes = new Int32Array(1024)
   private gens = new Uint32Array(1024)
   /** Per entry ({@link MEMO_FIELDS} words): proto (0 TCP, 1 UDP), state (index + 1, 0 for none), pid, ports and address ids. */
-  private fieldWords = new Int32Array(1024 * MEMO_FIELDS)
+  private fieldWords = new Float64Array(1024 * MEMO_FIELDS)
   private localAddrs: string[] = []
   private remoteAddrs: string[] = []
   /**
@@ -270,7 +271,7 @@ export class RowMemo {
   }
 
   /** The entries' fields ({@link MEMO_FIELDS} words each, at the M_ offsets); valid until the next `add`. */
-  get fields(): Int32Array {
+  get fields(): Float64Array {
     return this.fieldWords
   }
 
@@ -391,7 +392,8 @@ export class RowMemo {
       const b = e * MEMO_FIELDS
       for (const k of [M_LADDR, M_RADDR]) {
         const id = f[b + k]!
-        f[b + k] = id >= 0 && id < map.length ? map[id]! : -1
+        // IPv4 ids (V4_BASE + value) are never renumbered.
+        f[b + k] = id >= V4_BASE ? id : id >= 0 && id < map.length ? map[id]! : -1
       }
     }
   }

@@ -6,6 +6,7 @@ import {type ByteDecoder, ByteStrings} from '../shared/byte-strings.js'
 import {dottedQuadBytes, quadString} from '../shared/dotted-quad.js'
 import {netstatState} from './locale.js'
 import type {LazyAddressRecord} from '../shared/records.js'
+import {V4_BASE} from '../../model/address-kinds.js'
 import type {AddressIds, ConnectionRecord, TcpState} from '../types.js'
 
 const SPACE = 32
@@ -315,7 +316,7 @@ export class NetstatRowReader {
     if (v4 >= 0) {
       this.found = null
       this.foundV4 = v4
-      this.foundId = ids ? ids.v4Intern(v4) : -1
+      this.foundId = ids ? V4_BASE + v4 : -1
       return true
     }
     const addr = this.strings.get(buf, as, ae)
