@@ -310,13 +310,15 @@ async function readLines(
   const splitter: {push(chunk: Buffer): void; end(): number} = lp.lineBytes
     ? new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, maxLine, decodeBytes)
     : textFeed(new LineSplitter(lp, summary, maxLine), createDecoder('utf-8'))
-  // Line starts of a UTF-8 file on disk, for quoting its lines again (src/input/landmarks.ts), as workers note them.
-  const marks = source.file !== null && splitter instanceof ByteLineSplitter && normalizeEncoding(sniffed.encoding) === 'utf-8' ? new LandmarkNotes(splitter, sniffed.bomLength) : null
+  // Line starts of a UTF-8 or UTF-16LE file on disk, for quoting its lines again (src/input/landmarks.ts), as workers note them.
+  const encoding = normalizeEncoding(sniffed.encoding)
+  const noted = source.file !== null && splitter instanceof ByteLineSplitter && (encoding === 'utf-8' || encoding === 'utf-16le')
+  const marks = noted ? new LandmarkNotes(splitter, sniffed.bomLength, encoding) : null
   const feed = {
     push: (chunk: Buffer) => {
       const out = normalizer.push(chunk)
       splitter.push(out)
-      marks?.after(out.length, normalizer.switches.length > 0)
+      marks?.after(out, normalizer.position, normalizer.switches.length > 0)
     },
     end: () => {
       splitter.push(normalizer.end())

@@ -1,8 +1,7 @@
-import {StringDecoder} from 'node:string_decoder'
-
 import iconv from 'iconv-lite'
 
 import {normalizeEncoding} from './encoding.js'
+import {Utf16leToUtf8} from './utf16.js'
 
 /** A change of encoding inside one input (two loops appending to one file), by byte offset. */
 export type EncodingSwitch = {offset: number; to: string}
@@ -21,7 +20,7 @@ export class Utf8Normalizer {
   readonly switches: EncodingSwitch[] = []
   private mode: Mode
   private readonly base: string
-  private utf16 = new StringDecoder('utf16le')
+  private readonly utf16 = new Utf16leToUtf8()
   private single: ReturnType<typeof iconv.getDecoder> | null = null
   private offset = 0
   /** UTF-16 bytes decoded so far, mod 2 (a code unit may be split across chunks). */
@@ -39,13 +38,15 @@ export class Utf8Normalizer {
    * Bytes at the end of the last chunk that may begin a switch to UTF-16LE (a BOM's FF, or what may be
    * ASCII/NUL pairs going on in the next chunk): decided with the next chunk, so a switch is found at
    * the same byte however the bytes arrive. At most seven bytes; a chunk is then copied behind them
-   * into a reused buffer (what `push` returns is valid until the next call).
+   * into a reused buffer. What `push` returns is valid until the next `push` (`end` leaves it intact):
+   * UTF-16LE is transcoded into a reused buffer too.
    */
   private held = Buffer.alloc(0)
   private joined = Buffer.alloc(0)
 
   /** UTF-8 bytes for this chunk (may hold back the tail of a split character or switch). */
   push(chunk: Buffer): Buffer {
+    this.utf16.rewind()
     let buf = chunk
     const h = this.held.length
     if (h > 0) {
@@ -77,8 +78,16 @@ export class Utf8Normalizer {
   end(): Buffer {
     const last = this.convert(this.held, this.held.length)
     this.held = Buffer.alloc(0)
-    const rest = this.mode === 'utf-16le' ? this.utf16.end() : (this.single?.end() ?? '')
-    return rest.length === 0 ? last : Buffer.concat([last, Buffer.from(rest, 'utf8')])
+    const rest = this.mode === 'utf-16le' ? this.utf16.end() : Buffer.from(this.single?.end() ?? '', 'utf8')
+    return rest.length === 0 ? last : Buffer.concat([last, rest])
+  }
+
+  /**
+   * Input bytes whose UTF-8 has been handed out: those taken, less what waits for the next chunk (an
+   * undecided tail, half a UTF-16 unit or surrogate pair). Exact in UTF-8 and UTF-16LE, until a switch.
+   */
+  get position(): number {
+    return this.offset - (this.mode === 'utf-16le' ? this.utf16.held : 0)
   }
 
   private decode(bytes: Buffer): Buffer {
@@ -86,7 +95,7 @@ export class Utf8Normalizer {
     if (this.mode === 'utf-8') return bytes
     if (this.mode === 'utf-16le') {
       this.parity = (this.parity + bytes.length) % 2
-      return Buffer.from(this.utf16.write(bytes), 'utf8')
+      return this.utf16.write(bytes)
     }
     return Buffer.from(this.single!.write(bytes), 'utf8')
   }
@@ -94,8 +103,7 @@ export class Utf8Normalizer {
   /** Flushes the old decoder, records the switch, returns where the new encoding's bytes start. */
   private switchAt(chunk: Buffer, at: number): number {
     if (this.mode === 'utf-16le') {
-      this.utf16.end()
-      this.utf16 = new StringDecoder('utf16le')
+      this.utf16.reset()
       this.mode = this.base === 'utf-8' ? 'utf-8' : 'single'
       if (this.mode === 'single') this.single = iconv.getDecoder(this.base)
       this.switches.push({offset: this.offset + at, to: this.base})

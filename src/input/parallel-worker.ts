@@ -65,8 +65,7 @@ function feed(
   const fd = openSync(task.file, 'r')
   const buf = Buffer.allocUnsafe(1 << 20)
   let stopped = false
-  // UTF-8 passes the normaliser untouched: until a switch, what the splitter got maps byte for byte to the file.
-  // In UTF-16LE only the range's start is a landmark.
+  // Until a switch, the normaliser's position maps what the splitter got back to the file (UTF-8 and UTF-16LE).
   const notes = landmarks === null ? null : new LandmarkNotes(splitter, from, task.encoding)
   try {
     for (let pos = from; pos < to; ) {
@@ -77,10 +76,10 @@ function feed(
       const n = readSync(fd, buf, 0, Math.min(buf.length, to - pos), pos)
       if (n <= 0) break
       pos += n
-      // Neither the normaliser (UTF-8 passes through) nor the splitter keeps the buffer after push.
+      // Neither the normaliser nor the splitter keeps the buffer after push (the splitter copies its open line).
       const out = normalizer.push(buf.subarray(0, n))
       splitter.push(out)
-      notes?.after(out.length, task.encoding !== 'utf-8' || normalizer.switches.length > 0)
+      notes?.after(out, normalizer.position, normalizer.switches.length > 0)
     }
   } finally {
     closeSync(fd)

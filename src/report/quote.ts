@@ -141,7 +141,8 @@ async function readSource(s: InputSource, wanted: Wanted, sizes: ReadonlyMap<str
     const lines = wanted.get(s.path)
     // A file that changed since it was read would quote the wrong lines.
     if (!lines || detectBinary(head) || (s.size !== null && sizes.has(s.path) && sizes.get(s.path) !== s.size)) return
-    // Lines far into a large file are read from the line start noted last before them, each such group on its own.
+    // Lines far into a large file are read from the line start noted last before them, each such group on its own,
+    // in the encoding noted there (UTF-8 or UTF-16LE: a line start, never a BOM, so nothing is skipped).
     const groups = new Map<Landmark | null, Map<number, string | null>>()
     for (const line of [...lines.keys()].sort((a, b) => a - b)) {
       let mark = s.file !== null && s.size !== null ? landmarkBefore(digests.get(s.path) ?? '', s.size, line) : null
