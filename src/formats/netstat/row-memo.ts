@@ -1,6 +1,7 @@
 import {grownTo, ViewCache} from '../../typed-arrays.js'
 import {V4_BASE} from '../../model/address-kinds.js'
-import {newConnection} from '../shared/records.js'
+import {LazyAddressRecord, newConnection} from '../shared/records.js'
+import {quadString} from '../shared/dotted-quad.js'
 import {type ConnectionRecord, type Proto, TCP_STATES, type TcpState} from '../types.js'
 
 /** Rows longer than this are parsed every time (real netstat rows are 60–120 bytes). */
@@ -8,7 +9,7 @@ export const MAX_ROW = 240
 /** Consumer words per entry (see {@link RowMemo.aux}). */
 export const MEMO_AUX = 3
 /** Words per entry in {@link RowMemo.fields}, and where each field sits. */
-export const MEMO_FIELDS = 7
+export const MEMO_FIELDS = 9
 export const M_PROTO = 0
 export const M_STATE = 1
 export const M_PID = 2
@@ -16,6 +17,9 @@ export const M_LPORT = 3
 export const M_LADDR = 4
 export const M_RPORT = 5
 export const M_RADDR = 6
+/** IPv4 values of the two addresses whose strings the memo does not hold (-1: it holds the string). */
+export const M_LV4 = 7
+export const M_RV4 = 8
 /** Blanks before a row that {@link RowMemo.next} accepts (more go the long way, past the line-length cap). */
 export const MAX_LEAD = 16
 /** Rows of the snapshot before that {@link RowMemo.next} tries, from the cursor on. */
@@ -56,8 +60,9 @@ export class RowMemo {
   private gens = new Uint32Array(1024)
   /** Per entry ({@link MEMO_FIELDS} words): proto (0 TCP, 1 UDP), state (index + 1, 0 for none), pid, ports and address ids. */
   private fieldWords = new Float64Array(1024 * MEMO_FIELDS)
-  private localAddrs: string[] = []
-  private remoteAddrs: string[] = []
+  /** Per entry: the address strings, or null for an IPv4 address not made into a string (its value at M_LV4, M_RV4). */
+  private localAddrs: (string | null)[] = []
+  private remoteAddrs: (string | null)[] = []
   /**
    * {@link MEMO_AUX} words per entry for a consumer to cache what it derives from the row (set to -1
    * when the entry is made, moved with it on compaction). Entry numbers are valid until the next snapshot.
@@ -307,10 +312,19 @@ export class RowMemo {
     const st = f[b + M_STATE]!
     rec.state = st === 0 ? null : TCP_STATES[st - 1]!
     rec.pid = f[b + M_PID]!
-    rec.localAddr = this.localAddrs[entry]!
+    const lazy = rec instanceof LazyAddressRecord ? rec : null
+    const local = this.localAddrs[entry] ?? null
+    if (lazy) {
+      lazy.local = local
+      lazy.localV4 = f[b + M_LV4]!
+    } else rec.localAddr = local ?? quadString(f[b + M_LV4]!)
     rec.localPort = f[b + M_LPORT]!
     rec.localAddrId = f[b + M_LADDR]!
-    rec.remoteAddr = this.remoteAddrs[entry]!
+    const remote = this.remoteAddrs[entry] ?? null
+    if (lazy) {
+      lazy.remote = remote
+      lazy.remoteV4 = f[b + M_RV4]!
+    } else rec.remoteAddr = remote ?? quadString(f[b + M_RV4]!)
     rec.remotePort = f[b + M_RPORT]!
     rec.remoteAddrId = f[b + M_RADDR]!
     rec.process = null
@@ -347,8 +361,16 @@ export class RowMemo {
     f[b + M_LADDR] = rec.localAddrId ?? -1
     f[b + M_RPORT] = rec.remotePort
     f[b + M_RADDR] = rec.remoteAddrId ?? -1
-    this.localAddrs[entry] = rec.localAddr
-    this.remoteAddrs[entry] = rec.remoteAddr
+    // A lazy record's IPv4 strings stay unmade: the memo keeps their values.
+    if (rec instanceof LazyAddressRecord) {
+      this.localAddrs[entry] = rec.local
+      this.remoteAddrs[entry] = rec.remote
+      f[b + M_LV4] = rec.localV4
+      f[b + M_RV4] = rec.remoteV4
+    } else {
+      this.localAddrs[entry] = rec.localAddr
+      this.remoteAddrs[entry] = rec.remoteAddr
+    }
     this.aux.fill(-1, entry * MEMO_AUX, entry * MEMO_AUX + MEMO_AUX)
     this.used += len
     this.table[this.lastSlot] = entry + 1
