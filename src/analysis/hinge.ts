@@ -58,35 +58,39 @@ export type HingeEnd = {
 export function hingeEnd(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
   const n = Math.min(t.length, y.length)
   if (n < 5) return {index: n - 1, slope: 0, f: 0}
-  const fit = (x: (i: number) => number) => {
-    let sx = 0
-    let sxx = 0
-    let sy = 0
-    let sxy = 0
-    for (let i = 0; i < n; i++) {
-      const xi = x(i)
-      sx += xi
-      sxx += xi * xi
-      sy += y[i]!
-      sxy += xi * y[i]!
-    }
-    const det = n * sxx - sx * sx
-    if (det <= 0) return {b: 0, sse: Infinity}
-    const b = (n * sxy - sx * sy) / det
-    const a = (sy - b * sx) / n
-    let sse = 0
-    for (let i = 0; i < n; i++) sse += (y[i]! - a - b * x(i)) ** 2
-    return {b, sse}
-  }
-  const line = fit((i) => t[i]!)
+  const line = cappedFit(t, y, n, Infinity)
   let best = {index: n - 1, slope: line.b, sse: line.sse}
   for (let k = 2; k < n - 2; k++) {
-    const tk = t[k]!
-    const h = fit((i) => Math.min(t[i]!, tk))
+    const h = cappedFit(t, y, n, t[k]!)
     if (h.sse < best.sse * (1 - 1e-9) - 1e-9) best = {index: k, slope: h.b, sse: h.sse}
   }
   const f = best.index === n - 1 || best.sse <= 0 ? (best.index === n - 1 ? 0 : Infinity) : (line.sse - best.sse) / (best.sse / (n - 3))
   return {index: best.index, slope: best.slope, f}
+}
+
+/**
+ * Least squares of y = a + b·min(t, cap) over the first n points (cap Infinity: a straight line): slope and
+ * squared residuals. Loops written out (no function per point): hingeEnd calls it for every knot.
+ */
+function cappedFit(t: ArrayLike<number>, y: ArrayLike<number>, n: number, cap: number): {b: number; sse: number} {
+  let sx = 0
+  let sxx = 0
+  let sy = 0
+  let sxy = 0
+  for (let i = 0; i < n; i++) {
+    const xi = Math.min(t[i]!, cap)
+    sx += xi
+    sxx += xi * xi
+    sy += y[i]!
+    sxy += xi * y[i]!
+  }
+  const det = n * sxx - sx * sx
+  if (det <= 0) return {b: 0, sse: Infinity}
+  const b = (n * sxy - sx * sy) / det
+  const a = (sy - b * sx) / n
+  let sse = 0
+  for (let i = 0; i < n; i++) sse += (y[i]! - a - b * Math.min(t[i]!, cap)) ** 2
+  return {b, sse}
 }
 
 /** Residuals of the least-squares "flat, then linear" fit at the knot `hingeStart` picks. O(n²). */

@@ -114,23 +114,35 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
     y00 += yc[i - 1]! * yc[i - 1]!
   }
   const first = yc[0]!
-  // The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at φ, from the lag sums
-  // of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the others quasi-differenced.
-  const profile = (phi: number, x: Float64Array) => {
-    const [x1, x0, x11, x10, x00, x1y1, x1y0, x0y1, x0y0] = x
+  // What depends on φ alone (the y sums' part of the likelihood), for the grid φ = g / 50 (g = −10…49) and for
+  // any other φ; the same expressions whichever way they are reached, so the result does not depend on the path.
+  const atPhi = (phi: number) => {
     const h2 = 1 - phi * phi
     const c = 1 - phi
-    const scc = h2 + (n - 1) * c * c
+    return {
+      phi,
+      h2,
+      c,
+      halfLogH2: 0.5 * Math.log(h2),
+      scc: h2 + (n - 1) * c * c,
+      scy: h2 * first + c * (y1 - phi * y0),
+      syy: h2 * first * first + y11 - 2 * phi * y10 + phi * phi * y00,
+    }
+  }
+  const grid = Array.from({length: 60}, (_, k) => atPhi((k - 10) / 50))
+  // The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at φ, from the lag sums
+  // of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the others quasi-differenced.
+  const profile = (p: ReturnType<typeof atPhi>, x: Float64Array) => {
+    const [x1, x0, x11, x10, x00, x1y1, x1y0, x0y1, x0y0] = x
+    const {phi, c, scc, scy, syy} = p
     const scx = c * (x1! - phi * x0!)
     const sxx = x11! - 2 * phi * x10! + phi * phi * x00!
-    const scy = h2 * first + c * (y1 - phi * y0)
     const sxy = x1y1! - phi * (x1y0! + x0y1!) + phi * phi * x0y0!
-    const syy = h2 * first * first + y11 - 2 * phi * y10 + phi * phi * y00
     const det = scc * sxx - scx * scx
     if (!(det > 0)) return -Infinity
     const rss = syy - (sxx * scy * scy - 2 * scx * scy * sxy + scc * sxy * sxy) / det
     if (!(rss > 0)) return -Infinity
-    return 0.5 * Math.log(h2) - 0.5 * Math.log(det) - ((n - 2) / 2) * Math.log(rss)
+    return p.halfLogH2 - 0.5 * Math.log(det) - ((n - 2) / 2) * Math.log(rss)
   }
   // Lag sums of x = max(0, i − knot) (and its lag) with 1 and y, over i = knot + 1…n − 1, from suffix sums over i
   // of 1, i, i², i(i − 1), (i − 1)², y_i, y_{i−1}, i·y_i, i·y_{i−1}: O(1) per knot.
@@ -171,7 +183,7 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
     if (shape === 'line' && knot > 0) continue
     const x = sums(knot)
     for (let g = -10; g <= 49; g++) {
-      const l = profile(g / 50, x)
+      const l = profile(grid[g + 10]!, x)
       if (l > best.l) best = {phi: g / 50, l, x}
     }
   }
@@ -180,7 +192,7 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   for (let g = -4; g <= 4; g++) {
     const phi = around.phi + g / 200
     if (phi <= -1 || phi >= 1) continue
-    const l = profile(phi, around.x)
+    const l = profile(atPhi(phi), around.x)
     if (l > best.l) best = {phi, l, x: around.x}
   }
   return Math.min(PHI_MAX, Math.max(0, best.phi))
