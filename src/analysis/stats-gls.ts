@@ -133,11 +133,20 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   // The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at φ, from the lag sums
   // of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the others quasi-differenced.
   const profile = (p: ReturnType<typeof atPhi>, x: Float64Array) => {
-    const [x1, x0, x11, x10, x00, x1y1, x1y0, x0y1, x0y0] = x
+    // Indexed, not destructured: destructuring a typed array runs its iterator (per knot and φ).
+    const x1 = x[0]!
+    const x0 = x[1]!
+    const x11 = x[2]!
+    const x10 = x[3]!
+    const x00 = x[4]!
+    const x1y1 = x[5]!
+    const x1y0 = x[6]!
+    const x0y1 = x[7]!
+    const x0y0 = x[8]!
     const {phi, c, scc, scy, syy} = p
-    const scx = c * (x1! - phi * x0!)
-    const sxx = x11! - 2 * phi * x10! + phi * phi * x00!
-    const sxy = x1y1! - phi * (x1y0! + x0y1!) + phi * phi * x0y0!
+    const scx = c * (x1 - phi * x0)
+    const sxx = x11 - 2 * phi * x10 + phi * phi * x00
+    const sxy = x1y1 - phi * (x1y0 + x0y1) + phi * phi * x0y0
     const det = scc * sxx - scx * scx
     if (!(det > 0)) return -Infinity
     const rss = syy - (sxx * scy * scy - 2 * scx * scy * sxy + scc * sxy * sxy) / det
@@ -148,18 +157,26 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   // of 1, i, i², i(i − 1), (i − 1)², y_i, y_{i−1}, i·y_i, i·y_{i−1}: O(1) per knot.
   const suffix = new Float64Array(9)
   const sums = (knot: number) => {
-    const [c, si, sii, sii1, si1i1, sy, sy0, siy, siy0] = suffix
+    const c = suffix[0]!
+    const si = suffix[1]!
+    const sii = suffix[2]!
+    const sii1 = suffix[3]!
+    const si1i1 = suffix[4]!
+    const sy = suffix[5]!
+    const sy0 = suffix[6]!
+    const siy = suffix[7]!
+    const siy0 = suffix[8]!
     const k = knot
     return Float64Array.of(
-      si! - k * c!,
-      si! - c! - k * c!,
-      sii! - 2 * k * si! + k * k * c!,
-      sii1! - k * (2 * si! - c!) + k * k * c!,
-      si1i1! - 2 * k * (si! - c!) + k * k * c!,
-      siy! - k * sy!,
-      siy0! - k * sy0!,
-      siy! - sy! - k * sy!,
-      siy0! - sy0! - k * sy0!,
+      si - k * c,
+      si - c - k * c,
+      sii - 2 * k * si + k * k * c,
+      sii1 - k * (2 * si - c) + k * k * c,
+      si1i1 - 2 * k * (si - c) + k * k * c,
+      siy - k * sy,
+      siy0 - k * sy0,
+      siy - sy - k * sy,
+      siy0 - sy0 - k * sy0,
     )
   }
   const add = (i: number) => {
