@@ -39,6 +39,12 @@ export default function setup(project: TestProject): () => void {
   copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  // The command manifest, as `npm run build` writes it: the CLI starts the way it does for users.
+  const m = spawnSync(process.execPath, [join(ROOT, 'scripts/manifest.mjs'), dir], {encoding: 'utf8', timeout: 120_000})
+  if (m.status !== 0) {
+    rmSync(dir, {recursive: true, force: true})
+    throw new Error(`test/global-setup.ts: writing the command manifest failed (exit ${m.status ?? m.signal}):\n${m.stdout}${m.stderr}`)
+  }
   project.provide('cliRoot', dir)
   if (!existsSync(SHARED_CORPUS)) process.stdout.write(`\nNOTE: ${SHARED_SKIP_NOTE}\n\n`)
   return () => rmSync(dir, {recursive: true, force: true})
