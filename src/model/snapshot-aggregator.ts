@@ -43,6 +43,8 @@ export const EMPTY_SUMMARY: SnapshotSummary = {
 }
 
 const REMOTE_MIN = 3
+/** Local addresses per snapshot whose ports in use are kept in bit sets (see `usePort`). */
+const HOT_ADDRESSES = 8
 /** Listening ports a summary keeps per process, and in all: enough to recognise a service, flat in memory. */
 export const LISTEN_PER_SLOT = 4
 export const LISTEN_CAP = 512
@@ -137,6 +139,14 @@ export class SnapshotAggregator {
   /** (address id, port) pairs in use this snapshot: the set, and the pairs in the order first met. */
   private readonly addrPortSeen = new IntTable(16_384)
   private readonly addrPorts = new NumberList()
+  /**
+   * The first HOT_ADDRESSES local addresses of a snapshot (a server has a few) keep their ports in use in
+   * a bit set each (8 KB), the others in `addrPortSeen`: most rows test and set a bit instead of hashing.
+   */
+  private readonly hotAddr = new Float64Array(HOT_ADDRESSES).fill(-1)
+  private readonly hotBits = new Int32Array(HOT_ADDRESSES * 2048)
+  private hotCount = 0
+  private lastHot = 0
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
   private readonly wildTouched = new IntList()
   /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
@@ -426,11 +436,31 @@ export class SnapshotAggregator {
     } else this.usePort(laddr, lport)
   }
 
+  /** A port (0…65535) in use on local address `addr` this snapshot: pairs are kept once, in the order first met. */
   private usePort(addr: number, port: number): void {
-    if (this.addrPortSeen.insert(addr * 65536 + port)) {
-      this.addrPorts.push(addr)
-      this.addrPorts.push(port)
+    let h = this.lastHot
+    if (this.hotAddr[h] !== addr) {
+      h = -1
+      for (let k = 0; k < this.hotCount; k++) {
+        if (this.hotAddr[k] === addr) {
+          h = k
+          break
+        }
+      }
+      if (h < 0 && this.hotCount < HOT_ADDRESSES) {
+        h = this.hotCount++
+        this.hotAddr[h] = addr
+      }
+      if (h >= 0) this.lastHot = h
     }
+    if (h >= 0) {
+      const w = h * 2048 + (port >>> 5)
+      const bit = 1 << (port & 31)
+      if ((this.hotBits[w]! & bit) !== 0) return
+      this.hotBits[w]! |= bit
+    } else if (!this.addrPortSeen.insert(addr * 65536 + port)) return
+    this.addrPorts.push(addr)
+    this.addrPorts.push(port)
   }
 
   /** Closes the snapshot and returns its summary. */
@@ -620,6 +650,9 @@ export class SnapshotAggregator {
     for (let k = 0; k < this.listenRows.length; k += 2) this.listenPerSlot[this.listenRows.a[k]!] = 0
     this.listenRows.clear()
     this.addrPortSeen.clear()
+    this.hotBits.fill(0, 0, this.hotCount * 2048)
+    this.hotAddr.fill(-1)
+    this.hotCount = 0
     this.addrPorts.clear()
     for (let j = 0; j < this.wildTouched.length; j++) {
       const k = this.wildTouched.a[j]!
