@@ -141,9 +141,9 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
     }
     // Rows a parser repeats from the snapshot before come as memo entries, not records: tapped too.
     const carried = sink.carried.bind(sink)
-    sink.carried = (memo, entry, line) => {
-      tap(restoreRow(memo, entry, line), {path, snapshot: sink.currentSnapshot})
-      carried(memo, entry, line)
+    sink.carried = (memo, entry, line, process = null) => {
+      tap(restoreRow(memo, entry, line, process), {path, snapshot: sink.currentSnapshot})
+      carried(memo, entry, line, process)
     }
     return sink
   })

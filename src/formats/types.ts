@@ -41,9 +41,10 @@ export interface RecordSink {
   /**
    * Optional fast path: the connection row that `memo` holds as `entry` (restored, it is the record
    * `connection` would get), from source line `line`. Parsers with a row memo call it instead of
-   * `connection` for rows repeated from the snapshot before, when the sink has it.
+   * `connection` for rows repeated from the snapshot before, when the sink has it. `process`: the image an
+   * owner line (`-b`) named for the row (the record's `process`), else null or absent.
    */
-  carried?(memo: MemoRows, entry: number, line: number): void
+  carried?(memo: MemoRows, entry: number, line: number, process?: string | null): void
   process(record: ProcessRecord): void
   handle(record: HandleRecord): void
   handleCount(record: HandleCountRecord): void

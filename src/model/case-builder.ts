@@ -225,10 +225,10 @@ export class InputSink implements RecordSink {
     } else this.c.dumpRow(r, this.input.index)
   }
 
-  carried(memo: RowMemo, entry: number, line: number): void {
+  carried(memo: RowMemo, entry: number, line: number, process: string | null = null): void {
     if (this.open) {
-      if (!this.marksOnly) this.c.agg.carried(memo, entry, line)
-    } else this.c.dumpRow(restoreRow(memo, entry, line), this.input.index)
+      if (!this.marksOnly) this.c.agg.carried(memo, entry, line, process)
+    } else this.c.dumpRow(restoreRow(memo, entry, line, process), this.input.index)
   }
 
   process(r: ProcessRecord): void {

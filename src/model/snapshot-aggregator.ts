@@ -247,16 +247,28 @@ export class SnapshotAggregator {
     } else this.add(this.rowFlags(r, laddr, raddr), r.pid, r.process, laddr, r.localPort, raddr, r.remotePort, r.line, undefined, -1)
   }
 
-  /** The row `memo` holds as `entry` (see RecordSink.carried): from the words cached for it when it has them. */
-  carried(memo: RowMemo, entry: number, line: number): void {
+  /**
+   * The row `memo` holds as `entry` (see RecordSink.carried), owned by image `process` when an owner line
+   * named one: from the words cached for it when it has them (its slot only when no name came with it).
+   */
+  carried(memo: RowMemo, entry: number, line: number, process: string | null = null): void {
     const aux = memo.aux
     const at = entry * MEMO_AUX
     const f = memo.fields
     const b = entry * MEMO_FIELDS
     const laddr = f[b + M_LADDR]!
     const raddr = f[b + M_RADDR]!
-    if (aux[at + AUX_TAG] !== this.tag || laddr < 0 || raddr < 0) this.connection(restoreRow(memo, entry, line))
-    else this.add(aux[at + AUX_FLAGS]!, f[b + M_PID]!, null, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, aux, at)
+    if (laddr < 0 || raddr < 0 || (aux[at + AUX_TAG] !== this.tag && process === null)) {
+      this.connection(restoreRow(memo, entry, line, process))
+      return
+    }
+    if (aux[at + AUX_TAG] !== this.tag) {
+      aux[at + AUX_TAG] = this.tag
+      aux[at + AUX_SLOT] = -1
+      aux[at + AUX_FLAGS] = this.rowFlags(restoreRow(memo, entry, line, process), laddr, raddr)
+    }
+    if (process === null) this.add(aux[at + AUX_FLAGS]!, f[b + M_PID]!, null, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, aux, at)
+    else this.add(aux[at + AUX_FLAGS]!, f[b + M_PID]!, process, laddr, f[b + M_LPORT]!, raddr, f[b + M_RPORT]!, line, undefined, -1)
   }
 
   /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot. */

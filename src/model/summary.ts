@@ -63,7 +63,7 @@ export class SummarySink implements RecordSink {
     this.next?.connection(r)
   }
 
-  carried(memo: RowMemo, entry: number, line: number): void {
+  carried(memo: RowMemo, entry: number, line: number, process: string | null = null): void {
     this.byKind.connection++
     const f = memo.fields
     const b = entry * MEMO_FIELDS
@@ -74,8 +74,8 @@ export class SummarySink implements RecordSink {
     if (st !== 0) this.byState[st - 1]!++
     const next = this.next
     if (next === null) return
-    if (next.carried) next.carried(memo, entry, line)
-    else next.connection(restoreRow(memo, entry, line))
+    if (next.carried) next.carried(memo, entry, line, process)
+    else next.connection(restoreRow(memo, entry, line, process))
   }
 
   process(r: ProcessRecord): void {

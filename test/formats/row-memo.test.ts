@@ -30,10 +30,10 @@ function feedBytes(sink: RecordSink, text: string, rowMemo: boolean, chunk: numb
 class CarryingSink extends CollectingSink {
   carriedRows = 0
   memo: RowMemo | null = null
-  carried(memo: RowMemo, entry: number, line: number): void {
+  carried(memo: RowMemo, entry: number, line: number, process: string | null = null): void {
     this.memo = memo
     this.carriedRows++
-    this.connection(restoreRow(memo, entry, line))
+    this.connection(restoreRow(memo, entry, line, process))
   }
 }
 

@@ -29,6 +29,8 @@ class NetstatLineParser implements LineParser {
   private pending = false
   private pendingEntry = -1
   private pendingLine = 0
+  /** The image an owner line named for the pending memo entry (handed to the sink with it). */
+  private pendingProcess: string | null = null
   /** Where the lines taken by the last {@link rowRun} end. */
   runEnd = 0
   /** Owner lines may follow the last row (or its owner lines) until another kind of line comes. */
@@ -176,6 +178,13 @@ class NetstatLineParser implements LineParser {
     const rec = this.rec
     const memo = this.memo
     const entry = memo ? memo.find(buf, start, n) : -1
+    if (entry >= 0 && this.carries && this.snapshots > 0) {
+      // A row of the snapshot before: handed on as its memo entry (with the image an owner line may name).
+      this.carry(entry, no)
+      this.rowsInSnapshot++
+      this.ownerZone = true
+      return true
+    }
     if (entry >= 0) memo!.restore(entry, rec)
     else if (this.reader.read(buf, start, n, decode, rec)) memo?.add(buf, start, n, rec)
     else return false
@@ -196,8 +205,9 @@ class NetstatLineParser implements LineParser {
       const close = text.lastIndexOf(']')
       if (close > i + 1 && text.slice(close + 1).trim() === '') {
         if (this.pending) {
-          this.materialize()
-          this.rec.process = text.slice(i + 1, close)
+          const name = text.slice(i + 1, close)
+          if (this.pendingEntry >= 0) this.pendingProcess = name
+          else this.rec.process = name
         }
         this.hasOwner = true
         this.flush()
@@ -303,7 +313,9 @@ class NetstatLineParser implements LineParser {
     if (e < 0) this.sink.connection(this.rec)
     else {
       this.pendingEntry = -1
-      this.sink.carried!(this.memo!, e, this.pendingLine)
+      const process = this.pendingProcess
+      this.pendingProcess = null
+      this.sink.carried!(this.memo!, e, this.pendingLine, process)
     }
   }
 
@@ -318,15 +330,6 @@ class NetstatLineParser implements LineParser {
       if (f[e * MEMO_FIELDS + M_STATE] === BOUND_WORD) this.hasBound = true
       if (f[e * MEMO_FIELDS + M_PID]! >= 0) this.hasPid = true
     }
-  }
-
-  /** The pending row as a record (an owner line is about to name its process). */
-  private materialize(): void {
-    const e = this.pendingEntry
-    if (e < 0) return
-    this.pendingEntry = -1
-    this.memo!.restore(e, this.rec)
-    this.rec.line = this.pendingLine
   }
 
   private flushBroken(): void {

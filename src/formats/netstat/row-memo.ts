@@ -566,10 +566,11 @@ export function sameBytes(a: DataView, ao: number, b: DataView, bo: number, len:
 let scratch: ConnectionRecord | null = null
 
 /** Entry `entry` of `memo` as the record the row reader made for it, at `line` (one shared record: use it before the next call). */
-export function restoreRow(memo: RowMemo, entry: number, line: number): ConnectionRecord {
+export function restoreRow(memo: RowMemo, entry: number, line: number, process: string | null = null): ConnectionRecord {
   const rec = (scratch ??= {...newConnection(), localAddrId: -1, remoteAddrId: -1, memoEntry: -1, memoAux: new Int32Array(0)})
   memo.restore(entry, rec)
   rec.line = line
+  rec.process = process
   return rec
 }
 
