@@ -211,6 +211,23 @@ describe('row memo', () => {
     expect(sameBytes(new DataView(a.buffer), ao, new DataView(b.buffer), bo, data.length)).toBe(same)
   })
 
+  test.prop([
+    fc.array(
+      fc.constantFrom(' [w3wp.exe]', ' [w3wp.exe]  ', ' [w3wp.exe]\t', ' [svchost.exe]\r', ' [Prüfung.exe]', ' [进程.exe]', ' []', ' [a]x', ' [a] [b]', ' [w3wp.exe]\u00a0', '  Dnscache', ' Can not obtain ownership information', '\t[tab.exe]'),
+      {minLength: 2, maxLength: 6},
+    ),
+  ])('reads owner lines the same from their bytes as from text, with and without the memo: %s', (owners) => {
+    const text = loopText({...SCENARIOS.boundLeak, snapshots: 4} as LoopScenario).split('\r\n').map((l, i) => (l.startsWith(' [') ? owners[i % owners.length]! : l)).join('\r\n')
+    const viaText = new CollectingSink()
+    const lp = netstatParser.create(viaText, {path: 'netstat.txt', rowMemo: false})
+    // Lines as the byte splitter cuts them (no empty line after the last line break).
+    text.replace(/\r?\n$/, '').split(/\r?\n/).forEach((l, i) => lp.line(l.replace(/\r+$/, ''), i + 1))
+    lp.end(true)
+    expect(records(text, false)).toEqual(viaText.result)
+    expect(records(text, true)).toEqual(viaText.result)
+    expect(records(text, true, 4096, new CarryingSink())).toEqual(viaText.result)
+  })
+
   it('tells +0 from -0 and a NaN from another NaN', () => {
     const plus = new DataView(new Float64Array([0]).buffer)
     const minus = new DataView(new Float64Array([-0]).buffer)

@@ -1,4 +1,4 @@
-import {type ByteDecoder, utf8Decoder} from '../shared/byte-strings.js'
+import {type ByteDecoder, ByteStrings, utf8Decoder} from '../shared/byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './locale.js'
 import {NetstatRowReader} from './row.js'
 import {M_PID, M_STATE, MEMO_FIELDS, RowMemo, stateWord} from './row-memo.js'
@@ -10,6 +10,10 @@ import {defineFormat} from '../types.js'
 const SPACE = 32
 const TAB = 9
 const LBRACKET = 91
+const RBRACKET_BYTE = 93
+const SPACE_BYTE = 32
+const TAB_BYTE = 9
+const CR_BYTE = 13
 
 const isBlank = (c: number) => c === SPACE || c === TAB
 const BOUND_WORD = stateWord('BOUND')
@@ -31,6 +35,8 @@ class NetstatLineParser implements LineParser {
   private pendingLine = 0
   /** The image an owner line named for the pending memo entry (handed to the sink with it). */
   private pendingProcess: string | null = null
+  /** Image names of owner lines by their bytes. */
+  private readonly images: ByteStrings
   /** Where the lines taken by the last {@link rowRun} end. */
   runEnd = 0
   /** Owner lines may follow the last row (or its owner lines) until another kind of line comes. */
@@ -57,6 +63,7 @@ class NetstatLineParser implements LineParser {
     private readonly options: ParseOptions,
   ) {
     this.decode = options.decodeBytes ?? utf8Decoder
+    this.images = new ByteStrings(this.decode, 256)
     this.reader = new NetstatRowReader(this.decode, options.addressIds)
     this.reader.adopt(this.rec)
     this.memo = options.rowMemo === false ? null : new RowMemo()
@@ -147,7 +154,27 @@ class NetstatLineParser implements LineParser {
       this.rowLine(buf, i, end, no, null, this.decode, start)
       return
     }
+    if (c === LBRACKET && this.pending && this.ownerZone && this.broken === null && this.ownerBytes(buf, i, end)) return
     this.line(this.decode(buf, start, end), no)
+  }
+
+  /**
+   * An owner line `[image.exe]` (blanks or CR after it) naming the pending row's image, read from its bytes
+   * (the image names of a loop are a handful: their strings are kept by their bytes); what `line` would do
+   * with it. False, having done nothing, for any other line (those take the long way).
+   */
+  private ownerBytes(buf: Buffer, i: number, end: number): boolean {
+    let close = end - 1
+    while (close > i && (buf[close] === SPACE_BYTE || buf[close] === TAB_BYTE || buf[close] === CR_BYTE)) close--
+    if (buf[close] !== RBRACKET_BYTE || close <= i + 1) return false
+    const name = this.images.get(buf, i + 1, close)
+    if (this.pendingEntry >= 0) this.pendingProcess = name
+    else this.rec.process = name
+    this.lastLineWasRow = false
+    this.hasOwner = true
+    this.flush()
+    this.sink.structure()
+    return true
   }
 
   private rowLine(buf: Buffer, i: number, end: number, no: number, text: string | null, decode: ByteDecoder, lineStart: number): void {
