@@ -148,6 +148,11 @@ export class SnapshotAggregator {
   private hotCount = 0
   private lastHot = 0
   private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
+  /** The same wildcard ports as bit sets (per family), for counting a hot address's ports a word at a time. */
+  private readonly wildBits = [new Int32Array(2048), new Int32Array(2048)]
+  /** Local addresses in the order this snapshot first met them (hot or not), and the set of the others. */
+  private readonly addrOrder = new NumberList()
+  private readonly addrSeen = new IntTable(1024)
   private readonly wildTouched = new IntList()
   /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
   private readonly portGen = new Uint32Array(131_072)
@@ -443,6 +448,7 @@ export class SnapshotAggregator {
       const w = this.wild[fam]!
       if (w[lport] === 0) {
         w[lport] = 1
+        this.wildBits[fam]![lport >>> 5]! |= 1 << (lport & 31)
         this.wildTouched.push(fam * 65536 + lport)
       }
     } else this.usePort(laddr, lport)
@@ -462,17 +468,36 @@ export class SnapshotAggregator {
       if (h < 0 && this.hotCount < HOT_ADDRESSES) {
         h = this.hotCount++
         this.hotAddr[h] = addr
+        this.addrOrder.push(addr)
       }
       if (h >= 0) this.lastHot = h
     }
     if (h >= 0) {
-      const w = h * 2048 + (port >>> 5)
-      const bit = 1 << (port & 31)
-      if ((this.hotBits[w]! & bit) !== 0) return
-      this.hotBits[w]! |= bit
-    } else if (!this.addrPortSeen.insert(addr * 65536 + port)) return
+      this.hotBits[h * 2048 + (port >>> 5)]! |= 1 << (port & 31)
+      return
+    }
+    if (!this.addrPortSeen.insert(addr * 65536 + port)) return
+    if (this.addrSeen.insert(addr)) this.addrOrder.push(addr)
     this.addrPorts.push(addr)
     this.addrPorts.push(port)
+  }
+
+  /** Ports hot address h uses in [start, end) (0 ≤ start ≤ end ≤ 65536) that no wildcard bind of family `fam` holds. */
+  private hotPortsIn(h: number, fam: number, start: number, end: number): number {
+    const bits = this.hotBits
+    const wild = this.wildBits[fam]!
+    const base = h * 2048
+    let n = 0
+    for (let p = start; p < end; ) {
+      const w = p >>> 5
+      const lo = p & 31
+      const hi = Math.min(32, end - (w << 5))
+      // Bits lo…hi−1 of word w.
+      const mask = (hi === 32 ? -1 : (1 << hi) - 1) & ~((1 << lo) - 1)
+      n += popcount(bits[base + w]! & ~wild[w]! & mask)
+      p = (w + 1) << 5
+    }
+    return n
   }
 
   /** Closes the snapshot and returns its summary. */
@@ -597,7 +622,7 @@ export class SnapshotAggregator {
     const mask = this.rangeBits()
     const ephemeral = new Int32Array(n)
     const ephemeralAddr: string[] = new Array(n).fill('')
-    // Per local address in the order first met: ports in use in each tracked range.
+    // Per local address: ports in use in each tracked range (hot addresses from their bit sets).
     const perAddr = new Map<number, Int32Array>()
     const pairs = this.addrPorts
     for (let j = 0; j < pairs.length; j += 2) {
@@ -608,6 +633,14 @@ export class SnapshotAggregator {
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
       if (this.wild[fam]![port] === 1) continue
       if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
+    }
+    for (let h = 0; h < this.hotCount; h++) {
+      const addr = this.hotAddr[h]!
+      const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
+      perAddr.set(
+        addr,
+        Int32Array.from(this.ranges, (r) => this.hotPortsIn(h, fam, Math.min(65536, Math.max(0, r.start)), Math.max(0, Math.min(65536, r.start + r.count)))),
+      )
     }
     const wildIn = [new Int32Array(n), new Int32Array(n)]
     const wildTouched = this.wildTouched
@@ -624,7 +657,10 @@ export class SnapshotAggregator {
         }
       }
     }
-    for (const [addr, c] of perAddr) {
+    // In the order the snapshot first met the addresses (ties go to the first).
+    for (let k = 0; k < this.addrOrder.length; k++) {
+      const addr = this.addrOrder.a[k]!
+      const c = perAddr.get(addr)!
       const value = this.addresses.value(addr) ?? ''
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
       const total = c.map((v, r) => v + wildIn[fam]![r]!)
@@ -663,12 +699,15 @@ export class SnapshotAggregator {
     this.listenRows.clear()
     this.addrPortSeen.clear()
     this.hotBits.fill(0, 0, this.hotCount * 2048)
+    this.addrOrder.clear()
+    this.addrSeen.clear()
     this.hotAddr.fill(-1)
     this.hotCount = 0
     this.addrPorts.clear()
     for (let j = 0; j < this.wildTouched.length; j++) {
       const k = this.wildTouched.a[j]!
       this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
+      this.wildBits[k >= 65536 ? 1 : 0]![(k % 65536) >>> 5] = 0
     }
     this.wildTouched.clear()
     this.portSeen.clear()
@@ -737,4 +776,11 @@ function remap(a: Int32Array | Uint32Array | Uint8Array, map: Int32Array, size: 
     if (j >= 0 && j < a.length) a[j] = i < a.length ? a[i]! : fill
   }
   a.fill(fill, size)
+}
+
+/** Set bits of a 32-bit word. */
+function popcount(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555)
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333)
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24
 }

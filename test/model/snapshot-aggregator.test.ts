@@ -1,3 +1,4 @@
+import {fc, test} from '@fast-check/vitest'
 import {describe, expect, it} from 'vitest'
 
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
@@ -83,5 +84,66 @@ describe('SnapshotAggregator: dynamic ports in use per local address', () => {
     expect([...s.ephemeral]).toEqual([1])
     expect(s.ephemeralAddr).toEqual(['10.0.0.7'])
     expect(Object.keys(counters(agg, s.counts))).toEqual(['7:ESTABLISHED', '7:PORTS', '7:EPHEMERAL'])
+  })
+})
+
+describe('SnapshotAggregator: ports per local address against a brute-force count', () => {
+  // Up to 12 local addresses (the first 8 a snapshot meets keep bit sets, the rest a hash set), both families,
+  // wildcard binds, listeners, ports at range edges, two snapshots (the tables start empty again).
+  const addrs = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8', '10.0.0.9', 'fe80::1', 'fe80::2', '192.168.1.1', '0.0.0.0', '::']
+  const ports = fc.oneof(fc.integer({min: 49150, max: 49160}), fc.integer({min: 65528, max: 65535}), fc.integer({min: 1020, max: 1030}), fc.integer({min: 0, max: 65535}))
+  const rowArb = fc.record({a: fc.integer({min: 0, max: addrs.length - 1}), port: ports, state: fc.constantFrom<TcpState>('ESTABLISHED', 'TIME_WAIT', 'BOUND', 'LISTENING', 'CLOSE_WAIT')})
+  const ranges: PortRange[] = [DEFAULT_RANGE, LEGACY_RANGE, {start: 65530, count: 100}, {start: 49200, count: 1}]
+
+  /** What the summary should say: per range the busiest address (the first met among equals), wildcard binds counted on every address of their family. */
+  function expected(rows: {a: number; port: number; state: TcpState}[]) {
+    const isV6 = (addr: string) => addr.includes(':')
+    const order: string[] = []
+    const perAddr = new Map<string, Set<number>>()
+    const wild = [new Set<number>(), new Set<number>()]
+    for (const r of rows) {
+      if (r.state === 'LISTENING') continue
+      const addr = addrs[r.a]!
+      if (addr === '0.0.0.0' || addr === '::') wild[addr === '::' ? 1 : 0]!.add(r.port)
+      else {
+        if (!perAddr.has(addr)) {
+          perAddr.set(addr, new Set())
+          order.push(addr)
+        }
+        perAddr.get(addr)!.add(r.port)
+      }
+    }
+    const inR = (r: PortRange, p: number) => p >= r.start && p < r.start + r.count
+    return ranges.map((range) => {
+      let best = 0
+      let at = ''
+      const consider = (label: string, n: number) => {
+        if (n > best) {
+          best = n
+          at = label
+        }
+      }
+      for (const addr of order) {
+        const fam = isV6(addr) ? 1 : 0
+        const own = [...perAddr.get(addr)!].filter((p) => inR(range, p) && !wild[fam]!.has(p)).length
+        consider(addr, own + [...wild[fam]!].filter((p) => inR(range, p)).length)
+      }
+      consider('0.0.0.0', [...wild[0]!].filter((p) => inR(range, p)).length)
+      consider('::', [...wild[1]!].filter((p) => inR(range, p)).length)
+      return [best, at]
+    })
+  }
+
+  test.prop([fc.array(fc.array(rowArb, {maxLength: 120}), {minLength: 1, maxLength: 2})])('gives the brute-force counts and addresses', (snapshots) => {
+    const agg = new SnapshotAggregator(ranges)
+    for (const rows of snapshots) {
+      const s = snapshot(
+        agg,
+        rows.map((r, i) => row(addrs[r.a]!, r.port, '52.1.1.1', 443 + (i % 7), r.state, r.state === 'TIME_WAIT' ? 0 : 100 + (i % 3))),
+      )
+      const want = expected(rows)
+      expect([...s.ephemeral]).toEqual(want.map(([n]) => n))
+      expect(s.ephemeralAddr).toEqual(want.map(([, a]) => a))
+    }
   })
 })
