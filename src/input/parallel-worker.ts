@@ -3,7 +3,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {CaseBuilder} from '../model/case-builder.js'
 import type {PortRange} from '../model/port-ranges.js'
-import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
+import {EMPTY_SUMMARY, type SnapshotSummary} from '../model/snapshot-aggregator.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../formats/netstat/index.js'
@@ -30,7 +30,17 @@ export type WorkerTask = {
   stop?: Int32Array | undefined
 }
 
-/** What a worker sends back: its snapshots (lines counted from its range's start) and interned names. */
+/**
+ * Sent while a worker reads: the summaries of its next closed snapshots, in order (their arrays moved, not
+ * copied). The result's first snapshots then carry EMPTY_SUMMARY: the parent puts these in their place, so
+ * a worker never holds a long loop's summaries, nor are they all serialized at once at the end.
+ */
+export type WorkerBatch = {kind: 'summaries'; summaries: SnapshotSummary[]}
+
+/** Closed snapshots a worker collects before it sends their summaries on. */
+const BATCH = 64
+
+/** What a worker sends back at the end: its snapshots (lines counted from its range's start) and interned names. */
 export type WorkerResult = {
   lines: number
   /** Reading was stopped before the range's end (the parent asked). */
@@ -67,6 +77,8 @@ function feed(
   let stopped = false
   // Until a switch, the normaliser's position maps what the splitter got back to the file (UTF-8 and UTF-16LE).
   const notes = landmarks === null ? null : new LandmarkNotes(splitter, from, task.encoding)
+  // Only the range's own snapshots are sent on (the priming ones are dropped); the last one may still be open.
+  const send = landmarks !== null && task.aggregate
   try {
     for (let pos = from; pos < to; ) {
       if (task.stop && Atomics.load(task.stop, 0) !== 0) {
@@ -80,6 +92,7 @@ function feed(
       const out = normalizer.push(buf.subarray(0, n))
       splitter.push(out)
       notes?.after(out, normalizer.position, normalizer.switches.length > 0)
+      if (send && c.snapshots.length - 1 - sent >= BATCH) sent = sendSummaries(c, sent, c.snapshots.length - 1)
     }
   } finally {
     closeSync(fd)
@@ -92,6 +105,28 @@ function feed(
   const lines = splitter.end()
   next.finish()
   return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
+}
+
+/** Snapshots whose summaries were sent on (the first `sent` of the case's). */
+let sent = 0
+
+/** Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. */
+function sendSummaries(c: CaseBuilder, from: number, to: number): number {
+  const summaries: SnapshotSummary[] = []
+  for (let i = from; i < to; i++) {
+    summaries.push(c.snapshots[i]!.summary)
+    c.snapshots[i]!.summary = EMPTY_SUMMARY
+  }
+  const batch: WorkerBatch = {kind: 'summaries', summaries}
+  parentPort?.postMessage(batch, movedBuffers(summaries))
+  return to
+}
+
+/** The buffers of these summaries' arrays, to move to the parent rather than copy. */
+function movedBuffers(summaries: readonly SnapshotSummary[]): ArrayBuffer[] {
+  const moved = new Set<ArrayBuffer>()
+  for (const s of summaries) for (const a of [s.counts, s.remotes, s.ephemeral, s.listeners]) if (a && a.byteLength > 0) moved.add(a.buffer as ArrayBuffer)
+  return [...moved]
 }
 
 function run(task: WorkerTask): WorkerResult {
@@ -121,8 +156,4 @@ function run(task: WorkerTask): WorkerResult {
 
 const result = run(workerData as WorkerTask)
 // The per-snapshot arrays move to the parent instead of being copied (no second copy at the peak).
-const moved = new Set<ArrayBuffer>()
-for (const s of result.snapshots) {
-  for (const a of [s.summary.counts, s.summary.remotes, s.summary.ephemeral, s.summary.listeners]) if (a && a.byteLength > 0) moved.add(a.buffer as ArrayBuffer)
-}
-parentPort?.postMessage(result, [...moved])
+parentPort?.postMessage(result, movedBuffers(result.snapshots.map((s) => s.summary)))

@@ -4,12 +4,13 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
+import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
 import type {DateOrder, FormatId} from '../formats/types.js'
 import {keepLandmarks, type Landmark} from './landmarks.js'
-import type {WorkerResult, WorkerTask} from './parallel-worker.js'
+import type {WorkerBatch, WorkerResult, WorkerTask} from './parallel-worker.js'
 
 const WORKER = new URL('./parallel-worker.js', import.meta.url)
 
@@ -156,7 +157,16 @@ export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSig
           new Promise<WorkerResult>((resolve, reject) => {
             // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
             const w = new Worker(url, {workerData: {...task, stop}, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}})
-            w.once('message', resolve)
+            // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_SUMMARY in their place.
+            const sent: SnapshotSummary[] = []
+            w.on('message', (m: WorkerBatch | WorkerResult) => {
+              if ('kind' in m) {
+                sent.push(...m.summaries)
+                return
+              }
+              for (let i = 0; i < sent.length; i++) m.snapshots[i]!.summary = sent[i]!
+              resolve(m)
+            })
             w.once('error', reject)
             w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
           }),
