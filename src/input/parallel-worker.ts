@@ -79,6 +79,7 @@ function feed(
   const notes = landmarks === null ? null : new LandmarkNotes(splitter, from, task.encoding)
   // Only the range's own snapshots are sent on (the priming ones are dropped); the last one may still be open.
   const send = landmarks !== null && task.aggregate
+  let sent = 0
   try {
     for (let pos = from; pos < to; ) {
       if (task.stop && Atomics.load(task.stop, 0) !== 0) {
@@ -106,9 +107,6 @@ function feed(
   next.finish()
   return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
 }
-
-/** Snapshots whose summaries were sent on (the first `sent` of the case's). */
-let sent = 0
 
 /** Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. */
 function sendSummaries(c: CaseBuilder, from: number, to: number): number {

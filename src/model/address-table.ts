@@ -61,11 +61,6 @@ export class AddressTable {
     return id > 0 && id < this.count ? (this.values[id] ?? null) : null
   }
 
-  /** The IPv4 value of address `id`, or -1 for other addresses. */
-  v4Value(id: number): number {
-    return id >= V4_BASE ? id - V4_BASE : -1
-  }
-
   /** Marks `id` as used by snapshot generation `generation` (IPv4 ids need no marks: they are never dropped). */
   use(id: number, generation: number): void {
     if (id < V4_BASE) this.used[id] = generation

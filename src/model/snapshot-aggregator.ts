@@ -147,8 +147,7 @@ export class SnapshotAggregator {
   private readonly hotBits = new Int32Array(HOT_ADDRESSES * 2048)
   private hotCount = 0
   private lastHot = 0
-  private readonly wild = [new Uint8Array(65536), new Uint8Array(65536)]
-  /** The same wildcard ports as bit sets (per family), for counting a hot address's ports a word at a time. */
+  /** Ports of wildcard binds (0.0.0.0, ::) this snapshot, a bit set per family (counted a word at a time). */
   private readonly wildBits = [new Int32Array(2048), new Int32Array(2048)]
   /** Local addresses in the order this snapshot first met them (hot or not), and the set of the others. */
   private readonly addrOrder = new NumberList()
@@ -445,10 +444,10 @@ export class SnapshotAggregator {
     if (flags & (F_UDP | F_LISTEN) || lport < 0 || lport > 65535) return
     if (flags & F_WILD) {
       const fam = flags & F_WILD6 ? 1 : 0
-      const w = this.wild[fam]!
-      if (w[lport] === 0) {
-        w[lport] = 1
-        this.wildBits[fam]![lport >>> 5]! |= 1 << (lport & 31)
+      const w = this.wildBits[fam]!
+      const bit = 1 << (lport & 31)
+      if ((w[lport >>> 5]! & bit) === 0) {
+        w[lport >>> 5]! |= bit
         this.wildTouched.push(fam * 65536 + lport)
       }
     } else this.usePort(laddr, lport)
@@ -631,7 +630,7 @@ export class SnapshotAggregator {
       let c = perAddr.get(addr)
       if (c === undefined) perAddr.set(addr, (c = new Int32Array(n)))
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
-      if (this.wild[fam]![port] === 1) continue
+      if ((this.wildBits[fam]![port >>> 5]! & (1 << (port & 31))) !== 0) continue
       if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
     }
     for (let h = 0; h < this.hotCount; h++) {
@@ -706,7 +705,6 @@ export class SnapshotAggregator {
     this.addrPorts.clear()
     for (let j = 0; j < this.wildTouched.length; j++) {
       const k = this.wildTouched.a[j]!
-      this.wild[k >= 65536 ? 1 : 0]![k % 65536] = 0
       this.wildBits[k >= 65536 ? 1 : 0]![(k % 65536) >>> 5] = 0
     }
     this.wildTouched.clear()
@@ -768,14 +766,14 @@ export class SnapshotAggregator {
 
 /**
  * Moves the values of `a` to their new ids (`map[old]`, -1 for dropped; `size` new ids), in place (a
- * renumbering in order only moves values towards the front); past the new ids, `a` is set to `fill`.
+ * renumbering in order only moves values towards the front); past the new ids, `a` is cleared.
  */
-function remap(a: Int32Array | Uint32Array | Uint8Array, map: Int32Array, size: number, fill = 0): void {
+function remap(a: Uint8Array, map: Int32Array, size: number): void {
   for (let i = 0; i < map.length; i++) {
     const j = map[i]!
-    if (j >= 0 && j < a.length) a[j] = i < a.length ? a[i]! : fill
+    if (j >= 0 && j < a.length) a[j] = i < a.length ? a[i]! : 0
   }
-  a.fill(fill, size)
+  a.fill(0, size)
 }
 
 /** Set bits of a 32-bit word. */
