@@ -53,14 +53,32 @@ export type HingeEnd = {
 /**
  * Where growth stops: the knot of the best continuous "linear, then flat" fit y = a + b·min(t, t_k) over every
  * knot t_k, and how much better it fits than one straight line (F). A leak that never stops fits the line as well
- * (F near 0); one that grew and went flat puts the knot where it stopped. O(n²) on n binned points.
+ * (F near 0); one that grew and went flat puts the knot where it stopped.
+ *
+ * Callers pass whole series (thousands of snapshots), so every knot is first screened in O(1) from prefix sums
+ * (`nearBestKnots`); only the knots that can be the best are fitted exactly, in knot order and by the same rule
+ * as fitting every knot (which `hingeEndEvery` does, for the tests): the result is the same to the bit.
  */
 export function hingeEnd(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
   const n = Math.min(t.length, y.length)
   if (n < 5) return {index: n - 1, slope: 0, f: 0}
   const line = cappedFit(t, y, n, Infinity)
+  return bestKnot(t, y, n, line, nearBestKnots(t, y, n, line.sse))
+}
+
+/** {@link hingeEnd} fitting every knot exactly: O(n²). The reference the screened version must equal. */
+export function hingeEndEvery(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
+  const n = Math.min(t.length, y.length)
+  if (n < 5) return {index: n - 1, slope: 0, f: 0}
+  const knots: number[] = []
+  for (let k = 2; k < n - 2; k++) knots.push(k)
+  return bestKnot(t, y, n, cappedFit(t, y, n, Infinity), knots)
+}
+
+/** The best of the line and the capped fits at `knots` (ascending), each replacing the best only when clearly better. */
+function bestKnot(t: ArrayLike<number>, y: ArrayLike<number>, n: number, line: {b: number; sse: number}, knots: readonly number[]): HingeEnd {
   let best = {index: n - 1, slope: line.b, sse: line.sse}
-  for (let k = 2; k < n - 2; k++) {
+  for (const k of knots) {
     const h = cappedFit(t, y, n, t[k]!)
     if (h.sse < best.sse * (1 - 1e-9) - 1e-9) best = {index: k, slope: h.b, sse: h.sse}
   }
@@ -69,27 +87,100 @@ export function hingeEnd(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
 }
 
 /**
+ * The knots 2…n−3 whose capped fit can be the best (ascending): every knot's squared residuals, computed in O(1)
+ * from prefix sums of the centred series (sse = Σw² − a·Σw − b·Σxw at the least-squares a, b), within a margin
+ * far wider than the rounding of either computation (1e-7 of Σw², where the choice between knots works at 1e-9)
+ * of the least of them and the line's. A knot whose fit is that much worse is never the best, nor does it change
+ * which of the near-best ones is chosen. Knots whose fit is degenerate here are always kept (fitted exactly).
+ * Needs times in order (a min(t, t_k) fit splits the series at k): otherwise every knot is kept.
+ */
+function nearBestKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number, lineSse: number): number[] {
+  const every: number[] = []
+  for (let k = 2; k < n - 2; k++) every.push(k)
+  for (let i = 1; i < n; i++) if (!(t[i]! >= t[i - 1]!)) return every
+  const t0 = t[0]!
+  let meanY = 0
+  for (let i = 0; i < n; i++) meanY += y[i]!
+  meanY /= n
+  // Prefix sums (through k) of u = t − t0, u², w = y − mean, u·w.
+  const su = new Float64Array(n)
+  const suu = new Float64Array(n)
+  const sw = new Float64Array(n)
+  const suw = new Float64Array(n)
+  let a1 = 0
+  let a2 = 0
+  let a3 = 0
+  let a4 = 0
+  let sww = 0
+  for (let i = 0; i < n; i++) {
+    const u = t[i]! - t0
+    const w = y[i]! - meanY
+    a1 += u
+    a2 += u * u
+    a3 += w
+    a4 += u * w
+    sww += w * w
+    su[i] = a1
+    suu[i] = a2
+    sw[i] = a3
+    suw[i] = a4
+  }
+  const sy = a3
+  const sse = new Float64Array(n)
+  const degenerate = new Uint8Array(n)
+  let least = lineSse
+  for (let k = 2; k < n - 2; k++) {
+    const uk = t[k]! - t0
+    const after = n - 1 - k
+    const sx = su[k]! + after * uk
+    const sxx = suu[k]! + after * uk * uk
+    const sxy = suw[k]! + uk * (sy - sw[k]!)
+    const det = n * sxx - sx * sx
+    if (!(det > 1e-9 * n * sxx)) {
+      degenerate[k] = 1
+      continue
+    }
+    const b = (n * sxy - sx * sy) / det
+    const a = (sy - b * sx) / n
+    sse[k] = sww - a * sy - b * sxy
+    if (sse[k]! < least) least = sse[k]!
+  }
+  const limit = least + 1e-7 * sww + 1e-6
+  const near: number[] = []
+  for (let k = 2; k < n - 2; k++) if (degenerate[k] === 1 || sse[k]! <= limit) near.push(k)
+  return near
+}
+
+/**
  * Least squares of y = a + b·min(t, cap) over the first n points (cap Infinity: a straight line): slope and
- * squared residuals. Loops written out (no function per point): hingeEnd calls it for every knot.
+ * squared residuals. Loops written out (no function per point). Times are taken from t[0] and values from their
+ * mean: raw epoch milliseconds squared (about 3e24) left the normal equations no digits for a knot a few
+ * hours in.
  */
 function cappedFit(t: ArrayLike<number>, y: ArrayLike<number>, n: number, cap: number): {b: number; sse: number} {
+  const t0 = t[0]!
+  const c = cap - t0
+  let my = 0
+  for (let i = 0; i < n; i++) my += y[i]!
+  my /= n
   let sx = 0
   let sxx = 0
   let sy = 0
   let sxy = 0
   for (let i = 0; i < n; i++) {
-    const xi = Math.min(t[i]!, cap)
+    const xi = Math.min(t[i]! - t0, c)
+    const w = y[i]! - my
     sx += xi
     sxx += xi * xi
-    sy += y[i]!
-    sxy += xi * y[i]!
+    sy += w
+    sxy += xi * w
   }
   const det = n * sxx - sx * sx
   if (det <= 0) return {b: 0, sse: Infinity}
   const b = (n * sxy - sx * sy) / det
   const a = (sy - b * sx) / n
   let sse = 0
-  for (let i = 0; i < n; i++) sse += (y[i]! - a - b * Math.min(t[i]!, cap)) ** 2
+  for (let i = 0; i < n; i++) sse += (y[i]! - my - a - b * Math.min(t[i]! - t0, c)) ** 2
   return {b, sse}
 }
 
