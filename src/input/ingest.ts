@@ -15,7 +15,7 @@ import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {keepLandmarks, LandmarkNotes} from './landmarks.js'
 import {Utf8Normalizer} from './normalize.js'
-import {absorbWorkers, parallelMinBytes, planSplit, runWorkers, workersAvailable} from './parallel.js'
+import {absorbWorkers, parallelMinBytes, planSplit, runWorkers, WorkerCrew, workerCount, workersAvailable} from './parallel.js'
 import type {WorkerTask} from './parallel-worker.js'
 import {bombGuard, ChunkReader, unsupportedMessage} from './reader.js'
 import {byPath, type InputSource, fsError, listSources} from './sources.js'
@@ -208,9 +208,18 @@ async function parseInput(
     if (!options.onlyFormats) out.push(failed(source.path, unsupportedMessage(source.path, head, found.headText), sniffed.encoding))
     return
   }
-  const next = sinkFor({path: source.path, format: parser.id, index: out.length})
-  const plan = splitPlan(parser, source, sniffed, options, next)
-  out.push(plan ? await readSplit(plan, source, reader, hash, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
+  // Workers start now: their start-up overlaps setting up the case and planning the split.
+  const crew = splitWanted(parser, source, sniffed, options) ? new WorkerCrew(workerCount()) : null
+  let next: ReturnType<SinkFactory>
+  let plan: WorkerTask[] | null = null
+  try {
+    next = sinkFor({path: source.path, format: parser.id, index: out.length})
+    plan = crew ? splitPlan(source, sniffed, options, next) : null
+  } finally {
+    // Waiting workers would keep the process alive.
+    if (plan === null) crew?.release()
+  }
+  out.push(plan ? await readSplit(plan, crew!, source, reader, hash, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
 }
 
 /**
@@ -247,9 +256,9 @@ async function detectInput(
   return {parser, sniffed, head, headText}
 }
 
-/** Worker-thread ranges for a large netstat loop on disk, or null when it is read by this thread. */
-function splitPlan(parser: Parser, source: InputSource, sniffed: Sniffed, options: IngestOptions, next: ReturnType<SinkFactory>): WorkerTask[] | null {
-  const split =
+/** Whether a large netstat loop on disk is read by worker threads (when its split can be planned). */
+function splitWanted(parser: Parser, source: InputSource, sniffed: Sniffed, options: IngestOptions): boolean {
+  return (
     parser.id === 'netstat' &&
     source.file !== null &&
     (source.size ?? 0) >= parallelMinBytes() &&
@@ -257,8 +266,13 @@ function splitPlan(parser: Parser, source: InputSource, sniffed: Sniffed, option
     options.maxBytes === undefined &&
     !options.everyRow &&
     process.env.PORTLEAK_THREADS !== '1' &&
+    workerCount() >= 2 &&
     workersAvailable()
-  if (!split) return null
+  )
+}
+
+/** Worker-thread ranges for a large netstat loop on disk (see splitWanted), or null when it is read by this thread. */
+function splitPlan(source: InputSource, sniffed: Sniffed, options: IngestOptions, next: ReturnType<SinkFactory>): WorkerTask[] | null {
   return planSplit(source.file!, source.size!, sniffed.bomLength, {
     dateOrder: options.dateOrder,
     maxLine: options.maxLineLength ?? DEFAULT_MAX_LINE,
@@ -272,6 +286,7 @@ function splitPlan(parser: Parser, source: InputSource, sniffed: Sniffed, option
 /** A large loop on disk, parsed in worker threads (one snapshot-aligned range each) while this thread hashes. */
 async function readSplit(
   plan: WorkerTask[],
+  crew: WorkerCrew,
   source: InputSource,
   reader: ChunkReader,
   hash: ReturnType<typeof createHash>,
@@ -281,7 +296,7 @@ async function readSplit(
 ): Promise<InputSummary> {
   const headBytes = reader.bytes
   reader.destroy()
-  const [results, rest] = await Promise.all([runWorkers(plan, options.signal), hashFrom(source.file!, headBytes, hash, options.signal)])
+  const [results, rest] = await Promise.all([runWorkers(plan, options.signal, crew), hashFrom(source.file!, headBytes, hash, options.signal)])
   const io = {encoding: sniffed.encoding, bytes: headBytes + rest, sha256: hash.digest('hex')}
   const s = absorbWorkers(next?.caseBuilder ?? null, {path: source.path, format: 'netstat', index: next?.inputIndex ?? 0}, results, io, options.dateOrder)
   if (results.some((r) => r.stopped)) s.error = INTERRUPTED

@@ -152,6 +152,13 @@ function run(task: WorkerTask): WorkerResult {
   }
 }
 
-const result = run(workerData as WorkerTask)
-// The per-snapshot arrays move to the parent instead of being copied (no second copy at the peak).
-parentPort?.postMessage(result, movedBuffers(result.snapshots.map((s) => s.summary)))
+/** Runs `task` and sends its result; the per-snapshot arrays move to the parent instead of being copied (no second copy at the peak). */
+function answer(task: WorkerTask): void {
+  const result = run(task)
+  parentPort?.postMessage(result, movedBuffers(result.snapshots.map((s) => s.summary)))
+}
+
+// Started with its task, or early (parallel.ts WorkerCrew), waiting for it while the parent plans.
+const data = workerData as {task: WorkerTask | undefined; stop: Int32Array}
+if (data.task) answer({...data.task, stop: data.stop})
+else parentPort?.once('message', (task: WorkerTask) => answer({...task, stop: data.stop}))

@@ -113,7 +113,7 @@ export function planSplit(
   },
 ): WorkerTask[] | null {
   const encoding = o.encoding ?? 'utf-8'
-  const n = Math.min(o.workers ?? availableParallelism(), 8)
+  const n = workerCount(o.workers)
   if (n < 2) return null
   const fd = openSync(file, 'r')
   const cuts: [number, number][] = []
@@ -140,38 +140,76 @@ export function planSplit(
 /** False when running from TypeScript sources (tests): there is no compiled worker module to start. */
 export const workersAvailable = () => existsSync(fileURLToPath(WORKER))
 
+/** How many worker threads a split uses: one per core, at most 8 (fewer than 2: the file is read by this thread). */
+export const workerCount = (workers?: number) => Math.min(workers ?? availableParallelism(), 8)
+
+/** A worker's resource limits: its live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early. */
+const WORKER_LIMITS = {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}
+
 /**
- * Parses the planned ranges in worker threads. When `signal` aborts (Ctrl-C, SIGTERM, `--max-seconds`),
- * the workers stop at their next chunk and send what they read (`stopped`).
+ * Worker threads started before their tasks are planned: a worker's start-up (its module graph) overlaps
+ * this thread's detection and planning. Each waits for its task (`runWorkers`); `release` ends the ones
+ * never given one.
  */
-export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSignal): Promise<WorkerResult[]> {
-  const url = WORKER
-  const stop = new Int32Array(new SharedArrayBuffer(4))
+export class WorkerCrew {
+  /** Set to 1 to stop the workers at their next chunk (Ctrl-C, SIGTERM, `--max-seconds`). */
+  readonly stop = new Int32Array(new SharedArrayBuffer(4))
+  private readonly workers: {worker: Worker; result: Promise<WorkerResult>}[] = []
+  private given = 0
+
+  constructor(n: number) {
+    for (let k = 0; k < n; k++) this.workers.push(this.start(undefined))
+  }
+
+  /** Hands `task` to a waiting worker (a new one when none is left); its result. */
+  run(task: WorkerTask): Promise<WorkerResult> {
+    const w = this.workers[this.given++]
+    if (w === undefined) return this.start(task).result
+    w.worker.postMessage(task)
+    return w.result
+  }
+
+  /** Ends the workers never given a task. */
+  release(): void {
+    for (const w of this.workers.slice(this.given)) void w.worker.terminate()
+    this.given = this.workers.length
+  }
+
+  private start(task: WorkerTask | undefined): {worker: Worker; result: Promise<WorkerResult>} {
+    const worker = new Worker(WORKER, {workerData: {task, stop: this.stop}, resourceLimits: WORKER_LIMITS})
+    const result = new Promise<WorkerResult>((resolve, reject) => {
+      // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_SUMMARY in their place.
+      const sent: SnapshotSummary[] = []
+      worker.on('message', (m: WorkerBatch | WorkerResult) => {
+        if ('kind' in m) {
+          sent.push(...m.summaries)
+          return
+        }
+        for (let i = 0; i < sent.length; i++) m.snapshots[i]!.summary = sent[i]!
+        resolve(m)
+      })
+      worker.once('error', reject)
+      worker.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
+    })
+    // A worker released before its task exits non-zero: nobody waits for that result.
+    result.catch(() => {})
+    return {worker, result}
+  }
+}
+
+/**
+ * Parses the planned ranges in worker threads (the crew's, when started early). When `signal` aborts
+ * (Ctrl-C, SIGTERM, `--max-seconds`), the workers stop at their next chunk and send what they read (`stopped`).
+ */
+export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSignal, crew: WorkerCrew = new WorkerCrew(0)): Promise<WorkerResult[]> {
+  const stop = crew.stop
   const onAbort = () => Atomics.store(stop, 0, 1)
   if (signal?.aborted) onAbort()
   signal?.addEventListener('abort', onAbort, {once: true})
   try {
-    return await Promise.all(
-      tasks.map(
-        (task) =>
-          new Promise<WorkerResult>((resolve, reject) => {
-            // A worker's live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early.
-            const w = new Worker(url, {workerData: {...task, stop}, resourceLimits: {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}})
-            // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_SUMMARY in their place.
-            const sent: SnapshotSummary[] = []
-            w.on('message', (m: WorkerBatch | WorkerResult) => {
-              if ('kind' in m) {
-                sent.push(...m.summaries)
-                return
-              }
-              for (let i = 0; i < sent.length; i++) m.snapshots[i]!.summary = sent[i]!
-              resolve(m)
-            })
-            w.once('error', reject)
-            w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with code ${code}`)))
-          }),
-      ),
-    )
+    const results = tasks.map((task) => crew.run(task))
+    crew.release()
+    return await Promise.all(results)
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }

@@ -55,6 +55,21 @@ describe('a large loop read by worker threads', () => {
     expect(doc.findings[0].process).toBe('LeakyAgent.exe')
   })
 
+  it('reads a large loop it cannot split in this thread, ending the workers started for it', () => {
+    // Workers start as soon as a large netstat file is detected, before the split is planned. Without stamp
+    // lines there is no split: the workers are ended (else they would keep the process alive) and the one
+    // thread reads the file. cliThreads fails the test on a timeout or a non-zero exit.
+    const row = (i: number) => `  TCP    10.0.0.5:${49152 + (i % 16000)}    10.0.0.9:443    ESTABLISHED     ${4000 + (i % 7)}\r\n`
+    const text = `\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n${Array.from({length: 5000}, (_, i) => row(i)).join('')}`
+    const [file] = tempFiles({'netstat.txt': text})
+    expect(planSplit(file!, Buffer.byteLength(text), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})).toBeNull()
+    const t0 = Date.now()
+    const split = cli(['analyze', '--json', file!], 'split')
+    expect(Date.now() - t0).toBeLessThan(60_000)
+    expect(split).toBe(cli(['analyze', '--json', file!], 'single'))
+    expect(JSON.parse(split).inputs[0].records).toBe(5000)
+  })
+
   it('cuts loops past 2 GiB and 4 GiB at snapshot starts (offsets are never int32)', () => {
     // A sparse 6.6 GB file (no disk used): loop text at a third and two thirds, zeros elsewhere.
     const text = loopText({seed: 5, snapshots: 40, interval: 60, start: new Date(Date.UTC(2024, 4, 2, 8)), dateStyle: 'en-US', processes: []})
