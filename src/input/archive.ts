@@ -1,9 +1,13 @@
 import {PassThrough, type Readable} from 'node:stream'
 
-import tar from 'tar-stream'
-import yauzl from 'yauzl'
+import type Tar from 'tar-stream'
+import type yauzl from 'yauzl'
 
+import {lazy} from '../lazy.js'
 import type {InputSource} from './sources.js'
+
+const zip = lazy<typeof yauzl>('yauzl')
+const tar = lazy<typeof Tar>('tar-stream')
 
 /** Limits against zip bombs and hostile archives. Every limit hit is reported, never silent. */
 export type ArchiveLimits = {
@@ -44,14 +48,14 @@ const ZIP_OPTIONS = {lazyEntries: true, autoClose: false, decodeStrings: false, 
 export function openZip(file: string | Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, zf?: yauzl.ZipFile) => (err || !zf ? reject(err ?? new Error('no zip')) : resolve(zf))
-    if (typeof file === 'string') yauzl.open(file, ZIP_OPTIONS, done)
-    else yauzl.fromBuffer(file, ZIP_OPTIONS, done)
+    if (typeof file === 'string') zip().open(file, ZIP_OPTIONS, done)
+    else zip().fromBuffer(file, ZIP_OPTIONS, done)
   })
 }
 
 /** Entry names are display strings only: never used as file-system paths. Control characters removed. */
 function entryName(entry: yauzl.Entry): string {
-  const raw = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false)
+  const raw = zip().getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false)
   // eslint-disable-next-line no-control-regex
   return raw.replace(/[\u0000-\u001f\u007f]/g, '?')
 }
@@ -226,7 +230,7 @@ export async function* tarEntries(
   archivePath: string,
   limits: ArchiveLimits,
 ): AsyncGenerator<{source: InputSource} | {problem: EntryProblem}> {
-  const extract = tar.extract()
+  const extract = tar().extract()
   input.on('error', (error) => extract.destroy(error))
   input.pipe(extract as unknown as NodeJS.WritableStream)
   let total = 0

@@ -1,6 +1,10 @@
 import {StringDecoder} from 'node:string_decoder'
 
-import iconv from 'iconv-lite'
+import type Iconv from 'iconv-lite'
+
+import {lazy} from '../lazy.js'
+
+const iconv = lazy<typeof Iconv>('iconv-lite')
 
 /** Encodings we name in output (`inputs[].encoding`). Code pages are iconv-lite names (`cp850`). */
 export type EncodingName = string
@@ -12,7 +16,7 @@ export const NATIVE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'latin1'] as c
 
 export function isKnownEncoding(name: string): boolean {
   const n = normalizeEncoding(name)
-  return (NATIVE_ENCODINGS as readonly string[]).includes(n) || iconv.encodingExists(n)
+  return (NATIVE_ENCODINGS as readonly string[]).includes(n) || iconv().encodingExists(n)
 }
 
 export function normalizeEncoding(name: string): string {
@@ -90,7 +94,7 @@ function guessCodePage(head: Buffer): EncodingName {
   let best = 'cp850'
   let bestScore = 0
   for (const [cp, words] of PROBES) {
-    const text = iconv.decode(head, cp)
+    const text = iconv().decode(head, cp)
     let score = 0
     // ASCII words decode the same in every code page: they cannot tell code pages apart.
     for (const w of words) if (!/^[\x20-\x7e]*$/.test(w) && text.includes(w)) score++
@@ -127,6 +131,6 @@ export function createDecoder(encoding: EncodingName): ChunkDecoder {
       end: () => d.end() + (odd ? '\uFFFD' : ''),
     }
   }
-  const d = iconv.getDecoder(enc)
+  const d = iconv().getDecoder(enc)
   return {write: (c) => d.write(c), end: () => d.end() ?? ''}
 }

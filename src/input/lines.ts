@@ -1,14 +1,18 @@
-import iconv from 'iconv-lite'
+import type Iconv from 'iconv-lite'
+
+import {lazy} from '../lazy.js'
 
 import type {LineParser, RecordSink} from '../formats/types.js'
 import {normalizeEncoding} from './encoding.js'
+
+const iconv = lazy<typeof Iconv>('iconv-lite')
 
 /** Decodes bytes [start, end) of one line in the given byte-compatible encoding. */
 export function lineDecoder(encoding: string): (buf: Buffer, start: number, end: number) => string {
   const e = normalizeEncoding(encoding)
   if (e === 'utf-8') return (buf, s, end) => buf.toString('utf8', s, end)
   if (e === 'latin1') return (buf, s, end) => buf.toString('latin1', s, end)
-  return (buf, s, end) => iconv.decode(buf.subarray(s, end), e)
+  return (buf, s, end) => iconv().decode(buf.subarray(s, end), e)
 }
 
 /** Splits decoded text into lines (LF, CRLF, stray CRs at line end), feeding them to the parser in order. */

@@ -1,7 +1,11 @@
-import iconv from 'iconv-lite'
+import type Iconv from 'iconv-lite'
+
+import {lazy} from '../lazy.js'
 
 import {normalizeEncoding} from './encoding.js'
 import {Utf16leToUtf8} from './utf16.js'
+
+const iconv = lazy<typeof Iconv>('iconv-lite')
 
 /** A change of encoding inside one input (two loops appending to one file), by byte offset. */
 export type EncodingSwitch = {offset: number; to: string}
@@ -21,7 +25,7 @@ export class Utf8Normalizer {
   private mode: Mode
   private readonly base: string
   private readonly utf16 = new Utf16leToUtf8()
-  private single: ReturnType<typeof iconv.getDecoder> | null = null
+  private single: ReturnType<typeof Iconv.getDecoder> | null = null
   private offset = 0
   /** UTF-16 bytes decoded so far, mod 2 (a code unit may be split across chunks). */
   private parity = 0
@@ -31,7 +35,7 @@ export class Utf8Normalizer {
     this.base = e === 'utf-16le' || e === 'utf-16be' ? 'cp850' : e
     this.mode = e === 'utf-16le' ? 'utf-16le' : e === 'utf-8' ? 'utf-8' : 'single'
     if (e === 'utf-16be') this.mode = 'single' // rare; big-endian output is decoded by iconv below
-    if (this.mode === 'single') this.single = iconv.getDecoder(e === 'utf-16be' ? 'utf-16be' : e)
+    if (this.mode === 'single') this.single = iconv().getDecoder(e === 'utf-16be' ? 'utf-16be' : e)
   }
 
   /**
@@ -105,7 +109,7 @@ export class Utf8Normalizer {
     if (this.mode === 'utf-16le') {
       this.utf16.reset()
       this.mode = this.base === 'utf-8' ? 'utf-8' : 'single'
-      if (this.mode === 'single') this.single = iconv.getDecoder(this.base)
+      if (this.mode === 'single') this.single = iconv().getDecoder(this.base)
       this.switches.push({offset: this.offset + at, to: this.base})
       return at
     }

@@ -2,9 +2,12 @@
  * `Export-Csv` of Get-NetTCPConnection / Get-NetUDPEndpoint objects: a header naming the CIM properties
  * (any order, any subset with LocalPort), values quoted, comma or culture delimiter (`-UseCulture`: `;`).
  */
-import Papa from 'papaparse'
+import type PapaParse from 'papaparse'
 
+import {lazy} from '../../lazy.js'
 import {emptyFields, type ConnectionFields, FIELD_OF_PROPERTY} from './fields.js'
+
+const papa = lazy<typeof PapaParse>('papaparse')
 
 type Field = keyof ConnectionFields
 
@@ -26,7 +29,7 @@ function count(text: string, ch: string): number {
 
 /** Parses one CSV record (possibly spanning lines joined with `\n`) into its fields. */
 export function csvRecord(text: string, delimiter: string): string[] {
-  const result = Papa.parse<string[]>(text, {delimiter, newline: '\n', header: false, skipEmptyLines: false})
+  const result = papa().parse<string[]>(text, {delimiter, newline: '\n', header: false, skipEmptyLines: false})
   return result.data[0] ?? []
 }
 

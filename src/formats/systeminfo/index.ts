@@ -5,10 +5,13 @@
  * Name` pair by its label in the languages below, else the first pair, which is the host name in every
  * language.
  */
-import Papa from 'papaparse'
+import type PapaParse from 'papaparse'
 
+import {lazy} from '../../lazy.js'
 import {HostNote} from '../shared/host-name.js'
 import {defineFormat, type LineParser, type RecordSink} from '../types.js'
+
+const papa = lazy<typeof PapaParse>('papaparse')
 
 const HOST_LABEL = /^(?:Host Name|Hostname|Nom de l[’']h[ôo]te|Nombre de host|Nome host|Hostnaam)$/i
 const OS_LABEL = /^(?:OS Name|OS Version|Betriebssystemname|Betriebssystemversion|Nom du syst[èe]me d[’']exploitation|Version du syst[èe]me|Nombre del sistema operativo|Versión del sistema operativo)$/i
@@ -19,7 +22,7 @@ const PAIR = /^([^\s:][^:]{0,60}?):(?:\s+(.*))?$/
 const CONTINUED = /^\s{4,}\S/
 
 const pairOf = (text: string) => (text.length <= 600 ? PAIR.exec(text) : null)
-const csvRow = (text: string) => (Papa.parse<string[]>(text, {header: false, newline: '\n'}).data[0] ?? []).map((s) => s.trim())
+const csvRow = (text: string) => (papa().parse<string[]>(text, {header: false, newline: '\n'}).data[0] ?? []).map((s) => s.trim())
 const csvHeader = (text: string) => text.startsWith('"') && text.length <= 8192 && csvRow(text).some((l) => HOST_LABEL.test(l))
 
 class SysteminfoLines implements LineParser {
