@@ -88,10 +88,11 @@ function bestKnot(t: ArrayLike<number>, y: ArrayLike<number>, n: number, line: {
 
 /**
  * The knots 2…n−3 whose capped fit can be the best (ascending): every knot's squared residuals, computed in O(1)
- * from prefix sums of the centred series (sse = Σw² − a·Σw − b·Σxw at the least-squares a, b), within a margin
- * far wider than the rounding of either computation (1e-7 of Σw², where the choice between knots works at 1e-9)
- * of the least of them and the line's. A knot whose fit is that much worse is never the best, nor does it change
- * which of the near-best ones is chosen. Knots whose fit is degenerate here are always kept (fitted exactly).
+ * from prefix sums of the centred series (sse = Σw² − a·Σw − b·Σxw at the least-squares a, b), within ten times
+ * the replacement rule's tolerance (plus the rounding of both computations) of the least of them and the line's,
+ * and below the line's by that rule (the first knot chosen must beat the line). A knot whose fit is worse than
+ * that is never the best, nor does it change which of the near-best ones is chosen. Knots whose fit is
+ * degenerate here are always kept (fitted exactly).
  * Needs times in order (a min(t, t_k) fit splits the series at k): otherwise every knot is kept.
  */
 function nearBestKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number, lineSse: number): number[] {
@@ -145,7 +146,10 @@ function nearBestKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number, li
     sse[k] = sww - a * sy - b * sxy
     if (sse[k]! < least) least = sse[k]!
   }
-  const limit = least + 1e-7 * sww + 1e-6
+  // How far a screened value may be from the exact fit's (both centred: a few roundings per point), the least
+  // distance that keeps every knot that can be chosen (ten times the replacement rule's), and the line's bar.
+  const err = 1e-15 * n * sww + 1e-12
+  const limit = Math.min(least + 1e-8 * Math.abs(least) + 1e-8 + 4 * err, lineSse * (1 - 1e-9) - 1e-9 + err)
   const near: number[] = []
   for (let k = 2; k < n - 2; k++) if (degenerate[k] === 1 || sse[k]! <= limit) near.push(k)
   return near

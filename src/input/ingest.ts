@@ -434,10 +434,10 @@ function gunzipAll(source: Readable): Readable {
   return gunzip
 }
 
-/** Hashes a file from `offset` to its end through one reused buffer (no garbage per chunk); returns the bytes read. */
+/** Hashes a file from `offset` to its end through one reused 4 MB buffer (no garbage per chunk; a quarter of the reads of 1 MB); returns the bytes read. */
 async function hashFrom(file: string, offset: number, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
   const fh = await open(file, 'r')
-  const buf = Buffer.allocUnsafe(1 << 20)
+  const buf = Buffer.allocUnsafe(4 << 20)
   let total = 0
   try {
     for (;;) {

@@ -11,7 +11,7 @@ const series = fc
   .record({
     n: fc.integer({min: 5, max: 1500}),
     interval: fc.constantFrom(1_000, 10_000, 60_000, 300_000),
-    shape: fc.constantFrom('grow', 'grow-stop', 'flat', 'step', 'noise', 'sawtooth'),
+    shape: fc.constantFrom('grow', 'grow-stop', 'flat', 'step', 'noise', 'sawtooth', 'blips'),
     slope: fc.double({min: 0, max: 5, noNaN: true}),
     noise: fc.double({min: 0, max: 50, noNaN: true}),
     stopAt: fc.double({min: 0.1, max: 0.9, noNaN: true}),
@@ -30,7 +30,9 @@ const series = fc
       t[i] = at
       const k = shape === 'grow-stop' ? Math.min(i, Math.floor(stopAt * n)) : i
       const trend = shape === 'flat' || shape === 'noise' ? 0 : shape === 'step' ? (i > stopAt * n ? 100 : 0) : shape === 'sawtooth' ? (i % 97) * slope : k * slope
-      y[i] = Math.max(0, Math.round(base + trend + (shape === 'flat' ? 0 : (rand() - 0.5) * 2 * noise)))
+      // Blips: a flat count that now and then is one more (near-ties between many knots).
+      const jitter = shape === 'flat' ? 0 : shape === 'blips' ? (rand() < 0.02 ? 1 : 0) : (rand() - 0.5) * 2 * noise
+      y[i] = Math.max(0, Math.round(base + trend + jitter))
     }
     return {t, y}
   })
