@@ -37,13 +37,16 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
 
   const spans = inputSpans(c, order, inputFilter)
   const apart = new Map(spans.filter((s) => s.outsideSeconds).map((s) => [s.input, s.outsideSeconds!]))
-  const identity = foldWithinBudget(resolveIdentities(c, order, apart), order, n)
+  const ids = foldWithinBudget(resolveIdentities(c, order, apart), order, n)
+  const keyOf = keysOf(ids)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
   // Which slots each series holds, for the membership test: a series that folds short-lived processes holds
   // thousands, and a scan of its list per count made this quadratic (a day of 10-second snapshots: seconds).
   const slotSets: Set<number>[] = []
   const byKey = new Map<string, number>()
+  // The series of slots whose identity is the same at every position, once known (-1: not yet).
+  const seriesOfSlot = new Int32Array(c.agg.slotPid.length).fill(-1)
   const totalsByState: Partial<Record<TcpState, Int32Array>> = {}
   const rows = new Int32Array(n)
   const ephemeralInUse = new Int32Array(n)
@@ -65,21 +68,25 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       const slot = q[i]!
       const counter = q[i + 1]!
       const count = q[i + 2]!
-      const {pid, name} = identity(slot, t)
-      const key = `${pid}|${name ?? ''}`
-      let idx = byKey.get(key)
-      if (idx === undefined) {
-        idx = series.length
-        byKey.set(key, idx)
-        series.push(emptySeries(key, pid, name, n))
-        slots.push([])
-        slotSets.push(new Set())
+      let idx = slot < seriesOfSlot.length ? seriesOfSlot[slot]! : -1
+      if (idx < 0) {
+        const key = keyOf(slot, t)
+        idx = byKey.get(key) ?? -1
+        if (idx < 0) {
+          const {pid, name} = ids.identity(slot, t)
+          idx = series.length
+          byKey.set(key, idx)
+          series.push(emptySeries(key, pid, name, n))
+          slots.push([])
+          slotSets.push(new Set())
+        }
+        if (!slotSets[idx]!.has(slot)) {
+          slotSets[idx]!.add(slot)
+          slots[idx]!.push(slot)
+        }
+        if (slot < seriesOfSlot.length && ids.fixed(slot)) seriesOfSlot[slot] = idx
       }
       const p = series[idx]!
-      if (!slotSets[idx]!.has(slot)) {
-        slotSets[idx]!.add(slot)
-        slots[idx]!.push(slot)
-      }
       p.first = Math.min(p.first, t)
       p.last = Math.max(p.last, t)
       if (counter !== TW_ATTRIBUTED_SLOT && counter !== TW_AFFINITY_SLOT && counter !== STATE_SLOT.TIME_WAIT) {
@@ -98,8 +105,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
     }
     const l = s.listeners
     for (let i = 0; l && i < l.length; i += 2) {
-      const {pid, name} = identity(l[i]!, t)
-      const p = series[byKey.get(`${pid}|${name ?? ''}`) ?? -1]
+      const p = series[byKey.get(keyOf(l[i]!, t)) ?? -1]
       if (p) addListener(p, l[i + 1]!)
     }
   }
@@ -147,14 +153,34 @@ export const SERIES_CELL_BUDGET = 1 << 21
 const MIN_KEPT = 64
 
 type Identity = (slot: number, t: number) => {pid: number; name: string | null}
+/** Process identities of aggregator slots, and whether a slot's is the same at every timeline position. */
+type Identities = {identity: Identity; fixed: (slot: number) => boolean}
 
-function foldWithinBudget(identity: Identity, order: readonly CaseSnapshot[], n: number): Identity {
+/**
+ * The series key (`pid|name`) of a slot at timeline position t, remembered for slots whose identity does not
+ * depend on t (most): a long loop has millions of counts, and a key string per count was most of the timeline's
+ * build time.
+ */
+function keysOf(ids: Identities): (slot: number, t: number) => string {
+  const known: (string | undefined)[] = []
+  return (slot, t) => {
+    let key = known[slot]
+    if (key === undefined) {
+      const {pid, name} = ids.identity(slot, t)
+      key = `${pid}|${name ?? ''}`
+      if (ids.fixed(slot)) known[slot] = key
+    }
+    return key
+  }
+}
+
+function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: number): Identities {
   const life = new Map<string, {first: number; last: number; rows: number}>()
+  const keyOf = keysOf(ids)
   for (let t = 0; t < n; t++) {
     const q = order[t]!.summary.counts
     for (let i = 0; i < q.length; i += 4) {
-      const {pid, name} = identity(q[i]!, t)
-      const key = `${pid}|${name ?? ''}`
+      const key = keyOf(q[i]!, t)
       const l = life.get(key)
       if (l === undefined) life.set(key, {first: t, last: t, rows: q[i + 2]!})
       else {
@@ -164,14 +190,17 @@ function foldWithinBudget(identity: Identity, order: readonly CaseSnapshot[], n:
     }
   }
   const keep = Math.max(MIN_KEPT, Math.floor(SERIES_CELL_BUDGET / Math.max(1, n)))
-  if (life.size <= keep) return identity
+  if (life.size <= keep) return ids
   const ranked = [...life.entries()].sort(
     ([ka, a], [kb, b]) => b.last - b.first - (a.last - a.first) || b.rows - a.rows || (ka < kb ? -1 : ka > kb ? 1 : 0),
   )
   const kept = new Set(ranked.slice(0, keep).map(([k]) => k))
-  return (slot, t) => {
-    const id = identity(slot, t)
-    return kept.has(`${id.pid}|${id.name ?? ''}`) ? id : {pid: -1, name: `${id.name ?? 'unnamed'} (short-lived)`}
+  return {
+    identity: (slot, t) => {
+      const id = ids.identity(slot, t)
+      return kept.has(`${id.pid}|${id.name ?? ''}`) ? id : {pid: -1, name: `${id.name ?? 'unnamed'} (short-lived)`}
+    },
+    fixed: ids.fixed,
   }
 }
 
@@ -220,6 +249,8 @@ export function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
 }
 
 function emptySeries(key: string, pid: number, name: string | null, n: number): ProcessSeries {
+  // One allocation for the five series every process has (a long loop folds hundreds of processes).
+  const cells = new Int32Array(5 * n)
   return {
     key,
     pid,
@@ -227,11 +258,11 @@ function emptySeries(key: string, pid: number, name: string | null, n: number): 
     first: n,
     last: -1,
     byState: {},
-    timeWaitAttributed: new Int32Array(n),
-    timeWaitAffinity: new Int32Array(n),
-    udp: new Int32Array(n),
-    ports: new Int32Array(n),
-    ephemeral: new Int32Array(n),
+    timeWaitAttributed: cells.subarray(0, n),
+    timeWaitAffinity: cells.subarray(n, 2 * n),
+    udp: cells.subarray(2 * n, 3 * n),
+    ports: cells.subarray(3 * n, 4 * n),
+    ephemeral: cells.subarray(4 * n, 5 * n),
   }
 }
 
@@ -240,7 +271,7 @@ function emptySeries(key: string, pid: number, name: string | null, n: number): 
  * A PID whose image name changes is a new process; rows without a name take the name the PID has
  * nearest in time, or the name another source (handle listing, process list) gives that PID.
  */
-function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart: ReadonlyMap<number, number>): (slot: number, t: number) => {pid: number; name: string | null} {
+function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart: ReadonlyMap<number, number>): Identities {
   const agg = c.agg
   // Per PID: named appearances [t, nameId] in timeline order.
   const named = new Map<number, {t: number; name: number}[]>()
@@ -257,21 +288,29 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart
     }
   }
   const otherNames = namesFromOtherSources(c, apart)
-  return (slot, t) => {
+  const identity: Identity = (slot, t) => {
     const pid = agg.slotPid[slot]!
     const nameId = agg.slotName[slot]!
     if (nameId !== 0) return {pid, name: agg.processes.value(nameId)}
     if (pid <= 4) return {pid, name: pid === 4 ? 'System' : null}
     const list = named.get(pid)
     if (!list || list.length === 0) return {pid, name: otherNames.get(pid) ?? null}
-    // The nearest named appearance, preferring the one at or before t.
-    let best = list[0]!
-    for (const a of list) {
-      if (a.t <= t) best = a
-      else break
+    // The nearest named appearance, preferring the last one at or before t (appearances are in time order).
+    let lo = 0
+    let hi = list.length - 1
+    let best = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      if (list[mid]!.t <= t) {
+        best = mid
+        lo = mid + 1
+      } else hi = mid - 1
     }
-    return {pid, name: agg.processes.value(best.name)}
+    return {pid, name: agg.processes.value(list[best]!.name)}
   }
+  // A slot's identity depends on the time only when its rows have no name and its PID has named ones.
+  const fixed = (slot: number) => agg.slotName[slot] !== 0 || agg.slotPid[slot]! <= 4 || !named.has(agg.slotPid[slot]!)
+  return {identity, fixed}
 }
 
 /** Names other inputs give PIDs; inputs from another time than the snapshots (`apart`) name nothing here. */
