@@ -187,7 +187,10 @@ export class WorkerCrew {
         }
         for (let i = 0; i < sent.length; i++) m.snapshots[i]!.summary = sent[i]!
         // Done with its range: the first one stays, idle, for the analysis (`shareWork`); the others end.
-        if (!keepForSharing(worker)) void worker.terminate()
+        if (helper === null) {
+          helper = {worker}
+          worker.unref()
+        } else void worker.terminate()
         resolve(m)
       })
       worker.once('error', reject)
@@ -205,17 +208,6 @@ export class WorkerCrew {
  * it never keeps the process alive. Null when no worker ran, or after it failed to answer.
  */
 let helper: {worker: Worker; port?: MessagePort; flag?: Int32Array} | null = null
-
-/**
- * Keeps `worker` for `shareWork` when none is kept yet (unreferenced from then on); false when one is. The
- * worker must answer the `share` message as parallel-worker.ts does.
- */
-export function keepForSharing(worker: Worker): boolean {
-  if (helper !== null) return false
-  helper = {worker}
-  worker.unref()
-  return true
-}
 
 /** What the kept worker can run: the detector's scans (src/analysis/scan.ts `scanSeries`). */
 export type SharedJob = {t: Float64Array; v: Float64Array; load: Float64Array | null}
