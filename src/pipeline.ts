@@ -3,11 +3,8 @@ import type {Readable} from 'node:stream'
 import {PortleakError} from './errors.js'
 import {isKnownEncoding} from './input/encoding.js'
 import {ingest, type Progress} from './input/ingest.js'
-import {shareWork} from './input/parallel.js'
 import {byPath as pathOrder} from './input/sources.js'
 import {analyzeCase} from './analysis/analyze.js'
-import type {ScanAll} from './analysis/detect.js'
-import {scanSeries} from './analysis/scan.js'
 import {isoOrNull} from './analysis/findings.js'
 import {type CaseSnapshot, CaseBuilder} from './model/case-builder.js'
 import {maxOf, minOf} from './model/extremes.js'
@@ -106,9 +103,6 @@ function markDuplicates(summaries: InputSummary[], drop: (path: string) => void)
   }
 }
 
-/** The detector's scans, shared with a worker thread that is idle once the loop is read (none: all here). */
-const scanAll: ScanAll = (jobs) => shareWork(jobs, (j) => scanSeries(j.t, j.v, j.load))
-
 /** One machine (or timeline) of an upload, analyzed. */
 export type MachineAnalysis = {fleet: FleetMachine; analysis: Analysis}
 
@@ -174,14 +168,14 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
   const units = chooseUnits(c, dropped, o)
   if (units.length === 1 && units[0]!.all) {
     const u = units[0]!
-    const analysis = analyzeCase(c, zoned, {flagRange, host: o.host ?? u.machine.name ?? undefined, tz, scanAll})
+    const analysis = analyzeCase(c, zoned, {flagRange, host: o.host ?? u.machine.name ?? undefined, tz})
     return {inputs: analysis.document.inputs, machines: [{fleet: fleetRow(u, analysis, c, tz), analysis}]}
   }
   const machines = units.map((u) => {
     const mine = new Set(u.inputs)
     const view = c.only((i) => mine.has(i))
     const paths = new Set(u.inputs.map((i) => c.inputs[i]!.path))
-    const analysis = analyzeCase(view, zoned.filter((s) => paths.has(s.path)), {flagRange, host: u.machine.name ?? undefined, tz, scanAll})
+    const analysis = analyzeCase(view, zoned.filter((s) => paths.has(s.path)), {flagRange, host: u.machine.name ?? undefined, tz})
     return {fleet: fleetRow(u, analysis, c, tz), analysis}
   })
   return {inputs: zoned, machines}

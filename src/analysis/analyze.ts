@@ -5,7 +5,7 @@ import {buildTimeline} from '../model/timeline.js'
 import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
 import {TCP_STATES} from '../model/records.js'
 import {dumpFindings, handleFindings} from './corroborate.js'
-import {detectGrowth, type Growth, type ScanAll, testTimes} from './detect.js'
+import {detectGrowth, type Growth, testTimes} from './detect.js'
 import {type FindingContext, growthFinding, isoOrNull, SEVERITY_RANK} from './findings.js'
 import {corroborate} from './merge-evidence.js'
 import {eventWindow, nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
@@ -20,8 +20,6 @@ export type AnalyzeOptions = {
   host?: string | undefined
   /** Formats an ISO wall time for output (adds the `--tz` offset). */
   tz: (iso: string) => string
-  /** Runs the detector's scans (see DetectOptions.scanAll); one after the other by default. */
-  scanAll?: ScanAll | undefined
 }
 
 const REMOTES_TESTED = 30
@@ -57,7 +55,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const procOfSlot = new Map(b.slots.flatMap((slots, i) => slots.map((s) => [s, i] as const)))
   const remoteOwners = new Map([...remotes].map(([k, r]) => [k, Int32Array.from(r.ownerAt, (s) => (s < 0 ? -1 : (procOfSlot.get(s) ?? -1)))]))
   // a growth whose last value is not above its start did not grow (a noisy series the test still ranks up)
-  const detected = detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v])), {remoteOwners, ...(o.scanAll ? {scanAll: o.scanAll} : {})}).filter((g) => g.now > g.start)
+  const detected = detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v])), {remoteOwners}).filter((g) => g.now > g.start)
   const growth = foldRemotes(detected, remotes, b.slots)
   const growthFindings = growth.map((g) => growthFinding(g, ctx))
   const holders = holderFindings(ctx, growthFindings)

@@ -36,19 +36,7 @@ export type DetectOptions = {
    * names when the endpoint passes from an ending PID to a starting one.
    */
   remoteOwners?: Map<string, Int32Array>
-  /**
-   * Runs the series' scans (`scanSeries` on each job, results in job order): by default one after the other;
-   * the CLI may share them with a thread that is idle by then. Must give what `scanSeries` gives.
-   */
-  scanAll?: ScanAll
 }
-
-/** One series' scan: `scanSeries(t, v, load)`. */
-export type ScanJob = {t: Float64Array; v: Float64Array; load: Float64Array | null}
-export type ScanAll = (jobs: readonly ScanJob[]) => ScanResult[]
-
-/** The scans one after the other, here. */
-export const scanEach: ScanAll = (jobs) => jobs.map((j) => scanSeries(j.t, j.v, j.load))
 
 /** The series tested per process: states that hold a port, and distinct ports held. */
 const TESTED: readonly string[] = ['BOUND', 'CLOSE_WAIT', 'ESTABLISHED', 'TIME_WAIT', 'SYN_SENT', 'FIN_WAIT_2', 'UDP', 'PORTS']
@@ -99,14 +87,12 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     keep,
   )
   const position = new Map(keep.map((pos, k) => [pos, k]))
-  // The series are scanned all at once (`scanAll`), then their candidates made in the order they were asked for.
-  const jobs: ScanJob[] = []
-  const then: ((scan: ScanResult) => void)[] = []
-  const test = (values: Int32Array, from: number, to: number, load: Float64Array | null, use: (scan: ScanResult, idx: number[]) => void) => {
+  const test = (values: Int32Array, from: number, to: number, load: Float64Array | null) => {
     const idx = keep.filter((i) => i >= from && i <= to)
-    if (idx.length < 2) return
-    jobs.push({t: Float64Array.from(idx, (i) => t[i]!), v: Float64Array.from(idx, (i) => values[i]!), load: load ? Float64Array.from(idx, (i) => load[position.get(i)!]!) : null})
-    then.push((scan) => use(scan, idx))
+    const tt = Float64Array.from(idx, (i) => t[i]!)
+    const vv = Float64Array.from(idx, (i) => values[i]!)
+    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? Float64Array.from(idx, (i) => load[position.get(i)!]!) : null) : null
+    return {scan, idx}
   }
   const candidates: Candidate[] = []
   const bySeries = new Map<string, Candidate>()
@@ -119,24 +105,22 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     // Distinct ports duplicate the state that holds them: PORTS is a hypothesis only when no state is tested.
     for (const state of states.some((s) => s !== 'PORTS') ? states.filter((s) => s !== 'PORTS') : states) {
       const v = seriesOf(p, state)!
-      test(v, p.first, p.last, load, (scan, idx) => {
-        const attribution = p.pid <= 0 ? null : state === 'TIME_WAIT' ? twAttribution(p) : 'owner'
-        const c = candidateOf({kind: 'monotonic-growth', series: [si], state, trend: scan.best.trend, attribution, ...window(v, idx, t, scan)}, scan, idx)
-        candidates.push(c)
-        bySeries.set(`${si}:${state}`, c)
-      })
+      const {scan, idx} = test(v, p.first, p.last, load)
+      if (!scan || idx.length < 2) continue
+      const attribution = p.pid <= 0 ? null : state === 'TIME_WAIT' ? twAttribution(p) : 'owner'
+      const c = candidateOf({kind: 'monotonic-growth', series: [si], state, trend: scan.best.trend, attribution, ...window(v, idx, t, scan)}, scan, idx)
+      candidates.push(c)
+      bySeries.set(`${si}:${state}`, c)
     }
   })
   // PID 0 TIME_WAIT rows nobody could be named for: still evidence of a leak, without an owner.
   for (const [remote, v] of remotes) {
     if (peakOf(v) < minPeak * 3) continue
     // Like a process, an endpoint is tested from when it is first seen: its absence before is no growth.
-    test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1, host?.load ?? null, (scan, idx) => {
-      candidates.push(candidateOf({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend: scan.best.trend, attribution: null, ...window(v, idx, t, scan)}, scan, idx))
-    })
+    const {scan, idx} = test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1, host?.load ?? null)
+    if (!scan) continue
+    candidates.push(candidateOf({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend: scan.best.trend, attribution: null, ...window(v, idx, t, scan)}, scan, idx))
   }
-  const scans = (o.scanAll ?? scanEach)(jobs)
-  then.forEach((use, k) => use(scans[k]!))
   const folds = foldRestarts(tl, bySeries, restartGroups(tl, o.remoteOwners))
   const all = [...candidates, ...folds]
   const bh = benjaminiHochberg(

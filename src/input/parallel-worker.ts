@@ -1,5 +1,5 @@
 import {closeSync, openSync, readSync} from 'node:fs'
-import {type MessagePort, parentPort, workerData} from 'node:worker_threads'
+import {parentPort, workerData} from 'node:worker_threads'
 
 import {CaseBuilder} from '../model/case-builder.js'
 import type {PortRange} from '../model/port-ranges.js'
@@ -11,7 +11,6 @@ import type {DateOrder, LineParser} from '../formats/types.js'
 import {ByteLineSplitter, lineDecoder} from './lines.js'
 import {type Landmark, LandmarkNotes} from './landmarks.js'
 import {Utf8Normalizer} from './normalize.js'
-import type {SharedJob} from './parallel.js'
 
 /** What the parent sends: one byte range of a netstat loop, and where the snapshots that prime it start. */
 export type WorkerTask = {
@@ -157,28 +156,6 @@ function run(task: WorkerTask): WorkerResult {
 function answer(task: WorkerTask): void {
   const result = run(task)
   parentPort?.postMessage(result, movedBuffers(result.snapshots.map((s) => s.summary)))
-  shareLater()
-}
-
-/**
- * After its range, the worker may be kept for the analysis (parallel.ts `shareWork`): it runs the scans it is
- * sent, answers on the port it was given and wakes the parent through the shared flag. The parent ends or
- * unreferences it, so waiting here never keeps the process alive.
- */
-function shareLater(): void {
-  const scans = import('../analysis/scan.js')
-  // Loaded now, while the parent merges the ranges; a failure to load is the parent's timeout (it then scans itself).
-  scans.catch(() => {})
-  parentPort?.on('message', (m: {kind: string; port: MessagePort; flag: Int32Array}) => {
-    if (m.kind !== 'share') return
-    m.port.on('message', (jobs: SharedJob[]) => {
-      void scans.then(({scanSeries}) => {
-        m.port.postMessage(jobs.map((j) => scanSeries(j.t, j.v, j.load)))
-        Atomics.store(m.flag, 0, 1)
-        Atomics.notify(m.flag, 0)
-      })
-    })
-  })
 }
 
 // Started with its task, or early (parallel.ts WorkerCrew), waiting for it while the parent plans.

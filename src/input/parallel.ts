@@ -1,7 +1,7 @@
 import {closeSync, existsSync, openSync, readSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import {fileURLToPath} from 'node:url'
-import {MessageChannel, type MessagePort, receiveMessageOnPort, Worker} from 'node:worker_threads'
+import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
 import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
@@ -186,11 +186,6 @@ export class WorkerCrew {
           return
         }
         for (let i = 0; i < sent.length; i++) m.snapshots[i]!.summary = sent[i]!
-        // Done with its range: the first one stays, idle, for the analysis (`shareWork`); the others end.
-        if (helper === null) {
-          helper = {worker}
-          worker.unref()
-        } else void worker.terminate()
         resolve(m)
       })
       worker.once('error', reject)
@@ -200,61 +195,6 @@ export class WorkerCrew {
     result.catch(() => {})
     return {worker, result}
   }
-}
-
-/**
- * A worker that finished its range, kept for the analysis: it takes part of the series' scans while this
- * thread does the rest (the analysis after the workers otherwise runs on one core of several). Unreferenced:
- * it never keeps the process alive. Null when no worker ran, or after it failed to answer.
- */
-let helper: {worker: Worker; port?: MessagePort; flag?: Int32Array} | null = null
-
-/** What the kept worker can run: the detector's scans (src/analysis/scan.ts `scanSeries`). */
-export type SharedJob = {t: Float64Array; v: Float64Array; load: Float64Array | null}
-
-/**
- * `local` over every job, results in job order, the heaviest jobs shared with the kept worker (which runs the
- * same pure function on its share) while this thread runs the rest, waiting for its share synchronously (the
- * analysis is synchronous). Without a kept worker, or when it does not answer in time (then it is dropped and
- * its share run here), everything runs here. Results are the same either way.
- */
-export function shareWork<R>(jobs: readonly SharedJob[], local: (job: SharedJob) => R): R[] {
-  const h = helper
-  if (h === null || jobs.length < 2) return jobs.map(local)
-  // Heaviest first, each to the side with less so far; the worker's side goes in one message.
-  const weight = (j: SharedJob) => j.t.length
-  const order = jobs.map((_, i) => i).sort((a, b) => weight(jobs[b]!) - weight(jobs[a]!) || a - b)
-  const theirs: number[] = []
-  const mine: number[] = []
-  let theirWeight = 0
-  let myWeight = 0
-  for (const i of order) {
-    if (theirWeight <= myWeight) (theirs.push(i), (theirWeight += weight(jobs[i]!)))
-    else (mine.push(i), (myWeight += weight(jobs[i]!)))
-  }
-  if (h.port === undefined || h.flag === undefined) {
-    const channel = new MessageChannel()
-    h.port = channel.port1
-    h.port.unref()
-    h.flag = new Int32Array(new SharedArrayBuffer(4))
-    h.worker.postMessage({kind: 'share', port: channel.port2, flag: h.flag}, [channel.port2])
-  }
-  Atomics.store(h.flag, 0, 0)
-  h.port.postMessage(theirs.map((i) => jobs[i]!))
-  const out = new Array<R>(jobs.length)
-  const started = performance.now()
-  for (const i of mine) out[i] = local(jobs[i]!)
-  // Its share weighs about as much as this one: far longer than this one took means it is gone.
-  Atomics.wait(h.flag, 0, 0, 2000 + 4 * (performance.now() - started))
-  const reply = receiveMessageOnPort(h.port)?.message as R[] | undefined
-  if (!Array.isArray(reply) || reply.length !== theirs.length) {
-    helper = null
-    void h.worker.terminate()
-    for (const i of theirs) out[i] = local(jobs[i]!)
-    return out
-  }
-  theirs.forEach((i, k) => (out[i] = reply[k]!))
-  return out
 }
 
 /**
