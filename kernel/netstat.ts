@@ -12,7 +12,10 @@
 //   TOK    [400, 464)     token bounds
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
-//   IN     [8192, …)      the caller's chunk of input
+//   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
+//
+// The module is built with --memoryBase 8192: static data and the heap (kernel/aggregate.ts's tables, IN)
+// start past these fixed areas.
 
 const OUT: usize = 0
 const LAST_LOCAL: usize = 128
@@ -20,7 +23,8 @@ const LAST_REMOTE: usize = 224
 const LAST_STATE: usize = 320
 const STATES: usize = 512
 const SCRATCH: usize = 4096
-const IN: usize = 8192
+let IN: usize = 0
+let inCap: usize = 0
 
 const F_PROTO = 0
 const F_STATE = 1
@@ -46,8 +50,13 @@ const FALLBACK = 2
 // Token bounds (at most eight), as i32 pairs.
 const TOK: usize = 400
 
-/** Where the caller puts its bytes. */
-export function inputOffset(): i32 {
+/** Where the caller puts its bytes (room for `size` of them; the place may move when it grows). */
+export function inputArea(size: i32): i32 {
+  if (<usize>size > inCap) {
+    if (inCap > 0) heap.free(IN)
+    inCap = <usize>size + (<usize>size >> 3) + 64
+    IN = heap.alloc(inCap)
+  }
   return <i32>IN
 }
 
@@ -270,3 +279,5 @@ export function parseRow(start: i32, end: i32): i32 {
   field(F_STATE, st)
   return OK
 }
+
+export * from './aggregate'
