@@ -780,3 +780,63 @@ export function aggRekey(was: u32): void {
   remotesOf(was).rekeyA(scratch, V4_WORD)
   tuplesOf(was).rekeyA(scratch, V4_WORD)
 }
+
+// ---- Process slots of rows without an image name, by PID (the row lane resolves them without the caller). ----
+
+let pidKeys: usize = 0
+let pidSlots: usize = 0
+let pidMask: i32 = -1
+let pidCount: i32 = 0
+
+@inline function pidHash(pid: i32): i32 {
+  return <i32>hashKey(<i64>pid + 0x80000000)
+}
+
+/** The caller's slot of (pid, no name); kept for `aggPidSlot`. */
+export function aggSetPidSlot(pid: i32, slot: i32): void {
+  if ((pidCount + 1) * 2 > pidMask) {
+    const oldKeys = pidKeys
+    const oldSlots = pidSlots
+    const oldCap = pidMask + 1
+    const cap = oldCap < 256 ? 256 : oldCap * 2
+    pidKeys = heap.alloc(<usize>cap << 2)
+    pidSlots = heap.alloc(<usize>cap << 2)
+    memory.fill(pidSlots, 0xff, <usize>cap << 2)
+    pidMask = cap - 1
+    pidCount = 0
+    for (let j = 0; j < oldCap; j++) {
+      const s = load<i32>(oldSlots + (<usize>j << 2))
+      if (s >= 0) aggSetPidSlot(load<i32>(oldKeys + (<usize>j << 2)), s)
+    }
+    if (oldCap > 0) {
+      heap.free(oldKeys)
+      heap.free(oldSlots)
+    }
+  }
+  let i = pidHash(pid) & pidMask
+  for (;;) {
+    const s = load<i32>(pidSlots + (<usize>i << 2))
+    if (s < 0) break
+    if (load<i32>(pidKeys + (<usize>i << 2)) == pid) {
+      store<i32>(pidSlots + (<usize>i << 2), slot)
+      return
+    }
+    i = (i + 1) & pidMask
+  }
+  store<i32>(pidKeys + (<usize>i << 2), pid)
+  store<i32>(pidSlots + (<usize>i << 2), slot)
+  pidCount++
+}
+
+/** The slot of (pid, no name), or -1 when the caller has not made it. */
+export function aggPidSlot(pid: i32): i32 {
+  if (pidMask < 0) return -1
+  let i = pidHash(pid) & pidMask
+  for (;;) {
+    const s = load<i32>(pidSlots + (<usize>i << 2))
+    if (s < 0) return -1
+    if (load<i32>(pidKeys + (<usize>i << 2)) == pid) return s
+    i = (i + 1) & pidMask
+  }
+  return unreachable()
+}

@@ -6,7 +6,8 @@ import {IntTable} from './int-table.js'
 import {isIpv6, isLoopback, isWildcard, V4_BASE} from './address-kinds.js'
 import {Interner} from './interning.js'
 import {inRange, type PortRange} from './port-ranges.js'
-import {kernelInstance, type KernelMemory} from '../formats/netstat/kernel.js'
+import {kernelInstance, type KernelMemory, writeStateWords} from '../formats/netstat/kernel.js'
+import type {RowLane} from '../formats/netstat/lane.js'
 import {PORTS_SLOT, SLOT_COUNT, STATE_SLOT, UDP_SLOT} from './slots.js'
 
 export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
@@ -112,7 +113,7 @@ export const endpointLabel = (addr: string, port: number) => `${addr.includes(':
  * for the snapshot after next; address ids not used since are given back and the rest renumbered now
  * and then (see `compactAddresses`).
  */
-export class SnapshotAggregator {
+export class SnapshotAggregator implements RowLane {
   readonly processes = new Interner()
   readonly addresses = new AddressTable()
   /** The remote endpoints summaries report (strings are made only for these). */
@@ -156,6 +157,9 @@ export class SnapshotAggregator {
     if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) throw new Error('the compiled netstat kernel is out of date: run `npm run build:kernel`')
     this.kernel(() => this.k.aggInit(SnapshotAggregator.tableCapacity))
     this.syncRange()
+    // The row lane reads rows with the kernel's row reader: its state words, no last addresses.
+    writeStateWords(new Uint8Array(this.memory.buffer), this.k.statesOffset())
+    this.k.forget()
   }
 
   /** Runs kernel calls; a trap (out of memory: the tables are bounded by one snapshot) becomes a one-line error. */
@@ -182,8 +186,45 @@ export class SnapshotAggregator {
       this.slotPid.push(pid)
       this.slotName.push(nameId)
       this.slotOf.set(key, s)
+      // The row lane finds the slots of rows without an image name by PID.
+      if (name === null) this.kernel(() => this.k.aggSetPidSlot(pid, s))
     }
     return s
+  }
+
+  /** Where the staged bytes start in the caller's buffer (see `stage`), and how many. */
+  private laneBase = 0
+  private laneLength = 0
+  runEnd = 0
+  runBound = false
+  runPid = false
+  readonly runCounts = new Int32Array(14)
+
+  stage(buf: Uint8Array, start: number, end: number): boolean {
+    let at: number
+    try {
+      at = this.k.inputArea(end - start)
+    } catch {
+      return false
+    }
+    new Uint8Array(this.memory.buffer, at, end - start).set(buf.subarray(start, end))
+    this.laneBase = start
+    this.laneLength = end - start
+    return true
+  }
+
+  take(start: number, line: number, starId: number, flushFirst: boolean): number {
+    const k = this.k
+    const base = this.laneBase
+    const n = this.kernel(() => k.lane(start - base, this.laneLength, line, starId, this.addressFacts(starId), flushFirst))
+    if (n <= 0) return n
+    const out = new Int32Array(this.memory.buffer, k.laneOut(), 20)
+    this.runEnd = base + out[0]!
+    this.runBound = out[1] === 1
+    this.runPid = out[2] === 1
+    if (out[3] === 1) this.addresses.use(starId, this.generation)
+    this.runCounts.set(out.subarray(4, 18))
+    return n
   }
 
   connection(r: ConnectionRecord): void {
@@ -535,6 +576,12 @@ type AggregatorExports = {
   aggNextGeneration(): number
   aggScratch(n: number): number
   aggRekey(was: number): void
+  aggSetPidSlot(pid: number, slot: number): void
+  statesOffset(): number
+  forget(): void
+  inputArea(size: number): number
+  lane(start: number, end: number, line: number, starId: number, starFacts: number, flushFirst: boolean): number
+  laneOut(): number
 }
 
 /**

@@ -1,5 +1,6 @@
 import {type ByteDecoder, ByteStrings, utf8Decoder} from '../shared/byte-strings.js'
 import {ECHO_PREFIXES, HEADER_FIRST_WORDS, netstatState, PING_PREFIXES, TITLES} from './locale.js'
+import type {RowLane} from './lane.js'
 import {NetstatRowReader} from './row.js'
 import {M_PID, M_STATE, MEMO_FIELDS, RowMemo, stateWord} from './row-memo.js'
 import {LazyAddressRecord} from '../shared/records.js'
@@ -82,6 +83,11 @@ class NetstatLineParser implements LineParser {
    */
   rowRun(buf: Buffer, start: number, end: number, line: number): number {
     const memo = this.memo
+    // Rows the memo does not look up (it is off, or paused on a loop whose rows do not repeat) go to the lane.
+    if ((memo === null || !memo.active) && !this.hasOwner && this.snapshots > 0 && this.broken === null && this.maybeHeader === null) {
+      const lane = this.lane === undefined ? this.findLane() : this.lane
+      if (lane !== null) return this.laneRun(lane, buf, start, end, line)
+    }
     // In `-b` loops an owner line follows every row: runs would be one row long and gain nothing.
     if (memo === null || !this.carries || this.hasOwner || this.snapshots === 0 || this.broken !== null || this.maybeHeader !== null) return 0
     const from = memo.position
@@ -110,8 +116,48 @@ class NetstatLineParser implements LineParser {
     return n
   }
 
+  /** The sink's row lane (undefined: not asked yet; see RecordSink.rowLane), and the buffer staged in it. */
+  private lane: RowLane | null | undefined
+  private laneBuf: Buffer | null = null
+
+  private findLane(): RowLane | null {
+    this.lane = process.env.PORTLEAK_LANE === '0' || !this.carries ? null : (this.sink.rowLane?.() ?? null)
+    return this.lane
+  }
+
+  /**
+   * Rows the lane takes at once (parsed and aggregated in the kernel, no record), from `start` on: what
+   * `lineBytes` would do with each (the row held for owner lines is handed on first). The lane leaves the
+   * last row before another kind of line, and every line it cannot read, to the long way.
+   */
+  private laneRun(lane: RowLane, buf: Buffer, start: number, end: number, line: number): number {
+    if (this.laneBuf !== buf) {
+      if (!lane.stage(buf, start, end)) {
+        this.lane = null
+        return 0
+      }
+      this.laneBuf = buf
+    }
+    const star = this.reader.star
+    let n = lane.take(start, line, star, this.pending)
+    if (n < 0) {
+      this.flush()
+      n = lane.take(start, line, star, false)
+    }
+    if (n <= 0) return 0
+    this.sink.rowsTaken?.(lane.runCounts)
+    if (lane.runBound) this.hasBound = true
+    if (lane.runPid) this.hasPid = true
+    this.rowsInSnapshot += n
+    this.ownerZone = true
+    this.lastLineWasRow = true
+    this.runEnd = lane.runEnd
+    return n
+  }
+
   bytes(buf: Buffer | null): void {
     this.reader.stage(buf)
+    this.laneBuf = null
   }
 
   line(text: string, no: number): void {

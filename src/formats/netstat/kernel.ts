@@ -72,6 +72,22 @@ export function kernelInstance(): {readonly exports: object} {
 /** The WebAssembly memory of an instance, as the wrappers use it. */
 export type KernelMemory = WasmMemory
 
+/** Writes the state words a kernel instance reads itself (the locale table's ASCII words; others fall back) at `at`. */
+export function writeStateWords(bytes: Uint8Array, at: number): void {
+  let p = at
+  const limit = at + 3584
+  for (const [state, words] of STATE_WORDS) {
+    for (const w of words) {
+      if (!/^[\x21-\x7e]+$/.test(w) || p + 2 + w.length >= limit) continue
+      bytes[p] = w.length
+      bytes[p + 1] = TCP_STATES.indexOf(state) + 1
+      for (let k = 0; k < w.length; k++) bytes[p + 2 + k] = w.charCodeAt(k)
+      p += 2 + w.length
+    }
+  }
+  bytes[p] = 0
+}
+
 /**
  * Which row reader netstat loops use: the compiled kernel when PORTLEAK_KERNEL=wasm (and it is built),
  * else the JavaScript one. Off by default until a full suite and bench on a quiet machine confirm it;
@@ -115,20 +131,9 @@ export class NetstatKernel {
     ex.forget()
   }
 
-  /** The state words the kernel can read itself: the locale table's ASCII words (others fall back). */
+  /** The state words the kernel can read itself. */
   private writeStates(): void {
-    let p = this.ex.statesOffset()
-    const limit = p + 3584
-    for (const [state, words] of STATE_WORDS) {
-      for (const w of words) {
-        if (!/^[\x21-\x7e]+$/.test(w) || p + 2 + w.length >= limit) continue
-        this.bytes[p] = w.length
-        this.bytes[p + 1] = TCP_STATES.indexOf(state) + 1
-        for (let k = 0; k < w.length; k++) this.bytes[p + 2 + k] = w.charCodeAt(k)
-        p += 2 + w.length
-      }
-    }
-    this.bytes[p] = 0
+    writeStateWords(this.bytes, this.ex.statesOffset())
   }
 
   /**
