@@ -5,9 +5,11 @@
 // slots, the address table, endpoint labels) and hands this numbers: a slot, an address id as an f64
 // (IPv4: V4_BASE + value, past 2^32), ports, a line.
 //
-// Memory is the runtime's bump heap (`--runtime stub`): every table here is allocated once and grown by
-// `heap.realloc` when one snapshot needs more, so what is held is bounded by the largest snapshot (a grown
+// Memory is the runtime's bump heap (`--runtime stub`, see kernel/memory.ts): every table here is allocated once and grown
+// when one snapshot needs more, so what is held is bounded by the largest snapshot (a grown
 // table's old block may stay behind: at most as much again). Nothing is allocated per row otherwise.
+
+import {alloc, allocZeroed, free, grow} from './memory'
 
 // Counter slots (src/model/slots.ts; the wrapper checks them against aggSlotCount): one per TCP state
 // (TIME_WAIT is the third), UDP, then the derived series.
@@ -47,7 +49,7 @@ class List32 {
   len: i32 = 0
   cap: i32 = 0
   constructor(cap: i32) {
-    this.ptr = heap.alloc(<usize>cap << 2)
+    this.ptr = alloc(<usize>cap << 2)
     this.cap = cap
   }
   @inline push(v: i32): void {
@@ -58,7 +60,7 @@ class List32 {
   grow(n: i32): void {
     let c = this.cap * 2
     if (c < n) c = n
-    this.ptr = heap.realloc(this.ptr, <usize>c << 2)
+    this.ptr = grow(this.ptr, <usize>this.cap << 2, <usize>c << 2, false)
     this.cap = c
   }
   @inline at(i: i32): i32 {
@@ -72,13 +74,13 @@ class ListF64 {
   len: i32 = 0
   cap: i32 = 0
   constructor(cap: i32) {
-    this.ptr = heap.alloc(<usize>cap << 3)
+    this.ptr = alloc(<usize>cap << 3)
     this.cap = cap
   }
   @inline push(v: f64): void {
     if (this.len == this.cap) {
+      this.ptr = grow(this.ptr, <usize>this.cap << 3, <usize>this.cap << 4, false)
       this.cap *= 2
-      this.ptr = heap.realloc(this.ptr, <usize>this.cap << 3)
     }
     store<f64>(this.ptr + (<usize>this.len << 3), v)
     this.len++
@@ -105,9 +107,8 @@ class KeySet {
     this.alloc(cap)
   }
   private alloc(cap: i32): void {
-    this.keys = heap.alloc(<usize>cap << 3)
-    this.stamps = heap.alloc(<usize>cap << 2)
-    memory.fill(this.stamps, 0, <usize>cap << 2)
+    this.keys = alloc(<usize>cap << 3)
+    this.stamps = allocZeroed(<usize>cap << 2)
     this.mask = cap - 1
   }
   /** Adds key; true when it was not there. */
@@ -141,8 +142,8 @@ class KeySet {
       store<u32>(this.stamps + (<usize>i << 2), stamp)
       store<i64>(this.keys + (<usize>i << 3), key)
     }
-    heap.free(oldStamps)
-    heap.free(oldKeys)
+    free(oldStamps)
+    free(oldKeys)
   }
   clear(): void {
     this.size = 0
@@ -185,13 +186,12 @@ class Ids {
   tag: u32 = 0
   constructor(capacity: i32) {
     const slots = slotsFor(capacity)
-    this.index = heap.alloc(<usize>slots << 3)
-    memory.fill(this.index, 0, <usize>slots << 3)
+    this.index = allocZeroed(<usize>slots << 3)
     this.mask = slots - 1
     this.cap = capacity
-    this.keys = heap.alloc(<usize>capacity << 4)
-    this.v0 = heap.alloc(<usize>capacity << 2)
-    this.v1 = heap.alloc(<usize>capacity << 2)
+    this.keys = alloc(<usize>capacity << 4)
+    this.v0 = alloc(<usize>capacity << 2)
+    this.v1 = alloc(<usize>capacity << 2)
   }
   begin(): void {
     this.size = 0
@@ -237,9 +237,9 @@ class Ids {
     const d = this.size++
     if (d == this.cap) {
       const n = d * 2
-      this.keys = heap.realloc(this.keys, <usize>n << 4)
-      this.v0 = heap.realloc(this.v0, <usize>n << 2)
-      this.v1 = heap.realloc(this.v1, <usize>n << 2)
+      this.keys = grow(this.keys, <usize>d << 4, <usize>n << 4, false)
+      this.v0 = grow(this.v0, <usize>d << 2, <usize>n << 2, false)
+      this.v1 = grow(this.v1, <usize>d << 2, <usize>n << 2, false)
       this.cap = n
     }
     const k = this.keys + (<usize>d << 4)
@@ -285,11 +285,10 @@ class Ids {
   }
   rehash(slots: i32): void {
     if (slots != this.mask + 1) {
-      heap.free(this.index)
-      this.index = heap.alloc(<usize>slots << 3)
+      free(this.index)
+      this.index = allocZeroed(<usize>slots << 3)
       this.mask = slots - 1
-    }
-    memory.fill(this.index, 0, <usize>slots << 3)
+    } else memory.fill(this.index, 0, <usize>slots << 3)
     const mask = this.mask
     const index = this.index
     const stampBits = this.stamp << 16
@@ -363,9 +362,7 @@ let twUnattributed: i32 = 0
 }
 
 function zeroed(bytes: usize): usize {
-  const p = heap.alloc(bytes)
-  memory.fill(p, 0, bytes)
-  return p
+  return allocZeroed(bytes)
 }
 
 /** Makes the aggregator's tables (`capacity`: endpoints and tuples each per-snapshot table has room for at first). */
@@ -382,7 +379,7 @@ export function aggInit(capacity: i32): void {
   addrSeen = new KeySet(1024)
   addrPorts = new ListF64(64)
   addrOrder = new ListF64(64)
-  hotAddr = heap.alloc(HOT_ADDRESSES * 8)
+  hotAddr = alloc(HOT_ADDRESSES * 8)
   for (let h = 0; h < HOT_ADDRESSES; h++) store<f64>(hotAddr + (<usize>h << 3), -1)
   hotBits = zeroed(HOT_ADDRESSES * 2048 * 4)
   wildBits = zeroed(2 * 2048 * 4)
@@ -409,14 +406,10 @@ function growSlots(slot: i32): void {
   while (n <= slot) n *= 2
   const bytes = <usize>n * SLOT_COUNT * 4
   const was = <usize>slotCap * SLOT_COUNT * 4
-  cur = heap.realloc(cur, bytes)
-  memory.fill(cur + was, 0, bytes - was)
-  curLine = heap.realloc(curLine, bytes)
-  memory.fill(curLine + was, 0, bytes - was)
-  touchedMark = heap.realloc(touchedMark, <usize>n)
-  memory.fill(touchedMark + <usize>slotCap, 0, <usize>(n - slotCap))
-  listenPerSlot = heap.realloc(listenPerSlot, <usize>n)
-  memory.fill(listenPerSlot + <usize>slotCap, 0, <usize>(n - slotCap))
+  cur = grow(cur, was, bytes, true)
+  curLine = grow(curLine, was, bytes, true)
+  touchedMark = grow(touchedMark, <usize>slotCap, <usize>n, true)
+  listenPerSlot = grow(listenPerSlot, <usize>slotCap, <usize>n, true)
   slotCap = n
 }
 
@@ -767,8 +760,8 @@ export function aggNextGeneration(): u32 {
 /** A buffer of n words for the caller (address maps for aggRekey). */
 export function aggScratch(n: i32): usize {
   if (n > scratchCap) {
-    if (scratchCap > 0) heap.free(scratch)
-    scratch = heap.alloc(<usize>n << 2)
+    if (scratchCap > 0) free(scratch)
+    scratch = alloc(<usize>n << 2)
     scratchCap = n
   }
   return scratch
@@ -799,8 +792,8 @@ export function aggSetPidSlot(pid: i32, slot: i32): void {
     const oldSlots = pidSlots
     const oldCap = pidMask + 1
     const cap = oldCap < 256 ? 256 : oldCap * 2
-    pidKeys = heap.alloc(<usize>cap << 2)
-    pidSlots = heap.alloc(<usize>cap << 2)
+    pidKeys = alloc(<usize>cap << 2)
+    pidSlots = alloc(<usize>cap << 2)
     memory.fill(pidSlots, 0xff, <usize>cap << 2)
     pidMask = cap - 1
     pidCount = 0
@@ -809,8 +802,8 @@ export function aggSetPidSlot(pid: i32, slot: i32): void {
       if (s >= 0) aggSetPidSlot(load<i32>(oldKeys + (<usize>j << 2)), s)
     }
     if (oldCap > 0) {
-      heap.free(oldKeys)
-      heap.free(oldSlots)
+      free(oldKeys)
+      free(oldSlots)
     }
   }
   let i = pidHash(pid) & pidMask

@@ -54,9 +54,9 @@ const TOK: usize = 400
 /** Where the caller puts its bytes (room for `size` of them; the place may move when it grows). */
 export function inputArea(size: i32): i32 {
   if (<usize>size > inCap) {
-    if (inCap > 0) heap.free(IN)
+    if (inCap > 0) free(IN)
     inCap = <usize>size + (<usize>size >> 3) + 64
-    IN = heap.alloc(inCap)
+    IN = alloc(inCap)
   }
   return <i32>IN
 }
@@ -282,6 +282,7 @@ export function parseRow(start: i32, end: i32): i32 {
 }
 
 import {aggPidSlot, aggRow} from './aggregate'
+import {alloc, free} from './memory'
 export * from './aggregate'
 
 const LANE: usize = 4400
