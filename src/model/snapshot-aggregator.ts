@@ -6,6 +6,7 @@ import {IntTable} from './int-table.js'
 import {isIpv6, isLoopback, isWildcard, V4_BASE} from './address-kinds.js'
 import {Interner} from './interning.js'
 import {inRange, type PortRange} from './port-ranges.js'
+import {PortleakError} from '../errors.js'
 import {kernelInstance, type KernelMemory, writeStateWords} from '../formats/netstat/kernel.js'
 import type {RowLane} from '../formats/netstat/lane.js'
 import {PORTS_SLOT, SLOT_COUNT, STATE_SLOT, UDP_SLOT} from './slots.js'
@@ -154,7 +155,9 @@ export class SnapshotAggregator implements RowLane {
     const instance = kernelInstance()
     this.k = instance.exports as AggregatorExports
     this.memory = this.k.memory
-    if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) throw new Error('the compiled netstat kernel is out of date: run `npm run build:kernel`')
+    if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
+      throw new PortleakError('the compiled netstat kernel is out of date', 'EIO', ["Run `npm run build:kernel` (or `npm install`) in portleak's folder."])
+    }
     this.kernel(() => this.k.aggInit(SnapshotAggregator.tableCapacity))
     this.syncRange()
     // The row lane reads rows with the kernel's row reader: its state words, no last addresses.
@@ -549,7 +552,7 @@ function hotPortsIn(bits: Int32Array, h: number, wild: Int32Array, start: number
 /** A kernel trap as a one-line error (the kernel traps only when its memory cannot grow). */
 function kernelError(e: unknown): Error {
   const what = e instanceof Error ? e.message : String(e)
-  return new Error(`the netstat kernel failed (${what}): out of memory for one snapshot's tables`)
+  return new PortleakError(`the netstat kernel ran out of memory for one snapshot's tables (${what})`, 'ELIMIT')
 }
 
 /** The aggregator's part of the compiled kernel (kernel/aggregate.ts). */

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
+import {PortleakError} from '../../errors.js'
 import {STATE_WORDS} from './locale.js'
 import {TCP_STATES, type TcpState} from '../types.js'
 
@@ -65,7 +66,11 @@ function module(): WasmModule | null {
  */
 export function kernelInstance(): {readonly exports: object} {
   const m = module()
-  if (m === null) throw new Error(`the compiled netstat kernel ${fileURLToPath(KERNEL_WASM)} is missing or broken: run \`npm run build:kernel\` (or \`npm install\`)`)
+  if (m === null) {
+    throw new PortleakError(`the compiled netstat kernel ${fileURLToPath(KERNEL_WASM)} is missing or broken`, 'EIO', [
+      "Run `npm run build:kernel` (or `npm install`) in portleak's folder.",
+    ])
+  }
   return new WebAssembly.Instance(m, {})
 }
 
