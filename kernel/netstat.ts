@@ -12,7 +12,11 @@
 //   TOK    [400, 464)     token bounds
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
-//   IN     [8192, …)      the caller's chunk of input
+//   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state
+//   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
+//
+// The module is built with --memoryBase 8192: static data and the heap (kernel/aggregate.ts's tables, IN)
+// start past these fixed areas.
 
 const OUT: usize = 0
 const LAST_LOCAL: usize = 128
@@ -20,7 +24,8 @@ const LAST_REMOTE: usize = 224
 const LAST_STATE: usize = 320
 const STATES: usize = 512
 const SCRATCH: usize = 4096
-const IN: usize = 8192
+let IN: usize = 0
+let inCap: usize = 0
 
 const F_PROTO = 0
 const F_STATE = 1
@@ -46,8 +51,13 @@ const FALLBACK = 2
 // Token bounds (at most eight), as i32 pairs.
 const TOK: usize = 400
 
-/** Where the caller puts its bytes. */
-export function inputOffset(): i32 {
+/** Where the caller puts its bytes (room for `size` of them; the place may move when it grows). */
+export function inputArea(size: i32): i32 {
+  if (<usize>size > inCap) {
+    if (inCap > 0) free(IN)
+    inCap = <usize>size + (<usize>size >> 3) + 64
+    IN = alloc(inCap)
+  }
   return <i32>IN
 }
 
@@ -269,4 +279,123 @@ export function parseRow(start: i32, end: i32): i32 {
   if (st == 0) return FALLBACK
   field(F_STATE, st)
   return OK
+}
+
+import {aggPidSlot, aggRow} from './aggregate'
+import {alloc, free} from './memory'
+export * from './aggregate'
+
+const LANE: usize = 4400
+const LANE_END: usize = LANE
+const LANE_BOUND: usize = LANE + 4
+const LANE_PID: usize = LANE + 8
+const LANE_STAR: usize = LANE + 12
+/** Rows taken per state: [0] UDP (no state), [k] TCP state k (index in TCP_STATES + 1). */
+const LANE_COUNTS: usize = LANE + 16
+const LANE_NEED_FLUSH = -1
+// Kernel states (index in TCP_STATES + 1) and address facts (A_ bits of src/model/snapshot-aggregator.ts).
+const K_LISTENING = 1
+const K_TIME_WAIT = 3
+const K_BOUND = 5
+const A_WILD = 2
+const A_IPV6 = 4
+const A_LOOPBACK = 8
+const UDP_COUNTER = 13
+// Lines longer than this are left to the caller (its line-length cap is at least 512 when it asks for runs).
+const LANE_MAX_LINE = 511
+
+/** An address of the last parsed row as an id (IPv4: V4_BASE + value; `*`: starId), or -1 when it has none the lane can make. */
+@inline function laneAddress(base: i32, star: i32, v4at: usize, starId: f64): f64 {
+  if (load<i32>(OUT + (<usize>star << 2)) == 1) return starId
+  const v4 = load<f64>(v4at)
+  if (v4 >= 0) return 4294967296.0 + v4
+  const s = IN + <usize>load<i32>(OUT + (<usize>base << 2))
+  const e = IN + <usize>load<i32>(OUT + (<usize>(base + 1) << 2))
+  return e - s == 1 && load<u8>(s) == 42 ? starId : -1
+}
+
+@inline function laneFacts(id: f64, starId: f64, starFacts: i32): i32 {
+  if (id == starId) return starFacts
+  const v4 = id - 4294967296.0
+  return (v4 == 0 ? A_WILD : 0) | (v4 >= 2130706432.0 && v4 < 2147483648.0 ? A_LOOPBACK : 0)
+}
+
+/**
+ * The row lane: takes the lines of staged bytes [start, end) from `start` on while each is a row this
+ * kernel reads and can key itself (TCP/UDP, IPv4 or `*` addresses, a state word from the table, a PID whose
+ * slot the caller made) followed by another row, and aggregates them (aggRow) as lines `line`, `line` + 1,
+ * …; stops before the first other line (the last row before another kind of line is the caller's). Returns the rows taken (what they were in
+ * LANE), or LANE_NEED_FLUSH when `flushFirst` and the first line is one it would take: the caller hands on
+ * the row it holds first, then asks again.
+ */
+export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i32, flushFirst: bool): i32 {
+  const n = IN + <usize>end
+  let p = IN + <usize>start
+  let count: i32 = 0
+  for (;;) {
+    let nl = p
+    while (nl < n && load<u8>(nl) != 10) nl++
+    if (nl >= n) break
+    let e = nl
+    while (e > p && load<u8>(e - 1) == 13) e--
+    if (<i32>(e - p) > LANE_MAX_LINE) break
+    let i = p
+    while (i < e && isBlank(<u32>load<u8>(i))) i++
+    if (i + 3 >= e) break
+    const c = load<u8>(i)
+    if (!((c == 84 && load<u8>(i + 1) == 67 && load<u8>(i + 2) == 80) || (c == 85 && load<u8>(i + 1) == 68 && load<u8>(i + 2) == 80))) break
+    if (!isBlank(<u32>load<u8>(i + 3))) break
+    // The next line must be a row too: an owner line (`-b`) after this row would name its image.
+    let j = nl + 1
+    while (j < n && isBlank(<u32>load<u8>(j))) j++
+    if (j + 3 >= n) break
+    const d = load<u8>(j)
+    if (!((d == 84 && load<u8>(j + 1) == 67 && load<u8>(j + 2) == 80) || (d == 85 && load<u8>(j + 1) == 68 && load<u8>(j + 2) == 80))) break
+    if (!isBlank(<u32>load<u8>(j + 3))) break
+    if (parseRow(<i32>(i - IN), <i32>(e - IN)) != OK) break
+    const laddr = laneAddress(F_LSTART, F_LSTAR, OUT + 96, starId)
+    if (laddr < 0) break
+    const raddr = laneAddress(F_RSTART, F_RSTAR, OUT + 104, starId)
+    if (raddr < 0) break
+    const udp = load<i32>(OUT + (<usize>F_PROTO << 2)) == 1
+    const st = load<i32>(OUT + (<usize>F_STATE << 2))
+    const pid = load<i32>(OUT + (<usize>F_PID << 2))
+    let slot = -1
+    if (st != K_TIME_WAIT || pid > 0) {
+      slot = aggPidSlot(pid)
+      if (slot < 0) break
+    }
+    if (flushFirst && count == 0) return LANE_NEED_FLUSH
+    if (count == 0) {
+      memory.fill(LANE, 0, 80)
+    }
+    const lport = load<i32>(OUT + (<usize>F_LSTAR << 2)) == 1 ? -1 : load<i32>(OUT + (<usize>(F_LSTART + 2) << 2))
+    const rport = load<i32>(OUT + (<usize>F_RSTAR << 2)) == 1 ? -1 : load<i32>(OUT + (<usize>(F_RSTART + 2) << 2))
+    const lf = laneFacts(laddr, starId, starFacts)
+    let flags = 0
+    if (lf & A_WILD) flags |= lf & A_IPV6 ? 3 : 1
+    if (rport >= 0 && (laneFacts(raddr, starId, starFacts) & A_LOOPBACK || raddr == laddr)) flags |= 4
+    if (udp) flags |= 64 | (UDP_COUNTER << 8)
+    else {
+      if (st == K_TIME_WAIT) flags |= 8
+      if (st == K_LISTENING) flags |= 16 | 32
+      if (st == K_BOUND) flags |= 32
+      flags |= (st - 1) << 8
+    }
+    aggRow(flags, slot, pid, laddr, lport, raddr, rport, line + count)
+    const at = LANE_COUNTS + (<usize>(udp ? 0 : st) << 2)
+    store<i32>(at, load<i32>(at) + 1)
+    if (st == K_BOUND) store<i32>(LANE_BOUND, 1)
+    if (pid >= 0) store<i32>(LANE_PID, 1)
+    if (laddr == starId || raddr == starId) store<i32>(LANE_STAR, 1)
+    count++
+    p = nl + 1
+  }
+  store<i32>(LANE_END, <i32>(p - IN))
+  return count
+}
+
+/** Where `lane` leaves what it took (see LANE). */
+export function laneOut(): i32 {
+  return <i32>LANE
 }

@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -18,6 +18,14 @@ declare module 'vitest' {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
+/** The arguments of package.json's `build:kernel` (asc …), without its output. */
+function kernelBuildArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {scripts: Record<string, string>}
+  const words = pkg.scripts['build:kernel']!.split(/\s+/)
+  const out = words.indexOf('-o')
+  return words.slice(1, out < 0 ? undefined : out)
+}
+
 /**
  * Builds the CLI once for the whole run, from the sources as they are now, into a temporary folder (never
  * into the repository's dist/, which parallel test files used to overwrite under each other), and fails the
@@ -35,6 +43,16 @@ export default function setup(project: TestProject): () => void {
     rmSync(dir, {recursive: true, force: true})
     throw new Error(`test/global-setup.ts: building the CLI failed (tsc exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`)
   }
+  // The compiled netstat kernel (kernel/*.ts), as `npm run build:kernel` makes it, from the sources as they are now.
+  const kernel = join(dir, 'dist/kernel/netstat.wasm')
+  const asc = spawnSync(process.execPath, [join(ROOT, 'node_modules/assemblyscript/bin/asc.js'), ...kernelBuildArgs(), '-o', kernel], {cwd: ROOT, encoding: 'utf8', timeout: 300_000})
+  if (asc.status !== 0 || !existsSync(kernel)) {
+    rmSync(dir, {recursive: true, force: true})
+    throw new Error(`test/global-setup.ts: building the kernel failed (asc exit ${asc.status ?? asc.signal}):\n${asc.stdout}${asc.stderr}`)
+  }
+  // Unit tests load the kernel from the repository's dist/ (src/formats/netstat/kernel.ts): the same build.
+  mkdirSync(join(ROOT, 'dist/kernel'), {recursive: true})
+  copyFileSync(kernel, join(ROOT, 'dist/kernel/netstat.wasm'))
   mkdirSync(join(dir, 'bin'))
   copyFileSync(join(ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))

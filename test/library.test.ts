@@ -27,6 +27,9 @@ beforeAll(() => {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
   const r = spawnSync(process.execPath, [tsc, '-p', ROOT, '--outDir', join(pkg, 'dist'), '--declaration', 'false', '--noCheck'], {encoding: 'utf8', timeout: 170_000})
   expect(r.status, `tsc failed: ${r.stdout}${r.stderr}`).toBe(0)
+  // The compiled netstat kernel, as test/global-setup.ts built it from the sources for this run.
+  mkdirSync(join(pkg, 'dist/kernel'), {recursive: true})
+  cpSync(join(ROOT, 'dist/kernel/netstat.wasm'), join(pkg, 'dist/kernel/netstat.wasm'))
 }, 180_000)
 
 /** Runs an ES module in the temporary project (its imports resolve from there) and returns what it prints. */

@@ -10,6 +10,7 @@
 import type {BinaryFormat} from './shared/binary.js'
 import type {ConnectionRecord, DateOrder, EventRecord, HandleCountRecord, HandleRecord, PortRangeRecord, ProcessRecord, RecordKind, SkipReason, WallTime} from '../model/records.js'
 import type {FormatId} from './registry.js'
+import type {RowLane} from './netstat/lane.js'
 
 /** Format ids are a contract (`inputs[].format` in the JSON documents): extend, never rename. Derived from the registry. */
 export type {FormatId} from './registry.js'
@@ -45,6 +46,13 @@ export interface RecordSink {
    * owner line (`-b`) named for the row (the record's `process`), else null or absent.
    */
   carried?(memo: MemoRows, entry: number, line: number, process?: string | null): void
+  /**
+   * Optional: a lane that takes plain netstat rows in runs and aggregates them itself (src/formats/netstat/lane.ts),
+   * when every row this sink gets only goes there; null or absent otherwise. `rowsTaken` is then told, after each
+   * run, how many rows per state it took (counters the sink keeps per row).
+   */
+  rowLane?(): RowLane | null
+  rowsTaken?(counts: Int32Array): void
   process(record: ProcessRecord): void
   handle(record: HandleRecord): void
   handleCount(record: HandleCountRecord): void

@@ -5,6 +5,7 @@ import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
 import {detach} from './interning.js'
 import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './port-ranges.js'
 import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
+import type {RowLane} from '../formats/netstat/lane.js'
 
 export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}
 
@@ -229,6 +230,14 @@ export class InputSink implements RecordSink {
     if (this.open) {
       if (!this.marksOnly) this.c.agg.carried(memo, entry, line, process)
     } else this.c.dumpRow(restoreRow(memo, entry, line, process), this.input.index)
+  }
+
+  /**
+   * The aggregator's row lane, while rows only go there: not for inputs read for their marks only, nor when a
+   * caller taps this sink's rows (`export --connections` replaces `connection` and `carried` on it).
+   */
+  rowLane(): RowLane | null {
+    return this.marksOnly || Object.hasOwn(this, 'connection') || Object.hasOwn(this, 'carried') ? null : this.c.agg
   }
 
   process(r: ProcessRecord): void {

@@ -1,13 +1,15 @@
 import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
 import type {ConnectionRecord} from './records.js'
-import {grownTo, IntList, NumberList} from '../typed-arrays.js'
+import {grownTo} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
 import {IntTable} from './int-table.js'
 import {isIpv6, isLoopback, isWildcard, V4_BASE} from './address-kinds.js'
 import {Interner} from './interning.js'
 import {inRange, type PortRange} from './port-ranges.js'
-import {SnapshotIds} from './snapshot-ids.js'
-import {EPHEMERAL_SLOT, PORTS_SLOT, SLOT_COUNT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import {PortleakError} from '../errors.js'
+import {kernelInstance, type KernelMemory, writeStateWords} from '../formats/netstat/kernel.js'
+import type {RowLane} from '../formats/netstat/lane.js'
+import {PORTS_SLOT, SLOT_COUNT, STATE_SLOT, UDP_SLOT} from './slots.js'
 
 export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
 
@@ -43,8 +45,6 @@ export const EMPTY_SUMMARY: SnapshotSummary = {
 }
 
 const REMOTE_MIN = 3
-/** Local addresses per snapshot whose ports in use are kept in bit sets (see `usePort`). */
-const HOT_ADDRESSES = 8
 /** Listening ports a summary keeps per process, and in all: enough to recognise a service, flat in memory. */
 export const LISTEN_PER_SLOT = 4
 export const LISTEN_CAP = 512
@@ -52,18 +52,13 @@ export const LISTEN_CAP = 512
 export const REMOTE_CAP = 256
 /** The address table is compacted once it holds this many ids (or four times what the last compaction kept). */
 const ADDRESS_COMPACT_MIN = 1 << 16
-// A port (or -1 for none) as 0…65536; values past 65535 (malformed) count as none.
-const portPart = (port: number) => (port < 0 || port > 65535 ? 0 : port + 1)
-// Remote endpoints are keyed (address word, remote port word, 0) in SnapshotIds, connection tuples (address
-// word, remote port word, local port part): an IPv4 address is its 32-bit value (as int32) with V4_WORD set in
-// the port word, another address its table id.
+// Remote endpoints are keyed (address word, remote port word, 0) in the kernel's per-snapshot tables,
+// connection tuples (address word, remote port word, local port part): an IPv4 address is its 32-bit value
+// (as int32) with V4_WORD set in the port word, another address its table id; the port word holds the port + 1.
 const V4_WORD = 1 << 17
-const addrWord = (addr: number) => (addr >= V4_BASE ? (addr - V4_BASE) | 0 : addr)
-const portWord = (addr: number, port: number) => (addr >= V4_BASE ? portPart(port) | V4_WORD : portPart(port))
 /** The address id behind words (a, b) of a key. */
 const addrOfWords = (a: number, b: number) => (b & V4_WORD ? V4_BASE + (a >>> 0) : a)
 const NO_OWNER = -1
-const AMBIGUOUS = -2
 // Address facts cached per memoised row (bits of the row's flags word).
 const F_WILD = 1
 const F_WILD6 = 2
@@ -119,7 +114,7 @@ export const endpointLabel = (addr: string, port: number) => `${addr.includes(':
  * for the snapshot after next; address ids not used since are given back and the rest renumbered now
  * and then (see `compactAddresses`).
  */
-export class SnapshotAggregator {
+export class SnapshotAggregator implements RowLane {
   readonly processes = new Interner()
   readonly addresses = new AddressTable()
   /** The remote endpoints summaries report (strings are made only for these). */
@@ -128,60 +123,21 @@ export class SnapshotAggregator {
   readonly slotPid: number[] = []
   readonly slotName: number[] = []
   private readonly slotOf = new IntTable(256)
-  private cur = new Int32Array(64 * SLOT_COUNT)
-  private curLine = new Int32Array(64 * SLOT_COUNT)
-  private readonly touched = new IntList()
-  private touchedMark = new Uint8Array(64)
-  /** This snapshot's (slot, port) listeners, and how many each slot has (cleared from the list at `end`). */
-  private readonly listenRows = new IntList()
-  private listenPerSlot = new Uint8Array(64)
-  private readonly portSeen = new IntTable(16_384)
-  /** (address id, port) pairs in use this snapshot: the set, and the pairs in the order first met. */
-  private readonly addrPortSeen = new IntTable(16_384)
-  private readonly addrPorts = new NumberList()
   /**
-   * The first HOT_ADDRESSES local addresses of a snapshot (a server has a few) keep their ports in use in
-   * a bit set each (8 KB), the others in `addrPortSeen`: most rows test and set a bit instead of hashing.
+   * The per-row state (counters per slot, listeners, distinct ports, ports in use per local address, the
+   * remote-endpoint and tuple tables of this snapshot and the one before, TIME_WAIT rows waiting for an
+   * owner) lives in the compiled kernel (kernel/aggregate.ts); this side keeps what needs strings.
    */
-  private readonly hotAddr = new Float64Array(HOT_ADDRESSES).fill(-1)
-  private readonly hotBits = new Int32Array(HOT_ADDRESSES * 2048)
-  private hotCount = 0
-  private lastHot = 0
-  /** Ports of wildcard binds (0.0.0.0, ::) this snapshot, a bit set per family (counted a word at a time). */
-  private readonly wildBits = [new Int32Array(2048), new Int32Array(2048)]
-  /** Local addresses in the order this snapshot first met them (hot or not), and the set of the others. */
-  private readonly addrOrder = new NumberList()
-  private readonly addrSeen = new IntTable(1024)
-  private readonly wildTouched = new IntList()
-  /** Distinct ports per process: owner slot per (proto, port) this snapshot; collisions go to `portSeen`. */
-  private readonly portGen = new Uint32Array(131_072)
-  private readonly portSlot = new Int32Array(131_072)
+  private readonly k: AggregatorExports
+  private readonly memory: KernelMemory
+  /** The kernel's snapshot generation (address ids are marked with it, see AddressTable.use). */
   private generation = 1
-  /**
-   * Remote endpoints and connection tuples, per snapshot: index [generation & 1] is this snapshot's, the
-   * other the previous one's (valid while `tableGen` says it served generation - 1). Per id: connections
-   * and owner slot (NO_OWNER, AMBIGUOUS) of an endpoint; owner slot and TIME_WAIT attribution (slot × 2 +
-   * 1 for remote affinity) of a tuple.
-   */
-  private readonly remotes: SnapshotIds[]
-  private readonly remoteConns: Int32Array[]
-  private readonly remoteOwner: Int32Array[]
-  private readonly tuples: SnapshotIds[]
-  private readonly tupleOwner: Int32Array[]
-  private readonly tupleAttr: Int32Array[]
-  private readonly tableGen = [0, 1]
   /** This aggregator's tag in row memos' words (changes when address ids are renumbered). */
   private tag = nextTag++
-  /** TIME_WAIT rows without an owner this snapshot: tuple id, remote endpoint id (-1: none), line. */
-  private readonly twRows = new IntList()
-  /** Where `end` builds the summary's arrays before copying them out. */
-  private readonly scratch = new IntList()
   private maskRanges: PortRange[] = []
   private readonly rangeMask = new Uint32Array(65536)
   /** Address id → A_ bits (0 until asked). */
   private facts = new Uint8Array(256)
-  private rows = 0
-  private ownedTimeWait = 0
   /**
    * Told how each TIME_WAIT row without an owner of its own was attributed, when the snapshot ends
    * (`export --connections`); pid -1 when unattributed. Null (the default) costs nothing.
@@ -196,14 +152,32 @@ export class SnapshotAggregator {
 
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
-    const n = SnapshotAggregator.tableCapacity
-    const two = <T>(make: () => T) => [make(), make()]
-    this.remotes = two(() => new SnapshotIds(n))
-    this.tuples = two(() => new SnapshotIds(n))
-    this.remoteConns = two(() => new Int32Array(n))
-    this.remoteOwner = two(() => new Int32Array(n))
-    this.tupleOwner = two(() => new Int32Array(n))
-    this.tupleAttr = two(() => new Int32Array(n))
+    const instance = kernelInstance()
+    this.k = instance.exports as AggregatorExports
+    this.memory = this.k.memory
+    if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
+      throw new PortleakError('the compiled netstat kernel is out of date', 'EIO', ["Run `npm run build:kernel` (or `npm install`) in portleak's folder."])
+    }
+    this.kernel(() => this.k.aggInit(SnapshotAggregator.tableCapacity))
+    this.syncRange()
+    // The row lane reads rows with the kernel's row reader: its state words, no last addresses.
+    writeStateWords(new Uint8Array(this.memory.buffer), this.k.statesOffset())
+    this.k.forget()
+  }
+
+  /** Runs kernel calls; a trap (out of memory: the tables are bounded by one snapshot) becomes a one-line error. */
+  private kernel<T>(f: () => T): T {
+    try {
+      return f()
+    } catch (e) {
+      throw kernelError(e)
+    }
+  }
+
+  /** The kernel counts distinct ports in the first tracked range (ranges can change between snapshots). */
+  private syncRange(): void {
+    const r = this.ranges[0]
+    this.k.aggRange(r ? r.start : 0, r ? r.count : 0)
   }
 
   slot(pid: number, name: string | null): number {
@@ -215,24 +189,45 @@ export class SnapshotAggregator {
       this.slotPid.push(pid)
       this.slotName.push(nameId)
       this.slotOf.set(key, s)
-      if ((s + 1) * SLOT_COUNT > this.cur.length) {
-        this.cur = grownTo(this.cur, this.cur.length * 2)
-        this.curLine = grownTo(this.curLine, this.curLine.length * 2)
-        this.touchedMark = grownTo(this.touchedMark, this.cur.length / SLOT_COUNT)
-      }
+      // The row lane finds the slots of rows without an image name by PID.
+      if (name === null) this.kernel(() => this.k.aggSetPidSlot(pid, s))
     }
     return s
   }
 
-  private bump(slot: number, counter: number, line: number, by = 1): void {
-    const i = slot * SLOT_COUNT + counter
-    if (this.cur[i] === 0) this.curLine[i] = line
-    this.cur[i] = this.cur[i]! + by
-    const mark = this.touchedMark
-    if (mark[slot] === 0) {
-      mark[slot] = 1
-      this.touched.push(slot)
+  /** Where the staged bytes start in the caller's buffer (see `stage`), and how many. */
+  private laneBase = 0
+  private laneLength = 0
+  runEnd = 0
+  runBound = false
+  runPid = false
+  readonly runCounts = new Int32Array(14)
+
+  stage(buf: Uint8Array, start: number, end: number): boolean {
+    let at: number
+    try {
+      at = this.k.inputArea(end - start)
+    } catch {
+      return false
     }
+    new Uint8Array(this.memory.buffer, at, end - start).set(buf.subarray(start, end))
+    this.laneBase = start
+    this.laneLength = end - start
+    return true
+  }
+
+  take(start: number, line: number, starId: number, flushFirst: boolean): number {
+    const k = this.k
+    const base = this.laneBase
+    const n = this.kernel(() => k.lane(start - base, this.laneLength, line, starId, this.addressFacts(starId), flushFirst))
+    if (n <= 0) return n
+    const out = new Int32Array(this.memory.buffer, k.laneOut(), 20)
+    this.runEnd = base + out[0]!
+    this.runBound = out[1] === 1
+    this.runPid = out[2] === 1
+    if (out[3] === 1) this.addresses.use(starId, this.generation)
+    this.runCounts.set(out.subarray(4, 18))
+    return n
   }
 
   connection(r: ConnectionRecord): void {
@@ -277,59 +272,23 @@ export class SnapshotAggregator {
 
   /** One row: its flags word, fields, and (at ≥ 0) the memo words caching its slot. */
   private add(flags: number, pid: number, process: string | null, laddr: number, lport: number, raddr: number, rport: number, line: number, aux: Int32Array | undefined, at: number): void {
-    this.rows++
     const g = this.generation
     this.addresses.use(laddr, g)
     this.addresses.use(raddr, g)
-    const tw = (flags & F_TW) !== 0
-    if (tw && pid <= 0) {
-      // The owner let go: attribute at the end of the snapshot, when all rows are known.
-      const a = addrWord(raddr)
-      const b = portWord(raddr, rport)
-      const remote = rport >= 0 ? this.countRemote(a, b, -1) : -1
-      this.twRows.push3(this.tupleOf(a, b, portPart(lport)), remote, line)
-      this.countEphemeral(lport, laddr, flags)
-      if (flags & F_LOOP_PEER && rport < 65536) this.usePort(raddr, rport)
-      return
-    }
-    let slot = at >= 0 ? aux![at + AUX_SLOT]! : -1
-    if (slot < 0) {
-      slot = this.slot(pid, process)
-      if (at >= 0) aux![at + AUX_SLOT] = slot
-    }
-    this.bump(slot, flags >> COUNTER_SHIFT, line)
-    if (tw) this.ownedTimeWait++
-    if (flags & F_LISTEN && (flags & F_UDP) === 0 && lport >= 0 && lport < 65536) this.listener(slot, lport)
-    if (lport >= 0 && lport < 65536 && !tw && this.newPort(slot, flags & F_UDP ? 1 : 0, lport)) {
-      this.bump(slot, PORTS_SLOT, line)
-      if (this.ranges.length > 0 && inRange(this.ranges[0]!, lport)) this.bump(slot, EPHEMERAL_SLOT, line)
-    }
-    if ((flags & F_UDP) === 0) {
-      this.countEphemeral(lport, laddr, flags)
-      if ((flags & F_NO_REMOTE) === 0 && rport >= 0) {
-        const a = addrWord(raddr)
-        const b = portWord(raddr, rport)
-        this.countRemote(a, b, pid > 0 ? slot : -1)
-        if (pid > 0) {
-          // The id first: a new one may grow (replace) the owner array.
-          const t = this.tupleOf(a, b, portPart(lport))
-          this.tupleOwner[this.generation & 1]![t] = slot
-        }
+    let slot = -1
+    // A TIME_WAIT row without a PID is given its owner when the snapshot ends (no slot of its own).
+    if ((flags & F_TW) === 0 || pid > 0) {
+      slot = at >= 0 ? aux![at + AUX_SLOT]! : -1
+      if (slot < 0) {
+        slot = this.slot(pid, process)
+        if (at >= 0) aux![at + AUX_SLOT] = slot
       }
     }
-  }
-
-  /** A port `slot` listens on, kept while the slot has fewer than LISTEN_PER_SLOT and the snapshot fewer than LISTEN_CAP. */
-  private listener(slot: number, port: number): void {
-    if (slot >= this.listenPerSlot.length) this.listenPerSlot = grownTo(this.listenPerSlot, Math.max(slot + 1, this.listenPerSlot.length * 2))
-    const have = this.listenPerSlot[slot]!
-    if (have >= LISTEN_PER_SLOT || this.listenRows.length >= 2 * LISTEN_CAP) return
-    const a = this.listenRows.a
-    // IPv4 and IPv6 wildcard listeners on one port are one service port: kept once.
-    if (have > 0) for (let k = 0; k < this.listenRows.length; k += 2) if (a[k] === slot && a[k + 1] === port) return
-    this.listenRows.push(slot)
-    this.listenRows.push(port)
-    this.listenPerSlot[slot] = have + 1
+    try {
+      this.k.aggRow(flags, slot, pid, laddr, lport, raddr, rport, line)
+    } catch (e) {
+      throw kernelError(e)
+    }
   }
 
   /** Everything the aggregator derives from a row's own fields, in one word (cached per memoised row). */
@@ -369,284 +328,116 @@ export class SnapshotAggregator {
     return a
   }
 
-  /** This snapshot's id of tuple (remote address and port words, local port part), no owner yet when new. */
-  private tupleOf(a: number, b: number, lp: number): number {
-    const p = this.generation & 1
-    const ids = this.tuples[p]!
-    const t = ids.id(a, b, lp)
-    if (ids.added) {
-      if (t >= this.tupleOwner[p]!.length) {
-        this.tupleOwner[p] = grownTo(this.tupleOwner[p]!, t * 2)
-        this.tupleAttr[p] = grownTo(this.tupleAttr[p]!, t * 2)
-      }
-      this.tupleOwner[p]![t] = NO_OWNER
-      this.tupleAttr[p]![t] = NO_OWNER
-    }
-    return t
-  }
-
-  /**
-   * One more connection to remote endpoint (address and port words); its owner is the first slot seen, or
-   * AMBIGUOUS once two differ. Returns the endpoint's id in this snapshot's table.
-   */
-  private countRemote(a: number, b: number, owner: number): number {
-    const p = this.generation & 1
-    const ids = this.remotes[p]!
-    const d = ids.id(a, b, 0)
-    if (ids.added) {
-      if (d >= this.remoteConns[p]!.length) {
-        this.remoteConns[p] = grownTo(this.remoteConns[p]!, d * 2)
-        this.remoteOwner[p] = grownTo(this.remoteOwner[p]!, d * 2)
-      }
-      this.remoteConns[p]![d] = 1
-      this.remoteOwner[p]![d] = owner >= 0 ? owner : NO_OWNER
-      return d
-    }
-    this.remoteConns[p]![d]!++
-    if (owner < 0) return d
-    const owners = this.remoteOwner[p]!
-    const o = owners[d]!
-    owners[d] = o === NO_OWNER || o === owner ? owner : AMBIGUOUS
-    return d
-  }
-
-  /** The previous snapshot's table (0 remotes, 1 tuples) and id of a key, or -1 when it did not have it. */
-  private previous(which: 0 | 1, a: number, b: number, c: number): number {
-    const q = (this.generation - 1) & 1
-    if (this.tableGen[q] !== this.generation - 1) return -1
-    return (which === 0 ? this.remotes : this.tuples)[q]!.find(a, b, c)
-  }
-
-  /** The owner of this snapshot's remote endpoint d in the snapshot before, else NO_OWNER. */
-  private previousRemoteOwner(d: number): number {
-    const ids = this.remotes[this.generation & 1]!
-    const e = this.previous(0, ids.keyA(d), ids.keyB(d), 0)
-    return e < 0 ? NO_OWNER : this.remoteOwner[(this.generation - 1) & 1]![e]!
-  }
-
-  /** True the first time this snapshot that `slot` holds (proto, port). Exact: collisions between slots fall back to a set. */
-  private newPort(slot: number, udp: number, port: number): boolean {
-    const k = udp * 65536 + port
-    if (this.portGen[k] !== this.generation) {
-      this.portGen[k] = this.generation
-      this.portSlot[k] = slot
-      return true
-    }
-    const first = this.portSlot[k]!
-    if (first === slot) return false
-    // Two processes on one port (different local addresses): track both exactly.
-    this.portSeen.insert((first * 2 + udp) * 65536 + port)
-    return this.portSeen.insert((slot * 2 + udp) * 65536 + port)
-  }
-
-  /** A local port in use on its address (TCP; wildcard binds count for every address of the family). */
-  private countEphemeral(lport: number, laddr: number, flags: number): void {
-    if (flags & (F_UDP | F_LISTEN) || lport < 0 || lport > 65535) return
-    if (flags & F_WILD) {
-      const fam = flags & F_WILD6 ? 1 : 0
-      const w = this.wildBits[fam]!
-      const bit = 1 << (lport & 31)
-      if ((w[lport >>> 5]! & bit) === 0) {
-        w[lport >>> 5]! |= bit
-        this.wildTouched.push(fam * 65536 + lport)
-      }
-    } else this.usePort(laddr, lport)
-  }
-
-  /** A port (0…65535) in use on local address `addr` this snapshot: pairs are kept once, in the order first met. */
-  private usePort(addr: number, port: number): void {
-    let h = this.lastHot
-    if (this.hotAddr[h] !== addr) {
-      h = -1
-      for (let k = 0; k < this.hotCount; k++) {
-        if (this.hotAddr[k] === addr) {
-          h = k
-          break
-        }
-      }
-      if (h < 0 && this.hotCount < HOT_ADDRESSES) {
-        h = this.hotCount++
-        this.hotAddr[h] = addr
-        this.addrOrder.push(addr)
-      }
-      if (h >= 0) this.lastHot = h
-    }
-    if (h >= 0) {
-      this.hotBits[h * 2048 + (port >>> 5)]! |= 1 << (port & 31)
-      return
-    }
-    if (!this.addrPortSeen.insert(addr * 65536 + port)) return
-    if (this.addrSeen.insert(addr)) this.addrOrder.push(addr)
-    this.addrPorts.push(addr)
-    this.addrPorts.push(port)
-  }
-
-  /** Ports hot address h uses in [start, end) (0 ≤ start ≤ end ≤ 65536) that no wildcard bind of family `fam` holds. */
-  private hotPortsIn(h: number, fam: number, start: number, end: number): number {
-    const bits = this.hotBits
-    const wild = this.wildBits[fam]!
-    const base = h * 2048
-    let n = 0
-    for (let p = start; p < end; ) {
-      const w = p >>> 5
-      const lo = p & 31
-      const hi = Math.min(32, end - (w << 5))
-      // Bits lo…hi−1 of word w.
-      const mask = (hi === 32 ? -1 : (1 << hi) - 1) & ~((1 << lo) - 1)
-      n += popcount(bits[base + w]! & ~wild[w]! & mask)
-      p = (w + 1) << 5
-    }
-    return n
-  }
-
   /** Closes the snapshot and returns its summary. */
   end(): SnapshotSummary {
+    const k = this.k
     const timeWait = this.attributeTimeWait()
-    const counts = this.scratch
-    counts.clear()
-    const touched = this.touched
-    for (let k = 0; k < touched.length; k++) {
-      const slot = touched.a[k]!
-      for (let c = 0; c < SLOT_COUNT; c++) {
-        const i = slot * SLOT_COUNT + c
-        const v = this.cur[i]!
-        if (v === 0) continue
-        counts.push3(slot, c, v)
-        counts.push(this.curLine[i]!)
-        this.cur[i] = 0
-      }
-      this.touchedMark[slot] = 0
-    }
-    const countQuads = counts.a.slice(0, counts.length)
-    const {ephemeral, ephemeralAddr} = this.ephemeralByAddress()
-    const remotes = this.scratch
-    remotes.clear()
-    const p = this.generation & 1
-    const conns = this.remoteConns[p]!
-    const met = this.remotes[p]!.size
+    const nq = this.kernel(() => k.aggCounts())
+    // Views of the kernel's memory: made after the calls that may grow it, read before the next one that may.
+    const buf = this.memory.buffer
+    const countQuads = new Int32Array(buf, k.aggCountsAt(), nq).slice()
+    const {ephemeral, ephemeralAddr} = this.ephemeralByAddress(buf)
+    const remotes: number[] = []
+    const met = k.aggRemotes(3)
+    const conns = new Int32Array(buf, k.aggRemotes(1), met)
+    const owners = new Int32Array(buf, k.aggRemotes(2), met)
+    const keys = new Int32Array(buf, k.aggRemotes(0), met * 4)
     let reported = 0
     for (let d = 0; d < met; d++) if (conns[d]! >= REMOTE_MIN) reported++
-    const floor = reported > REMOTE_CAP ? this.busiestFloor(conns) : null
+    const floor = reported > REMOTE_CAP ? this.busiestFloor(conns, keys) : null
     // Endpoints in the order this snapshot first met them (ids are handed out in that order).
     for (let d = 0; d < met; d++) {
       const v = conns[d]!
       if (v < REMOTE_MIN || (floor !== null && !floor.has(d))) continue
-      const owner = this.remoteOwner[p]![d]!
-      remotes.push3(this.endpointOf(d), v, Math.max(-1, owner === NO_OWNER ? this.previousRemoteOwner(d) : owner))
+      const owner = owners[d]!
+      remotes.push(this.endpointOf(keys, d), v, Math.max(-1, owner === NO_OWNER ? k.aggPrevRemoteOwner(d) : owner))
     }
-    const listen = this.listenRows
+    const nListen = k.aggLength(0)
     const summary: SnapshotSummary = {
-      rows: this.rows,
+      rows: k.aggRows(),
       counts: countQuads,
       ephemeral,
       ephemeralAddr,
-      remotes: remotes.a.slice(0, remotes.length),
+      remotes: Int32Array.from(remotes),
       timeWait,
-      ...(listen.length > 0 ? {listeners: listen.a.slice(0, listen.length)} : {}),
+      ...(nListen > 0 ? {listeners: new Int32Array(buf, k.aggAt(0), nListen).slice()} : {}),
     }
     this.reset()
     return summary
   }
 
-  /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d (labels are made only for what summaries report). */
-  private endpointOf(d: number): number {
-    const ids = this.remotes[this.generation & 1]!
-    const b = ids.keyB(d)
-    return this.endpoints.id(endpointLabel(this.addresses.value(addrOfWords(ids.keyA(d), b)) ?? '?', (b & (V4_WORD - 1)) - 1))
+  /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d, keys viewed in `keys` (labels are made only for what summaries report). */
+  private endpointOf(keys: Int32Array, d: number): number {
+    const b = keys[d * 4 + 1]!
+    return this.endpoints.id(endpointLabel(this.addresses.value(addrOfWords(keys[d * 4]!, b)) ?? '?', (b & (V4_WORD - 1)) - 1))
   }
 
   /**
    * The REMOTE_CAP busiest remote endpoints of this snapshot, by connections and then by label (so the
    * choice does not depend on the order ids were handed out in).
    */
-  private busiestFloor(conns: Int32Array): Set<number> {
+  private busiestFloor(conns: Int32Array, keys: Int32Array): Set<number> {
     const list: {d: number; v: number; label: string}[] = []
-    for (let d = 0; d < this.remotes[this.generation & 1]!.size; d++) {
-      if (conns[d]! >= REMOTE_MIN) list.push({d, v: conns[d]!, label: this.endpoints.label(this.endpointOf(d))})
+    for (let d = 0; d < conns.length; d++) {
+      if (conns[d]! >= REMOTE_MIN) list.push({d, v: conns[d]!, label: this.endpoints.label(this.endpointOf(keys, d))})
     }
     list.sort((a, b) => b.v - a.v || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
     return new Set(list.slice(0, REMOTE_CAP).map((x) => x.d))
   }
 
   private attributeTimeWait(): Record<Attribution, number> {
-    const out: Record<Attribution, number> = {owner: this.ownedTimeWait, lineage: 0, 'remote-affinity': 0, unattributed: 0}
-    const rows = this.twRows.a
-    const nRows = this.twRows.length
-    const zero = nRows > 0 ? this.slot(0, null) : -1
-    const p = this.generation & 1
-    const q = p ^ 1
-    const tuples = this.tuples[p]!
-    for (let i = 0; i < nRows; i += 3) {
-      const t = rows[i]!
-      const remote = rows[i + 1]!
-      const line = rows[i + 2]!
-      // A TIME_WAIT row seen in the previous snapshot keeps the owner (and method) it was given then.
-      const before = this.previous(1, tuples.keyA(t), tuples.keyB(t), tuples.keyC(t))
-      const carried = before >= 0 ? this.tupleAttr[q]![before]! : NO_OWNER
-      let slot = carried === NO_OWNER ? NO_OWNER : carried >> 1
-      let how: Attribution = carried !== NO_OWNER && (carried & 1) === 1 ? 'remote-affinity' : 'lineage'
-      if (slot < 0) {
-        slot = before >= 0 ? this.tupleOwner[q]![before]! : NO_OWNER
-        if (slot < 0) slot = this.tupleOwner[p]![t]!
-        if (slot < 0 && remote >= 0) {
-          const a = this.remoteOwner[p]![remote]!
-          const b = this.previousRemoteOwner(remote)
-          const owner = a === NO_OWNER ? b : b === NO_OWNER || b === a ? a : AMBIGUOUS
-          if (owner >= 0) {
-            slot = owner
-            how = 'remote-affinity'
-          }
-        }
-      }
-      if (this.onTimeWait) {
-        if (slot >= 0) this.onTimeWait(line, this.slotPid[slot]!, this.processes.values[this.slotName[slot]!] ?? null, how)
-        else this.onTimeWait(line, -1, null, 'unattributed')
-      }
-      if (slot >= 0) {
-        this.bump(slot, STATE_SLOT.TIME_WAIT, line)
-        this.bump(slot, TW_ATTRIBUTED_SLOT, line)
-        if (how === 'remote-affinity') this.bump(slot, TW_AFFINITY_SLOT, line)
-        this.tupleAttr[p]![t] = slot * 2 + (how === 'remote-affinity' ? 1 : 0)
-        out[how]++
-      } else {
-        this.bump(zero, STATE_SLOT.TIME_WAIT, line)
-        out.unattributed++
+    const k = this.k
+    const zero = k.aggTimeWaitRows() > 0 ? this.slot(0, null) : -1
+    const tell = this.onTimeWait
+    this.kernel(() => k.aggAttribute(zero, tell !== null))
+    if (tell) {
+      const n = k.aggTwOutLength()
+      const told = new Int32Array(this.memory.buffer, k.aggTwOut(), n).slice()
+      for (let i = 0; i < n; i += 3) {
+        const slot = told[i + 1]!
+        if (slot >= 0) tell(told[i]!, this.slotPid[slot]!, this.processes.values[this.slotName[slot]!] ?? null, told[i + 2] === 1 ? 'remote-affinity' : 'lineage')
+        else tell(told[i]!, -1, null, 'unattributed')
       }
     }
-    return out
+    return {owner: k.aggTw(0), lineage: k.aggTw(1), 'remote-affinity': k.aggTw(2), unattributed: k.aggTw(3)}
   }
 
-  private ephemeralByAddress(): {ephemeral: Int32Array; ephemeralAddr: string[]} {
+  private ephemeralByAddress(buf: ArrayBufferLike): {ephemeral: Int32Array; ephemeralAddr: string[]} {
+    const k = this.k
     const n = this.ranges.length
     const mask = this.rangeBits()
     const ephemeral = new Int32Array(n)
     const ephemeralAddr: string[] = new Array(n).fill('')
+    const wildBits = [new Int32Array(buf, k.aggAt(4), 2048), new Int32Array(buf, k.aggAt(4) + 8192, 2048)]
     // Per local address: ports in use in each tracked range (hot addresses from their bit sets).
     const perAddr = new Map<number, Int32Array>()
-    const pairs = this.addrPorts
+    const pairs = new Float64Array(buf, k.aggAt(1), k.aggLength(1))
     for (let j = 0; j < pairs.length; j += 2) {
-      const addr = pairs.a[j]!
-      const port = pairs.a[j + 1]!
+      const addr = pairs[j]!
+      const port = pairs[j + 1]!
       let c = perAddr.get(addr)
       if (c === undefined) perAddr.set(addr, (c = new Int32Array(n)))
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
-      if ((this.wildBits[fam]![port >>> 5]! & (1 << (port & 31))) !== 0) continue
+      if ((wildBits[fam]![port >>> 5]! & (1 << (port & 31))) !== 0) continue
       if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
     }
-    for (let h = 0; h < this.hotCount; h++) {
-      const addr = this.hotAddr[h]!
+    const hotCount = k.aggLength(2)
+    const hotAddr = new Float64Array(buf, k.aggAt(2), hotCount)
+    const hotBits = new Int32Array(buf, k.aggAt(3), hotCount * 2048)
+    for (let h = 0; h < hotCount; h++) {
+      const addr = hotAddr[h]!
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
       perAddr.set(
         addr,
-        Int32Array.from(this.ranges, (r) => this.hotPortsIn(h, fam, Math.min(65536, Math.max(0, r.start)), Math.max(0, Math.min(65536, r.start + r.count)))),
+        Int32Array.from(this.ranges, (r) => hotPortsIn(hotBits, h, wildBits[fam]!, Math.min(65536, Math.max(0, r.start)), Math.max(0, Math.min(65536, r.start + r.count)))),
       )
     }
     const wildIn = [new Int32Array(n), new Int32Array(n)]
-    const wildTouched = this.wildTouched
+    const wildTouched = new Int32Array(buf, k.aggAt(5), k.aggLength(5))
     for (let j = 0; j < wildTouched.length; j++) {
-      const k = wildTouched.a[j]!
-      const fam = k >= 65536 ? 1 : 0
-      if (mask[k % 65536] !== 0 || n > 32) this.countIn(wildIn[fam]!, k % 65536, mask[k % 65536]!)
+      const w = wildTouched[j]!
+      const fam = w >= 65536 ? 1 : 0
+      if (mask[w % 65536] !== 0 || n > 32) this.countIn(wildIn[fam]!, w % 65536, mask[w % 65536]!)
     }
     const consider = (label: string, counts: Int32Array) => {
       for (let r = 0; r < n; r++) {
@@ -657,8 +448,9 @@ export class SnapshotAggregator {
       }
     }
     // In the order the snapshot first met the addresses (ties go to the first).
-    for (let k = 0; k < this.addrOrder.length; k++) {
-      const addr = this.addrOrder.a[k]!
+    const order = new Float64Array(buf, k.aggAt(6), k.aggLength(6))
+    for (let j = 0; j < order.length; j++) {
+      const addr = order[j]!
       const c = perAddr.get(addr)!
       const value = this.addresses.value(addr) ?? ''
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
@@ -691,40 +483,17 @@ export class SnapshotAggregator {
   }
 
   private reset(): void {
-    this.rows = 0
-    this.ownedTimeWait = 0
-    this.touched.clear()
-    for (let k = 0; k < this.listenRows.length; k += 2) this.listenPerSlot[this.listenRows.a[k]!] = 0
-    this.listenRows.clear()
-    this.addrPortSeen.clear()
-    this.hotBits.fill(0, 0, this.hotCount * 2048)
-    this.addrOrder.clear()
-    this.addrSeen.clear()
-    this.hotAddr.fill(-1)
-    this.hotCount = 0
-    this.addrPorts.clear()
-    for (let j = 0; j < this.wildTouched.length; j++) {
-      const k = this.wildTouched.a[j]!
-      this.wildBits[k >= 65536 ? 1 : 0]![(k % 65536) >>> 5] = 0
-    }
-    this.wildTouched.clear()
-    this.portSeen.clear()
-    this.twRows.clear()
-    this.nextGeneration()
+    this.follow(this.kernel(() => this.k.aggReset()))
+    this.syncRange()
     // Address ids only grow: renumber the ones the next snapshot can still look back to, now and then.
     if (this.addresses.size > this.addressCompactAt) this.compactAddresses()
   }
 
-  private nextGeneration(): void {
-    if (++this.generation === 0xffffffff) {
-      this.portGen.fill(0)
-      this.addresses.resetUse()
-      this.generation = 2
-    }
-    const p = this.generation & 1
-    this.remotes[p]!.begin()
-    this.tuples[p]!.begin()
-    this.tableGen[p] = this.generation
+  /** The kernel's next generation `g` (as its u32): when it started again, address marks are forgotten. */
+  private follow(g: number): void {
+    const next = g >>> 0
+    if (next < this.generation) this.addresses.resetUse()
+    this.generation = next
   }
 
   /**
@@ -737,20 +506,19 @@ export class SnapshotAggregator {
     const amap = this.addresses.compact(was - 1)
     this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
     remap(this.facts, amap, this.addresses.size)
-    const q = was & 1
-    if (this.tableGen[q] === was) {
-      this.remotes[q]!.rekeyA(amap, V4_WORD)
-      this.tuples[q]!.rekeyA(amap, V4_WORD)
-    }
+    const at = this.kernel(() => this.k.aggScratch(amap.length))
+    new Int32Array(this.memory.buffer, at, amap.length).set(amap)
+    this.k.aggRekey(was)
     this.tag = nextTag++
   }
 
   /** Sizes of the tables that carry over between snapshots (tests hold them to a bound). */
   footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number} {
+    const k = this.k
     return {
       addresses: this.addresses.size,
-      remotes: this.remotes[0]!.size + this.remotes[1]!.size,
-      tuples: this.tuples[0]!.size + this.tuples[1]!.size,
+      remotes: k.aggSize(0, 0) + k.aggSize(0, 1),
+      tuples: k.aggSize(1, 0) + k.aggSize(1, 1),
       endpoints: this.endpoints.labels.length,
       slots: this.slotPid.length,
     }
@@ -759,9 +527,64 @@ export class SnapshotAggregator {
   /** Forgets the tuple state carried between snapshots (a new input starts). */
   newInput(): void {
     // Two generations on: nothing is in this snapshot or the one before any more.
-    this.nextGeneration()
-    this.nextGeneration()
+    this.follow(this.k.aggNextGeneration())
+    this.follow(this.k.aggNextGeneration())
+    this.syncRange()
   }
+}
+
+/** Ports hot address h uses in [start, end) (0 ≤ start ≤ end ≤ 65536) that no wildcard bind of the family (`wild`) holds. */
+function hotPortsIn(bits: Int32Array, h: number, wild: Int32Array, start: number, end: number): number {
+  const base = h * 2048
+  let n = 0
+  for (let p = start; p < end; ) {
+    const w = p >>> 5
+    const lo = p & 31
+    const hi = Math.min(32, end - (w << 5))
+    // Bits lo…hi−1 of word w.
+    const mask = (hi === 32 ? -1 : (1 << hi) - 1) & ~((1 << lo) - 1)
+    n += popcount(bits[base + w]! & ~wild[w]! & mask)
+    p = (w + 1) << 5
+  }
+  return n
+}
+
+/** A kernel trap as a one-line error (the kernel traps only when its memory cannot grow). */
+function kernelError(e: unknown): Error {
+  const what = e instanceof Error ? e.message : String(e)
+  return new PortleakError(`the netstat kernel ran out of memory for one snapshot's tables (${what})`, 'ELIMIT')
+}
+
+/** The aggregator's part of the compiled kernel (kernel/aggregate.ts). */
+type AggregatorExports = {
+  memory: KernelMemory
+  aggSlotLayout(): number
+  aggInit(capacity: number): void
+  aggRange(start: number, count: number): void
+  aggRow(flags: number, slot: number, pid: number, laddr: number, lport: number, raddr: number, rport: number, line: number): void
+  aggPrevRemoteOwner(d: number): number
+  aggTimeWaitRows(): number
+  aggAttribute(zero: number, record: boolean): void
+  aggTw(which: number): number
+  aggTwOut(): number
+  aggTwOutLength(): number
+  aggCounts(): number
+  aggCountsAt(): number
+  aggRows(): number
+  aggAt(which: number): number
+  aggLength(which: number): number
+  aggRemotes(which: number): number
+  aggSize(which: number, parity: number): number
+  aggReset(): number
+  aggNextGeneration(): number
+  aggScratch(n: number): number
+  aggRekey(was: number): void
+  aggSetPidSlot(pid: number, slot: number): void
+  statesOffset(): number
+  forget(): void
+  inputArea(size: number): number
+  lane(start: number, end: number, line: number, starId: number, starFacts: number, flushFirst: boolean): number
+  laneOut(): number
 }
 
 /**

@@ -6,6 +6,7 @@ import {M_PROTO, M_STATE, MEMO_FIELDS, type RowMemo, restoreRow} from '../format
 import {detach} from './interning.js'
 import {STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'
+import type {RowLane} from '../formats/netstat/lane.js'
 
 const EXAMPLES_PER_REASON = 3
 
@@ -76,6 +77,23 @@ export class SummarySink implements RecordSink {
     if (next === null) return
     if (next.carried) next.carried(memo, entry, line, process)
     else next.connection(restoreRow(memo, entry, line, process))
+  }
+
+  rowLane(): RowLane | null {
+    return this.next?.rowLane?.() ?? null
+  }
+
+  /** Rows a lane took (see RecordSink.rowLane): [0] UDP, [k] TCP in state TCP_STATES[k - 1]. */
+  rowsTaken(counts: Int32Array): void {
+    let tcp = 0
+    for (let k = 1; k < counts.length; k++) {
+      tcp += counts[k]!
+      this.byState[k - 1]! += counts[k]!
+    }
+    this.tcp += tcp
+    this.udp += counts[0]!
+    this.byKind.connection += tcp + counts[0]!
+    this.next?.rowsTaken?.(counts)
   }
 
   process(r: ProcessRecord): void {

@@ -1,5 +1,7 @@
 import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
 
+import {PortleakError} from '../../errors.js'
 import {STATE_WORDS} from './locale.js'
 import {TCP_STATES, type TcpState} from '../types.js'
 
@@ -35,7 +37,7 @@ declare const WebAssembly: {
 
 type Exports = {
   memory: WasmMemory
-  inputOffset(): number
+  inputArea(size: number): number
   statesOffset(): number
   forget(): void
   parseRow(start: number, end: number): number
@@ -59,6 +61,39 @@ function module(): WasmModule | null {
 }
 
 /**
+ * A new instance of the compiled kernel (row reader and aggregator in one module, each instance with its own
+ * memory), or an error naming what is missing: the module is built by `npm install` (`npm run build:kernel`).
+ */
+export function kernelInstance(): {readonly exports: object} {
+  const m = module()
+  if (m === null) {
+    throw new PortleakError(`the compiled netstat kernel ${fileURLToPath(KERNEL_WASM)} is missing or broken`, 'EIO', [
+      "Run `npm run build:kernel` (or `npm install`) in portleak's folder.",
+    ])
+  }
+  return new WebAssembly.Instance(m, {})
+}
+
+/** The WebAssembly memory of an instance, as the wrappers use it. */
+export type KernelMemory = WasmMemory
+
+/** Writes the state words a kernel instance reads itself (the locale table's ASCII words; others fall back) at `at`. */
+export function writeStateWords(bytes: Uint8Array, at: number): void {
+  let p = at
+  const limit = at + 3584
+  for (const [state, words] of STATE_WORDS) {
+    for (const w of words) {
+      if (!/^[\x21-\x7e]+$/.test(w) || p + 2 + w.length >= limit) continue
+      bytes[p] = w.length
+      bytes[p + 1] = TCP_STATES.indexOf(state) + 1
+      for (let k = 0; k < w.length; k++) bytes[p + 2 + k] = w.charCodeAt(k)
+      p += 2 + w.length
+    }
+  }
+  bytes[p] = 0
+}
+
+/**
  * Which row reader netstat loops use: the compiled kernel when PORTLEAK_KERNEL=wasm (and it is built),
  * else the JavaScript one. Off by default until a full suite and bench on a quiet machine confirm it;
  * both give the same rows (test/formats/netstat-kernel.test.ts runs both).
@@ -73,7 +108,7 @@ export function kernelWanted(): boolean {
  */
 export class NetstatKernel {
   private readonly ex: Exports
-  private readonly input: number
+  private input: number
   private bytes: Uint8Array
   /** The last row's fields (see the KF_ indices); valid until the next `parseRow`. */
   fields: Int32Array
@@ -93,7 +128,7 @@ export class NetstatKernel {
 
   private constructor(ex: Exports) {
     this.ex = ex
-    this.input = ex.inputOffset()
+    this.input = ex.inputArea(1 << 16)
     this.bytes = new Uint8Array(ex.memory.buffer)
     this.fields = new Int32Array(ex.memory.buffer, 0, 32)
     this.v4s = new Float64Array(ex.memory.buffer, 96, 2)
@@ -101,20 +136,9 @@ export class NetstatKernel {
     ex.forget()
   }
 
-  /** The state words the kernel can read itself: the locale table's ASCII words (others fall back). */
+  /** The state words the kernel can read itself. */
   private writeStates(): void {
-    let p = this.ex.statesOffset()
-    const limit = this.input - 4096
-    for (const [state, words] of STATE_WORDS) {
-      for (const w of words) {
-        if (!/^[\x21-\x7e]+$/.test(w) || p + 2 + w.length >= limit) continue
-        this.bytes[p] = w.length
-        this.bytes[p + 1] = TCP_STATES.indexOf(state) + 1
-        for (let k = 0; k < w.length; k++) this.bytes[p + 2 + k] = w.charCodeAt(k)
-        p += 2 + w.length
-      }
-    }
-    this.bytes[p] = 0
+    writeStateWords(this.bytes, this.ex.statesOffset())
   }
 
   /**
@@ -122,14 +146,13 @@ export class NetstatKernel {
    * memory cannot grow to hold it (the caller reads that buffer's rows itself).
    */
   stage(buf: Uint8Array): boolean {
-    const need = this.input + buf.length
     const mem = this.ex.memory
-    if (mem.buffer.byteLength < need) {
-      try {
-        mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536))
-      } catch {
-        return false
-      }
+    try {
+      this.input = this.ex.inputArea(buf.length)
+    } catch {
+      return false
+    }
+    if (this.bytes.buffer !== mem.buffer) {
       this.bytes = new Uint8Array(mem.buffer)
       this.fields = new Int32Array(mem.buffer, 0, 32)
       this.v4s = new Float64Array(mem.buffer, 96, 2)

@@ -99,6 +99,11 @@ export class NetstatRowReader {
     this.epoch = ids?.epoch ?? 0
   }
 
+  /** The address id of `*` (-1 without an address table). */
+  get star(): number {
+    return this.starId
+  }
+
   /**
    * Follows a renumbering of the address table (call when a snapshot starts): the ids this reader
    * keeps are remapped. Returns the old → new map for other holders (an empty map: drop them all),

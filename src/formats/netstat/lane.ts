@@ -1,0 +1,22 @@
+/**
+ * Rows a netstat parser hands to the aggregator in runs, without a record or a call per row: the compiled
+ * kernel (kernel/netstat.ts, `lane`) parses and aggregates every line of a stretch that is a plain row it
+ * can key itself, and stops before the first other line (which the parser then reads the usual way).
+ * Offered by sinks that only aggregate (see RecordSink.rowLane); line numbers are the parser's.
+ */
+export interface RowLane {
+  /** Copies buf[start, end) into the kernel; later `take` calls read from it. False when it cannot (then no lane). */
+  stage(buf: Uint8Array, start: number, end: number): boolean
+  /**
+   * Takes rows from the staged bytes at `start` (an offset in the staged buffer), the first on line `line`;
+   * `starId` is the address id of `*`. Returns how many (0: the first line is not one it takes), or -1 when
+   * `flushFirst` and it would take some: the caller hands on the row it holds, then asks again.
+   */
+  take(start: number, line: number, starId: number, flushFirst: boolean): number
+  /** After a `take` that took rows: where they end (an offset in the staged buffer), and what they held. */
+  readonly runEnd: number
+  readonly runBound: boolean
+  readonly runPid: boolean
+  /** Rows taken per state: [0] UDP rows, [k] TCP rows in state TCP_STATES[k - 1]. */
+  readonly runCounts: Int32Array
+}

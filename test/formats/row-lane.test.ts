@@ -1,0 +1,147 @@
+import {fc, test} from '@fast-check/vitest'
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
+import {netstatParser} from '../../src/formats/netstat/index.js'
+import type {LineParser, RecordSink} from '../../src/formats/types.js'
+import {CaseBuilder} from '../../src/model/case-builder.js'
+import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
+import {SummarySink} from '../../src/model/summary.js'
+
+// The row lane (kernel/netstat.ts `lane`, through SnapshotAggregator's RowLane side) parses and aggregates
+// plain rows in the kernel. Whatever the loop holds, the case and the input summary must be the ones the
+// long way gives (PORTLEAK_LANE=0), line numbers included, however the bytes are cut.
+
+const decode = lineDecoder('utf-8')
+
+/** Runs `f` with the lane on or off (read when a parser first asks its sink for one). */
+function withLane<T>(on: boolean, f: () => T): T {
+  const was = process.env.PORTLEAK_LANE
+  if (on) delete process.env.PORTLEAK_LANE
+  else process.env.PORTLEAK_LANE = '0'
+  try {
+    return f()
+  } finally {
+    if (was === undefined) delete process.env.PORTLEAK_LANE
+    else process.env.PORTLEAK_LANE = was
+  }
+}
+
+/** The case's snapshots, the input summary and how TIME_WAIT rows were attributed, from bytes fed in chunks. */
+function caseOf(text: string, lane: boolean, chunk: number, rowMemo = false, tap?: (sink: RecordSink) => void) {
+  return withLane(lane, () => {
+    const c = new CaseBuilder(null)
+    const told: string[] = []
+    c.agg.onTimeWait = (line, pid, name, how) => told.push(`${line} ${pid} ${name} ${how}`)
+    const next = c.sinkFor('netstat.txt', 'netstat')
+    tap?.(next)
+    const summary = new SummarySink('netstat.txt', 'netstat', next)
+    const lp = netstatParser.create(summary, {path: 'netstat.txt', decodeBytes: decode, addressIds: next.addressIds, rowMemo})
+    const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, 64 * 1024, decode)
+    const bytes = Buffer.from(text, 'utf8')
+    for (let o = 0; o < bytes.length; o += chunk) splitter.push(bytes.subarray(o, Math.min(bytes.length, o + chunk)))
+    const lines = splitter.end()
+    next.finish()
+    const snapshots = c.snapshots.map((s) => ({
+      ...s,
+      summary: {...s.summary, counts: [...s.summary.counts], remotes: [...s.summary.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(s.summary.listeners ?? [])]},
+    }))
+    const slots = c.agg.slotPid.map((pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
+    return {snapshots, slots, told, input: summary.summary({encoding: 'utf-8', bytes: bytes.length, sha256: '', lines})}
+  })
+}
+
+const STAMP = 'Mon 03/04/2024 08:00:01.10'
+const HEADER = ['', 'Active Connections', '', '  Proto  Local Address          Foreign Address        State           PID']
+const pad = (s: string, n: number) => s.padEnd(n)
+const tcp = (l: string, r: string, state: string, pid: string) => `  TCP    ${pad(l, 23)}${pad(r, 23)}${pad(state, 16)}${pid}`
+
+const v4 = fc.constantFrom('10.0.0.5', '10.0.0.6', '0.0.0.0', '127.0.0.1', '52.1.1.1', '52.1.1.2', '192.168.1.20')
+const lport = fc.oneof(fc.integer({min: 49152, max: 49200}), fc.constantFrom(80, 135, 443, 65535))
+const rport = fc.oneof(fc.constantFrom(0, 443, 80), fc.integer({min: 1, max: 30}))
+const pid = fc.constantFrom('0', '0', '4', '1712', '3020', '5120', '77')
+const state = fc.constantFrom('ESTABLISHED', 'ESTABLISHED', 'TIME_WAIT', 'TIME_WAIT', 'LISTENING', 'BOUND', 'CLOSE_WAIT', 'SYN_SENT')
+const line: fc.Arbitrary<string> = fc.oneof(
+  {weight: 12, arbitrary: fc.tuple(v4, lport, v4, rport, state, pid).map(([l, lp, r, rp, st, p]) => tcp(`${l}:${lp}`, `${r}:${rp}`, st, p))},
+  {weight: 2, arbitrary: fc.tuple(lport, pid).map(([lp, p]) => `  UDP    ${pad(`0.0.0.0:${lp}`, 23)}${pad('*:*', 39)}${p}`)},
+  {weight: 1, arbitrary: fc.tuple(lport, pid).map(([lp, p]) => tcp(`[::]:${lp}`, '[::]:0', 'LISTENING', p))},
+  {weight: 1, arbitrary: fc.tuple(lport, rport).map(([lp, rp]) => tcp(`[fe80::1%4]:${lp}`, `[fe80::2%4]:${rp}`, 'TIME_WAIT', '0'))},
+  {weight: 1, arbitrary: fc.tuple(v4, lport, v4, rport, state).map(([l, lp, r, rp, st]) => tcp(`${l}:${lp}`, `${r}:${rp}`, st, '').trimEnd())},
+  {weight: 1, arbitrary: fc.tuple(lport).map(([lp]) => tcp(`*:${lp}`, '*:*', 'LISTENING', '4'))},
+  {weight: 1, arbitrary: fc.constantFrom(tcp('10.0.0.5:99999', '52.1.1.1:443', 'ESTABLISHED', '4'), tcp('10.0.0.5:1', '52.1.1.1:443', 'ABHÖREN', '4'), tcp('10.0.0.5:2', '52.1.1.1:443', 'ABHÖREN', '4'), '  TCP    10.0.0.5:3')},
+  {weight: 1, arbitrary: fc.constantFrom(' [svchost.exe]', '', 'junk line here', '  Dnscache', tcp('010.0.0.5:4', '52.1.1.1:443', 'ESTABLISHED', '9'))},
+)
+const snapshot = fc.array(line, {maxLength: 40}).map((rows) => [STAMP, ...HEADER, ...rows, ''].join('\r\n'))
+const loop = fc.array(snapshot, {minLength: 1, maxLength: 5}).map((s) => s.join('\r\n'))
+
+describe('the row lane', () => {
+  const take = SnapshotAggregator.prototype.take
+  afterEach(() => {
+    SnapshotAggregator.prototype.take = take
+  })
+
+  /** Counts the rows lanes take while `f` runs. */
+  function counting<T>(f: () => T): {result: T; taken: number} {
+    let taken = 0
+    SnapshotAggregator.prototype.take = function (this: SnapshotAggregator, ...args: Parameters<typeof take>) {
+      const n = take.apply(this, args)
+      if (n > 0) taken += n
+      return n
+    }
+    try {
+      return {result: f(), taken}
+    } finally {
+      SnapshotAggregator.prototype.take = take
+    }
+  }
+
+  test.prop([loop, fc.integer({min: 1, max: 400}), fc.boolean(), fc.boolean()])(
+    'gives the case, the input summary and the attributions of the long way, however the bytes are cut, with the row memo or without',
+    (text, chunk, crlfOnly, memo) => {
+      const t = crlfOnly ? text : text.replaceAll('\r\n', '\n')
+      expect(caseOf(t, true, chunk, memo)).toEqual(caseOf(t, false, 1 << 20, memo))
+    },
+  )
+
+  it('takes the rows of a plain loop (all but the last row before another kind of line) and counts them per state', () => {
+    const rows = [
+      tcp('0.0.0.0:135', '0.0.0.0:0', 'LISTENING', '1712'),
+      tcp('10.0.0.5:49152', '52.1.1.1:443', 'ESTABLISHED', '3020'),
+      tcp('10.0.0.5:49153', '52.1.1.1:443', 'TIME_WAIT', '0'),
+      tcp('10.0.0.5:49154', '52.1.1.1:443', 'ESTABLISHED', '3020'),
+      `  UDP    ${pad('0.0.0.0:500', 23)}${pad('*:*', 39)}1712`,
+      tcp('10.0.0.5:49155', '52.1.1.2:443', 'BOUND', '5120'),
+    ]
+    const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\r\n')).join('\r\n')
+    const {result, taken} = counting(() => caseOf(text, true, 1 << 20))
+    // The first snapshot meets its PIDs the long way (their slots are made there); the last row of each is left over.
+    expect(taken).toBeGreaterThanOrEqual(2 * (rows.length - 1))
+    expect(result).toEqual(caseOf(text, false, 1 << 20))
+    expect(result.input.byState).toEqual({BOUND: 3, ESTABLISHED: 6, LISTENING: 3, TIME_WAIT: 3})
+    expect(result.input.byProto).toEqual({TCP: 15, UDP: 3})
+  })
+
+  it('leaves a row followed by an owner line to the long way (the owner line names its image)', () => {
+    const rows = [tcp('10.0.0.5:49152', '52.1.1.1:443', 'ESTABLISHED', '3020'), tcp('10.0.0.5:49153', '52.1.1.1:443', 'ESTABLISHED', '3020'), ' [w3wp.exe]']
+    const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\n')).join('\n')
+    const on = caseOf(text, true, 1 << 20)
+    expect(on).toEqual(caseOf(text, false, 1 << 20))
+    expect(on.slots).toContain('3020/w3wp.exe')
+  })
+
+  it('is not used when the sink is tapped for every row (export --connections); it is with the row memo', () => {
+    const rows = Array.from({length: 20}, (_, i) => tcp(`10.0.0.5:${49152 + i}`, '52.1.1.1:443', 'ESTABLISHED', '3020'))
+    const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\n')).join('\n')
+    const tapped = counting(() =>
+      caseOf(text, true, 1 << 20, false, (sink) => {
+        const forward = sink.connection.bind(sink)
+        sink.connection = (r) => forward(r)
+      }),
+    )
+    expect(tapped.taken).toBe(0)
+    expect(tapped.result).toEqual(caseOf(text, false, 1 << 20))
+    const memo = counting(() => caseOf(text, true, 1 << 20, true))
+    expect(memo.taken).toBeGreaterThan(0)
+    expect(memo.result).toEqual(caseOf(text, false, 1 << 20, true))
+  })
+})
