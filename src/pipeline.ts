@@ -13,7 +13,6 @@ import type {PortRange} from './model/port-ranges.js'
 import {sameSnapshot} from './model/timeline.js'
 import {withZone, zoneOffsetMinutes, zoneTimes} from './model/time-zone.js'
 import type {Analysis, FleetDocument, FleetMachine, InputSummary} from './model/types.js'
-import {restoreRow} from './formats/netstat/row-memo.js'
 import {getParser} from './formats/registry.js'
 import type {ConnectionRecord, DateOrder, FormatId} from './formats/types.js'
 import {quoteEvidence} from './report/quote.js'
@@ -133,18 +132,8 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
   const tap = o.onConnection
   const summaries = await ingest(inputs, {...o, format, everyRow: tap !== undefined}, ({path, format: f}) => {
     const sink = c.sinkFor(path, f)
-    if (!tap) return sink
-    const forward = sink.connection.bind(sink)
-    sink.connection = (r) => {
-      tap(r, {path, snapshot: sink.currentSnapshot})
-      forward(r)
-    }
-    // Rows a parser repeats from the snapshot before come as memo entries, not records: tapped too.
-    const carried = sink.carried.bind(sink)
-    sink.carried = (memo, entry, line, process = null) => {
-      tap(restoreRow(memo, entry, line, process), {path, snapshot: sink.currentSnapshot})
-      carried(memo, entry, line, process)
-    }
+    // Rows a parser repeats from the snapshot before (memo entries, not records) are tapped too.
+    if (tap) sink.tap((r, snapshot) => tap(r, {path, snapshot}))
     return sink
   })
   // The analysis lists its inputs in path order, so that its bytes do not depend on the order they were named in

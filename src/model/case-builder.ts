@@ -220,24 +220,39 @@ export class InputSink implements RecordSink {
     if (last && last.input === this.input.index) last.truncated = true
   }
 
+  /** Told every connection row before it is counted (`tap`); null (the default) costs a test per row. */
+  private onRow: ((r: ConnectionRecord, snapshot: number) => void) | null = null
+
+  /**
+   * Tells `onRow` every connection row this sink gets, as a record (reused: copy what you keep), with the
+   * index of its snapshot within the input (-1 outside snapshots): `export --connections`. Rows then never
+   * take the row lane, which counts them without records.
+   */
+  tap(onRow: (r: ConnectionRecord, snapshot: number) => void): void {
+    this.onRow = onRow
+  }
+
   connection(r: ConnectionRecord): void {
+    this.onRow?.(r, this.currentSnapshot)
     if (this.open) {
       if (!this.marksOnly) this.c.agg.connection(r)
     } else this.c.dumpRow(r, this.input.index)
   }
 
   carried(memo: RowMemo, entry: number, line: number, process: string | null = null): void {
+    if (this.onRow) {
+      // A tapped row is restored once, for the tap and the count alike.
+      this.connection(restoreRow(memo, entry, line, process))
+      return
+    }
     if (this.open) {
       if (!this.marksOnly) this.c.agg.carried(memo, entry, line, process)
     } else this.c.dumpRow(restoreRow(memo, entry, line, process), this.input.index)
   }
 
-  /**
-   * The aggregator's row lane, while rows only go there: not for inputs read for their marks only, nor when a
-   * caller taps this sink's rows (`export --connections` replaces `connection` and `carried` on it).
-   */
+  /** The aggregator's row lane, while rows only go there: not for inputs read for their marks only, nor tapped ones. */
   rowLane(): RowLane | null {
-    return this.marksOnly || Object.hasOwn(this, 'connection') || Object.hasOwn(this, 'carried') ? null : this.c.agg
+    return this.marksOnly || this.onRow !== null ? null : this.c.agg
   }
 
   process(r: ProcessRecord): void {
