@@ -62,24 +62,38 @@ export type HingeEnd = {
 export function hingeEnd(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
   const n = Math.min(t.length, y.length)
   if (n < 5) return {index: n - 1, slope: 0, f: 0}
-  const line = cappedFit(t, y, n, Infinity)
-  return bestKnot(t, y, n, line, nearBestKnots(t, y, n, line.sse))
+  const my = meanOf(y, n)
+  const line = cappedFit(t, y, n, Infinity, my)
+  return bestKnot(t, y, n, my, line, nearBestKnots(t, y, n, my, line.sse))
 }
 
 /** {@link hingeEnd} fitting every knot exactly: O(n²). The reference the screened version must equal. */
 export function hingeEndEvery(t: ArrayLike<number>, y: ArrayLike<number>): HingeEnd {
   const n = Math.min(t.length, y.length)
   if (n < 5) return {index: n - 1, slope: 0, f: 0}
+  const my = meanOf(y, n)
+  return bestKnot(t, y, n, my, cappedFit(t, y, n, Infinity, my), everyKnot(n))
+}
+
+/** The knots a fit may break at: 2…n−3. */
+function everyKnot(n: number): number[] {
   const knots: number[] = []
   for (let k = 2; k < n - 2; k++) knots.push(k)
-  return bestKnot(t, y, n, cappedFit(t, y, n, Infinity), knots)
+  return knots
+}
+
+/** The mean of the first n values (summed in order: every fit of a series uses this one). */
+function meanOf(y: ArrayLike<number>, n: number): number {
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += y[i]!
+  return sum / n
 }
 
 /** The best of the line and the capped fits at `knots` (ascending), each replacing the best only when clearly better. */
-function bestKnot(t: ArrayLike<number>, y: ArrayLike<number>, n: number, line: {b: number; sse: number}, knots: readonly number[]): HingeEnd {
+function bestKnot(t: ArrayLike<number>, y: ArrayLike<number>, n: number, my: number, line: {b: number; sse: number}, knots: readonly number[]): HingeEnd {
   let best = {index: n - 1, slope: line.b, sse: line.sse}
   for (const k of knots) {
-    const h = cappedFit(t, y, n, t[k]!)
+    const h = cappedFit(t, y, n, t[k]!, my)
     if (h.sse < best.sse * (1 - 1e-9) - 1e-9) best = {index: k, slope: h.b, sse: h.sse}
   }
   const f = best.index === n - 1 || best.sse <= 0 ? (best.index === n - 1 ? 0 : Infinity) : (line.sse - best.sse) / (best.sse / (n - 3))
@@ -95,14 +109,9 @@ function bestKnot(t: ArrayLike<number>, y: ArrayLike<number>, n: number, line: {
  * degenerate here are always kept (fitted exactly).
  * Needs times in order (a min(t, t_k) fit splits the series at k): otherwise every knot is kept.
  */
-function nearBestKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number, lineSse: number): number[] {
-  const every: number[] = []
-  for (let k = 2; k < n - 2; k++) every.push(k)
-  for (let i = 1; i < n; i++) if (!(t[i]! >= t[i - 1]!)) return every
+function nearBestKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number, meanY: number, lineSse: number): number[] {
+  for (let i = 1; i < n; i++) if (!(t[i]! >= t[i - 1]!)) return everyKnot(n)
   const t0 = t[0]!
-  let meanY = 0
-  for (let i = 0; i < n; i++) meanY += y[i]!
-  meanY /= n
   // Prefix sums (through k) of u = t − t0, u², w = y − mean, u·w.
   const su = new Float64Array(n)
   const suu = new Float64Array(n)
@@ -158,15 +167,12 @@ function nearBestKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number, li
 /**
  * Least squares of y = a + b·min(t, cap) over the first n points (cap Infinity: a straight line): slope and
  * squared residuals. Loops written out (no function per point). Times are taken from t[0] and values from their
- * mean: raw epoch milliseconds squared (about 3e24) left the normal equations no digits for a knot a few
- * hours in.
+ * mean `my` (meanOf): raw epoch milliseconds squared (about 3e24) left the normal equations no digits for a
+ * knot a few hours in.
  */
-function cappedFit(t: ArrayLike<number>, y: ArrayLike<number>, n: number, cap: number): {b: number; sse: number} {
+function cappedFit(t: ArrayLike<number>, y: ArrayLike<number>, n: number, cap: number, my: number): {b: number; sse: number} {
   const t0 = t[0]!
   const c = cap - t0
-  let my = 0
-  for (let i = 0; i < n; i++) my += y[i]!
-  my /= n
   let sx = 0
   let sxx = 0
   let sy = 0
