@@ -11,10 +11,8 @@ import {defineFormat} from '../types.js'
 const SPACE = 32
 const TAB = 9
 const LBRACKET = 91
-const RBRACKET_BYTE = 93
-const SPACE_BYTE = 32
-const TAB_BYTE = 9
-const CR_BYTE = 13
+const RBRACKET = 93
+const CR = 13
 
 const isBlank = (c: number) => c === SPACE || c === TAB
 const BOUND_WORD = stateWord('BOUND')
@@ -216,8 +214,8 @@ class NetstatLineParser implements LineParser {
    */
   private ownerBytes(buf: Buffer, i: number, end: number): boolean {
     let close = end - 1
-    while (close > i && (buf[close] === SPACE_BYTE || buf[close] === TAB_BYTE || buf[close] === CR_BYTE)) close--
-    if (buf[close] !== RBRACKET_BYTE || close <= i + 1) return false
+    while (close > i && (isBlank(buf[close]!) || buf[close] === CR)) close--
+    if (buf[close] !== RBRACKET || close <= i + 1) return false
     const name = this.images.get(buf, i + 1, close)
     if (this.pendingEntry >= 0) this.pendingProcess = name
     else this.rec.process = name
