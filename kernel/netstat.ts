@@ -8,11 +8,12 @@
 //
 // Memory layout (bytes):
 //   OUT    [0, 128)       i32 result fields (F_* below); the two IPv4 values as f64 at 96 and 104
-//   LAST   [128, 400)     the last local and remote address and state bytes (64 each + lengths)
+//   LAST   [128, 320)     the last local and remote address bytes (64 each + lengths)
 //   TOK    [400, 464)     token bounds
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
 //   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state
+//   WORDS  [4608, 5120)   state words already looked up: 16 entries of [len u8][state u8][bytes…] (see `state`)
 //   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
 //
 // The module is built with --memoryBase 8192: static data and the heap (kernel/aggregate.ts's tables, IN)
@@ -21,11 +22,16 @@
 const OUT: usize = 0
 const LAST_LOCAL: usize = 128
 const LAST_REMOTE: usize = 224
-const LAST_STATE: usize = 320
 const STATES: usize = 512
 const SCRATCH: usize = 4096
+const WORDS: usize = 4608
+/** Longest state word WORDS keeps, and its entries (a power of two). */
+const WORD_MAX: usize = 30
+const WORD_ENTRIES: usize = 16
 let IN: usize = 0
 let inCap: usize = 0
+/** False while the lane parses rows: the last addresses (LAST) are neither compared nor kept then. */
+let tracking = true
 
 const F_PROTO = 0
 const F_STATE = 1
@@ -68,9 +74,7 @@ export function statesOffset(): i32 {
 
 /** Forgets the last addresses and state (the caller's ids were renumbered). */
 export function forget(): void {
-  store<u8>(LAST_LOCAL + 64, 255)
-  store<u8>(LAST_REMOTE + 64, 255)
-  store<u8>(LAST_STATE + 64, 255)
+  untrack()
 }
 
 @inline function isBlank(c: u32): bool {
@@ -170,7 +174,8 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
   field(base + 1, <i32>(ae - IN))
   field(base + 2, port)
   store<f64>(OUT + 96 + (base == F_LSTART ? 0 : 8), dottedQuad(as, ae))
-  field(base + 4, sameAsLast(last, as, ae) ? 1 : 0)
+  // The lane keys addresses itself: only a caller reading fields wants to know whether they repeat.
+  if (tracking) field(base + 4, sameAsLast(last, as, ae) ? 1 : 0)
   return true
 }
 
@@ -180,11 +185,13 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
  */
 function state(s: usize, e: usize, words: bool): i32 {
   const len = e - s
-  // The last state's bytes again (rows of one snapshot repeat a handful of states).
-  if (<usize>load<u8>(LAST_STATE + 64) == len) {
+  // Words already looked up, by their bytes (rows repeat a handful of states, interleaved). `words` follows
+  // from the bytes: the span holds blanks only when it is several words.
+  const entry = len <= WORD_MAX ? WORDS + ((((len * 7) ^ <usize>load<u8>(s) ^ (<usize>load<u8>(e - 1) << 1)) & (WORD_ENTRIES - 1)) << 5) : 0
+  if (entry != 0 && <usize>load<u8>(entry) == len) {
     let k: usize = 0
-    while (k < len && load<u8>(LAST_STATE + k) == load<u8>(s + k)) k++
-    if (k == len) return <i32>load<u8>(LAST_STATE + 65)
+    while (k < len && load<u8>(entry + 2 + k) == load<u8>(s + k)) k++
+    if (k == len) return <i32>load<u8>(entry + 1)
   }
   let n: usize = 0
   let i = s
@@ -226,10 +233,10 @@ function state(s: usize, e: usize, words: bool): i32 {
       p += 2 + wl
     }
   }
-  if (found > 0 && len < 64) {
-    memory.copy(LAST_STATE, s, len)
-    store<u8>(LAST_STATE + 64, <u8>len)
-    store<u8>(LAST_STATE + 65, <u8>found)
+  if (found > 0 && entry != 0) {
+    store<u8>(entry, <u8>len)
+    store<u8>(entry + 1, <u8>found)
+    memory.copy(entry + 2, s, len)
   }
   return found
 }
@@ -332,6 +339,7 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
   const n = IN + <usize>end
   let p = IN + <usize>start
   let count: i32 = 0
+  tracking = false
   for (;;) {
     let nl = p
     while (nl < n && load<u8>(nl) != 10) nl++
@@ -365,7 +373,10 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       slot = aggPidSlot(pid)
       if (slot < 0) break
     }
-    if (flushFirst && count == 0) return LANE_NEED_FLUSH
+    if (flushFirst && count == 0) {
+      untrack()
+      return LANE_NEED_FLUSH
+    }
     if (count == 0) {
       memory.fill(LANE, 0, 80)
     }
@@ -392,7 +403,15 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     p = nl + 1
   }
   store<i32>(LANE_END, <i32>(p - IN))
+  untrack()
   return count
+}
+
+/** After the lane: rows parsed for a caller compare addresses again, with none kept from the lane's rows. */
+function untrack(): void {
+  tracking = true
+  store<u8>(LAST_LOCAL + 64, 255)
+  store<u8>(LAST_REMOTE + 64, 255)
 }
 
 /** Where `lane` leaves what it took (see LANE). */
