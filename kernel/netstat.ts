@@ -333,6 +333,7 @@ export function parseRow(start: i32, end: i32): i32 {
 import {aggPidSlot, aggRow} from './aggregate'
 import {alloc, free} from './memory'
 export * from './aggregate'
+export * from './utf16'
 
 const LANE: usize = 4400
 const LANE_END: usize = LANE

@@ -141,8 +141,8 @@ export class Utf8Normalizer {
    * side) ends the first 8-bit line; the 8-bit text starts after the last UTF-16 high byte (NUL) before it.
    */
   private find8bit(chunk: Buffer, from: number): number {
-    for (let i = chunk.indexOf(0x0d, from); i !== -1; i = chunk.indexOf(0x0d, i + 1)) {
-      if (chunk[i + 1] !== 0x0a) continue
+    // The pair itself is searched for: every UTF-16 line ends in 0D 00 0A 00, a CR without its LF next.
+    for (let i = chunk.indexOf(CR_LF, from); i !== -1; i = chunk.indexOf(CR_LF, i + 1)) {
       let j = i - 1
       while (j >= from && chunk[j] !== 0) j--
       // j is the NUL high byte of the last UTF-16 unit (or before the chunk): 8-bit text follows it.
@@ -166,6 +166,8 @@ function undecidedFrom(b: Buffer): number {
   }
   return n > 0 && b[n - 1] === 0xff ? n - 1 : n
 }
+
+const CR_LF = Buffer.from([0x0d, 0x0a])
 
 const isUnitLow = (lo: number) => lo === 9 || lo === 10 || lo === 13 || (lo >= 32 && lo < 127)
 

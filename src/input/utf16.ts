@@ -1,3 +1,5 @@
+import {kernelInstance, type KernelMemory} from '../formats/netstat/kernel.js'
+
 /**
  * UTF-16LE to UTF-8 bytes, without a string in between: what `StringDecoder('utf16le')` then
  * `Buffer.from(text)` gave, byte for byte, written into a reused buffer (the decoder and the string it
@@ -21,6 +23,8 @@ export class Utf16leToUtf8 {
   private readonly scratch = new Uint8Array(6)
   /** Units at an odd byte offset (or on a big-endian machine) are copied here to be read as Uint16Array. */
   private aligned = Buffer.alloc(0)
+  /** The compiled kernel's encoder, made for the first long stretch (null: not built, the encoder below is used). */
+  private kernel: Utf16Kernel | null | undefined
 
   /** Input bytes taken but not yet turned into UTF-8 (the tail of a cut unit or surrogate pair). */
   get held(): number {
@@ -91,6 +95,10 @@ export class Utf16leToUtf8 {
   /** Writes the UTF-8 of the units in bytes[s, e) (e − s even) at `used`; returns where it ends. */
   private encode(bytes: Uint8Array, s: number, e: number): number {
     if (e <= s) return this.used
+    if (e - s >= KERNEL_MIN_BYTES) {
+      this.kernel ??= Utf16Kernel.create()
+      if (this.kernel) return this.kernel.encode(bytes, s, e, this.out, this.used)
+    }
     const at = bytes.byteOffset + s
     if (LITTLE_ENDIAN && at % 2 === 0) return encode(bytes.buffer, at, (e - s) / 2, this.out, this.used)
     if (this.aligned.length < e - s) this.aligned = Buffer.alloc(Math.max(e - s, 2 * this.aligned.length))
@@ -108,6 +116,39 @@ export class Utf16leToUtf8 {
       this.out = Buffer.allocUnsafe(Math.max(need, this.out.length * 2))
       this.used = 0
     }
+  }
+}
+
+/** Stretches from this many bytes on go to the compiled kernel: below, copying them in and out costs more than it saves. */
+const KERNEL_MIN_BYTES = 4096
+
+/**
+ * The compiled kernel's encoder (kernel/utf16.ts, in an instance of its own): the same UTF-8 as
+ * {@link encode} below, ASCII 16 units at a time. The units are copied into its memory and the UTF-8 out.
+ */
+type Utf16Exports = {memory: KernelMemory; utf16Area(n: number): number; utf16ToUtf8(at: number, n: number): number}
+
+class Utf16Kernel {
+  private constructor(private readonly ex: Utf16Exports) {}
+
+  /** An instance, or null when the kernel is not built (the JavaScript encoder is used then). */
+  static create(): Utf16Kernel | null {
+    try {
+      return new Utf16Kernel(kernelInstance().exports as Utf16Exports)
+    } catch {
+      return null
+    }
+  }
+
+  /** As {@link encode}: the UTF-8 of the units in bytes[s, e) (e − s even, at least 2) written into out at o; returns where it ends. */
+  encode(bytes: Uint8Array, s: number, e: number, out: Buffer, o: number): number {
+    const n = (e - s) >> 1
+    const at = this.ex.utf16Area(n)
+    const mem = new Uint8Array(this.ex.memory.buffer)
+    mem.set(bytes.subarray(s, e), at)
+    const length = this.ex.utf16ToUtf8(at, n)
+    out.set(mem.subarray(at + 2 * n, at + 2 * n + length), o)
+    return o + length
   }
 }
 

@@ -51,6 +51,20 @@ describe('UTF-16LE to UTF-8 without a string', () => {
     },
   )
 
+  // From 4 KiB on a stretch goes to the compiled kernel (SIMD for ASCII, one unit at a time for the rest).
+  test.prop([fc.array(piece, {minLength: 400, maxLength: 800}), fc.array(fc.nat(), {maxLength: 3})], {numRuns: 200})(
+    'gives the same bytes for long stretches, which the compiled kernel encodes',
+    (pieces, cuts) => {
+      const bytes = Buffer.concat(pieces)
+      const chunks = chunksOf(bytes, cuts)
+      fc.pre(chunks.some((c) => c.length >= 4096))
+      const decoder = new StringDecoder('utf16le')
+      const t = new Utf16leToUtf8()
+      for (const chunk of chunks) expect(t.write(chunk)).toEqual(Buffer.from(decoder.write(chunk), 'utf8'))
+      expect(t.end()).toEqual(Buffer.from(decoder.end(), 'utf8'))
+    },
+  )
+
   test.prop([fc.array(piece, {maxLength: 60}), fc.array(fc.nat(), {maxLength: 16})], {numRuns: 500})(
     'the normaliser gives what the decoder gave for a UTF-16LE input, and its position maps its UTF-8 back to the input',
     (pieces, cuts) => {
