@@ -154,8 +154,11 @@ export function hamedRaoFactor(x: Float64Array, options: MannKendallOptions = {}
   }
   const ranks = averageRanks(detrended)
   const mean = (n + 1) / 2
+  // The ranks about their mean, once: every lag below multiplies the same differences.
+  const centred = new Float64Array(n)
+  for (let i = 0; i < n; i++) centred[i] = (ranks[i] as number) - mean
   let denom = 0
-  for (let i = 0; i < n; i++) denom += ((ranks[i] as number) - mean) ** 2
+  for (let i = 0; i < n; i++) denom += (centred[i] as number) ** 2
   // A perfectly linear series detrends to a constant: no autocorrelation to correct for.
   if (denom <= 0) return 1
   const {lagAlpha: la} = options
@@ -168,7 +171,7 @@ export function hamedRaoFactor(x: Float64Array, options: MannKendallOptions = {}
   let sum = 0
   for (let k = 1; k <= maxLag; k++) {
     let acc = 0
-    for (let i = 0; i + k < n; i++) acc += ((ranks[i] as number) - mean) * ((ranks[i + k] as number) - mean)
+    for (let i = 0; i + k < n; i++) acc += (centred[i] as number) * (centred[i + k] as number)
     const r = acc / denom
     let counted = 0
     if (k <= minAcf.length) {
