@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {hingeResiduals} from '../../src/analysis/hinge.js'
 import {estimatePhi} from '../../src/analysis/stats-gls.js'
-import {ACF_BUDGET, averageRanks, binByTime, hamedRaoFactor, median, mkVariance, normalQuantile, orderStatistic, senSlope} from '../../src/analysis/stats.js'
+import {ACF_BUDGET, averageRanks, binByTime, hamedRaoFactor, median, mkVariance, normalQuantile, orderStatistic, senSlope, sortedOrder} from '../../src/analysis/stats.js'
 import type {MannKendallOptions} from '../../src/analysis/stats.js'
 import type {Numbers} from '../../src/analysis/stats.js'
 
@@ -209,6 +209,14 @@ function hamedRaoFactorReference(x: Float64Array, options: MannKendallOptions = 
   return 1 + (2 / (n * (n - 1) * (n - 2))) * sum
 }
 
+/** `sortedOrder` as first written: the built-in sort with a comparator. */
+function sortedOrderReference(values: Numbers): Int32Array {
+  const order = new Int32Array(values.length)
+  for (let i = 0; i < order.length; i++) order[i] = i
+  order.sort((a, b) => (values[a] as number) - (values[b] as number) || a - b)
+  return order
+}
+
 /** Every number in `x` with its path, to compare two results bit for bit. */
 function numbers(x: unknown, path = '$'): [string, unknown][] {
   if (typeof x !== 'object' || x === null) return [[path, x]]
@@ -304,5 +312,18 @@ describe('exact fast paths', () => {
     if (x.length < 3) return
     const o = options as MannKendallOptions
     expect(Object.is(hamedRaoFactor(x, o), hamedRaoFactorReference(x, o))).toBe(true)
+  })
+
+  test.prop(
+    [
+      fc.oneof(
+        length.chain((n) => valuesOf(n)),
+        fc.array(fc.oneof(fc.constantFrom(0, -0, 1, -1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN), fc.double()), {maxLength: 80}),
+      ),
+    ],
+    {numRuns: 300},
+  )('sortedOrder equals the comparator sort, ties, ±0, ±∞ and NaN included', (values) => {
+    expect(Array.from(sortedOrder(values))).toEqual(Array.from(sortedOrderReference(values)))
+    expect(Array.from(sortedOrder(Float64Array.from(values)))).toEqual(Array.from(sortedOrderReference(values)))
   })
 })
