@@ -4,6 +4,8 @@
 //        keeps detectGrowth's arguments (v8-serialized: the timeline and the remote endpoints are plain data)
 //   node scripts/bench-detect.mjs time BUILT_TREE OUT.bin RUNS [RESULT.json]   runs BUILT_TREE's detectGrowth
 //        RUNS times on them and prints {min, cpuMin, ms} (wall and CPU ms); RESULT.json gets its output, to compare two builds with `cmp`.
+//   node scripts/bench-detect.mjs ab TREE_A TREE_B OUT.bin RUNS   both builds in one process, alternating run by run:
+//        the CPU ms of each one's first run (cold, as the CLI runs it) and its minimum.
 // Alternate the builds and take minima: one run on a shared machine means little.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {register} from 'node:module'
@@ -46,7 +48,23 @@ export function detectGrowth(...args) { globalThis.__detectArgs = args; return r
   }
   if (c) writeFileSync(c, JSON.stringify(out, null, 1))
   console.log(JSON.stringify({min: Math.min(...ms), cpuMin: Math.min(...cpu), ms}))
+} else if (mode === 'ab') {
+  // Two builds in one process, alternating run by run: both see the same machine at the same moments.
+  const other = resolve(a)
+  const trees = [tree, other]
+  const fns = await Promise.all(trees.map(async (t) => (await import(pathToFileURL(join(t, 'dist/analysis/detect.js')).href)).detectGrowth))
+  const args = deserialize(readFileSync(b))
+  const ms = trees.map(() => [])
+  for (let r = 0; r < Number(c ?? 10); r++) {
+    fns.forEach((f, k) => {
+      const c0 = process.cpuUsage()
+      f(...args)
+      const c1 = process.cpuUsage(c0)
+      ms[k].push(Math.round((c1.user + c1.system) / 100) / 10)
+    })
+  }
+  console.log(JSON.stringify(Object.fromEntries(trees.map((t, k) => [t, {first: ms[k][0], cpuMin: Math.min(...ms[k])}]))))
 } else {
-  console.error('usage: bench-detect.mjs capture TREE LOOP OUT.bin | time TREE OUT.bin RUNS [RESULT.json]')
+  console.error('usage: bench-detect.mjs capture TREE LOOP OUT.bin | time TREE OUT.bin RUNS [RESULT.json] | ab TREE_A TREE_B OUT.bin RUNS')
   process.exit(2)
 }
