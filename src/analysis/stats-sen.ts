@@ -52,7 +52,8 @@ export function senSlope(times: Numbers, values: Numbers, options: SenSlopeOptio
   const {t, v, binned} = finitePoints(times, values, maxPoints)
   const m = t.length
   const c = normalQuantile(1 - alpha / 2) * Math.sqrt(mkVariance(v) * factor)
-  // The middle band of the slopes first (`bandPivots`), every slope when that band falls short or cannot be used.
+  // The middle band of the slopes first (`bandPivots`), every slope when that band falls short or cannot be used
+  // (with ±∞ bounds every slope is kept: never null, never a rank missed).
   const pivots = bandPivots(t, v, c)
   const fast = pivots ? gilbert(slopesBetween(t, v, pivots.lower, pivots.upper), c) : null
   const {slope, low, high, pairs} = fast ?? gilbert(slopesBetween(t, v, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)!, c)!
