@@ -75,12 +75,60 @@ export function normalQuantile(p: number): number {
   return num / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
 }
 
-/** Indexes 0..n−1 ordered by value ascending (ties keep index order). NaN must be filtered out first. O(n log n). */
+/**
+ * Indexes 0..n−1 ordered by value ascending (ties, −0 and +0 among them, keep index order). NaN must be filtered out
+ * first. O(n log n).
+ *
+ * Without NaN that order is one permutation, whichever sort finds it: a stable merge sort on the values written out
+ * here, comparing inline, finds it several times faster than the built-in sort calling a comparator. With a NaN
+ * the comparator is inconsistent and the permutation is the built-in sort's own, which is kept.
+ */
 export function sortedOrder(values: Numbers): Int32Array {
-  const order = new Int32Array(values.length)
-  for (let i = 0; i < order.length; i++) order[i] = i
-  order.sort((a, b) => (values[a] as number) - (values[b] as number) || a - b)
-  return order
+  const n = values.length
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  const v = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    v[i] = values[i] as number
+    if (Number.isNaN(v[i])) {
+      order.sort((a, b) => (values[a] as number) - (values[b] as number) || a - b)
+      return order
+    }
+  }
+  // The comparator's order: by value, ±∞ equal to themselves, ties by index.
+  let from = order
+  let to = new Int32Array(n)
+  // Runs of 8 by insertion (stable: an index moves only past larger values), then merges of doubling width.
+  for (let lo = 0; lo < n; lo += 8) {
+    const hi = Math.min(n, lo + 8)
+    for (let i = lo + 1; i < hi; i++) {
+      const x = from[i] as number
+      const vx = v[x] as number
+      let j = i - 1
+      while (j >= lo && (v[from[j] as number] as number) > vx) {
+        from[j + 1] = from[j] as number
+        j--
+      }
+      from[j + 1] = x
+    }
+  }
+  for (let width = 8; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(n, lo + width)
+      const hi = Math.min(n, lo + 2 * width)
+      let i = lo
+      let j = mid
+      let k = lo
+      // The left run first on ties: stable.
+      while (i < mid && j < hi) to[k++] = (v[from[j] as number] as number) < (v[from[i] as number] as number) ? (from[j++] as number) : (from[i++] as number)
+      while (i < mid) to[k++] = from[i++] as number
+      while (j < hi) to[k++] = from[j++] as number
+    }
+    const swap = from
+    from = to
+    to = swap
+  }
+  return from
 }
 
 /**

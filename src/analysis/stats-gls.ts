@@ -100,7 +100,8 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   let mean = 0
   for (let i = 0; i < n; i++) mean += y[i] as number
   mean /= n
-  const yc = Float64Array.from({length: n}, (_, i) => (y[i] as number) - mean)
+  const yc = new Float64Array(n)
+  for (let i = 0; i < n; i++) yc[i] = (y[i] as number) - mean
   let y1 = 0
   let y0 = 0
   let y11 = 0
@@ -119,8 +120,11 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   const atPhi = (phi: number) => {
     const h2 = 1 - phi * phi
     const c = 1 - phi
+    // phi² and 2·phi once per φ: `phi * phi * s` and `2 * phi * s` multiply left to right, so the same products.
     return {
       phi,
+      phi2: phi * phi,
+      twoPhi: 2 * phi,
       h2,
       c,
       halfLogH2: 0.5 * Math.log(h2),
@@ -143,10 +147,10 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
     const x1y0 = x[6]!
     const x0y1 = x[7]!
     const x0y0 = x[8]!
-    const {phi, c, scc, scy, syy} = p
+    const {phi, phi2, twoPhi, c, scc, scy, syy} = p
     const scx = c * (x1 - phi * x0)
-    const sxx = x11 - 2 * phi * x10 + phi * phi * x00
-    const sxy = x1y1 - phi * (x1y0 + x0y1) + phi * phi * x0y0
+    const sxx = x11 - twoPhi * x10 + phi2 * x00
+    const sxy = x1y1 - phi * (x1y0 + x0y1) + phi2 * x0y0
     const det = scc * sxx - scx * scx
     if (!(det > 0)) return -Infinity
     const rss = syy - (sxx * scy * scy - 2 * scx * scy * sxy + scc * sxy * sxy) / det
@@ -156,6 +160,8 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   // Lag sums of x = max(0, i − knot) (and its lag) with 1 and y, over i = knot + 1…n − 1, from suffix sums over i
   // of 1, i, i², i(i − 1), (i − 1)², y_i, y_{i−1}, i·y_i, i·y_{i−1}: O(1) per knot.
   const suffix = new Float64Array(9)
+  // One buffer for the knot at hand, copied out when its fit becomes the best (no array per knot).
+  const x = new Float64Array(9)
   const sums = (knot: number) => {
     const c = suffix[0]!
     const si = suffix[1]!
@@ -167,17 +173,16 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
     const siy = suffix[7]!
     const siy0 = suffix[8]!
     const k = knot
-    return Float64Array.of(
-      si - k * c,
-      si - c - k * c,
-      sii - 2 * k * si + k * k * c,
-      sii1 - k * (2 * si - c) + k * k * c,
-      si1i1 - 2 * k * (si - c) + k * k * c,
-      siy - k * sy,
-      siy0 - k * sy0,
-      siy - sy - k * sy,
-      siy0 - sy0 - k * sy0,
-    )
+    x[0] = si - k * c
+    x[1] = si - c - k * c
+    x[2] = sii - 2 * k * si + k * k * c
+    x[3] = sii1 - k * (2 * si - c) + k * k * c
+    x[4] = si1i1 - 2 * k * (si - c) + k * k * c
+    x[5] = siy - k * sy
+    x[6] = siy0 - k * sy0
+    x[7] = siy - sy - k * sy
+    x[8] = siy0 - sy0 - k * sy0
+    return x
   }
   const add = (i: number) => {
     const u = yc[i]!
@@ -192,27 +197,38 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
     suffix[7]! += i * u
     suffix[8]! += i * w
   }
-  let best = {phi: 0, l: -Infinity, x: new Float64Array(9)}
+  let bestPhi = 0
+  let bestL = -Infinity
+  const bestX = new Float64Array(9)
   // Knots from the last to the first, the suffix growing by one point each.
   add(n - 1)
   for (let knot = n - 3; knot >= 0; knot--) {
     add(knot + 1)
     if (shape === 'line' && knot > 0) continue
-    const x = sums(knot)
+    sums(knot)
+    let improved = false
     for (let g = -10; g <= 49; g++) {
       const l = profile(grid[g + 10]!, x)
-      if (l > best.l) best = {phi: g / 50, l, x}
+      if (l > bestL) {
+        bestPhi = g / 50
+        bestL = l
+        improved = true
+      }
+    }
+    if (improved) bestX.set(x)
+  }
+  if (!Number.isFinite(bestL)) return 0
+  const aroundPhi = bestPhi
+  for (let g = -4; g <= 4; g++) {
+    const phi = aroundPhi + g / 200
+    if (phi <= -1 || phi >= 1) continue
+    const l = profile(atPhi(phi), bestX)
+    if (l > bestL) {
+      bestPhi = phi
+      bestL = l
     }
   }
-  if (!Number.isFinite(best.l)) return 0
-  const around = best
-  for (let g = -4; g <= 4; g++) {
-    const phi = around.phi + g / 200
-    if (phi <= -1 || phi >= 1) continue
-    const l = profile(atPhi(phi), around.x)
-    if (l > best.l) best = {phi, l, x: around.x}
-  }
-  return Math.min(PHI_MAX, Math.max(0, best.phi))
+  return Math.min(PHI_MAX, Math.max(0, bestPhi))
 }
 
 /** The calibrated variance factor for a series of `points` points whose estimated φ is `phi` (`table`: the estimate's). */
