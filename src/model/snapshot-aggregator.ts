@@ -219,6 +219,8 @@ export class SnapshotAggregator implements RowLane {
 
   learn(start: number, end: number, pid: number, line: number): void {
     const base = this.laneBase
+    // Owner lines that began before the staged bytes (the lane was asked first past them) are not learned.
+    if (start < base || end > base + this.laneLength) return
     this.kernel(() => this.k.laneLearn(start - base, end - base, pid, line))
   }
 
