@@ -323,17 +323,41 @@ const LANE_MAX_LINE = 511
   return (v4 == 0 ? A_WILD : 0) | (v4 >= 2130706432.0 && v4 < 2147483648.0 ? A_LOOPBACK : 0)
 }
 
-// Owner lines (`-b`): per PID (a cache of OWN_ENTRIES, by the PID's hash), the bytes of the owner lines
-// that followed one of its rows up to the next row, the slot that row went to (-1: none, a TIME_WAIT row
-// of PID 0) and how many lines they are, learned from rows the caller read (`laneLearn`). Entries:
-// [pid i32][slot i32][length i32][lines i32][bytes …], OWN_STRIDE bytes each; length 0 = empty.
-const OWN_ENTRIES = 2048
+// Owner lines (`-b`): the bytes of the owner lines that followed a row of a PID up to the next row, with the
+// slot that row went to (-1: none, a TIME_WAIT row of PID 0) and how many lines they are, learned from rows
+// the caller read (`laneLearn`). A cache of OWN_SETS sets of two entries, by the hash of (PID, bytes): a PID
+// whose rows name several services (a shared svchost) keeps them all. Entries: [pid i32][slot i32]
+// [length i32][lines i32][bytes …], OWN_STRIDE bytes each, length 0 = empty; a byte per set (at ownNext)
+// says which of its entries a new one replaces.
+const OWN_SETS = 2048
 const OWN_STRIDE: usize = 256
 const OWN_MAX = <i32>OWN_STRIDE - 16
 let own: usize = 0
+let ownNext: usize = 0
 
-@inline function ownEntry(pid: i32): usize {
-  return own + (<usize>((<u32>pid * 0x9e3779b1) >> 21) * OWN_STRIDE)
+/** The set of (pid, bytes [s, s + len)), as the offset of its first entry. */
+function ownSet(pid: i32, s: usize, len: usize): usize {
+  let h: u32 = (2166136261 ^ <u32>pid) * 16777619
+  for (let k: usize = 0; k < len; k++) h = (h ^ <u32>load<u8>(s + k)) * 16777619
+  return <usize>((h ^ (h >> 15)) & (OWN_SETS - 1)) * 2
+}
+
+/** Entry o holds (pid, bytes [s, s + len)). */
+@inline function ownIs(o: usize, pid: i32, s: usize, len: usize): bool {
+  return <usize>load<i32>(o + 8) == len && load<i32>(o) == pid && memory.compare(o + 16, s, len) == 0
+}
+
+/** Where the lines from p on reach the first row (its start), or 0 when none starts within OWN_MAX bytes before n. */
+function ownEnd(p: usize, n: usize): usize {
+  const limit = p + <usize>OWN_MAX < n ? p + <usize>OWN_MAX : n
+  let q = p
+  for (;;) {
+    while (q < limit && load<u8>(q) != 10) q++
+    if (q >= limit) return 0
+    q++
+    if (rowAt(q, n)) return q
+  }
+  return unreachable()
 }
 
 /** A row starts at p (after blanks: TCP or UDP and a blank), of the bytes before n. */
@@ -354,9 +378,23 @@ export function laneLearn(start: i32, end: i32, pid: i32, line: i32): void {
   const slot = aggLastSlot(line, pid)
   const len = end - start
   if (slot < -1 || len <= 0 || len > OWN_MAX) return
-  if (own == 0) own = allocZeroed(<usize>OWN_ENTRIES * OWN_STRIDE)
-  const e = ownEntry(pid)
+  if (own == 0) {
+    own = allocZeroed(<usize>OWN_SETS * 2 * OWN_STRIDE)
+    ownNext = allocZeroed(<usize>OWN_SETS)
+  }
   const s = IN + <usize>start
+  const set = ownSet(pid, s, <usize>len)
+  let e = own + set * OWN_STRIDE
+  if (!ownIs(e, pid, s, <usize>len)) {
+    const other = e + OWN_STRIDE
+    if (ownIs(other, pid, s, <usize>len) || (load<i32>(e + 8) != 0 && load<i32>(other + 8) == 0)) e = other
+    else if (load<i32>(e + 8) != 0) {
+      const at = ownNext + (set >> 1)
+      const k = load<u8>(at)
+      if (k == 1) e = other
+      store<u8>(at, 1 - k)
+    }
+  }
   let lines: i32 = 0
   for (let k: usize = 0; k < <usize>len; k++) if (load<u8>(s + k) == 10) lines++
   store<i32>(e, pid)
@@ -369,8 +407,8 @@ export function laneLearn(start: i32, end: i32, pid: i32, line: i32): void {
 /**
  * The row lane: takes the lines of staged bytes [start, end) from `start` on while each is a row this
  * kernel reads and can key itself (TCP/UDP, IPv4 or `*` addresses, a state word from the table, a PID whose
- * slot the caller made) followed by another row, or (`owners`: the loop has owner lines) by the owner lines
- * this PID's rows had last (byte for byte, see laneLearn) and then another row; aggregates the rows (aggRow)
+ * slot the caller made) followed by another row, or (`owners`: the loop has owner lines) by owner lines it
+ * learned after a row of this PID (byte for byte, see laneLearn) and then another row; aggregates the rows (aggRow)
  * with their line numbers from `line` on, counting the owner lines as lines too; stops before the first
  * other line (the last row before another kind of line is the caller's, as is a row whose owner lines are
  * new). Returns the lines taken (what they were in LANE), or LANE_NEED_FLUSH when `flushFirst` and the
@@ -411,9 +449,14 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     let next = nl + 1
     if (!plain) {
       if (own == 0) break
-      const o = ownEntry(pid)
-      const len = <usize>load<i32>(o + 8)
-      if (len == 0 || load<i32>(o) != pid || next + len > n || memory.compare(o + 16, next, len) != 0 || !rowAt(next + len, n)) break
+      const to = ownEnd(next, n)
+      if (to == 0) break
+      const len = to - next
+      let o = own + ownSet(pid, next, len) * OWN_STRIDE
+      if (!ownIs(o, pid, next, len)) {
+        o += OWN_STRIDE
+        if (!ownIs(o, pid, next, len)) break
+      }
       ownSlot = load<i32>(o + 4)
       ownLines = load<i32>(o + 12)
       next += len
