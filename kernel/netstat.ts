@@ -8,12 +8,13 @@
 //
 // Memory layout (bytes):
 //   OUT    [0, 128)       i32 result fields (F_* below); the two IPv4 values as f64 at 96 and 104
-//   LAST   [128, 400)     the last local and remote address and state bytes (64 each + lengths)
+//   LAST   [128, 320)     the last local and remote address bytes (64 each + lengths)
 //   TOK    [400, 464)     token bounds
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
 //   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state,
 //                         owner lines
+//   WORDS  [4608, 5120)   state words already looked up: 16 entries of [len u8][state u8][bytes…] (see `state`)
 //   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
 //
 // The module is built with --memoryBase 8192: static data and the heap (kernel/aggregate.ts's tables, IN)
@@ -22,11 +23,16 @@
 const OUT: usize = 0
 const LAST_LOCAL: usize = 128
 const LAST_REMOTE: usize = 224
-const LAST_STATE: usize = 320
 const STATES: usize = 512
 const SCRATCH: usize = 4096
+const WORDS: usize = 4608
+/** Longest state word WORDS keeps, and its entries (a power of two). */
+const WORD_MAX: usize = 30
+const WORD_ENTRIES: usize = 16
 let IN: usize = 0
 let inCap: usize = 0
+/** False while the lane parses rows: the last addresses (LAST) are neither compared nor kept then. */
+let tracking = true
 
 const F_PROTO = 0
 const F_STATE = 1
@@ -69,13 +75,54 @@ export function statesOffset(): i32 {
 
 /** Forgets the last addresses and state (the caller's ids were renumbered). */
 export function forget(): void {
-  store<u8>(LAST_LOCAL + 64, 255)
-  store<u8>(LAST_REMOTE + 64, 255)
-  store<u8>(LAST_STATE + 64, 255)
+  untrack()
 }
 
 @inline function isBlank(c: u32): bool {
   return c == 32 || c == 9
+}
+
+// Blank runs, words and line ends are found 16 bytes at a time (WebAssembly SIMD): a row is about 85
+// bytes of short words and blank runs. Blocks are read only where all 16 bytes lie before the end
+// given, so nothing past the caller's bytes is read; the rest goes byte by byte.
+
+/** Bit k set where byte k of the 16 at `p` is a blank (space or tab). */
+@inline function blanks16(p: usize): i32 {
+  const v = v128.load(p)
+  return i8x16.bitmask(v128.or(i8x16.eq(v, i8x16.splat(32)), i8x16.eq(v, i8x16.splat(9))))
+}
+
+/** The first byte at or after `i` (before `n`) that is not a blank, else `n`. */
+function skipBlanks(i: usize, n: usize): usize {
+  while (i + 16 <= n) {
+    const words = ~blanks16(i) & 0xffff
+    if (words != 0) return i + <usize>ctz(words)
+    i += 16
+  }
+  while (i < n && isBlank(<u32>load<u8>(i))) i++
+  return i
+}
+
+/** The first blank at or after `i` (before `n`), else `n`. */
+function skipWord(i: usize, n: usize): usize {
+  while (i + 16 <= n) {
+    const b = blanks16(i)
+    if (b != 0) return i + <usize>ctz(b)
+    i += 16
+  }
+  while (i < n && !isBlank(<u32>load<u8>(i))) i++
+  return i
+}
+
+/** The first LF at or after `i` (before `n`), else `n`. */
+function lineEnd(i: usize, n: usize): usize {
+  while (i + 16 <= n) {
+    const lf = i8x16.bitmask(i8x16.eq(v128.load(i), i8x16.splat(10)))
+    if (lf != 0) return i + <usize>ctz(lf)
+    i += 16
+  }
+  while (i < n && load<u8>(i) != 10) i++
+  return i
 }
 
 @inline function field(i: i32, v: i32): void {
@@ -171,7 +218,8 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
   field(base + 1, <i32>(ae - IN))
   field(base + 2, port)
   store<f64>(OUT + 96 + (base == F_LSTART ? 0 : 8), dottedQuad(as, ae))
-  field(base + 4, sameAsLast(last, as, ae) ? 1 : 0)
+  // The lane keys addresses itself: only a caller reading fields wants to know whether they repeat.
+  if (tracking) field(base + 4, sameAsLast(last, as, ae) ? 1 : 0)
   return true
 }
 
@@ -181,11 +229,13 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
  */
 function state(s: usize, e: usize, words: bool): i32 {
   const len = e - s
-  // The last state's bytes again (rows of one snapshot repeat a handful of states).
-  if (<usize>load<u8>(LAST_STATE + 64) == len) {
+  // Words already looked up, by their bytes (rows repeat a handful of states, interleaved). `words` follows
+  // from the bytes: the span holds blanks only when it is several words.
+  const entry = len <= WORD_MAX ? WORDS + ((((len * 7) ^ <usize>load<u8>(s) ^ (<usize>load<u8>(e - 1) << 1)) & (WORD_ENTRIES - 1)) << 5) : 0
+  if (entry != 0 && <usize>load<u8>(entry) == len) {
     let k: usize = 0
-    while (k < len && load<u8>(LAST_STATE + k) == load<u8>(s + k)) k++
-    if (k == len) return <i32>load<u8>(LAST_STATE + 65)
+    while (k < len && load<u8>(entry + 2 + k) == load<u8>(s + k)) k++
+    if (k == len) return <i32>load<u8>(entry + 1)
   }
   let n: usize = 0
   let i = s
@@ -227,10 +277,10 @@ function state(s: usize, e: usize, words: bool): i32 {
       p += 2 + wl
     }
   }
-  if (found > 0 && len < 64) {
-    memory.copy(LAST_STATE, s, len)
-    store<u8>(LAST_STATE + 64, <u8>len)
-    store<u8>(LAST_STATE + 65, <u8>found)
+  if (found > 0 && entry != 0) {
+    store<u8>(entry, <u8>len)
+    store<u8>(entry + 1, <u8>found)
+    memory.copy(entry + 2, s, len)
   }
   return found
 }
@@ -245,11 +295,10 @@ export function parseRow(start: i32, end: i32): i32 {
   let i = IN + <usize>start
   let count: i32 = 0
   while (i < n && count < 8) {
-    while (i + 4 <= n && load<u32>(i) == 0x20202020) i += 4
-    while (i < n && isBlank(<u32>load<u8>(i))) i++
+    i = skipBlanks(i, n)
     if (i >= n) break
     store<i32>(TOK + (<usize>count << 3), <i32>i)
-    while (i < n && !isBlank(<u32>load<u8>(i))) i++
+    i = skipWord(i, n)
     store<i32>(TOK + (<usize>count << 3) + 4, <i32>i)
     count++
   }
@@ -352,7 +401,7 @@ function ownEnd(p: usize, n: usize): usize {
   const limit = p + <usize>OWN_MAX < n ? p + <usize>OWN_MAX : n
   let q = p
   for (;;) {
-    while (q < limit && load<u8>(q) != 10) q++
+    q = lineEnd(q, limit)
     if (q >= limit) return 0
     q++
     if (rowAt(q, n)) return q
@@ -419,9 +468,9 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
   let p = IN + <usize>start
   let count: i32 = 0
   let taken: i32 = 0
+  tracking = false
   for (;;) {
-    let nl = p
-    while (nl < n && load<u8>(nl) != 10) nl++
+    const nl = lineEnd(p, n)
     if (nl >= n) break
     let e = nl
     while (e > p && load<u8>(e - 1) == 13) e--
@@ -432,8 +481,8 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     const c = load<u8>(i)
     if (!((c == 84 && load<u8>(i + 1) == 67 && load<u8>(i + 2) == 80) || (c == 85 && load<u8>(i + 1) == 68 && load<u8>(i + 2) == 80))) break
     if (!isBlank(<u32>load<u8>(i + 3))) break
-    // The next line must be a row too: an owner line (`-b`) after this row would name its image, unless it
-    // is the owner lines of this PID's last row, as they were (then the row after them must be a row).
+    // The next line must be a row too: an owner line (`-b`) after this row would name its image, unless the
+    // lines up to the next row are owner lines learned after a row of this PID, byte for byte.
     const plain = rowAt(nl + 1, n)
     if (!plain && !owners) break
     if (parseRow(<i32>(i - IN), <i32>(e - IN)) != OK) break
@@ -466,7 +515,10 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       slot = plain ? aggPidSlot(pid) : ownSlot
       if (slot < 0) break
     }
-    if (flushFirst && count == 0) return LANE_NEED_FLUSH
+    if (flushFirst && count == 0) {
+      untrack()
+      return LANE_NEED_FLUSH
+    }
     if (count == 0) {
       memory.fill(LANE, 0, 80)
     }
@@ -495,7 +547,15 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     p = next
   }
   store<i32>(LANE_END, <i32>(p - IN))
+  untrack()
   return taken
+}
+
+/** After the lane: rows parsed for a caller compare addresses again, with none kept from the lane's rows. */
+function untrack(): void {
+  tracking = true
+  store<u8>(LAST_LOCAL + 64, 255)
+  store<u8>(LAST_REMOTE + 64, 255)
 }
 
 /** Where `lane` leaves what it took (see LANE). */

@@ -2,7 +2,7 @@ import type {Readable} from 'node:stream'
 
 import {PortleakError} from './errors.js'
 import {isKnownEncoding} from './input/encoding.js'
-import {ingest, type Progress} from './input/ingest.js'
+import {digestPending, ingest, type Progress, settleDigests} from './input/ingest.js'
 import {byPath as pathOrder} from './input/sources.js'
 import {analyzeCase} from './analysis/analyze.js'
 import {isoOrNull} from './analysis/findings.js'
@@ -130,7 +130,7 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
   const c = new CaseBuilder(flagRange, await knownRanges(inputs, o, format))
   if (o.onTimeWait) c.agg.onTimeWait = o.onTimeWait
   const tap = o.onConnection
-  const summaries = await ingest(inputs, {...o, format, everyRow: tap !== undefined}, ({path, format: f}) => {
+  const summaries = await ingest(inputs, {...o, format, everyRow: tap !== undefined, lateDigests: true}, ({path, format: f}) => {
     const sink = c.sinkFor(path, f)
     // Rows a parser repeats from the snapshot before (memo entries, not records) are tapped too.
     if (tap) sink.tap((r, snapshot) => tap(r, {path, snapshot}))
@@ -147,6 +147,9 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
   // Dropped in one pass, found by path through a map: a zip of many identical entries drops nearly all of them.
   const byPath = new Map(c.inputs.map((i) => [i.path, i.index]))
   const dropped = new Set<number>()
+  // A large loop's digest may still be computed (ingest's lateDigests): it is needed now only where another
+  // input has the same size, as a copy of it would; the others are awaited once the analysis is done.
+  await settleDigests(summaries.filter((s) => digestPending(s) && summaries.some((t) => t !== s && t.bytes === s.bytes)))
   markDuplicates(summaries, (path) => {
     const index = byPath.get(path)
     if (index !== undefined) dropped.add(index)
@@ -158,6 +161,7 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
   if (units.length === 1 && units[0]!.all) {
     const u = units[0]!
     const analysis = analyzeCase(c, zoned, {flagRange, host: o.host ?? u.machine.name ?? undefined, tz})
+    await settleZoned(summaries, zoned)
     return {inputs: analysis.document.inputs, machines: [{fleet: fleetRow(u, analysis, c, tz), analysis}]}
   }
   const machines = units.map((u) => {
@@ -167,7 +171,22 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
     const analysis = analyzeCase(view, zoned.filter((s) => paths.has(s.path)), {flagRange, host: u.machine.name ?? undefined, tz})
     return {fleet: fleetRow(u, analysis, c, tz), analysis}
   })
+  await settleZoned(summaries, zoned)
   return {inputs: zoned, machines}
+}
+
+/**
+ * Waits for the digests still being computed. The documents list the zoned summaries: where `--tz` made
+ * a copy (zoneTimes), the copy takes the digest and final size too.
+ */
+async function settleZoned(summaries: readonly InputSummary[], zoned: readonly InputSummary[]): Promise<void> {
+  await settleDigests(summaries)
+  summaries.forEach((s, i) => {
+    const z = zoned[i]!
+    if (z === s) return
+    z.sha256 = s.sha256
+    z.bytes = s.bytes
+  })
 }
 
 /** The fleet document for several machines; null for one (its document is the `analysis@1` one). */

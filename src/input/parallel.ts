@@ -10,9 +10,11 @@ import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
 import type {DateOrder, FormatId} from '../formats/types.js'
 import {keepLandmarks, type Landmark} from './landmarks.js'
+import type {HashResult, HashTask} from './hash-worker.js'
 import type {WorkerBatch, WorkerResult, WorkerTask} from './parallel-worker.js'
 
 const WORKER = new URL('./parallel-worker.js', import.meta.url)
+const HASH_WORKER = new URL('./hash-worker.js', import.meta.url)
 
 /** Files at least this large are split across worker threads (`PORTLEAK_PARALLEL_MIN` overrides, for tests). */
 export const parallelMinBytes = () => Number(process.env.PORTLEAK_PARALLEL_MIN ?? 64 * 1024 * 1024)
@@ -200,8 +202,14 @@ export class WorkerCrew {
 /**
  * Parses the planned ranges in worker threads (the crew's, when started early). When `signal` aborts
  * (Ctrl-C, SIGTERM, `--max-seconds`), the workers stop at their next chunk and send what they read (`stopped`).
+ * `onFirstDone` runs when the first worker is done (a core is free from then on).
  */
-export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSignal, crew: WorkerCrew = new WorkerCrew(0)): Promise<WorkerResult[]> {
+export async function runWorkers(
+  tasks: readonly WorkerTask[],
+  signal?: AbortSignal,
+  crew: WorkerCrew = new WorkerCrew(0),
+  onFirstDone?: () => void,
+): Promise<WorkerResult[]> {
   const stop = crew.stop
   const onAbort = () => Atomics.store(stop, 0, 1)
   if (signal?.aborted) onAbort()
@@ -209,11 +217,39 @@ export async function runWorkers(tasks: readonly WorkerTask[], signal?: AbortSig
   try {
     const results = tasks.map((task) => crew.run(task))
     crew.release()
+    if (onFirstDone) void Promise.race(results).then(onFirstDone, onFirstDone)
     return await Promise.all(results)
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
 }
+
+/**
+ * The SHA-256 of a whole file, computed in a thread of its own (src/input/hash-worker.ts) once `go` is
+ * called: the thread starts now and waits. After `cancel` hashing stops (or never starts) and the digest
+ * is of the bytes read so far.
+ */
+export function hashInWorker(file: string): {go(): void; cancel(): void; result: Promise<HashResult>} {
+  const task: HashTask = {file, go: new Int32Array(new SharedArrayBuffer(4)), stop: new Int32Array(new SharedArrayBuffer(4))}
+  const go = () => {
+    Atomics.store(task.go, 0, 1)
+    Atomics.notify(task.go, 0)
+  }
+  const cancel = () => {
+    Atomics.store(task.stop, 0, 1)
+    go()
+  }
+  const worker = new Worker(HASH_WORKER, {workerData: task, resourceLimits: HASH_LIMITS})
+  const result = new Promise<HashResult>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`hashing stopped (exit code ${code})`)))
+  })
+  return {go, cancel, result}
+}
+
+/** The hash worker holds one 4 MiB read buffer (outside the heap) and a digest. */
+const HASH_LIMITS = {maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2}
 
 /**
  * Folds the workers' results into the case as if one thread had read the file: slot and address ids
@@ -272,8 +308,11 @@ export function absorbWorkers(
   return mergeSummaries(results, input, io, resolved, offset)
 }
 
-/** The workers' landmarks with lines counted from the file's start, kept for quoting (src/input/landmarks.ts). */
-function keepWorkerLandmarks(results: WorkerResult[], io: {bytes: number; sha256: string}): void {
+/**
+ * The workers' landmarks with lines counted from the file's start, kept for quoting (src/input/landmarks.ts).
+ * Without a digest yet (`sha256` empty) nothing is kept: call again once the digest is known.
+ */
+export function keepWorkerLandmarks(results: WorkerResult[], io: {bytes: number; sha256: string}): void {
   const marks: Landmark[] = []
   let offset = 0
   for (const r of results) {

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {closeSync, openSync, truncateSync, writeSync} from 'node:fs'
 
 import {describe, expect, it} from 'vitest'
@@ -113,6 +114,26 @@ describe('a large loop read by worker threads', () => {
       // Rows cited past the middle of the file: read again from a landmark, not from the start.
       expect(quoted.some((e: {line: number}) => e.line > lines.length / 2)).toBe(true)
       for (const e of quoted) expect(e.quote).toBe(lines[e.line - 1])
+    }
+  })
+
+  it('digests a loop read by workers after the analysis: copies, sizes and --tz as one thread gives them', () => {
+    const text = loopText({...SCENARIOS.boundLeak, snapshots: 60})
+    // Two copies (a duplicate needs the digest before the analysis) and a loop of another size (it does not).
+    const other = loopText({...SCENARIOS.boundLeak, snapshots: 61})
+    const [a, b, c] = tempFiles({'loop-a.txt': text, 'loop-b.txt': text, 'loop-c.txt': other})
+    const digest = createHash('sha256').update(text).digest('hex')
+    for (const [file, t] of [[a!, text], [c!, other]] as const) {
+      expect(planSplit(file, Buffer.byteLength(t), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})).toHaveLength(2)
+    }
+    for (const args of [[a!, b!], ['--tz', 'Asia/Kolkata', a!], [c!, a!]]) {
+      const split = cli(['analyze', '--json', ...args], 'split')
+      expect(split).toBe(cli(['analyze', '--json', ...args], 'single'))
+      const inputs: {path: string; sha256: string; bytes: number; notes?: {duplicateOf?: string}}[] = JSON.parse(split).inputs
+      const mine = inputs.find((i) => i.path === a)!
+      expect(mine.sha256).toBe(digest)
+      expect(mine.bytes).toBe(Buffer.byteLength(text))
+      if (args.includes(b!)) expect(inputs.find((i) => i.path === b)!.notes?.duplicateOf).toBe(a)
     }
   })
 

@@ -1,0 +1,38 @@
+import {createHash} from 'node:crypto'
+import {closeSync, openSync, readSync} from 'node:fs'
+import {parentPort, workerData} from 'node:worker_threads'
+
+/** What the parent sends: the file to hash whole, and the flags it starts and stops hashing with. */
+export type HashTask = {
+  file: string
+  /** Set to 1 by the parent when hashing may start: the thread waits until then. */
+  go: Int32Array
+  /** Set to 1 to stop (Ctrl-C, SIGTERM, `--max-seconds`): the digest is then of the bytes read so far. */
+  stop: Int32Array
+}
+
+/** The SHA-256 of the bytes read (the whole file unless stopped), and how many there were. */
+export type HashResult = {sha256: string; bytes: number}
+
+const CHUNK = 4 << 20
+
+function hashFile(task: HashTask): HashResult {
+  while (Atomics.load(task.go, 0) === 0) Atomics.wait(task.go, 0, 0)
+  const hash = createHash('sha256')
+  const fd = openSync(task.file, 'r')
+  const buf = Buffer.allocUnsafe(CHUNK)
+  let bytes = 0
+  try {
+    while (Atomics.load(task.stop, 0) === 0) {
+      const n = readSync(fd, buf, 0, CHUNK, bytes)
+      if (n <= 0) break
+      hash.update(buf.subarray(0, n))
+      bytes += n
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return {sha256: hash.digest('hex'), bytes}
+}
+
+parentPort?.postMessage(hashFile(workerData as HashTask))
