@@ -442,6 +442,9 @@ function growSlots(slot: i32): void {
  */
 export function aggRow(flags: i32, slot: i32, pid: i32, laddrF: f64, lport: i32, raddrF: f64, rport: i32, line: i32): void {
   rows++
+  lastRowLine = line
+  lastRowPid = pid
+  lastRowSlot = slot
   const raddr = <i64>raddrF
   const tw = (flags & F_TW) != 0
   if (tw && pid <= 0) {
@@ -723,6 +726,7 @@ export function aggSize(which: i32, p: i32): i32 {
 /** Ends the snapshot's per-row state and starts the next generation; returns it. */
 export function aggReset(): u32 {
   rows = 0
+  lastRowLine = -1
   ownedTimeWait = 0
   touched.len = 0
   for (let k = 0; k < listenRows.len; k += 2) store<u8>(listenPerSlot + <usize>listenRows.at(k), 0)
@@ -772,6 +776,17 @@ export function aggRekey(was: u32): void {
   if (tableGen(was) != was) return
   remotesOf(was).rekeyA(scratch, V4_WORD)
   tuplesOf(was).rekeyA(scratch, V4_WORD)
+}
+
+// ---- The last row aggregated (the row lane learns its owner lines, see laneLearn in kernel/netstat.ts). ----
+
+let lastRowLine: i32 = -1
+let lastRowPid: i32 = -1
+let lastRowSlot: i32 = -1
+
+/** The slot the last row went to (-1: none of its own) when it was (line, pid), else -2. */
+export function aggLastSlot(line: i32, pid: i32): i32 {
+  return line == lastRowLine && pid == lastRowPid ? lastRowSlot : -2
 }
 
 // ---- Process slots of rows without an image name, by PID (the row lane resolves them without the caller). ----

@@ -12,7 +12,8 @@
 //   TOK    [400, 464)     token bounds
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
-//   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state
+//   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state,
+//                         owner lines
 //   WORDS  [4608, 5120)   state words already looked up: 16 entries of [len u8][state u8][bytes…] (see `state`)
 //   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
 //
@@ -330,8 +331,8 @@ export function parseRow(start: i32, end: i32): i32 {
   return OK
 }
 
-import {aggPidSlot, aggRow} from './aggregate'
-import {alloc, free} from './memory'
+import {aggLastSlot, aggPidSlot, aggRow} from './aggregate'
+import {alloc, allocZeroed, free} from './memory'
 export * from './aggregate'
 export * from './utf16'
 
@@ -342,6 +343,8 @@ const LANE_PID: usize = LANE + 8
 const LANE_STAR: usize = LANE + 12
 /** Rows taken per state: [0] UDP (no state), [k] TCP state k (index in TCP_STATES + 1). */
 const LANE_COUNTS: usize = LANE + 16
+/** Owner lines (`-b`) taken with the rows. */
+const LANE_OWNER_LINES: usize = LANE + 72
 const LANE_NEED_FLUSH = -1
 // Kernel states (index in TCP_STATES + 1) and address facts (A_ bits of src/model/snapshot-aggregator.ts).
 const K_LISTENING = 1
@@ -370,18 +373,102 @@ const LANE_MAX_LINE = 511
   return (v4 == 0 ? A_WILD : 0) | (v4 >= 2130706432.0 && v4 < 2147483648.0 ? A_LOOPBACK : 0)
 }
 
+// Owner lines (`-b`): the bytes of the owner lines that followed a row of a PID up to the next row, with the
+// slot that row went to (-1: none, a TIME_WAIT row of PID 0) and how many lines they are, learned from rows
+// the caller read (`laneLearn`). A cache of OWN_SETS sets of two entries, by the hash of (PID, bytes): a PID
+// whose rows name several services (a shared svchost) keeps them all. Entries: [pid i32][slot i32]
+// [length i32][lines i32][bytes …], OWN_STRIDE bytes each, length 0 = empty; a byte per set (at ownNext)
+// says which of its entries a new one replaces.
+const OWN_SETS = 2048
+const OWN_STRIDE: usize = 256
+const OWN_MAX = <i32>OWN_STRIDE - 16
+let own: usize = 0
+let ownNext: usize = 0
+
+/** The set of (pid, bytes [s, s + len)), as the offset of its first entry. */
+function ownSet(pid: i32, s: usize, len: usize): usize {
+  let h: u32 = (2166136261 ^ <u32>pid) * 16777619
+  for (let k: usize = 0; k < len; k++) h = (h ^ <u32>load<u8>(s + k)) * 16777619
+  return <usize>((h ^ (h >> 15)) & (OWN_SETS - 1)) * 2
+}
+
+/** Entry o holds (pid, bytes [s, s + len)). */
+@inline function ownIs(o: usize, pid: i32, s: usize, len: usize): bool {
+  return <usize>load<i32>(o + 8) == len && load<i32>(o) == pid && memory.compare(o + 16, s, len) == 0
+}
+
+/** Where the lines from p on reach the first row (its start), or 0 when none starts within OWN_MAX bytes before n. */
+function ownEnd(p: usize, n: usize): usize {
+  const limit = p + <usize>OWN_MAX < n ? p + <usize>OWN_MAX : n
+  let q = p
+  for (;;) {
+    q = lineEnd(q, limit)
+    if (q >= limit) return 0
+    q++
+    if (rowAt(q, n)) return q
+  }
+  return unreachable()
+}
+
+/** A row starts at p (after blanks: TCP or UDP and a blank), of the bytes before n. */
+@inline function rowAt(p: usize, n: usize): bool {
+  while (p < n && isBlank(<u32>load<u8>(p))) p++
+  if (p + 3 >= n) return false
+  const c = load<u8>(p)
+  if (!((c == 84 && load<u8>(p + 1) == 67 && load<u8>(p + 2) == 80) || (c == 85 && load<u8>(p + 1) == 68 && load<u8>(p + 2) == 80))) return false
+  return isBlank(<u32>load<u8>(p + 3))
+}
+
+/**
+ * The caller read the row of line `line` (PID `pid`) and the owner lines at staged bytes [start, end) after
+ * it (complete lines, each one the caller took as an owner line, then a row): kept for that PID, with the
+ * slot the row went to, when that row was the last one aggregated (else nothing is learned).
+ */
+export function laneLearn(start: i32, end: i32, pid: i32, line: i32): void {
+  const slot = aggLastSlot(line, pid)
+  const len = end - start
+  if (slot < -1 || len <= 0 || len > OWN_MAX) return
+  if (own == 0) {
+    own = allocZeroed(<usize>OWN_SETS * 2 * OWN_STRIDE)
+    ownNext = allocZeroed(<usize>OWN_SETS)
+  }
+  const s = IN + <usize>start
+  const set = ownSet(pid, s, <usize>len)
+  let e = own + set * OWN_STRIDE
+  if (!ownIs(e, pid, s, <usize>len)) {
+    const other = e + OWN_STRIDE
+    if (ownIs(other, pid, s, <usize>len) || (load<i32>(e + 8) != 0 && load<i32>(other + 8) == 0)) e = other
+    else if (load<i32>(e + 8) != 0) {
+      const at = ownNext + (set >> 1)
+      const k = load<u8>(at)
+      if (k == 1) e = other
+      store<u8>(at, 1 - k)
+    }
+  }
+  let lines: i32 = 0
+  for (let k: usize = 0; k < <usize>len; k++) if (load<u8>(s + k) == 10) lines++
+  store<i32>(e, pid)
+  store<i32>(e + 4, slot)
+  store<i32>(e + 8, len)
+  store<i32>(e + 12, lines)
+  memory.copy(e + 16, s, <usize>len)
+}
+
 /**
  * The row lane: takes the lines of staged bytes [start, end) from `start` on while each is a row this
  * kernel reads and can key itself (TCP/UDP, IPv4 or `*` addresses, a state word from the table, a PID whose
- * slot the caller made) followed by another row, and aggregates them (aggRow) as lines `line`, `line` + 1,
- * …; stops before the first other line (the last row before another kind of line is the caller's). Returns the rows taken (what they were in
- * LANE), or LANE_NEED_FLUSH when `flushFirst` and the first line is one it would take: the caller hands on
- * the row it holds first, then asks again.
+ * slot the caller made) followed by another row, or (`owners`: the loop has owner lines) by owner lines it
+ * learned after a row of this PID (byte for byte, see laneLearn) and then another row; aggregates the rows (aggRow)
+ * with their line numbers from `line` on, counting the owner lines as lines too; stops before the first
+ * other line (the last row before another kind of line is the caller's, as is a row whose owner lines are
+ * new). Returns the lines taken (what they were in LANE), or LANE_NEED_FLUSH when `flushFirst` and the
+ * first line is one it would take: the caller hands on the row it holds first, then asks again.
  */
-export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i32, flushFirst: bool): i32 {
+export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i32, flushFirst: bool, owners: bool): i32 {
   const n = IN + <usize>end
   let p = IN + <usize>start
   let count: i32 = 0
+  let taken: i32 = 0
   tracking = false
   for (;;) {
     const nl = lineEnd(p, n)
@@ -395,13 +482,10 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     const c = load<u8>(i)
     if (!((c == 84 && load<u8>(i + 1) == 67 && load<u8>(i + 2) == 80) || (c == 85 && load<u8>(i + 1) == 68 && load<u8>(i + 2) == 80))) break
     if (!isBlank(<u32>load<u8>(i + 3))) break
-    // The next line must be a row too: an owner line (`-b`) after this row would name its image.
-    let j = nl + 1
-    while (j < n && isBlank(<u32>load<u8>(j))) j++
-    if (j + 3 >= n) break
-    const d = load<u8>(j)
-    if (!((d == 84 && load<u8>(j + 1) == 67 && load<u8>(j + 2) == 80) || (d == 85 && load<u8>(j + 1) == 68 && load<u8>(j + 2) == 80))) break
-    if (!isBlank(<u32>load<u8>(j + 3))) break
+    // The next line must be a row too: an owner line (`-b`) after this row would name its image, unless the
+    // lines up to the next row are owner lines learned after a row of this PID, byte for byte.
+    const plain = rowAt(nl + 1, n)
+    if (!plain && !owners) break
     if (parseRow(<i32>(i - IN), <i32>(e - IN)) != OK) break
     const laddr = laneAddress(F_LSTART, F_LSTAR, OUT + 96, starId)
     if (laddr < 0) break
@@ -410,9 +494,26 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     const udp = load<i32>(OUT + (<usize>F_PROTO << 2)) == 1
     const st = load<i32>(OUT + (<usize>F_STATE << 2))
     const pid = load<i32>(OUT + (<usize>F_PID << 2))
+    let ownLines = 0
+    let ownSlot = -1
+    let next = nl + 1
+    if (!plain) {
+      if (own == 0) break
+      const to = ownEnd(next, n)
+      if (to == 0) break
+      const len = to - next
+      let o = own + ownSet(pid, next, len) * OWN_STRIDE
+      if (!ownIs(o, pid, next, len)) {
+        o += OWN_STRIDE
+        if (!ownIs(o, pid, next, len)) break
+      }
+      ownSlot = load<i32>(o + 4)
+      ownLines = load<i32>(o + 12)
+      next += len
+    }
     let slot = -1
     if (st != K_TIME_WAIT || pid > 0) {
-      slot = aggPidSlot(pid)
+      slot = plain ? aggPidSlot(pid) : ownSlot
       if (slot < 0) break
     }
     if (flushFirst && count == 0) {
@@ -435,18 +536,20 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       if (st == K_BOUND) flags |= 32
       flags |= (st - 1) << 8
     }
-    aggRow(flags, slot, pid, laddr, lport, raddr, rport, line + count)
+    aggRow(flags, slot, pid, laddr, lport, raddr, rport, line + taken)
     const at = LANE_COUNTS + (<usize>(udp ? 0 : st) << 2)
     store<i32>(at, load<i32>(at) + 1)
     if (st == K_BOUND) store<i32>(LANE_BOUND, 1)
     if (pid >= 0) store<i32>(LANE_PID, 1)
     if (laddr == starId || raddr == starId) store<i32>(LANE_STAR, 1)
+    if (ownLines > 0) store<i32>(LANE_OWNER_LINES, load<i32>(LANE_OWNER_LINES) + ownLines)
     count++
-    p = nl + 1
+    taken += 1 + ownLines
+    p = next
   }
   store<i32>(LANE_END, <i32>(p - IN))
   untrack()
-  return count
+  return taken
 }
 
 /** After the lane: rows parsed for a caller compare addresses again, with none kept from the lane's rows. */

@@ -201,6 +201,7 @@ export class SnapshotAggregator implements RowLane {
   runEnd = 0
   runBound = false
   runPid = false
+  runOwnerLines = 0
   readonly runCounts = new Int32Array(14)
 
   stage(buf: Uint8Array, start: number, end: number): boolean {
@@ -216,10 +217,17 @@ export class SnapshotAggregator implements RowLane {
     return true
   }
 
-  take(start: number, line: number, starId: number, flushFirst: boolean): number {
+  learn(start: number, end: number, pid: number, line: number): void {
+    const base = this.laneBase
+    // Owner lines that began before the staged bytes (the lane was asked first past them) are not learned.
+    if (start < base || end > base + this.laneLength) return
+    this.kernel(() => this.k.laneLearn(start - base, end - base, pid, line))
+  }
+
+  take(start: number, line: number, starId: number, flushFirst: boolean, owners: boolean): number {
     const k = this.k
     const base = this.laneBase
-    const n = this.kernel(() => k.lane(start - base, this.laneLength, line, starId, this.addressFacts(starId), flushFirst))
+    const n = this.kernel(() => k.lane(start - base, this.laneLength, line, starId, this.addressFacts(starId), flushFirst, owners))
     if (n <= 0) return n
     const out = new Int32Array(this.memory.buffer, k.laneOut(), 20)
     this.runEnd = base + out[0]!
@@ -227,6 +235,7 @@ export class SnapshotAggregator implements RowLane {
     this.runPid = out[2] === 1
     if (out[3] === 1) this.addresses.use(starId, this.generation)
     this.runCounts.set(out.subarray(4, 18))
+    this.runOwnerLines = out[18]!
     return n
   }
 
@@ -583,8 +592,9 @@ type AggregatorExports = {
   statesOffset(): number
   forget(): void
   inputArea(size: number): number
-  lane(start: number, end: number, line: number, starId: number, starFacts: number, flushFirst: boolean): number
+  lane(start: number, end: number, line: number, starId: number, starFacts: number, flushFirst: boolean, owners: boolean): number
   laneOut(): number
+  laneLearn(start: number, end: number, pid: number, line: number): void
 }
 
 /**

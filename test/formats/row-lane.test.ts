@@ -74,6 +74,38 @@ const line: fc.Arbitrary<string> = fc.oneof(
 const snapshot = fc.array(line, {maxLength: 40}).map((rows) => [STAMP, ...HEADER, ...rows, ''].join('\r\n'))
 const loop = fc.array(snapshot, {minLength: 1, maxLength: 5}).map((s) => s.join('\r\n'))
 
+// `-b` loops: every row followed by its owner lines (image, service and image, none to be had, or none at
+// all), a PID's image changing now and then, blank lines between groups (as on XP), an unknown line.
+const ownerPid = fc.constantFrom('0', '4', '1712', '3020', '5120')
+const IMAGES: Record<string, string[]> = {
+  '0': [' Can not obtain ownership information'],
+  // Owner lines that begin with another block's lines: a row's lines must be those learned, then a row.
+  '4': [' Can not obtain ownership information', ' [System]', ' Can not obtain ownership information\n [System]'],
+  '1712': ['  RpcSs\n [svchost.exe]', '  Dnscache\n [svchost.exe]', ' [svchost.exe]', '  RpcSs'],
+  '3020': [' [w3wp.exe]', ' [w3wp.exe]', ' [w3wp.exe]', ' [dllhost.exe]'],
+  '5120': [' [LeakyAgent.exe]', ' [LeakyAgent.exe]', ' [Other Agent.exe]', ''],
+}
+const owned: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 20,
+    arbitrary: fc.tuple(v4, lport, v4, rport, state, ownerPid, fc.nat()).map(([l, lp, r, rp, st, p, k]) => {
+      const images = IMAGES[p]!
+      const block = images[k % images.length]!
+      return [tcp(`${l}:${lp}`, `${r}:${rp}`, st, p), ...(block === '' ? [] : block.split('\n'))].join('\n')
+    }),
+  },
+  {weight: 2, arbitrary: fc.tuple(lport).map(([lp]) => `  UDP    ${pad(`0.0.0.0:${lp}`, 23)}${pad('*:*', 39)}1712\n  Dnscache\n [svchost.exe]`)},
+  {weight: 1, arbitrary: fc.tuple(lport).map(([lp]) => `${tcp(`[::]:${lp}`, '[::]:0', 'LISTENING', '3020')}\n [w3wp.exe]`)},
+  // (and a line that may be a header in an unknown language, decided by the line after it)
+  {weight: 1, arbitrary: fc.constantFrom('', '  C:\\WINDOWS\\system32\\svchost.exe', '-- unknown component(s) --', 'junk line here', ' [svchost.exe]', '  TCP    10.0.0.5:3', 'Some words of a header')},
+)
+const ownerSnapshot = fc.array(owned, {maxLength: 40}).map((rows) => [STAMP, ...HEADER, ...rows, ''].join('\n'))
+const ownerLoop = fc.tuple(fc.array(ownerSnapshot, {minLength: 1, maxLength: 6}), fc.boolean()).map(([s, cut]) => {
+  const text = s.join('\n')
+  // A loop cut mid-write: its last row (or owner line) has no line end.
+  return cut ? text.trimEnd() : text
+})
+
 describe('the row lane', () => {
   const take = SnapshotAggregator.prototype.take
   afterEach(() => {
@@ -103,6 +135,52 @@ describe('the row lane', () => {
     },
   )
 
+  test.prop([ownerLoop, fc.integer({min: 1, max: 400}), fc.boolean(), fc.boolean()])(
+    'gives what the long way gives on -b loops (owner lines after the rows), however the bytes are cut, CRLF or LF',
+    (text, chunk, crlf, memo) => {
+      const t = crlf ? text.replaceAll('\n', '\r\n') : text
+      expect(caseOf(t, true, chunk, memo)).toEqual(caseOf(t, false, 1 << 20, memo))
+    },
+  )
+
+  it('takes the rows of a -b loop with the owner lines it learned for their PID, to the slot of their image', () => {
+    const rows = [
+      tcp('0.0.0.0:135', '0.0.0.0:0', 'LISTENING', '1712'),
+      '  RpcSs',
+      ' [svchost.exe]',
+      // One svchost, two services: both are learned.
+      tcp('0.0.0.0:53', '0.0.0.0:0', 'LISTENING', '1712'),
+      '  Dnscache',
+      ' [svchost.exe]',
+      tcp('0.0.0.0:445', '0.0.0.0:0', 'LISTENING', '4'),
+      ' Can not obtain ownership information',
+      tcp('10.0.0.5:49152', '52.1.1.1:443', 'ESTABLISHED', '3020'),
+      ' [w3wp.exe]',
+      tcp('10.0.0.5:49153', '52.1.1.1:443', 'TIME_WAIT', '0'),
+      ' Can not obtain ownership information',
+      tcp('10.0.0.5:49154', '52.1.1.1:443', 'ESTABLISHED', '3020'),
+      ' [w3wp.exe]',
+      tcp('0.0.0.0:51000', '0.0.0.0:0', 'BOUND', '5120'),
+      ' [LeakyAgent.exe]',
+      tcp('10.0.0.5:49155', '52.1.1.2:443', 'ESTABLISHED', '5120'),
+      ' [LeakyAgent.exe]',
+    ]
+    for (const eol of ['\r\n', '\n']) {
+      const snapshot = (image: string) => [STAMP, ...HEADER, ...rows.map((l) => l.replace('LeakyAgent', image)), ''].join(eol)
+      // PID 5120's image changes in the fourth snapshot (a new process with a reused PID).
+      const text = [snapshot('LeakyAgent'), snapshot('LeakyAgent'), snapshot('LeakyAgent'), snapshot('Updater'), snapshot('Updater')].join(eol)
+      const {result, taken} = counting(() => caseOf(text, true, 1 << 20))
+      const off = caseOf(text, false, 1 << 20)
+      expect(result).toEqual(off)
+      expect(result.slots).toEqual(expect.arrayContaining(['1712/svchost.exe', '4/', '3020/w3wp.exe', '5120/LeakyAgent.exe', '5120/Updater.exe']))
+      // Past the first snapshot (and the change of image), all but the last row of each and its owner line.
+      expect(taken).toBeGreaterThanOrEqual(3 * (rows.length - 2))
+      expect(result.input.byState).toEqual({BOUND: 5, ESTABLISHED: 15, LISTENING: 15, TIME_WAIT: 5})
+      // Chunks of any size, cutting rows and owner lines anywhere.
+      for (const chunk of [7, 61, 113]) expect(caseOf(text, true, chunk)).toEqual(off)
+    }
+  })
+
   it('takes the rows of a plain loop (all but the last row before another kind of line) and counts them per state', () => {
     const rows = [
       tcp('0.0.0.0:135', '0.0.0.0:0', 'LISTENING', '1712'),
@@ -121,7 +199,7 @@ describe('the row lane', () => {
     expect(result.input.byProto).toEqual({TCP: 15, UDP: 3})
   })
 
-  it('leaves a row followed by an owner line to the long way (the owner line names its image)', () => {
+  it('leaves a row followed by owner lines it has not learned to the long way (they name its image)', () => {
     const rows = [tcp('10.0.0.5:49152', '52.1.1.1:443', 'ESTABLISHED', '3020'), tcp('10.0.0.5:49153', '52.1.1.1:443', 'ESTABLISHED', '3020'), ' [w3wp.exe]']
     const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\n')).join('\n')
     const on = caseOf(text, true, 1 << 20)

@@ -56,6 +56,16 @@ class NetstatLineParser implements LineParser {
   private hasOwner = false
   private hasBound = false
   private lastLineWasRow = false
+  /**
+   * The owner lines after the last row read the long way, while the lane may learn them (see `laneRun`):
+   * in `blockBuf` (null: none) from `blockStart` (-1: not yet met) on, after that row's line and PID.
+   */
+  private blockBuf: Buffer | null = null
+  private blockStart = -1
+  private blockRow = 0
+  private blockPid = 0
+  /** The line just read was an owner line. */
+  private ownerLineSeen = false
 
   constructor(
     private readonly sink: RecordSink,
@@ -77,14 +87,15 @@ class NetstatLineParser implements LineParser {
    * lines those rows were met on there (`gallop`), else each line with the row expected next, whole
    * (`next`); rows go to the sink as memo entries, nothing is split, parsed or restored. The first line
    * that is neither ends the run and takes the long way (`lineBytes`). `-b` loops (owner lines after
-   * every row) always take the long way. Before any of that, the sink's row lane (when it has one) takes
-   * what plain rows it can: measured on the bench loops it is cheaper than the memo, repeats or not.
+   * every row) always take the long way, but for what the lane takes. Before any of that, the sink's row
+   * lane (when it has one) takes what plain rows it can, and in `-b` loops rows with the owner lines it
+   * learned for their PID: measured on the bench loops it is cheaper than the memo, repeats or not.
    */
   rowRun(buf: Buffer, start: number, end: number, line: number): number {
     const memo = this.memo
     // Plain rows go to the lane (cheaper than the memo's lookups, even on loops whose rows repeat); what it
     // leaves, to the memo or the long way.
-    if (!this.hasOwner && this.snapshots > 0 && this.broken === null && this.maybeHeader === null) {
+    if (this.snapshots > 0 && this.broken === null && this.maybeHeader === null) {
       const lane = this.lane === undefined ? this.findLane() : this.lane
       if (lane !== null) {
         const n = this.laneRun(lane, buf, start, end, line)
@@ -129,9 +140,11 @@ class NetstatLineParser implements LineParser {
   }
 
   /**
-   * Rows the lane takes at once (parsed and aggregated in the kernel, no record), from `start` on: what
-   * `lineBytes` would do with each (the row held for owner lines is handed on first). The lane leaves the
-   * last row before another kind of line, and every line it cannot read, to the long way.
+   * Lines the lane takes at once (rows parsed and aggregated in the kernel, no record, and in `-b` loops
+   * their owner lines), from `start` on: what `lineBytes` would do with each (the row held for owner lines
+   * is handed on first). The lane leaves the last row before another kind of line, a row whose owner lines
+   * it has not learned, and every line it cannot read, to the long way. Owner lines that the long way read
+   * after a row, up to the row at `start`, are what the lane learns for that row's PID first.
    */
   private laneRun(lane: RowLane, buf: Buffer, start: number, end: number, line: number): number {
     if (this.laneBuf !== buf) {
@@ -141,19 +154,27 @@ class NetstatLineParser implements LineParser {
       }
       this.laneBuf = buf
     }
+    if (this.blockBuf === buf && this.blockStart >= 0 && this.hasOwner && rowAt(buf, start, end)) {
+      // The row at `start` ends the owner lines of the row before (handed on here, as the row would).
+      this.flush()
+      lane.learn(this.blockStart, start, this.blockPid, this.blockRow)
+      this.blockBuf = null
+    }
     const star = this.reader.star
-    let n = lane.take(start, line, star, this.pending)
+    let n = lane.take(start, line, star, this.pending, this.hasOwner)
     if (n < 0) {
       this.flush()
-      n = lane.take(start, line, star, false)
+      n = lane.take(start, line, star, false, this.hasOwner)
     }
     if (n <= 0) return 0
     this.sink.rowsTaken?.(lane.runCounts)
+    const owners = lane.runOwnerLines
+    if (owners > 0) this.sink.structure(owners)
     if (lane.runBound) this.hasBound = true
     if (lane.runPid) this.hasPid = true
-    this.rowsInSnapshot += n
+    this.rowsInSnapshot += n - owners
     this.ownerZone = true
-    this.lastLineWasRow = true
+    this.lastLineWasRow = owners === 0
     this.runEnd = lane.runEnd
     return n
   }
@@ -161,6 +182,7 @@ class NetstatLineParser implements LineParser {
   bytes(buf: Buffer | null): void {
     this.reader.stage(buf)
     this.laneBuf = null
+    this.blockBuf = null
   }
 
   line(text: string, no: number): void {
@@ -191,20 +213,31 @@ class NetstatLineParser implements LineParser {
   }
 
   lineBytes(buf: Buffer, start: number, end: number, no: number): void {
+    if (this.blockBuf !== null && this.blockStart < 0) this.blockStart = start
     let i = start
     while (i < end && isBlank(buf[i]!)) i++
-    const c = buf[i]
-    if (
-      i + 3 < end &&
-      ((c === 84 && buf[i + 1] === 67 && buf[i + 2] === 80) || (c === 85 && buf[i + 1] === 68 && buf[i + 2] === 80)) &&
-      isBlank(buf[i + 3]!)
-    ) {
+    if (rowFrom(buf, i, end)) {
       if (this.broken) this.flushBroken()
       this.rowLine(buf, i, end, no, null, this.decode, start)
+      this.watchOwners(buf, no)
       return
     }
-    if (c === LBRACKET && this.pending && this.ownerZone && this.broken === null && this.ownerBytes(buf, i, end)) return
+    if (buf[i] === LBRACKET && this.pending && this.ownerZone && this.broken === null && this.ownerBytes(buf, i, end)) return
+    this.ownerLineSeen = false
     this.line(this.decode(buf, start, end), no)
+    if (!this.ownerLineSeen) this.blockBuf = null
+  }
+
+  /** After a row read the long way (line `no` of `buf`): the owner lines after it are watched, for the lane to learn. */
+  private watchOwners(buf: Buffer, no: number): void {
+    if (!this.lastLineWasRow || this.lane === null) {
+      this.blockBuf = null
+      return
+    }
+    this.blockBuf = buf
+    this.blockStart = -1
+    this.blockRow = no
+    this.blockPid = this.pendingEntry >= 0 ? this.memo!.fields[this.pendingEntry * MEMO_FIELDS + M_PID]! : this.rec.pid
   }
 
   /**
@@ -241,6 +274,7 @@ class NetstatLineParser implements LineParser {
   private otherLine(text: string, i: number, no: number): void {
     this.lastLineWasRow = false
     if (this.ownerZone && this.ownerLine(text, i)) {
+      this.ownerLineSeen = true
       this.sink.structure()
       return
     }
@@ -438,6 +472,23 @@ class NetstatLineParser implements LineParser {
     const view = `netstat -an${this.hasPid ? 'o' : ''}${this.hasOwner ? 'b' : ''}${this.hasBound ? 'q' : ''}`
     if (this.snapshots > 0) this.sink.note('view', view)
   }
+}
+
+/** A row starts at buf[start] (after blanks: TCP or UDP and a blank, before `end`). */
+function rowAt(buf: Buffer, start: number, end: number): boolean {
+  let i = start
+  while (i < end && isBlank(buf[i]!)) i++
+  return rowFrom(buf, i, end)
+}
+
+/** buf[i…] (its blanks skipped) is a row's start: TCP or UDP and a blank, before `end`. */
+function rowFrom(buf: Buffer, i: number, end: number): boolean {
+  const c = buf[i]
+  return (
+    i + 3 < end &&
+    ((c === 84 && buf[i + 1] === 67 && buf[i + 2] === 80) || (c === 85 && buf[i + 1] === 68 && buf[i + 2] === 80)) &&
+    isBlank(buf[i + 3]!)
+  )
 }
 
 const ROW_SHAPE = /^[ \t]*(?:TCP|UDP)[ \t]+\S*:\S+[ \t]+\S+/
