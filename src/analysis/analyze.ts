@@ -197,23 +197,27 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32A
   }
   const label = (key: number) => c.agg.endpoints.label(key)
   const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || (label(a[0]) < label(b[0]) ? -1 : label(a[0]) > label(b[0]) ? 1 : 0)).slice(0, REMOTES_TESTED)
+  // One pass over the snapshots for all of them (one per endpoint read every snapshot's list 30 times). Each
+  // endpoint still sees its entries in snapshot order, then list order, so its owners are counted as before.
+  const tested = new Map(top.map(([key], k) => [key, k]))
+  const series = top.map(() => ({v: new Int32Array(tl.times.length), ownerAt: new Int32Array(tl.times.length).fill(-1), owners: new Map<number, number>()}))
+  order.forEach((s, t) => {
+    const r = s.summary.remotes
+    for (let i = 0; i < r.length; i += 3) {
+      const k = tested.get(r[i]!)
+      if (k === undefined) continue
+      const x = series[k]!
+      x.v[t] = r[i + 1]!
+      x.ownerAt[t] = r[i + 2]!
+      if (r[i + 2]! >= 0) x.owners.set(r[i + 2]!, (x.owners.get(r[i + 2]!) ?? 0) + 1)
+    }
+  })
   const out = new Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}>()
-  for (const [key] of top) {
-    const v = new Int32Array(tl.times.length)
-    const ownerAt = new Int32Array(tl.times.length).fill(-1)
-    const owners = new Map<number, number>()
-    order.forEach((s, t) => {
-      const r = s.summary.remotes
-      for (let i = 0; i < r.length; i += 3) {
-        if (r[i] !== key) continue
-        v[t] = r[i + 1]!
-        ownerAt[t] = r[i + 2]!
-        if (r[i + 2]! >= 0) owners.set(r[i + 2]!, (owners.get(r[i + 2]!) ?? 0) + 1)
-      }
-    })
+  top.forEach(([key], k) => {
+    const {v, ownerAt, owners} = series[k]!
     const owner = [...owners.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? -1
     out.set(label(key), {v, owner, ownerAt})
-  }
+  })
   return out
 }
 
