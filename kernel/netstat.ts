@@ -410,13 +410,18 @@ function ownEnd(p: usize, n: usize): usize {
   return unreachable()
 }
 
-/** A row starts at p (after blanks: TCP or UDP and a blank), of the bytes before n. */
-@inline function rowAt(p: usize, n: usize): bool {
+/** Where the row of the line at p starts (its TCP or UDP, after blanks, then a blank), of the bytes before n; 0 when it is no row. */
+@inline function rowStart(p: usize, n: usize): usize {
   while (p < n && isBlank(<u32>load<u8>(p))) p++
-  if (p + 3 >= n) return false
+  if (p + 3 >= n) return 0
   const c = load<u8>(p)
-  if (!((c == 84 && load<u8>(p + 1) == 67 && load<u8>(p + 2) == 80) || (c == 85 && load<u8>(p + 1) == 68 && load<u8>(p + 2) == 80))) return false
-  return isBlank(<u32>load<u8>(p + 3))
+  if (!((c == 84 && load<u8>(p + 1) == 67 && load<u8>(p + 2) == 80) || (c == 85 && load<u8>(p + 1) == 68 && load<u8>(p + 2) == 80))) return 0
+  return isBlank(<u32>load<u8>(p + 3)) ? p : 0
+}
+
+/** A row starts at p (see rowStart). */
+@inline function rowAt(p: usize, n: usize): bool {
+  return rowStart(p, n) != 0
 }
 
 /**
@@ -476,12 +481,8 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     let e = nl
     while (e > p && load<u8>(e - 1) == 13) e--
     if (<i32>(e - p) > LANE_MAX_LINE) break
-    let i = p
-    while (i < e && isBlank(<u32>load<u8>(i))) i++
-    if (i + 3 >= e) break
-    const c = load<u8>(i)
-    if (!((c == 84 && load<u8>(i + 1) == 67 && load<u8>(i + 2) == 80) || (c == 85 && load<u8>(i + 1) == 68 && load<u8>(i + 2) == 80))) break
-    if (!isBlank(<u32>load<u8>(i + 3))) break
+    const i = rowStart(p, e)
+    if (i == 0) break
     // The next line must be a row too: an owner line (`-b`) after this row would name its image, unless the
     // lines up to the next row are owner lines learned after a row of this PID, byte for byte.
     const plain = rowAt(nl + 1, n)
