@@ -1,5 +1,4 @@
 import {createHash} from 'node:crypto'
-import {open} from 'node:fs/promises'
 import {addAbortSignal, pipeline, type Readable} from 'node:stream'
 import {constants as zlibConstants, createGunzip} from 'node:zlib'
 
@@ -225,7 +224,7 @@ async function parseInput(
     // Waiting workers would keep the process alive.
     if (plan === null) crew?.release()
   }
-  out.push(plan ? await readSplit(plan, crew!, source, reader, hash, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
+  out.push(plan ? await readSplit(plan, crew!, source, reader, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
 }
 
 /**
@@ -289,71 +288,70 @@ function splitPlan(source: InputSource, sniffed: Sniffed, options: IngestOptions
   })
 }
 
-/** A large loop on disk, parsed in worker threads (one snapshot-aligned range each) while this thread hashes. */
+/**
+ * A large loop on disk, parsed in worker threads (one snapshot-aligned range each) while a thread of its
+ * own hashes it: from the start, or (`lateDigests`, below LATE_HASH_MAX) from when the first worker is done.
+ */
 async function readSplit(
   plan: WorkerTask[],
   crew: WorkerCrew,
   source: InputSource,
   reader: ChunkReader,
-  hash: ReturnType<typeof createHash>,
   sniffed: Sniffed,
   options: IngestOptions,
   next: ReturnType<SinkFactory>,
 ): Promise<InputSummary> {
-  const headBytes = reader.bytes
   reader.destroy()
   const input = {path: source.path, format: 'netstat' as const, index: next?.inputIndex ?? 0}
-  if (options.lateDigests && (source.size ?? Infinity) < LATE_HASH_MAX) {
-    // The digest is not needed until the analysis is done. Hashed in a thread of its own from when the first
-    // worker is done, it takes the core the workers' last stretch and then the analysis leave idle, instead of
-    // a share of both cores while they read.
-    const hasher = hashInWorker(source.file!)
-    // Interrupted while the workers read, the run keeps what they read and the digest what was hashed (as
-    // readLines does); an interrupt later stops neither.
-    const onAbort = () => hasher.cancel()
-    options.signal?.addEventListener('abort', onAbort, {once: true})
-    let results: WorkerResult[]
-    try {
-      results = await runWorkers(plan, options.signal, crew, hasher.go)
-    } catch (error) {
-      // A waiting hash thread would keep the process alive.
-      hasher.cancel()
-      throw error
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort)
-    }
-    const stopped = results.some((r) => r.stopped)
-    if (stopped) hasher.cancel()
-    else hasher.go()
-    const s = absorbWorkers(next?.caseBuilder ?? null, input, results, {encoding: sniffed.encoding, bytes: source.size!, sha256: ''}, options.dateOrder)
+  // A late digest is not needed until the analysis is done: hashed from when the first worker is done, it
+  // takes the core the workers' last stretch and then the analysis leave idle, instead of a share of both
+  // cores while they read.
+  const late = options.lateDigests === true && (source.size ?? Infinity) < LATE_HASH_MAX
+  const hasher = hashInWorker(source.file!)
+  if (!late) hasher.go()
+  // Interrupted while the workers read, the run keeps what they read and the digest what was hashed (as
+  // readLines does); an interrupt later stops neither.
+  const onAbort = () => hasher.cancel()
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+  let results: WorkerResult[]
+  try {
+    results = await runWorkers(plan, options.signal, crew, hasher.go)
+  } catch (error) {
+    // A waiting hash thread would keep the process alive.
+    hasher.cancel()
+    throw error
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+  const stopped = results.some((r) => r.stopped)
+  if (stopped) hasher.cancel()
+  else hasher.go()
+  const digested = hasher.result.catch((error: unknown) => {
+    throw new PortleakError(`${source.path}: ${readError(error)}`, 'EIO')
+  })
+  if (!late) {
+    const d = await digested
+    const s = absorbWorkers(next?.caseBuilder ?? null, input, results, {encoding: sniffed.encoding, ...d}, options.dateOrder)
     if (stopped) s.error = INTERRUPTED
-    const settled = hasher.result.then(
-      (d) => {
-        s.sha256 = d.sha256
-        s.bytes = d.bytes
-        if (!stopped) keepWorkerLandmarks(results, d)
-      },
-      (error: unknown) => {
-        throw new PortleakError(`${source.path}: ${readError(error)}`, 'EIO')
-      },
-    )
-    // Nobody may await it (an error elsewhere ends the run first): its failure is reported where it is awaited.
-    settled.catch(() => {})
-    pendingDigests.set(s, settled)
     return s
   }
-  const [results, rest] = await Promise.all([runWorkers(plan, options.signal, crew), hashFrom(source.file!, headBytes, hash, options.signal)])
-  const io = {encoding: sniffed.encoding, bytes: headBytes + rest, sha256: hash.digest('hex')}
-  const s = absorbWorkers(next?.caseBuilder ?? null, input, results, io, options.dateOrder)
-  if (results.some((r) => r.stopped)) s.error = INTERRUPTED
+  const s = absorbWorkers(next?.caseBuilder ?? null, input, results, {encoding: sniffed.encoding, bytes: source.size!, sha256: ''}, options.dateOrder)
+  if (stopped) s.error = INTERRUPTED
+  const settled = digested.then((d) => {
+    s.sha256 = d.sha256
+    s.bytes = d.bytes
+    if (!stopped) keepWorkerLandmarks(results, d)
+  })
+  // Nobody may await it (an error elsewhere ends the run first): its failure is reported where it is awaited.
+  settled.catch(() => {})
+  pendingDigests.set(s, settled)
   return s
 }
 
 /**
  * Loops on disk smaller than this have their digest computed late (see readSplit): hashing, about 0.7 s per
  * GiB here, then ends within the analysis that follows the reading (0.3–0.5 s on 0.5 GB). Past this size it
- * would outlast the analysis and add to the run's time: the file is hashed while the workers read it, by
- * this thread.
+ * would outlast the analysis and add to the run's time: the file is hashed while the workers read it.
  */
 const LATE_HASH_MAX = 1 << 30
 
@@ -502,24 +500,6 @@ function gunzipAll(source: Readable): Readable {
   }
   feed().catch((error: Error) => gunzip.destroy(error))
   return gunzip
-}
-
-/** Hashes a file from `offset` to its end through one reused 4 MB buffer (no garbage per chunk; a quarter of the reads of 1 MB); returns the bytes read. */
-async function hashFrom(file: string, offset: number, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
-  const fh = await open(file, 'r')
-  const buf = Buffer.allocUnsafe(4 << 20)
-  let total = 0
-  try {
-    for (;;) {
-      if (signal?.aborted) return total
-      const {bytesRead} = await fh.read(buf, 0, buf.length, offset + total)
-      if (bytesRead <= 0) return total
-      hash.update(buf.subarray(0, bytesRead))
-      total += bytesRead
-    }
-  } finally {
-    await fh.close()
-  }
 }
 
 /** Why reading stopped, without the path (the caller names the input). */
