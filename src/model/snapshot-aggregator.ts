@@ -51,7 +51,7 @@ export const LISTEN_CAP = 512
 /** Endpoints a snapshot's summary keeps at most (the busiest; what the analysis tests is the top 30 over the file). */
 export const REMOTE_CAP = 256
 /** The address table is compacted once it holds this many ids (or four times what the last compaction kept). */
-const ADDRESS_COMPACT_MIN = 1 << 16
+const ADDRESS_COMPACT_MIN = 1 << 13
 // Remote endpoints are keyed (address word, remote port word, 0) in the kernel's per-snapshot tables,
 // connection tuples (address word, remote port word, local port part): an IPv4 address is its 32-bit value
 // (as int32) with V4_WORD set in the port word, another address its table id; the port word holds the port + 1.

@@ -35,7 +35,7 @@ export class ByteStrings {
   }
 
   /** Entries past which the cache starts afresh (it is a cache: a busy server's peers are mostly met once). */
-  static maxEntries = 1 << 16
+  static maxEntries = 1 << 13
 
   /** Ids renumbered by the owner of `idOf` (old → new, -1 dropped): dropped ones are asked for again when met. */
   remapIds(map: Int32Array): void {
