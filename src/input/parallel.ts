@@ -23,6 +23,8 @@ export const parallelMinBytes = () => Number(process.env.PORTLEAK_PARALLEL_MIN ?
 const PRIME_SECONDS = 330
 /** How far before a cut the planner looks for the prime's start: a few snapshots first, then much further (tests change it). */
 export const PLAN_WINDOWS = [8 << 20, 32 << 20]
+/** How far after a cut the planner looks for the first stamp there. */
+const AFTER = 8 << 20
 
 /**
  * Around byte `at`: the first stamp line at or after it (the cut), and a stamp line at least
@@ -38,29 +40,43 @@ function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | unde
 }
 
 /**
- * {@link cutAt} looking back at most `window` bytes. `wide`: the file is UTF-16LE, read in code units
- * at even offsets (a line ends at an LF unit, `0A 00`).
+ * {@link cutAt} looking back at most `window` bytes (and on at most AFTER). `wide`: the file is UTF-16LE, read
+ * in code units at even offsets (a line ends at an LF unit, `0A 00`).
  */
 function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, window: number, wide: boolean): [number, number] | null {
   const unit = wide ? 2 : 1
   const start = Math.max(0, at - window)
   // Arithmetic, not a bit mask: offsets pass 2 GiB (a mask would wrap them to negative int32).
   const from = start - (start % unit)
-  const buf = Buffer.allocUnsafe(Math.min(size - from, window + (8 << 20)))
-  const n = readSync(fd, buf, 0, buf.length, from)
+  const limit = Math.min(size, at + AFTER)
+  // Read in pieces into one small buffer: touching fresh memory costs more than reading the bytes.
+  const buf = planBuffer()
+  let base = from
+  let n = readSync(fd, buf, 0, Math.min(buf.length, limit - base), base)
   const offsets: number[] = []
   const resolver = new StampResolver()
-  let s = from === 0 ? 0 : lineEnd(buf, 0, wide) + unit
-  while (s > 0 || from === 0) {
-    const nl = lineEnd(buf, s, wide)
-    if (nl === -1 || nl >= n) return null
-    // Connection rows are nearly every line: skip them on their first bytes, before any string is made.
-    const p = nl - s >= 8 * unit && !isRow(buf, s, nl, unit) ? stampOf(buf.toString(wide ? 'utf16le' : 'latin1', s, nl).trim()) : null
-    if (p) {
-      offsets.push(from + s)
-      resolver.add(p)
-      if (from + s >= at) break
+  let s = 0
+  // The first line is cut by the window (unless it starts the file); a line longer than a piece is no stamp.
+  let skip = from !== 0
+  for (;;) {
+    const nl = lineEnd(buf, s, n, wide)
+    if (nl === -1) {
+      if (base + n >= limit) return null
+      // Read on from the line's start, or past this piece when the line fills it.
+      if (s === 0) skip = true
+      base += s === 0 ? n - (n % unit) : s
+      n = readSync(fd, buf, 0, Math.min(buf.length, limit - base), base)
+      s = 0
+      continue
     }
+    // Connection rows are nearly every line: skip them on their first bytes, before any string is made.
+    const p = !skip && nl - s >= 8 * unit && !isRow(buf, s, nl, unit) ? stampOf(buf.toString(wide ? 'utf16le' : 'latin1', s, nl).trim()) : null
+    if (p) {
+      offsets.push(base + s)
+      resolver.add(p)
+      if (base + s >= at) break
+    }
+    skip = false
     s = nl + unit
   }
   if (offsets.length < 2) return null
@@ -78,19 +94,29 @@ function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | 
   return null
 }
 
-/** Where the line starting at `s` ends (its LF; in UTF-16LE an LF unit at an even offset), or -1. */
-function lineEnd(buf: Buffer, s: number, wide: boolean): number {
-  for (let i = buf.indexOf(10, s); i !== -1; i = buf.indexOf(10, i + 1)) if (!wide || (i % 2 === 0 && buf[i + 1] === 0)) return i
+/** Where the line starting at `s` ends (its LF; in UTF-16LE an LF unit at an even offset) before byte `n`, or -1. */
+function lineEnd(buf: Buffer, s: number, n: number, wide: boolean): number {
+  for (let i = buf.indexOf(10, s); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) if (!wide || (i % 2 === 0 && i + 1 < n && buf[i + 1] === 0)) return i
   return -1
 }
+
+/** The size of the pieces the planner reads (tests lower it; a line longer than one is taken for no stamp). */
+export const PLAN_PIECE = {bytes: 1 << 20}
+let planBytes: Buffer | null = null
+/** The planner's read buffer, kept. */
+const planBuffer = () => (planBytes?.length === PLAN_PIECE.bytes ? planBytes : (planBytes = Buffer.allocUnsafe(PLAN_PIECE.bytes)))
 
 /** A `TCP`/`UDP` row (after leading blanks), in code units of `unit` bytes (UTF-16LE: the high bytes are 0). */
 function isRow(buf: Buffer, s: number, e: number, unit: number): boolean {
   let i = s
   while (i < e && (buf[i] === 32 || buf[i] === 9) && (unit === 1 || buf[i + 1] === 0)) i += unit
-  const at = (k: number) => (unit === 1 || buf[i + k * 2 + 1] === 0 ? buf[i + k * unit] : -1)
-  const c = at(0)
-  return i + 3 * unit < e && (c === 84 || c === 85) && (at(1) === 67 || at(1) === 68) && at(2) === 80 && (at(3) === 32 || at(3) === 9)
+  if (i + 3 * unit >= e) return false
+  // No closure per line: this runs on every line of the window (its allocations fault in fresh pages).
+  if (unit === 2 && (buf[i + 1] !== 0 || buf[i + 3] !== 0 || buf[i + 5] !== 0 || buf[i + 7] !== 0)) return false
+  const c = buf[i]
+  const d = buf[i + unit]
+  const sep = buf[i + 3 * unit]
+  return (c === 84 || c === 85) && (d === 67 || d === 68) && buf[i + 2 * unit] === 80 && (sep === 32 || sep === 9)
 }
 
 const stampOf = (line: string) => (line.length >= 8 && line.length <= 80 ? parseStamp(line) : null)

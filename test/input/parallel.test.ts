@@ -4,7 +4,7 @@ import {closeSync, openSync, truncateSync, writeSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {parseStamp} from '../../src/formats/shared/timestamps.js'
-import {PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
+import {PLAN_PIECE, PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
 import {generateLoop, stampLine} from '../../src/synth/loop.js'
 import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
@@ -54,6 +54,45 @@ describe('a large loop read by worker threads', () => {
     const doc = JSON.parse(cli(['analyze', '--json', file!], 'split'))
     expect(doc.attribution.timeWait.lineage).toBeGreaterThan(1000)
     expect(doc.findings[0].process).toBe('LeakyAgent.exe')
+  })
+
+  it('plans the same cuts reading the file in small pieces, UTF-8 and UTF-16LE, lines across their ends', () => {
+    const text = loopText({
+      seed: 5,
+      snapshots: 40,
+      interval: 60,
+      start: new Date(Date.UTC(2024, 2, 9, 22, 50, 0)),
+      dateStyle: 'en-US',
+      processes: [{pid: 2200, name: 'backup.exe', behaviour: {kind: 'timewait-leak', perMinute: 20, growthPerHour: 60, remote: '10.0.0.60:443'}}],
+      background: 12,
+    })
+    const wide = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'utf16le')])
+    const [plain, utf16] = tempFiles({'loop.txt': text, 'loop16.txt': wide})
+    const plan = (file: string, size: number, bom: number, encoding?: string) =>
+      planSplit(file, size, bom, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 3, encoding})
+    const longest = Math.max(...text.split('\n').map((l) => Buffer.byteLength(l) + 1))
+    const cases: [string, number, number, string | undefined][] = [
+      [plain!, Buffer.byteLength(text), 0, undefined],
+      [utf16!, wide.length, 2, 'utf-16le'],
+    ]
+    const was = PLAN_PIECE.bytes
+    try {
+      for (const [file, size, bom, encoding] of cases) {
+        PLAN_PIECE.bytes = was
+        const whole = plan(file, size, bom, encoding)
+        expect(whole).toHaveLength(3)
+        // Pieces of a few lines, odd and even sizes: every line end falls somewhere in a piece or across two.
+        for (const bytes of [2 * longest * (encoding ? 2 : 1) + 1, 4 * longest * (encoding ? 2 : 1), 4099]) {
+          PLAN_PIECE.bytes = bytes
+          expect(plan(file, size, bom, encoding)).toEqual(whole)
+        }
+        // Pieces shorter than a stamp line: every line is taken for no stamp, and no cut is planned.
+        PLAN_PIECE.bytes = 16
+        expect(plan(file, size, bom, encoding)).toBeNull()
+      }
+    } finally {
+      PLAN_PIECE.bytes = was
+    }
   })
 
   it('reads a large loop it cannot split in this thread, ending the workers started for it', () => {
