@@ -1,4 +1,4 @@
-import {createReadStream} from 'node:fs'
+import {open} from 'node:fs/promises'
 import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
@@ -153,7 +153,7 @@ async function readSource(s: InputSource, wanted: Wanted, sizes: ReadonlyMap<str
     }
     for (const [mark, group] of groups) {
       if (mark === null) await pickLines(head, stream, group)
-      else await pickFrom(createReadStream(s.file!, {start: mark.byte, highWaterMark: 1 << 20}), group, mark.encoding, 0, mark.line)
+      else await pickFrom(piecesFrom(s.file!, mark.byte), group, mark.encoding, 0, mark.line)
       for (const [line, text] of group) lines.set(line, text)
     }
   } finally {
@@ -212,14 +212,41 @@ async function readAll(input: Readable): Promise<Buffer> {
  */
 export async function pickLines(head: Buffer, stream: Readable, lines: Map<number, string | null>): Promise<void> {
   const sniffed = sniffEncoding(head.subarray(0, HEAD_BYTES))
-  await pickFrom(stream, lines, sniffed.encoding, sniffed.bomLength, 1)
+  try {
+    await pickFrom(stream, lines, sniffed.encoding, sniffed.bomLength, 1)
+  } finally {
+    stream.destroy()
+  }
+}
+
+/** Bytes read from a landmark on come in pieces of this size, into one buffer per group of lines. */
+const PIECE = 64 * 1024
+
+/**
+ * The bytes of `file` from byte `start` on, in pieces read into one buffer: a stream would put every piece in
+ * fresh memory, most of it read past the lines wanted (a landmark is up to a MiB before them). Each piece is
+ * valid until the next is asked for; what {@link pickFrom} keeps, it copies.
+ */
+async function* piecesFrom(file: string, start: number): AsyncGenerator<Buffer> {
+  const fh = await open(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(PIECE)
+    for (let pos = start; ; ) {
+      const {bytesRead} = await fh.read(buf, 0, PIECE, pos)
+      if (bytesRead <= 0) return
+      pos += bytesRead
+      yield buf.subarray(0, bytesRead)
+    }
+  } finally {
+    await fh.close()
+  }
 }
 
 /**
  * {@link pickLines} over a stream that starts at line `firstLine` (a line start), in `encoding`
  * there, its first `skip` bytes (a BOM) not text.
  */
-async function pickFrom(stream: Readable, lines: Map<number, string | null>, encoding: string, skip: number, firstLine: number): Promise<void> {
+async function pickFrom(chunks: AsyncIterable<Buffer>, lines: Map<number, string | null>, encoding: string, skip: number, firstLine: number): Promise<void> {
   const normalizer = new Utf8Normalizer(encoding)
   const last = Math.max(...lines.keys())
   let lineNo = firstLine
@@ -248,14 +275,11 @@ async function pickFrom(stream: Readable, lines: Map<number, string | null>, enc
     }
   }
   let first = true
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      scan(normalizer.push(first && skip ? chunk.subarray(skip) : chunk))
-      first = false
-      if (lineNo > last) return
-    }
-  } finally {
-    stream.destroy()
+  // Leaving the loop early ends the source (a stream is destroyed, a file closed).
+  for await (const chunk of chunks) {
+    scan(normalizer.push(first && skip ? chunk.subarray(skip) : chunk))
+    first = false
+    if (lineNo > last) return
   }
   scan(normalizer.end())
   if (lineNo <= last) keep()
