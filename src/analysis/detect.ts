@@ -53,6 +53,18 @@ export function testTimes(tl: Timeline): {t: Float64Array; timed: boolean} {
   return {t: Float64Array.from(tl.times, (x, i) => (timed ? x! : i * 3_600_000)), timed}
 }
 
+/** The index of the first of ascending `xs` at least `x` (xs.length when none is). */
+function firstAtLeast(xs: readonly number[], x: number): number {
+  let lo = 0
+  let hi = xs.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (xs[mid]! < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** Timeline positions used for trends: complete snapshots only (a truncated one would fake a drop). */
 export const completePositions = (tl: Timeline) => tl.times.map((_, i) => i).filter((i) => !tl.truncated[i])
 
@@ -86,12 +98,17 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     tl.processes.map((p) => (p.pid > 4 ? p.ports : new Int32Array(0))),
     keep,
   )
-  const position = new Map(keep.map((pos, k) => [pos, k]))
   const test = (values: Int32Array, from: number, to: number, load: Float64Array | null) => {
-    const idx = keep.filter((i) => i >= from && i <= to)
-    const tt = Float64Array.from(idx, (i) => t[i]!)
-    const vv = Float64Array.from(idx, (i) => values[i]!)
-    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? Float64Array.from(idx, (i) => load[position.get(i)!]!) : null) : null
+    // `keep` ascends: the positions in [from, to] are one run of it, and `load` is parallel to `keep`.
+    const lo = firstAtLeast(keep, from)
+    const idx = keep.slice(lo, firstAtLeast(keep, to + 1))
+    const tt = new Float64Array(idx.length)
+    const vv = new Float64Array(idx.length)
+    for (let j = 0; j < idx.length; j++) {
+      tt[j] = t[idx[j]!]!
+      vv[j] = values[idx[j]!]!
+    }
+    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? load.slice(lo, lo + idx.length) : null) : null
     return {scan, idx}
   }
   const candidates: Candidate[] = []
