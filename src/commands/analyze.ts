@@ -7,7 +7,7 @@ import {SEVERITY_RANK as RANK} from '../analysis/findings.js'
 import type {AnalysisDocument, FleetDocument} from '../model/types.js'
 import {fleetDocument, runFleet} from '../pipeline.js'
 import {renderAnalysis} from '../report/analyze-text.js'
-import {renderFleetText} from '../report/fleet.js'
+import {renderFleetText} from '../report/fleet-text.js'
 
 export default class Analyze extends BaseCommand<typeof Analyze> {
   static override args = {

@@ -1,14 +1,11 @@
 /**
- * An upload of several machines (or timelines): the fleet table (machine, verdict, peak use, top culprit,
- * evidence span, how its inputs were told apart), then each machine's own analysis. Pure.
+ * The reports of an upload of several machines (or timelines): the fleet table (machine, verdict, peak use, top
+ * culprit, evidence span, how its inputs were told apart) in markdown, HTML and as an export table, then each
+ * machine's own report. The text form is in fleet-text.ts. Pure.
  */
-import type {FleetMachine} from '../model/types.js'
 import type {Fleet, MachineAnalysis} from '../pipeline.js'
-import {machineLabel} from '../pipeline.js'
-import {renderAnalysis} from './analyze-text.js'
 import {escapeHtml, stripControls} from './escape.js'
 import type {Table} from './export.js'
-import {formatPercent, formatTime} from './format.js'
 import {columns, numCell, table, text} from './html-parts.js'
 import {renderHtml} from './html.js'
 import {mdTable} from './markdown-parts.js'
@@ -16,35 +13,9 @@ import {md} from './markdown-parts.js'
 import {renderMarkdown} from './markdown.js'
 import type {ReportOptions} from './model.js'
 import {redactAnalysis} from './redact.js'
-import {pidSubject} from '../model/pid-label.js'
+import {culprit, fleetRows, HEAD, how} from './fleet-text.js'
 
-const culprit = (m: FleetMachine) => {
-  const c = m.topCulprit
-  if (!c) return '–'
-  const who = c.process ?? (c.pid !== null ? pidSubject(c.pid) : '?')
-  return `${who}${c.pid !== null && c.pid >= 0 && c.process ? ` (${c.pid})` : ''} ${c.state}, ${c.severity}`
-}
-const span = (m: FleetMachine) => (m.evidenceSpan ? `${formatTime(m.evidenceSpan.start)} → ${formatTime(m.evidenceSpan.end)}` : 'no times')
-const how = (m: FleetMachine) => [...new Set(m.inputs.map((i) => i.how))].join('; ')
-
-/** The fleet table's rows as plain strings: machine, verdict, peak use, top culprit, evidence span, told apart by. */
-export function fleetRows(f: Fleet): string[][] {
-  return f.machines.map(({fleet: m}) => [machineLabel(m), m.verdict, formatPercent(m.peakUtilization), culprit(m), span(m), how(m)])
-}
-
-const HEAD = ['Machine', 'Verdict', 'Peak use', 'Top culprit', 'Evidence span', 'Told apart by']
-
-/** `analyze` for several machines: the fleet table, then each machine's one-screen answer. */
-export function renderFleetText(f: Fleet): string {
-  const rows = [HEAD, ...fleetRows(f)]
-  const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)) + 2)
-  const out = [`${f.machines.length} machines or timelines in this upload; each is analyzed on its own.`, '']
-  for (const r of rows) out.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('').trimEnd())
-  for (const m of f.machines) {
-    out.push('', `== ${machineLabel(m.fleet)} ==`, ...m.fleet.notes.map((n) => `  note: ${n}`), renderAnalysis(m.analysis.document))
-  }
-  return stripControls(out.join('\n'))
-}
+export {fleetRows, renderFleetText} from './fleet-text.js'
 
 /** The markdown report for several machines: the fleet table, then each machine's report one heading level down. */
 export function renderFleetMarkdown(f: Fleet, options: ReportOptions = {}): string {
