@@ -108,15 +108,36 @@ function feed(
   return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
 }
 
-/** Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. */
+/**
+ * Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. Their
+ * arrays go as views of one buffer for the batch, moved, not copied: the parent keeps every summary until the
+ * analysis, and a buffer of its own per array cost more than the array's few hundred bytes.
+ */
 function sendSummaries(c: CaseBuilder, from: number, to: number): number {
-  const summaries: SnapshotSummary[] = []
+  const taken: SnapshotSummary[] = []
+  let ints = 0
   for (let i = from; i < to; i++) {
-    summaries.push(c.snapshots[i]!.summary)
+    const s = c.snapshots[i]!.summary
+    taken.push(s)
+    ints += s.counts.length + s.remotes.length + s.ephemeral.length + (s.listeners?.length ?? 0)
     c.snapshots[i]!.summary = EMPTY_SUMMARY
   }
+  const all = new Int32Array(ints)
+  let at = 0
+  const view = (a: Int32Array) => {
+    all.set(a, at)
+    at += a.length
+    return all.subarray(at - a.length, at)
+  }
+  const summaries = taken.map((s) => ({
+    ...s,
+    counts: view(s.counts),
+    ephemeral: view(s.ephemeral),
+    remotes: view(s.remotes),
+    ...(s.listeners ? {listeners: view(s.listeners)} : {}),
+  }))
   const batch: WorkerBatch = {kind: 'summaries', summaries}
-  parentPort?.postMessage(batch, movedBuffers(summaries))
+  parentPort?.postMessage(batch, [all.buffer])
   return to
 }
 
