@@ -378,7 +378,31 @@ let v6Used: usize = 0
 
 // @ts-ignore: decorator
 @external("env", "laneAddressId")
-declare function laneAddressId(start: i32, end: i32): f64
+declare function laneAddressId(start: i32, end: i32, loose: bool): f64
+
+@inline function isHex(c: u32): bool {
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102)
+}
+
+/**
+ * The printable ASCII at [s, e) is an address as the row reader's LOOSE_V6 has it (src/formats/netstat/row.ts:
+ * up to four hex digits, a colon, letters, digits, colons and dots, then perhaps `%` and a zone without `%`):
+ * the caller then need not check it again. False says nothing (the caller checks it).
+ */
+function looseV6(s: usize, e: usize): bool {
+  let i = s
+  while (i < e && isHex(<u32>load<u8>(i))) i++
+  if (i - s > 4 || i >= e || load<u8>(i) != 58) return false
+  i++
+  for (; i < e; i++) {
+    const c = <u32>load<u8>(i) | 32
+    if (!((c >= 48 && c <= 58) || c == 46 || (c >= 97 && c <= 122))) break
+  }
+  if (i == e) return true
+  if (load<u8>(i) != 37 || i + 1 >= e) return false
+  for (let k = i + 1; k < e; k++) if (load<u8>(k) == 37) return false
+  return true
+}
 
 /** The facts (A_ bits) of the address laneAddress returned last, its cache entry (0: none) and whether it is the caller's (neither IPv4 nor `*`). */
 let addrFacts: i32 = 0
@@ -451,7 +475,7 @@ function otherAddress(s: usize, e: usize, ask: bool): f64 {
     }
   }
   if (!ask) return -2
-  const r = laneAddressId(<i32>s, <i32>e)
+  const r = laneAddressId(<i32>s, <i32>e, looseV6(s, e))
   if (r < 0) return -1
   const id = Math.floor(r / 16)
   addrFacts = <i32>(r - id * 16)

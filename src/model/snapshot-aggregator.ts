@@ -153,7 +153,7 @@ export class SnapshotAggregator implements RowLane {
 
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
-    const instance = kernelInstance({env: {laneAddressId: (start, end) => this.laneAddressId(start, end)}})
+    const instance = kernelInstance({env: {laneAddressId: (start, end, loose) => this.laneAddressId(start, end, loose === 1)}})
     this.k = instance.exports as AggregatorExports
     this.memory = this.k.memory
     if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
@@ -253,11 +253,13 @@ export class SnapshotAggregator implements RowLane {
    * The lane's question (kernel/netstat.ts otherAddress) about an address it has not met, printable ASCII with
    * a colon at [start, end) of the kernel's memory: its id, as the row reader would key it (first seen, first
    * numbered), times 16 plus its facts (A_ bits); -1 when it is no address (the row is then the row reader's).
+   * `loose`: the kernel found it to be what the row reader's check accepts first (LOOSE_V6), no need to check.
    */
-  private laneAddressId(start: number, end: number): number {
+  private laneAddressId(start: number, end: number, loose: boolean): number {
     let bytes = this.laneBytes
     if (bytes === null || bytes.buffer !== this.memory.buffer) bytes = this.laneBytes = Buffer.from(this.memory.buffer)
-    const addr = checkedAddress(bytes.toString('latin1', start, end))
+    const text = bytes.toString('latin1', start, end)
+    const addr = loose ? text : checkedAddress(text)
     if (addr === NOT_AN_ADDRESS) return -1
     const id = this.addresses.id(addr, true)
     return id >= V4_BASE ? -1 : id * 16 + this.addressFacts(id)

@@ -125,6 +125,29 @@ describe('the row lane with IPv6 rows', () => {
     },
   )
 
+  it('keys addresses by their new ids once the table renumbers them (fresh peers come and go)', () => {
+    // Peers met in one snapshot only are dropped when the table compacts: the ids of the addresses that stay
+    // (and that the lane met before) move down, and a returning peer gets a new id.
+    SnapshotAggregator.addressCompactMin = 2
+    const snapshots = Array.from({length: 12}, (_, k) => {
+      // A wildcard bind and loopback peers in the dynamic range: what the address's facts decide (ports in use per address).
+      const rows = [tcp('[::]:135', '[::]:0', 'LISTENING', '1712'), tcp('[::]:49160', '[::]:0', 'LISTENING', '1712')]
+      for (let j = 0; j < 6; j++) rows.push(tcp('[2001:db8::5]:5985', `[::1]:${49200 + j}`, 'TIME_WAIT', '0'))
+      for (let j = 0; j < 4; j++) rows.push(tcp('[2001:db8::5]:443', `[2406:da00::${k}:${j}]:${50000 + j}`, 'TIME_WAIT', '0'))
+      if (k % 4 !== 1) rows.push(tcp('[2001:db8::5]:443', '[2406:da00::c0de]:50100', 'ESTABLISHED', '4'))
+      if (k % 5 === 0) rows.push(tcp('[2001:db8::5]:443', '[2406:da00::beef]:50101', 'ESTABLISHED', '3020'))
+      rows.push(tcp('[2001:db8::5]:443', '[fe80::1%4]:50102', 'CLOSE_WAIT', '4'), tcp('0.0.0.0:135', '0.0.0.0:0', 'LISTENING', '1712'))
+      return [STAMP, ...HEADER, ...rows, ''].join('\r\n')
+    })
+    const text = snapshots.join('\r\n')
+    const on = caseOf(text, true, 1 << 20, false)
+    expect(on).toEqual(caseOf(text, false, 1 << 20, false))
+    // The table was renumbered: the first snapshot's peers are gone from it.
+    expect(on.tables.at(-1)).not.toContain('2406:da00::0:0')
+    expect(on.tables.at(-1)).toContain('2406:da00::c0de')
+    expect(on.snapshots.at(-1)!.summary.ephemeralAddr[0]).toBe('::1')
+  })
+
   it('takes IPv6 rows itself, asks the table once per new address, and leaves rows with no address to the long way', () => {
     const rows = [
       tcp('[::]:135', '[::]:0', 'LISTENING', '1712'),

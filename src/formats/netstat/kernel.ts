@@ -64,7 +64,7 @@ function module(): WasmModule | null {
  * What the kernel imports: the row lane asks its caller for the id of an address it has not met
  * (`laneAddressId`, see kernel/netstat.ts otherAddress). Instances that run no lane answer -1 (no address).
  */
-export type KernelImports = {env: {laneAddressId(start: number, end: number): number}}
+export type KernelImports = {env: {laneAddressId(start: number, end: number, loose: number): number}}
 const NO_LANE: KernelImports = {env: {laneAddressId: () => -1}}
 
 /**
