@@ -456,12 +456,12 @@ function otherAddress(s: usize, e: usize, ask: bool): f64 {
     h = (h ^ c) * 16777619
   }
   if (!colon) return -1
+  if (v6 == 0) {
+    v6 = allocZeroed(<usize>V6_SETS * 2 * V6_STRIDE)
+    v6Used = alloc(<usize>V6_USED_CAP << 2)
+  }
   let set: usize = 0
   if (len <= V6_MAX) {
-    if (v6 == 0) {
-      v6 = allocZeroed(<usize>V6_SETS * 2 * V6_STRIDE)
-      v6Used = alloc(<usize>V6_USED_CAP << 2)
-    }
     set = v6 + <usize>((h ^ (h >> 15)) & (V6_SETS - 1)) * 2 * V6_STRIDE
     let o = set
     if (!v6Is(o, s, len)) {

@@ -257,7 +257,8 @@ export class SnapshotAggregator implements RowLane {
    */
   private laneAddressId(start: number, end: number, loose: boolean): number {
     let bytes = this.laneBytes
-    if (bytes === null || bytes.buffer !== this.memory.buffer) bytes = this.laneBytes = Buffer.from(this.memory.buffer)
+    // A grown memory detaches the buffer the view was made on (its length is 0 then).
+    if (bytes === null || end > bytes.length) bytes = this.laneBytes = Buffer.from(this.memory.buffer)
     const text = bytes.toString('latin1', start, end)
     const addr = loose ? text : checkedAddress(text)
     if (addr === NOT_AN_ADDRESS) return -1

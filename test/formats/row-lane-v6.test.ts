@@ -131,7 +131,8 @@ describe('the row lane with IPv6 rows', () => {
     SnapshotAggregator.addressCompactMin = 2
     const snapshots = Array.from({length: 12}, (_, k) => {
       // A wildcard bind and loopback peers in the dynamic range: what the address's facts decide (ports in use per address).
-      const rows = [tcp('[::]:135', '[::]:0', 'LISTENING', '1712'), tcp('[::]:49160', '[::]:0', 'LISTENING', '1712')]
+      // First an address too long for the lane's cache (asked every time).
+      const rows = [tcp(`[fe80::1%${'e'.repeat(60)}]:49300`, '[::1]:5985', 'ESTABLISHED', '4'), tcp('[::]:135', '[::]:0', 'LISTENING', '1712'), tcp('[::]:49160', '[::]:0', 'LISTENING', '1712')]
       for (let j = 0; j < 6; j++) rows.push(tcp('[2001:db8::5]:5985', `[::1]:${49200 + j}`, 'TIME_WAIT', '0'))
       for (let j = 0; j < 4; j++) rows.push(tcp('[2001:db8::5]:443', `[2406:da00::${k}:${j}]:${50000 + j}`, 'TIME_WAIT', '0'))
       if (k % 4 !== 1) rows.push(tcp('[2001:db8::5]:443', '[2406:da00::c0de]:50100', 'ESTABLISHED', '4'))
