@@ -750,6 +750,11 @@ export function aggReset(): u32 {
   return aggNextGeneration()
 }
 
+/** The snapshot generation rows are aggregated in now (what the row lane stamps address ids with). */
+export function aggGeneration(): u32 {
+  return generation
+}
+
 /** The next generation (the caller resets its address marks when it comes back as 2). */
 export function aggNextGeneration(): u32 {
   if (++generation == 0xffffffff) {

@@ -13,7 +13,7 @@
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
 //   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state,
-//                         owner lines
+//                         owner lines, address ids handed back (see laneUsed)
 //   WORDS  [4608, 5120)   state words already looked up: 16 entries of [len u8][state u8][bytes…] (see `state`)
 //   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
 //
@@ -331,7 +331,7 @@ export function parseRow(start: i32, end: i32): i32 {
   return OK
 }
 
-import {aggLastSlot, aggPidSlot, aggRow} from './aggregate'
+import {aggGeneration, aggLastSlot, aggPidSlot, aggRow} from './aggregate'
 import {alloc, allocZeroed, free} from './memory'
 export * from './aggregate'
 export * from './utf16'
@@ -345,6 +345,8 @@ const LANE_STAR: usize = LANE + 12
 const LANE_COUNTS: usize = LANE + 16
 /** Owner lines (`-b`) taken with the rows. */
 const LANE_OWNER_LINES: usize = LANE + 72
+/** How many of the caller's address ids the rows used (at laneUsed). */
+const LANE_USED: usize = LANE + 76
 const LANE_NEED_FLUSH = -1
 // Kernel states (index in TCP_STATES + 1) and address facts (A_ bits of src/model/snapshot-aggregator.ts).
 const K_LISTENING = 1
@@ -357,20 +359,158 @@ const UDP_COUNTER = 13
 // Lines longer than this are left to the caller (its line-length cap is at least 512 when it asks for runs).
 const LANE_MAX_LINE = 511
 
-/** An address of the last parsed row as an id (IPv4: V4_BASE + value; `*`: starId), or -1 when it has none the lane can make. */
-@inline function laneAddress(base: i32, star: i32, v4at: usize, starId: f64): f64 {
-  if (load<i32>(OUT + (<usize>star << 2)) == 1) return starId
-  const v4 = load<f64>(v4at)
-  if (v4 >= 0) return 4294967296.0 + v4
-  const s = IN + <usize>load<i32>(OUT + (<usize>base << 2))
-  const e = IN + <usize>load<i32>(OUT + (<usize>(base + 1) << 2))
-  return e - s == 1 && load<u8>(s) == 42 ? starId : -1
+// Addresses other than IPv4 and `*` (IPv6: `[::]`, `[2406:da00::1]`, `[fe80::1%4]`) are keyed by the caller's
+// address table (src/model/address-table.ts: ids in first-seen order, renumbered when it compacts). An address the
+// lane has not met since the caller last compacted its table is asked of the caller (`laneAddressId`, imported: it
+// checks the text as the JavaScript row reader does and returns id × 16 + its facts, or -1 when it is no address),
+// and the answer is kept by the address's bytes: V6_SETS sets of two entries of [length u8][facts u8][_ u16]
+// [id u32][stamp u32][bytes …], V6_STRIDE bytes each (length 0: empty; longer addresses are asked every time).
+// The ids of the rows the lane takes go back to the caller (what a generation used is what a compaction keeps):
+// in V6_USED, once per id and generation for those in the cache (stamp: the generation it was last sent in).
+const V6_SETS = 2048
+const V6_STRIDE: usize = 64
+const V6_HEAD: usize = 12
+const V6_MAX: usize = V6_STRIDE - V6_HEAD
+/** Ids the lane can hand back per call (it stops before a row that would need more). */
+const V6_USED_CAP = 1024
+let v6: usize = 0
+let v6Used: usize = 0
+
+// @ts-ignore: decorator
+@external("env", "laneAddressId")
+declare function laneAddressId(start: i32, end: i32, loose: bool): f64
+
+@inline function isHex(c: u32): bool {
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102)
 }
 
-@inline function laneFacts(id: f64, starId: f64, starFacts: i32): i32 {
-  if (id == starId) return starFacts
-  const v4 = id - 4294967296.0
-  return (v4 == 0 ? A_WILD : 0) | (v4 >= 2130706432.0 && v4 < 2147483648.0 ? A_LOOPBACK : 0)
+/**
+ * The printable ASCII at [s, e) is an address as the row reader's LOOSE_V6 has it (src/formats/netstat/row.ts:
+ * up to four hex digits, a colon, letters, digits, colons and dots, then perhaps `%` and a zone without `%`):
+ * the caller then need not check it again. False says nothing (the caller checks it).
+ */
+function looseV6(s: usize, e: usize): bool {
+  let i = s
+  while (i < e && isHex(<u32>load<u8>(i))) i++
+  if (i - s > 4 || i >= e || load<u8>(i) != 58) return false
+  i++
+  for (; i < e; i++) {
+    const c = <u32>load<u8>(i) | 32
+    if (!((c >= 48 && c <= 58) || c == 46 || (c >= 97 && c <= 122))) break
+  }
+  if (i == e) return true
+  if (load<u8>(i) != 37 || i + 1 >= e) return false
+  for (let k = i + 1; k < e; k++) if (load<u8>(k) == 37) return false
+  return true
+}
+
+/** The facts (A_ bits) of the address laneAddress returned last, its cache entry (0: none) and whether it is the caller's (neither IPv4 nor `*`). */
+let addrFacts: i32 = 0
+let addrEntry: usize = 0
+let addrOther = false
+
+/**
+ * An address of the last parsed row as an id (IPv4: V4_BASE + value; `*`: starId; another: the caller's id, see
+ * otherAddress), or -1 when it has none the lane can make, -2 when the caller would have to be asked and `ask` is false.
+ */
+@inline function laneAddress(base: i32, star: i32, v4at: usize, starId: f64, starFacts: i32, ask: bool): f64 {
+  addrEntry = 0
+  addrOther = false
+  if (load<i32>(OUT + (<usize>star << 2)) == 1) {
+    addrFacts = starFacts
+    return starId
+  }
+  const v4 = load<f64>(v4at)
+  if (v4 >= 0) {
+    addrFacts = (v4 == 0 ? A_WILD : 0) | (v4 >= 2130706432.0 && v4 < 2147483648.0 ? A_LOOPBACK : 0)
+    return 4294967296.0 + v4
+  }
+  const s = IN + <usize>load<i32>(OUT + (<usize>base << 2))
+  const e = IN + <usize>load<i32>(OUT + (<usize>(base + 1) << 2))
+  if (e - s == 1 && load<u8>(s) == 42) {
+    addrFacts = starFacts
+    return starId
+  }
+  addrOther = true
+  return otherAddress(s, e, ask)
+}
+
+/** Entry o holds the bytes [s, s + len). */
+@inline function v6Is(o: usize, s: usize, len: usize): bool {
+  return <usize>load<u8>(o) == len && memory.compare(o + V6_HEAD, s, len) == 0
+}
+
+/**
+ * The caller's id of the address at [s, e) (printable ASCII with a colon: what looks like IPv6), its facts in
+ * addrFacts; from the cache, else asked of the caller when `ask` (else -2). -1 when it is no address or none the
+ * lane keys (the row is then the caller's, which decides as it always did).
+ */
+function otherAddress(s: usize, e: usize, ask: bool): f64 {
+  const len = e - s
+  let colon = false
+  let h: u32 = 2166136261
+  for (let i = s; i < e; i++) {
+    const c = <u32>load<u8>(i)
+    if (c < 33 || c > 126) return -1
+    if (c == 58) colon = true
+    h = (h ^ c) * 16777619
+  }
+  if (!colon) return -1
+  if (v6 == 0) {
+    v6 = allocZeroed(<usize>V6_SETS * 2 * V6_STRIDE)
+    v6Used = alloc(<usize>V6_USED_CAP << 2)
+  }
+  let set: usize = 0
+  if (len <= V6_MAX) {
+    set = v6 + <usize>((h ^ (h >> 15)) & (V6_SETS - 1)) * 2 * V6_STRIDE
+    let o = set
+    if (!v6Is(o, s, len)) {
+      o += V6_STRIDE
+      if (!v6Is(o, s, len)) o = 0
+    }
+    if (o != 0) {
+      addrEntry = o
+      addrFacts = <i32>load<u8>(o + 1)
+      return <f64>load<u32>(o + 4)
+    }
+  }
+  if (!ask) return -2
+  const r = laneAddressId(<i32>s, <i32>e, looseV6(s, e))
+  if (r < 0) return -1
+  const id = Math.floor(r / 16)
+  addrFacts = <i32>(r - id * 16)
+  if (set != 0) {
+    // The newest first: the other entry of the set goes.
+    memory.copy(set + V6_STRIDE, set, V6_STRIDE)
+    store<u8>(set, <u8>len)
+    store<u8>(set + 1, <u8>addrFacts)
+    store<u32>(set + 4, <u32>id)
+    store<u32>(set + 8, 0)
+    memory.copy(set + V6_HEAD, s, len)
+    addrEntry = set
+  }
+  return id
+}
+
+/** The lane takes a row with the caller's address `id` (cache entry `entry`, 0: none): sent back unless sent this generation. */
+@inline function v6Use(id: f64, entry: usize, generation: u32): void {
+  if (entry != 0 && <f64>load<u32>(entry + 4) == id && load<u8>(entry) != 0) {
+    if (load<u32>(entry + 8) == generation) return
+    store<u32>(entry + 8, generation)
+  }
+  const n = load<i32>(LANE_USED)
+  store<i32>(v6Used + (<usize>n << 2), <i32>id)
+  store<i32>(LANE_USED, n + 1)
+}
+
+/** Forgets the addresses the lane keyed (the caller's table was renumbered, or its generations started again). */
+export function laneForgetAddresses(): void {
+  if (v6 != 0) memory.fill(v6, 0, <usize>V6_SETS * 2 * V6_STRIDE)
+}
+
+/** Where `lane` leaves the caller's address ids its rows used (how many: in LANE). */
+export function laneUsed(): i32 {
+  return <i32>v6Used
 }
 
 // Owner lines (`-b`): the bytes of the owner lines that followed a row of a PID up to the next row, with the
@@ -461,13 +601,14 @@ export function laneLearn(start: i32, end: i32, pid: i32, line: i32): void {
 
 /**
  * The row lane: takes the lines of staged bytes [start, end) from `start` on while each is a row this
- * kernel reads and can key itself (TCP/UDP, IPv4 or `*` addresses, a state word from the table, a PID whose
- * slot the caller made) followed by another row, or (`owners`: the loop has owner lines) by owner lines it
- * learned after a row of this PID (byte for byte, see laneLearn) and then another row; aggregates the rows (aggRow)
- * with their line numbers from `line` on, counting the owner lines as lines too; stops before the first
- * other line (the last row before another kind of line is the caller's, as is a row whose owner lines are
- * new). Returns the lines taken (what they were in LANE), or LANE_NEED_FLUSH when `flushFirst` and the
- * first line is one it would take: the caller hands on the row it holds first, then asks again.
+ * kernel reads and can key itself (TCP/UDP; IPv4, `*` or IPv6 addresses, the last by the caller's ids, see
+ * otherAddress; a state word from the table, a PID whose slot the caller made) followed by another row, or
+ * (`owners`: the loop has owner lines) by owner lines it learned after a row of this PID (byte for byte, see
+ * laneLearn) and then another row; aggregates the rows (aggRow) with their line numbers from `line` on,
+ * counting the owner lines as lines too; stops before the first other line (the last row before another
+ * kind of line is the caller's, as is a row whose owner lines are new). Returns the lines taken (what they
+ * were in LANE), or LANE_NEED_FLUSH when `flushFirst` and the first line is one it would take (or one whose
+ * address it would ask the caller for): the caller hands on the row it holds first, then asks again.
  */
 export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i32, flushFirst: bool, owners: bool): i32 {
   const n = IN + <usize>end
@@ -488,10 +629,20 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     const plain = rowAt(nl + 1, n)
     if (!plain && !owners) break
     if (parseRow(<i32>(i - IN), <i32>(e - IN)) != OK) break
-    const laddr = laneAddress(F_LSTART, F_LSTAR, OUT + 96, starId)
+    // An address the caller is asked for gets an id: the row the caller holds goes first (as it would the long way).
+    const ask = !flushFirst || count > 0
+    const laddr = laneAddress(F_LSTART, F_LSTAR, OUT + 96, starId, starFacts, ask)
+    if (laddr == -2) return needFlush()
     if (laddr < 0) break
-    const raddr = laneAddress(F_RSTART, F_RSTAR, OUT + 104, starId)
+    const lf = addrFacts
+    const lEntry = addrEntry
+    const lOther = addrOther
+    const raddr = laneAddress(F_RSTART, F_RSTAR, OUT + 104, starId, starFacts, ask)
+    if (raddr == -2) return needFlush()
     if (raddr < 0) break
+    const rf = addrFacts
+    const rEntry = addrEntry
+    const rOther = addrOther
     const udp = load<i32>(OUT + (<usize>F_PROTO << 2)) == 1
     const st = load<i32>(OUT + (<usize>F_STATE << 2))
     const pid = load<i32>(OUT + (<usize>F_PID << 2))
@@ -517,19 +668,16 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       slot = plain ? aggPidSlot(pid) : ownSlot
       if (slot < 0) break
     }
-    if (flushFirst && count == 0) {
-      untrack()
-      return LANE_NEED_FLUSH
-    }
+    if ((lOther || rOther) && count > 0 && load<i32>(LANE_USED) > V6_USED_CAP - 2) break
+    if (flushFirst && count == 0) return needFlush()
     if (count == 0) {
       memory.fill(LANE, 0, 80)
     }
     const lport = load<i32>(OUT + (<usize>F_LSTAR << 2)) == 1 ? -1 : load<i32>(OUT + (<usize>(F_LSTART + 2) << 2))
     const rport = load<i32>(OUT + (<usize>F_RSTAR << 2)) == 1 ? -1 : load<i32>(OUT + (<usize>(F_RSTART + 2) << 2))
-    const lf = laneFacts(laddr, starId, starFacts)
     let flags = 0
     if (lf & A_WILD) flags |= lf & A_IPV6 ? 3 : 1
-    if (rport >= 0 && (laneFacts(raddr, starId, starFacts) & A_LOOPBACK || raddr == laddr)) flags |= 4
+    if (rport >= 0 && (rf & A_LOOPBACK || raddr == laddr)) flags |= 4
     if (udp) flags |= 64 | (UDP_COUNTER << 8)
     else {
       if (st == K_TIME_WAIT) flags |= 8
@@ -537,6 +685,8 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       if (st == K_BOUND) flags |= 32
       flags |= (st - 1) << 8
     }
+    if (lOther) v6Use(laddr, lEntry, aggGeneration())
+    if (rOther) v6Use(raddr, rEntry, aggGeneration())
     aggRow(flags, slot, pid, laddr, lport, raddr, rport, line + taken)
     const at = LANE_COUNTS + (<usize>(udp ? 0 : st) << 2)
     store<i32>(at, load<i32>(at) + 1)
@@ -551,6 +701,12 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
   store<i32>(LANE_END, <i32>(p - IN))
   untrack()
   return taken
+}
+
+/** The lane's answer when the caller must hand on the row it holds first (see `lane`). */
+function needFlush(): i32 {
+  untrack()
+  return LANE_NEED_FLUSH
 }
 
 /** After the lane: rows parsed for a caller compare addresses again, with none kept from the lane's rows. */

@@ -9,6 +9,7 @@ import {inRange, type PortRange} from './port-ranges.js'
 import {PortleakError} from '../errors.js'
 import {kernelInstance, type KernelMemory, writeStateWords} from '../formats/netstat/kernel.js'
 import type {RowLane} from '../formats/netstat/lane.js'
+import {checkedAddress, NOT_AN_ADDRESS} from '../formats/netstat/row.js'
 import {PORTS_SLOT, SLOT_COUNT, STATE_SLOT, UDP_SLOT} from './slots.js'
 
 export type Attribution = 'owner' | 'lineage' | 'remote-affinity' | 'unattributed'
@@ -152,7 +153,7 @@ export class SnapshotAggregator implements RowLane {
 
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
-    const instance = kernelInstance()
+    const instance = kernelInstance({env: {laneAddressId: (start, end, loose) => this.laneAddressId(start, end, loose === 1)}})
     this.k = instance.exports as AggregatorExports
     this.memory = this.k.memory
     if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
@@ -236,7 +237,33 @@ export class SnapshotAggregator implements RowLane {
     if (out[3] === 1) this.addresses.use(starId, this.generation)
     this.runCounts.set(out.subarray(4, 18))
     this.runOwnerLines = out[18]!
+    // The ids of other addresses (IPv6) the rows used, each once per generation: what compaction keeps.
+    const used = out[19]!
+    if (used > 0) {
+      const ids = new Int32Array(this.memory.buffer, k.laneUsed(), used)
+      for (let i = 0; i < used; i++) this.addresses.use(ids[i]!, this.generation)
+    }
     return n
+  }
+
+  /** The kernel's memory as bytes, for the lane's questions (remade when the memory grows). */
+  private laneBytes: Buffer | null = null
+
+  /**
+   * The lane's question (kernel/netstat.ts otherAddress) about an address it has not met, printable ASCII with
+   * a colon at [start, end) of the kernel's memory: its id, as the row reader would key it (first seen, first
+   * numbered), times 16 plus its facts (A_ bits); -1 when it is no address (the row is then the row reader's).
+   * `loose`: the kernel found it to be what the row reader's check accepts first (LOOSE_V6), no need to check.
+   */
+  private laneAddressId(start: number, end: number, loose: boolean): number {
+    let bytes = this.laneBytes
+    // A grown memory detaches the buffer the view was made on (its length is 0 then).
+    if (bytes === null || end > bytes.length) bytes = this.laneBytes = Buffer.from(this.memory.buffer)
+    const text = bytes.toString('latin1', start, end)
+    const addr = loose ? text : checkedAddress(text)
+    if (addr === NOT_AN_ADDRESS) return -1
+    const id = this.addresses.id(addr, true)
+    return id >= V4_BASE ? -1 : id * 16 + this.addressFacts(id)
   }
 
   connection(r: ConnectionRecord): void {
@@ -501,7 +528,11 @@ export class SnapshotAggregator implements RowLane {
   /** The kernel's next generation `g` (as its u32): when it started again, address marks are forgotten. */
   private follow(g: number): void {
     const next = g >>> 0
-    if (next < this.generation) this.addresses.resetUse()
+    if (next < this.generation) {
+      this.addresses.resetUse()
+      // The lane's cached addresses say in which generation they were last marked.
+      this.k.laneForgetAddresses()
+    }
     this.generation = next
   }
 
@@ -518,6 +549,7 @@ export class SnapshotAggregator implements RowLane {
     const at = this.kernel(() => this.k.aggScratch(amap.length))
     new Int32Array(this.memory.buffer, at, amap.length).set(amap)
     this.k.aggRekey(was)
+    this.k.laneForgetAddresses()
     this.tag = nextTag++
   }
 
@@ -595,6 +627,8 @@ type AggregatorExports = {
   lane(start: number, end: number, line: number, starId: number, starFacts: number, flushFirst: boolean, owners: boolean): number
   laneOut(): number
   laneLearn(start: number, end: number, pid: number, line: number): void
+  laneUsed(): number
+  laneForgetAddresses(): void
 }
 
 /**

@@ -61,17 +61,24 @@ function module(): WasmModule | null {
 }
 
 /**
+ * What the kernel imports: the row lane asks its caller for the id of an address it has not met
+ * (`laneAddressId`, see kernel/netstat.ts otherAddress). Instances that run no lane answer -1 (no address).
+ */
+export type KernelImports = {env: {laneAddressId(start: number, end: number, loose: number): number}}
+const NO_LANE: KernelImports = {env: {laneAddressId: () => -1}}
+
+/**
  * A new instance of the compiled kernel (row reader and aggregator in one module, each instance with its own
  * memory), or an error naming what is missing: the module is built by `npm install` (`npm run build:kernel`).
  */
-export function kernelInstance(): {readonly exports: object} {
+export function kernelInstance(imports: KernelImports = NO_LANE): {readonly exports: object} {
   const m = module()
   if (m === null) {
     throw new PortleakError(`the compiled netstat kernel ${fileURLToPath(KERNEL_WASM)} is missing or broken`, 'EIO', [
       "Run `npm run build:kernel` (or `npm install`) in portleak's folder.",
     ])
   }
-  return new WebAssembly.Instance(m, {})
+  return new WebAssembly.Instance(m, imports)
 }
 
 /** The WebAssembly memory of an instance, as the wrappers use it. */
@@ -120,7 +127,7 @@ export class NetstatKernel {
     const m = module()
     if (m === null) return null
     try {
-      return new NetstatKernel(new WebAssembly.Instance(m, {}).exports as unknown as Exports)
+      return new NetstatKernel(new WebAssembly.Instance(m, NO_LANE).exports as unknown as Exports)
     } catch {
       return null
     }

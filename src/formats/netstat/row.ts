@@ -19,7 +19,7 @@ const isBlank = (c: number) => c === SPACE || c === TAB
 const MAX_PORT = 65535
 
 /** Stands for address bytes that are no address (`999.1.1.1`, `zz::1`): the row is malformed. */
-const NOT_AN_ADDRESS = '\u0000not an address'
+export const NOT_AN_ADDRESS = '\u0000not an address'
 const DOTTED_NUMBERS = /^\d+(?:\.\d+)+$/
 /**
  * IPv6 as uploads hold it: a hex first group (or `::`), then groups of letters and digits, an optional
@@ -30,9 +30,9 @@ const LOOSE_V6 = /^[0-9a-f]{0,4}:[0-9a-z:.]*(?:%[^\s%]+)?$/i
 /**
  * An address as decoded, or NOT_AN_ADDRESS: with a colon it must look like IPv6, dotted numbers must be
  * IPv4; anything else (a bare number included) is a host name netstat resolved without -n, taken as
- * written. Runs once per distinct address bytes (the string cache calls it on a miss only), never per row.
+ * written. Runs once per distinct address bytes (the string cache, or the row lane's, calls it on a miss only), never per row.
  */
-function checkedAddress(a: string): string {
+export function checkedAddress(a: string): string {
   if (a.includes(':')) return isIPv6(a) || LOOSE_V6.test(a) ? a : NOT_AN_ADDRESS
   if (DOTTED_NUMBERS.test(a)) return isIPv4(a) ? a : NOT_AN_ADDRESS
   return a
