@@ -48,6 +48,10 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   // The series of slots whose identity is the same at every position, once known (-1: not yet).
   const seriesOfSlot = new Int32Array(c.agg.slotPid.length).fill(-1)
   const totalsByState: Partial<Record<TcpState, Int32Array>> = {}
+  // The five series every process has start as one shared array of zeros, and get their own on their first count:
+  // a day of short-lived processes leaves most of them zero (nothing writes to these arrays after this loop).
+  const zeros = new Int32Array(n)
+  const own = (a: Int32Array) => (a === zeros ? new Int32Array(n) : a)
   const rows = new Int32Array(n)
   const ephemeralInUse = new Int32Array(n)
   const ephemeralAddr: string[] = new Array(n).fill('')
@@ -76,7 +80,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
           const {pid, name} = ids.identity(slot, t)
           idx = series.length
           byKey.set(key, idx)
-          series.push(emptySeries(key, pid, name, n))
+          series.push(emptySeries(key, pid, name, n, zeros))
           slots.push([])
           slotSets.push(new Set())
         }
@@ -97,11 +101,11 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
         const state = TCP_STATES[counter]!
         ;(p.byState[state] ??= new Int32Array(n))[t]! += count
         ;(totalsByState[state] ??= new Int32Array(n))[t]! += count
-      } else if (counter === UDP_SLOT) p.udp[t]! += count
-      else if (counter === PORTS_SLOT) p.ports[t]! += count
-      else if (counter === EPHEMERAL_SLOT) p.ephemeral[t]! += count
-      else if (counter === TW_ATTRIBUTED_SLOT) p.timeWaitAttributed[t]! += count
-      else if (counter === TW_AFFINITY_SLOT) p.timeWaitAffinity![t]! += count
+      } else if (counter === UDP_SLOT) (p.udp = own(p.udp))[t]! += count
+      else if (counter === PORTS_SLOT) (p.ports = own(p.ports))[t]! += count
+      else if (counter === EPHEMERAL_SLOT) (p.ephemeral = own(p.ephemeral))[t]! += count
+      else if (counter === TW_ATTRIBUTED_SLOT) (p.timeWaitAttributed = own(p.timeWaitAttributed))[t]! += count
+      else if (counter === TW_AFFINITY_SLOT) (p.timeWaitAffinity = own(p.timeWaitAffinity!))[t]! += count
     }
     const l = s.listeners
     for (let i = 0; l && i < l.length; i += 2) {
@@ -248,9 +252,7 @@ export function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
   return true
 }
 
-function emptySeries(key: string, pid: number, name: string | null, n: number): ProcessSeries {
-  // One allocation for the five series every process has (a long loop folds hundreds of processes).
-  const cells = new Int32Array(5 * n)
+function emptySeries(key: string, pid: number, name: string | null, n: number, zeros: Int32Array): ProcessSeries {
   return {
     key,
     pid,
@@ -258,11 +260,11 @@ function emptySeries(key: string, pid: number, name: string | null, n: number): 
     first: n,
     last: -1,
     byState: {},
-    timeWaitAttributed: cells.subarray(0, n),
-    timeWaitAffinity: cells.subarray(n, 2 * n),
-    udp: cells.subarray(2 * n, 3 * n),
-    ports: cells.subarray(3 * n, 4 * n),
-    ephemeral: cells.subarray(4 * n, 5 * n),
+    timeWaitAttributed: zeros,
+    timeWaitAffinity: zeros,
+    udp: zeros,
+    ports: zeros,
+    ephemeral: zeros,
   }
 }
 
