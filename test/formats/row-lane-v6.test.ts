@@ -1,12 +1,8 @@
 import {fc, test} from '@fast-check/vitest'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
-import {netstatParser} from '../../src/formats/netstat/index.js'
-import type {LineParser} from '../../src/formats/types.js'
-import {CaseBuilder} from '../../src/model/case-builder.js'
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
-import {SummarySink} from '../../src/model/summary.js'
+import {laneCaseWithTables} from '../helpers/lane-case.js'
 
 // The row lane keys IPv6 addresses by the address table's ids (kernel/netstat.ts otherAddress: a cache of
 // the table's answers, the table asked on a miss). Whatever addresses a loop holds (compressed, full, zone
@@ -14,50 +10,8 @@ import {SummarySink} from '../../src/model/summary.js'
 // summary and the address table itself (which ids, in which order, after every snapshot: what compaction
 // kept) must be what the long way gives (PORTLEAK_LANE=0).
 
-const decode = lineDecoder('utf-8')
-
-function withLane<T>(on: boolean, f: () => T): T {
-  const was = process.env.PORTLEAK_LANE
-  if (on) delete process.env.PORTLEAK_LANE
-  else process.env.PORTLEAK_LANE = '0'
-  try {
-    return f()
-  } finally {
-    if (was === undefined) delete process.env.PORTLEAK_LANE
-    else process.env.PORTLEAK_LANE = was
-  }
-}
-
 /** The case, the input summary, the attributions, and the address table after each snapshot, from bytes fed in chunks. */
-function caseOf(text: string, lane: boolean, chunk: number, rowMemo: boolean) {
-  return withLane(lane, () => {
-    const c = new CaseBuilder(null)
-    const told: string[] = []
-    const tables: (string | null)[][] = []
-    c.agg.onTimeWait = (line, pid, name, how) => told.push(`${line} ${pid} ${name} ${how}`)
-    const end = c.agg.end.bind(c.agg)
-    c.agg.end = () => {
-      const s = end()
-      const a = c.agg.addresses
-      tables.push(Array.from({length: a.size}, (_, id) => a.value(id)))
-      return s
-    }
-    const next = c.sinkFor('netstat.txt', 'netstat')
-    const summary = new SummarySink('netstat.txt', 'netstat', next)
-    const lp = netstatParser.create(summary, {path: 'netstat.txt', decodeBytes: decode, addressIds: next.addressIds, rowMemo})
-    const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, 64 * 1024, decode)
-    const bytes = Buffer.from(text, 'utf8')
-    for (let o = 0; o < bytes.length; o += chunk) splitter.push(bytes.subarray(o, Math.min(bytes.length, o + chunk)))
-    const lines = splitter.end()
-    next.finish()
-    const snapshots = c.snapshots.map((s) => ({
-      ...s,
-      summary: {...s.summary, counts: [...s.summary.counts], remotes: [...s.summary.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(s.summary.listeners ?? [])]},
-    }))
-    const slots = c.agg.slotPid.map((pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
-    return {snapshots, slots, told, tables, footprint: c.agg.footprint(), input: summary.summary({encoding: 'utf-8', bytes: bytes.length, sha256: '', lines})}
-  })
-}
+const caseOf = (text: string, lane: boolean, chunk: number, rowMemo: boolean) => laneCaseWithTables(text, lane, chunk, {rowMemo})
 
 const STAMP = 'Mon 03/04/2024 08:00:01.10'
 const HEADER = ['', 'Active Connections', '', '  Proto  Local Address          Foreign Address        State           PID']

@@ -1,55 +1,16 @@
 import {fc, test} from '@fast-check/vitest'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
-import {netstatParser} from '../../src/formats/netstat/index.js'
-import type {LineParser} from '../../src/formats/types.js'
-import {CaseBuilder, type InputSink} from '../../src/model/case-builder.js'
+import type {InputSink} from '../../src/model/case-builder.js'
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
-import {SummarySink} from '../../src/model/summary.js'
+import {laneCase} from '../helpers/lane-case.js'
 
 // The row lane (kernel/netstat.ts `lane`, through SnapshotAggregator's RowLane side) parses and aggregates
 // plain rows in the kernel. Whatever the loop holds, the case and the input summary must be the ones the
 // long way gives (PORTLEAK_LANE=0), line numbers included, however the bytes are cut.
 
-const decode = lineDecoder('utf-8')
-
-/** Runs `f` with the lane on or off (read when a parser first asks its sink for one). */
-function withLane<T>(on: boolean, f: () => T): T {
-  const was = process.env.PORTLEAK_LANE
-  if (on) delete process.env.PORTLEAK_LANE
-  else process.env.PORTLEAK_LANE = '0'
-  try {
-    return f()
-  } finally {
-    if (was === undefined) delete process.env.PORTLEAK_LANE
-    else process.env.PORTLEAK_LANE = was
-  }
-}
-
-/** The case's snapshots, the input summary and how TIME_WAIT rows were attributed, from bytes fed in chunks. */
-function caseOf(text: string, lane: boolean, chunk: number, rowMemo = false, tap?: (sink: InputSink) => void) {
-  return withLane(lane, () => {
-    const c = new CaseBuilder(null)
-    const told: string[] = []
-    c.agg.onTimeWait = (line, pid, name, how) => told.push(`${line} ${pid} ${name} ${how}`)
-    const next = c.sinkFor('netstat.txt', 'netstat')
-    tap?.(next)
-    const summary = new SummarySink('netstat.txt', 'netstat', next)
-    const lp = netstatParser.create(summary, {path: 'netstat.txt', decodeBytes: decode, addressIds: next.addressIds, rowMemo})
-    const splitter = new ByteLineSplitter(lp as LineParser & {lineBytes: NonNullable<LineParser['lineBytes']>}, summary, 64 * 1024, decode)
-    const bytes = Buffer.from(text, 'utf8')
-    for (let o = 0; o < bytes.length; o += chunk) splitter.push(bytes.subarray(o, Math.min(bytes.length, o + chunk)))
-    const lines = splitter.end()
-    next.finish()
-    const snapshots = c.snapshots.map((s) => ({
-      ...s,
-      summary: {...s.summary, counts: [...s.summary.counts], remotes: [...s.summary.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(s.summary.listeners ?? [])]},
-    }))
-    const slots = c.agg.slotPid.map((pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
-    return {snapshots, slots, told, input: summary.summary({encoding: 'utf-8', bytes: bytes.length, sha256: '', lines})}
-  })
-}
+/** The case read with the lane on or off (test/helpers/lane-case.ts). */
+const caseOf = (text: string, lane: boolean, chunk: number, rowMemo = false, tap?: (sink: InputSink) => void) => laneCase(text, lane, chunk, {rowMemo, tap})
 
 const STAMP = 'Mon 03/04/2024 08:00:01.10'
 const HEADER = ['', 'Active Connections', '', '  Proto  Local Address          Foreign Address        State           PID']
