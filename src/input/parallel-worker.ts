@@ -108,20 +108,27 @@ function feed(
   return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
 }
 
-/**
- * Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. Their
- * arrays go as views of one buffer for the batch, moved, not copied: the parent keeps every summary until the
- * analysis, and a buffer of its own per array cost more than the array's few hundred bytes.
- */
+/** Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. */
 function sendSummaries(c: CaseBuilder, from: number, to: number): number {
   const taken: SnapshotSummary[] = []
-  let ints = 0
   for (let i = from; i < to; i++) {
-    const s = c.snapshots[i]!.summary
-    taken.push(s)
-    ints += s.counts.length + s.remotes.length + s.ephemeral.length + (s.listeners?.length ?? 0)
+    taken.push(c.snapshots[i]!.summary)
     c.snapshots[i]!.summary = EMPTY_SUMMARY
   }
+  const {summaries, buffer} = packed(taken)
+  const batch: WorkerBatch = {kind: 'summaries', summaries}
+  parentPort?.postMessage(batch, [buffer])
+  return to
+}
+
+/**
+ * Copies of these summaries whose arrays are views of one buffer, to move to the parent rather than copy: the
+ * parent keeps every summary until the analysis, and a buffer of its own per array cost more than the array's
+ * few hundred bytes.
+ */
+function packed(list: readonly SnapshotSummary[]): {summaries: SnapshotSummary[]; buffer: ArrayBuffer} {
+  let ints = 0
+  for (const s of list) ints += s.counts.length + s.remotes.length + s.ephemeral.length + (s.listeners?.length ?? 0)
   const all = new Int32Array(ints)
   let at = 0
   const view = (a: Int32Array) => {
@@ -129,23 +136,14 @@ function sendSummaries(c: CaseBuilder, from: number, to: number): number {
     at += a.length
     return all.subarray(at - a.length, at)
   }
-  const summaries = taken.map((s) => ({
+  const summaries = list.map((s) => ({
     ...s,
     counts: view(s.counts),
     ephemeral: view(s.ephemeral),
     remotes: view(s.remotes),
     ...(s.listeners ? {listeners: view(s.listeners)} : {}),
   }))
-  const batch: WorkerBatch = {kind: 'summaries', summaries}
-  parentPort?.postMessage(batch, [all.buffer])
-  return to
-}
-
-/** The buffers of these summaries' arrays, to move to the parent rather than copy. */
-function movedBuffers(summaries: readonly SnapshotSummary[]): ArrayBuffer[] {
-  const moved = new Set<ArrayBuffer>()
-  for (const s of summaries) for (const a of [s.counts, s.remotes, s.ephemeral, s.listeners]) if (a && a.byteLength > 0) moved.add(a.buffer as ArrayBuffer)
-  return [...moved]
+  return {summaries, buffer: all.buffer}
 }
 
 function run(task: WorkerTask): WorkerResult {
@@ -176,7 +174,9 @@ function run(task: WorkerTask): WorkerResult {
 /** Runs `task` and sends its result; the per-snapshot arrays move to the parent instead of being copied (no second copy at the peak). */
 function answer(task: WorkerTask): void {
   const result = run(task)
-  parentPort?.postMessage(result, movedBuffers(result.snapshots.map((s) => s.summary)))
+  const {summaries, buffer} = packed(result.snapshots.map((s) => s.summary))
+  result.snapshots.forEach((s, i) => (s.summary = summaries[i]!))
+  parentPort?.postMessage(result, [buffer])
 }
 
 // Started with its task, or early (parallel.ts WorkerCrew), waiting for it while the parent plans.
