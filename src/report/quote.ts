@@ -212,11 +212,7 @@ async function readAll(input: Readable): Promise<Buffer> {
  */
 export async function pickLines(head: Buffer, stream: Readable, lines: Map<number, string | null>): Promise<void> {
   const sniffed = sniffEncoding(head.subarray(0, HEAD_BYTES))
-  try {
-    await pickFrom(stream, lines, sniffed.encoding, sniffed.bomLength, 1)
-  } finally {
-    stream.destroy()
-  }
+  await pickFrom(stream, lines, sniffed.encoding, sniffed.bomLength, 1)
 }
 
 /** Bytes read from a landmark on come in pieces of this size, into one buffer per group of lines. */
