@@ -50,7 +50,19 @@ export function seriesOf(p: ProcessSeries, state: string): Int32Array | undefine
 /** Time axis for the tests, per timeline position: wall times, or the snapshot number in hours when untimed. */
 export function testTimes(tl: Timeline): {t: Float64Array; timed: boolean} {
   const timed = tl.times.length > 0 && tl.times.every((x) => x !== null)
-  return {t: Float64Array.from(tl.times, (x, i) => (timed ? x! : i * 3_600_000)), timed}
+  const t = new Float64Array(tl.times.length)
+  for (let i = 0; i < t.length; i++) t[i] = timed ? tl.times[i]! : i * 3_600_000
+  return {t, timed}
+}
+
+/**
+ * `from` at each position of `at`, as doubles. A loop rather than `Float64Array.from(at, fn)`, which runs the
+ * array's iterator: an object per element until the code is optimized, and the analysis runs once, cold.
+ */
+function gather(from: ArrayLike<number>, at: readonly number[]): Float64Array {
+  const out = new Float64Array(at.length)
+  for (let j = 0; j < at.length; j++) out[j] = from[at[j]!]!
+  return out
 }
 
 /** The index of the first of ascending `xs` at least `x` (xs.length when none is). */
@@ -102,13 +114,7 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     // `keep` ascends: the positions in [from, to] are one run of it, and `load` is parallel to `keep`.
     const lo = firstAtLeast(keep, from)
     const idx = keep.slice(lo, firstAtLeast(keep, to + 1))
-    const tt = new Float64Array(idx.length)
-    const vv = new Float64Array(idx.length)
-    for (let j = 0; j < idx.length; j++) {
-      tt[j] = t[idx[j]!]!
-      vv[j] = values[idx[j]!]!
-    }
-    const scan = idx.length >= 2 ? scanSeries(tt, vv, load ? load.slice(lo, lo + idx.length) : null) : null
+    const scan = idx.length >= 2 ? scanSeries(gather(t, idx), gather(values, idx), load ? load.slice(lo, lo + idx.length) : null) : null
     return {scan, idx}
   }
   const candidates: Candidate[] = []
@@ -207,17 +213,17 @@ function twAttribution(p: ProcessSeries): Growth['attribution'] {
 function window(v: Int32Array, idx: number[], t: Float64Array, scan: ScanResult) {
   const from = scan.best.from
   const sub = idx.slice(from)
-  const bins = binByTime(Float64Array.from(sub, (i) => t[i]!), Float64Array.from(sub, (i) => v[i]!), 200, 'mean')
+  const bins = binByTime(gather(t, sub), gather(v, sub), 200, 'mean')
   const knot = bins.t.length >= 4 ? bins.t[hingeStart(bins.t, bins.v)]! : -Infinity
   const first = sub.find((i) => t[i]! >= knot) ?? sub[0] ?? 0
   const last = idx.at(-1) ?? 0
   let peak = 0
-  for (const i of idx) peak = Math.max(peak, v[i]!)
+  for (let j = 0; j < idx.length; j++) peak = Math.max(peak, v[idx[j]!]!)
   const growing = sub.filter((i) => i >= first)
   let stopped: {first: number; last: number; slopePerHour: number} | undefined
   if (growing.length >= 8) {
-    const gt = Float64Array.from(growing, (i) => t[i]!)
-    const gv = Float64Array.from(growing, (i) => v[i]!)
+    const gt = gather(t, growing)
+    const gv = gather(v, growing)
     const end = hingeEnd(gt, gv)
     const flat = growing.length - 1 - end.index
     if (end.slope > 0 && end.f >= STOP_F && flat >= Math.max(4, growing.length / 6)) stopped = {first, last: growing[end.index]!, slopePerHour: end.slope * 3_600_000}

@@ -23,7 +23,6 @@ type Held = {ports: number; byState: Record<string, number>; timeWaitAttributed:
  * Group-Object snapshots have no ports: their rows of port-holding states are counted instead.
  */
 export function heldAt(p: ProcessSeries, t: number, b: BuiltTimeline): Held {
-  const tl = b.timeline
   const byState: Record<string, number> = {}
   let rows = 0
   for (const s of TCP_STATES) {
@@ -33,12 +32,32 @@ export function heldAt(p: ProcessSeries, t: number, b: BuiltTimeline): Held {
       rows += v
     }
   }
-  const tw = byState.TIME_WAIT ?? 0
+  const ports = portsOf(p, t, b, rows, byState.TIME_WAIT ?? 0)
+  return {ports, byState, timeWaitAttributed: p.timeWaitAttributed[t] ?? 0, timeWaitAffinity: p.timeWaitAffinity?.[t] ?? 0}
+}
+
+/** `heldAt(p, t, b).ports` without the record of states: for a scan over a process's whole life. */
+export function heldPortsAt(p: ProcessSeries, t: number, b: BuiltTimeline): number {
+  let rows = 0
+  let tw = 0
+  for (let k = 0; k < TCP_STATES.length; k++) {
+    const s = TCP_STATES[k]!
+    const v = p.byState[s]?.[t] ?? 0
+    if (v > 0 && s !== 'LISTENING') {
+      rows += v
+      if (s === 'TIME_WAIT') tw = v
+    }
+  }
+  return portsOf(p, t, b, rows, tw)
+}
+
+/** The ports of `heldAt`, from the rows of the port-holding states and the TIME_WAIT rows among them. */
+function portsOf(p: ProcessSeries, t: number, b: BuiltTimeline, rows: number, tw: number): number {
+  const tl = b.timeline
   const inUse = tl.ephemeralInUse[t] ?? 0
   // EPHEMERAL counts the first tracked range; for another range, the distinct ports held are the bound
   const own = b.rangeIndex === 0 ? (p.ephemeral[t] ?? 0) : (p.ports[t] ?? 0)
-  const ports = tl.portsUnknown?.[t] ? rows : Math.min(own + tw, Math.max(inUse, own))
-  return {ports, byState, timeWaitAttributed: p.timeWaitAttributed[t] ?? 0, timeWaitAffinity: p.timeWaitAffinity?.[t] ?? 0}
+  return tl.portsUnknown?.[t] ? rows : Math.min(own + tw, Math.max(inUse, own))
 }
 
 /** The process holding the most ports at snapshot `t`, if any holds one. */
@@ -114,7 +133,7 @@ export function holderFindings(x: FindingContext, growth: Finding[]): Finding[] 
     const present = (p.seenLast ?? p.last) === lastAt || (p.last === lastAt && (p.byState.TIME_WAIT?.[lastAt] ?? 0) > 0)
     const lastFact = present ? fact(b, x, lastAt, heldAt(p, lastAt, b)) : null
     let most = 0
-    for (let i = p.first; i <= p.last; i++) most = Math.max(most, heldAt(p, i, b).ports)
+    for (let i = p.first; i <= p.last; i++) most = Math.max(most, heldPortsAt(p, i, b))
     const holder: NonNullable<Finding['holder']> = {peak: peakFact, last: lastFact, portsUnknown: unknown(peakAt) || unknown(lastAt)}
     const sameProcess = growth.find((g) => GROWTH_KINDS.has(g.kind) && g.pids.includes(p.pid) && (g.process === null || p.name === null || g.process === p.name))
     if (sameProcess) {

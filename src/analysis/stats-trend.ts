@@ -225,7 +225,9 @@ export function randomWalkRise(v: Float64Array): number {
   const d = new Float64Array(n - 1)
   for (let i = 1; i < n; i++) d[i - 1] = (v[i] as number) - (v[i - 1] as number)
   const mid = median(d)
-  const scale = Math.max(0.5, 1.4826 * median(d.map((x) => Math.abs(x - mid))))
+  // The absolute deviations in place of the steps (median copied what it needed).
+  for (let i = 0; i < d.length; i++) d[i] = Math.abs((d[i] as number) - mid)
+  const scale = Math.max(0.5, 1.4826 * median(d))
   return normalSf(rise / (scale * Math.sqrt(n - 1)))
 }
 
@@ -264,6 +266,21 @@ function num(x: number): string {
 /** The finite (time, value) pairs in time order (stable), copying only what is needed. */
 function sortedFinite(times: Numbers, values: Numbers): {t: Float64Array; v: Float64Array} {
   const n = Math.min(times.length, values.length)
+  // Common case: finite and in time order already, copied as they are.
+  let plain = true
+  for (let i = 0; i < n && plain; i++) {
+    const ti = times[i] as number
+    plain = Number.isFinite(ti) && Number.isFinite(values[i]) && (i === 0 || ti >= (times[i - 1] as number))
+  }
+  if (plain) {
+    const t = new Float64Array(n)
+    const v = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      t[i] = times[i] as number
+      v[i] = values[i] as number
+    }
+    return {t, v}
+  }
   const keep: number[] = []
   let sorted = true
   for (let i = 0; i < n; i++) {

@@ -321,7 +321,7 @@ export function absorbWorkers(
       }
       const listeners = s.summary.listeners
       if (listeners) for (let i = 0; i < listeners.length; i += 2) listeners[i] = slotMap[listeners[i]!]!
-      const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary: {...s.summary, counts, remotes}}
+      const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary: s.summary}
       added.push(snap)
       c.snapshots.push(snap)
       const p = s.stamp === null ? null : parseStamp(s.stamp)
