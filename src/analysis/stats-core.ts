@@ -241,10 +241,21 @@ export function orderStatistic(a: Float64Array, r: number, from = 0, to = a.leng
   return low + (high - low) * (rank - lo)
 }
 
+/** The working copy `median` selects in, kept between calls: the analysis takes hundreds of medians of long series. */
+let medianScratch = new Float64Array(64)
+
 /** Median of the finite values (mean of the two middle ones for an even count); NaN when there is none. O(n). */
 export function median(values: Numbers): number {
-  const finite = finiteValues(values)
-  return orderStatistic(finite, (finite.length - 1) / 2)
+  let count = 0
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) count++
+  if (medianScratch.length < count) medianScratch = new Float64Array(Math.max(count, 2 * medianScratch.length))
+  const finite = medianScratch.subarray(0, count)
+  let k = 0
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number
+    if (Number.isFinite(v)) finite[k++] = v
+  }
+  return orderStatistic(finite, (count - 1) / 2)
 }
 
 export type BhResult = {

@@ -218,11 +218,13 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
  * 1 below 8 values. O(n log n).
  */
 export function randomWalkRise(v: Float64Array): number {
+  // The steps go into a buffer kept between calls (trendTest takes one per window of every series).
   const n = v.length
   if (n < 8) return 1
   const block = Math.max(2, Math.floor(n / 5))
   const rise = median(v.subarray(n - block)) - median(v.subarray(0, block))
-  const d = new Float64Array(n - 1)
+  if (walkScratch.length < n - 1) walkScratch = new Float64Array(Math.max(n - 1, 2 * walkScratch.length))
+  const d = walkScratch.subarray(0, n - 1)
   for (let i = 1; i < n; i++) d[i - 1] = (v[i] as number) - (v[i - 1] as number)
   const mid = median(d)
   // The absolute deviations in place of the steps (median copied what it needed).
@@ -263,7 +265,14 @@ function num(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(3)
 }
 
-/** The finite (time, value) pairs in time order (stable), copying only what is needed. */
+/** Buffers reused from call to call: randomWalkRise's steps, and trendTest's time-ordered series (sortedFinite). */
+let walkScratch = new Float64Array(64)
+let sortedScratch = {t: new Float64Array(64), v: new Float64Array(64)}
+
+/**
+ * The finite (time, value) pairs in time order (stable), copying only what is needed. Already finite and in
+ * order (the usual case), they are views of buffers the next call overwrites.
+ */
 function sortedFinite(times: Numbers, values: Numbers): {t: Float64Array; v: Float64Array} {
   const n = Math.min(times.length, values.length)
   // Common case: finite and in time order already, copied as they are.
@@ -273,8 +282,13 @@ function sortedFinite(times: Numbers, values: Numbers): {t: Float64Array; v: Flo
     plain = Number.isFinite(ti) && Number.isFinite(values[i]) && (i === 0 || ti >= (times[i - 1] as number))
   }
   if (plain) {
-    const t = new Float64Array(n)
-    const v = new Float64Array(n)
+    // Into buffers kept between calls: trendTest's copy of the series does not outlive the call.
+    if (sortedScratch.t.length < n) {
+      const size = Math.max(n, 2 * sortedScratch.t.length)
+      sortedScratch = {t: new Float64Array(size), v: new Float64Array(size)}
+    }
+    const t = sortedScratch.t.subarray(0, n)
+    const v = sortedScratch.v.subarray(0, n)
     for (let i = 0; i < n; i++) {
       t[i] = times[i] as number
       v[i] = values[i] as number
