@@ -82,6 +82,9 @@ export function binByTime(times: Numbers, values: Numbers, maxBins: number, agg:
   return out
 }
 
+/** Buffers `rollingMin` may work and answer in (grown as needed): its answer is then a view the next call overwrites. */
+export type RollingScratch = {out: Float64Array; deque: Int32Array}
+
 /**
  * The rolling floor: for each sample i, the minimum of the finite values whose time lies in the trailing window
  * [times[i] − windowMs, times[i]] (samples up to and including i). A leak is the absence of a return to baseline,
@@ -90,12 +93,16 @@ export function binByTime(times: Numbers, values: Numbers, maxBins: number, agg:
  * values; the output is NaN only where the window holds no finite value. Length min(times, values).
  * O(n) with a monotonic deque.
  */
-export function rollingMin(times: Numbers, values: Numbers, windowMs: number): Float64Array {
+export function rollingMin(times: Numbers, values: Numbers, windowMs: number, scratch?: RollingScratch): Float64Array {
   const n = Math.min(times.length, values.length)
-  const out = new Float64Array(n)
+  if (scratch && scratch.out.length < n) {
+    scratch.out = new Float64Array(Math.max(n, 2 * scratch.out.length))
+    scratch.deque = new Int32Array(scratch.out.length)
+  }
+  const out = scratch ? scratch.out.subarray(0, n) : new Float64Array(n)
   const window = Number.isNaN(windowMs) ? 0 : Math.max(0, windowMs)
   // Indexes of candidate minima, values strictly increasing from head to tail.
-  const deque = new Int32Array(n)
+  const deque = scratch ? scratch.deque : new Int32Array(n)
   let head = 0
   let tail = 0
   for (let i = 0; i < n; i++) {

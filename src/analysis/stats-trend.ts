@@ -7,7 +7,7 @@ import type {PettittResult} from './stats-pettitt.js'
 import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
 import {differenceLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
 import {estimatePhi, GLS_LINE_CALIBRATION, glsTrend, glsVarianceScale, type GlsResult} from './stats-gls.js'
-import {binByTime, rollingFloorAcf, rollingMin} from './stats-series.js'
+import {binByTime, rollingFloorAcf, rollingMin, type RollingScratch} from './stats-series.js'
 
 const MINUTE = 60_000
 /** Fewest samples for the floor test to take part in the decision (ten floor windows of six samples). */
@@ -126,7 +126,7 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   const floorWindowMs = Math.max(0, Math.min(Number.isNaN(requested) ? 0 : requested, spanMs / 2))
 
   const raw = binByTime(t, v, maxPoints, 'mean')
-  const floorAll = rollingMin(t, v, floorWindowMs)
+  const floorAll = rollingMin(t, v, floorWindowMs, floorScratch)
   let from = 0
   while (from < n && (t[from] as number) < (t[0] as number) + floorWindowMs) from++
   // Each floor bin keeps the floor at its latest sample: exactly the trailing-window minimum at that time.
@@ -267,6 +267,8 @@ function num(x: number): string {
 
 /** Buffers reused from call to call: randomWalkRise's steps, and trendTest's time-ordered series (sortedFinite). */
 let walkScratch = new Float64Array(64)
+/** The rolling floor's buffers: trendTest bins the floor (a copy) and drops it. */
+const floorScratch: RollingScratch = {out: new Float64Array(64), deque: new Int32Array(64)}
 let sortedScratch = {t: new Float64Array(64), v: new Float64Array(64)}
 
 /**

@@ -5,13 +5,16 @@ import {
   benjaminiHochberg,
   binByTime,
   mannKendall,
+  median,
   mkScore,
   normalCdf,
+  normalSf,
   pettitt,
   rollingMin,
   senSlope,
   trendTest,
 } from '../../src/analysis/stats.js'
+import {randomWalkRise} from '../../src/analysis/stats-trend.js'
 
 const T0 = Date.UTC(2026, 0, 5)
 const WEEK = 7 * 24 * 3_600_000
@@ -190,6 +193,19 @@ describe('rollingMin, pettitt and benjaminiHochberg properties', () => {
     }
   })
 
+  test.prop([
+    fc.array(fc.array(fc.tuple(fc.integer({min: 0, max: 600}), fc.integer({min: 0, max: 50})), {maxLength: 80}), {minLength: 1, maxLength: 6}),
+    fc.integer({min: 0, max: 200}),
+  ])('rollingMin in kept buffers answers as without them, call after call', (calls, window) => {
+    const scratch = {out: new Float64Array(4), deque: new Int32Array(4)}
+    for (const pairs of calls) {
+      const sorted = [...pairs].sort((a, b) => a[0] - b[0])
+      const t = sorted.map(p => p[0])
+      const v = sorted.map(p => p[1])
+      expect(Array.from(rollingMin(t, v, window, scratch))).toEqual(Array.from(rollingMin(t, v, window)))
+    }
+  })
+
   test.prop([fc.array(fc.integer({min: 0, max: 9}), {minLength: 3, maxLength: 50})])(
     'pettitt finds the largest |U_t| of the pairwise definition',
     x => {
@@ -224,7 +240,57 @@ describe('rollingMin, pettitt and benjaminiHochberg properties', () => {
   })
 })
 
+/** The median by sorting a copy: the definition `median` and the rise test must agree with, whatever ran before. */
+function sortedMedian(x: ArrayLike<number>): number {
+  const s = Array.from(x).filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return Number.NaN
+  const m = (s.length - 1) / 2
+  return s[Math.floor(m)]! + (s[Math.ceil(m)]! - s[Math.floor(m)]!) * (m - Math.floor(m))
+}
+
+describe('kept buffers: median and the random-walk rise', () => {
+  test.prop([fc.array(fc.array(fc.oneof(value, fc.constant(Number.NaN)), {maxLength: 300}), {minLength: 1, maxLength: 8})])(
+    'median equals the sorted middle, call after call of any length',
+    all => {
+      for (const x of all) expect(median(x)).toBe(sortedMedian(x))
+    },
+  )
+
+  test.prop([fc.array(fc.array(fc.integer({min: 0, max: 500}), {maxLength: 300}), {minLength: 1, maxLength: 8})])(
+    'randomWalkRise follows its definition, call after call of any length',
+    all => {
+      for (const x of all) {
+        const v = Float64Array.from(x)
+        const n = v.length
+        let expected = 1
+        if (n >= 8) {
+          const block = Math.max(2, Math.floor(n / 5))
+          const rise = sortedMedian(v.subarray(n - block)) - sortedMedian(v.subarray(0, block))
+          const d = Array.from({length: n - 1}, (_, i) => v[i + 1]! - v[i]!)
+          const mid = sortedMedian(d)
+          const scale = Math.max(0.5, 1.4826 * sortedMedian(d.map(y => Math.abs(y - mid))))
+          expected = normalSf(rise / (scale * Math.sqrt(n - 1)))
+        }
+        expect(randomWalkRise(v)).toBe(expected)
+      }
+    },
+  )
+})
+
 describe('trendTest properties', () => {
+  test.prop([fc.array(fc.array(value, {minLength: 1, maxLength: 400}), {minLength: 2, maxLength: 5})])(
+    'answers alike whatever was tested before it (its copies of the series are kept buffers)',
+    all => {
+      // Ordered, finite samples: the series is copied into the kept buffers, and median and the rise test reuse theirs.
+      const run = (v: number[]) => trendTest(v.map((_, i) => T0 + i * 60_000), v)
+      const first = all.map(run)
+      // Each result kept from the first pass must neither have changed since nor differ from a fresh one.
+      const again = [...all].reverse().map(run).reverse()
+      expect(first).toEqual(again)
+      expect(first[0]).toEqual(run(all[0]!))
+    },
+  )
+
   test.prop([
     fc.uniqueArray(fc.integer({min: T0, max: T0 + WEEK}), {minLength: 1, maxLength: 300}),
     fc.integer({min: 0, max: 1_000_000}),
