@@ -11,7 +11,7 @@ import {corroborate} from './merge-evidence.js'
 import {eventWindow, nextSteps, PROOF, samplingOf, verdictOf} from './verdict.js'
 import {holderFindings} from './holders.js'
 import {attachRemotes, findingRemotes} from './remotes.js'
-import {maxOf, minOf, peakOf} from '../model/extremes.js'
+import {lifePeak, maxOf, minOf} from '../model/extremes.js'
 
 export type AnalyzeOptions = {
   /** `--dynamic-range`, when given. */
@@ -168,15 +168,19 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
     const present = p.first <= lastAt && (p.last >= lastAt || (p.seenLast ?? p.last) >= lastAt)
     const peak: Record<string, number> = {}
     const now: Record<string, number> = {}
+    const lifeTop = (v: Int32Array) => lifePeak(v, p.first, p.last)
     for (const s of TCP_STATES) {
       const v = p.byState[s]
-      if (v && peakOf(v) > 0) {
-        peak[s] = peakOf(v)
-        if (present) now[s] = v[lastAt] ?? 0
+      const top = v ? lifeTop(v) : 0
+      if (top > 0) {
+        peak[s] = top
+        if (present) now[s] = v![lastAt] ?? 0
       }
     }
-    if (peakOf(p.udp) > 0) (peak.UDP = peakOf(p.udp)), present && (now.UDP = p.udp[lastAt] ?? 0)
-    if (peakOf(p.ports) > 0) (peak.PORTS = peakOf(p.ports)), present && (now.PORTS = p.ports[lastAt] ?? 0)
+    const udp = lifeTop(p.udp)
+    if (udp > 0) (peak.UDP = udp), present && (now.UDP = p.udp[lastAt] ?? 0)
+    const ports = lifeTop(p.ports)
+    if (ports > 0) (peak.PORTS = ports), present && (now.PORTS = p.ports[lastAt] ?? 0)
     const h = tl.handles.find((x) => x.pid === p.pid && (x.name === null || p.name === null || x.name.toLowerCase() === p.name.toLowerCase()))
     const handles = h
       ? {peak: maxOf(h.points.map((x) => x.total ?? 0), 0), afdPeak: h.points.some((x) => x.afd !== null) ? maxOf(h.points.map((x) => x.afd ?? 0)) : null}

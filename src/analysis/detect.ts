@@ -1,4 +1,4 @@
-import {peakOf} from '../model/extremes.js'
+import {lifePeak, peakOf} from '../model/extremes.js'
 import type {ProcessSeries, TestEvidence, Timeline} from '../model/types.js'
 import {hingeEnd, hingeStart} from './hinge.js'
 import {fisherCombine, hostLoad, scanSeries, type ScanResult, TEST_NAME} from './scan.js'
@@ -123,7 +123,7 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     const load = host?.without(si) ?? null
     const states = TESTED.filter((state) => {
       const v = seriesOf(p, state)
-      return v !== undefined && peakOf(v) >= minPeak
+      return v !== undefined && lifePeak(v, p.first, p.last) >= minPeak
     })
     // Distinct ports duplicate the state that holds them: PORTS is a hypothesis only when no state is tested.
     for (const state of states.some((s) => s !== 'PORTS') ? states.filter((s) => s !== 'PORTS') : states) {
@@ -305,7 +305,7 @@ function remoteHandover(owners: Map<string, Int32Array> | undefined, a: number, 
 
 /** Both hold the same port-holding states (peak ≥ 5) and the new one starts below half where the old one ended. */
 function statePattern(a: ProcessSeries, b: ProcessSeries, aEnd: number, bStart: number): string | null {
-  const held = (p: ProcessSeries) => TESTED.filter((s) => s !== 'PORTS' && peakOf(seriesOf(p, s) ?? []) >= 5)
+  const held = (p: ProcessSeries) => TESTED.filter((s) => s !== 'PORTS' && lifePeak(seriesOf(p, s) ?? [], p.first, p.last) >= 5)
   const sa = held(a)
   const sb = held(b)
   if (sa.length === 0 || sa.join() !== sb.join()) return null
