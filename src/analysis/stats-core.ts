@@ -1,7 +1,8 @@
 /**
  * Numeric building blocks of the trend statistics: the normal distribution, ranks with ties, order statistics
- * and the Benjamini-Hochberg procedure. Pure, allocation-light, no dependencies.
+ * and the Benjamini-Hochberg procedure. Pure, allocation-light, no dependencies but the typed-array helpers.
  */
+import {Scratch} from '../typed-arrays.js'
 
 /** Values with `length` and numeric indexes: `number[]`, `Float64Array`, `Int32Array`… */
 export type Numbers = ArrayLike<number>
@@ -172,11 +173,11 @@ export function mkVariance(values: Numbers, order: Int32Array = sortedOrder(valu
   return (n * (n - 1) * (2 * n + 5) - ties) / 18
 }
 
-/** The finite values of `values`, in order, as a new Float64Array. O(n). */
-export function finiteValues(values: Numbers): Float64Array {
+/** The finite values of `values`, in order, as a new Float64Array (or a view of `scratch`'s buffer). O(n). */
+export function finiteValues(values: Numbers, scratch?: Scratch<Float64Array>): Float64Array {
   let count = 0
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) count++
-  const out = new Float64Array(count)
+  const out = scratch ? scratch.take(count) : new Float64Array(count)
   let k = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number
@@ -242,20 +243,12 @@ export function orderStatistic(a: Float64Array, r: number, from = 0, to = a.leng
 }
 
 /** The working copy `median` selects in, kept between calls: the analysis takes hundreds of medians of long series. */
-let medianScratch = new Float64Array(64)
+const medianScratch = new Scratch(Float64Array)
 
 /** Median of the finite values (mean of the two middle ones for an even count); NaN when there is none. O(n). */
 export function median(values: Numbers): number {
-  let count = 0
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) count++
-  if (medianScratch.length < count) medianScratch = new Float64Array(Math.max(count, 2 * medianScratch.length))
-  const finite = medianScratch.subarray(0, count)
-  let k = 0
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number
-    if (Number.isFinite(v)) finite[k++] = v
-  }
-  return orderStatistic(finite, (count - 1) / 2)
+  const finite = finiteValues(values, medianScratch)
+  return orderStatistic(finite, (finite.length - 1) / 2)
 }
 
 export type BhResult = {

@@ -1,3 +1,4 @@
+import type {Scratch} from '../typed-arrays.js'
 import type {Numbers} from './stats-core.js'
 
 /** How `binByTime` reduces the samples of one bin; `last` keeps the value of the latest sample. */
@@ -82,8 +83,8 @@ export function binByTime(times: Numbers, values: Numbers, maxBins: number, agg:
   return out
 }
 
-/** Buffers `rollingMin` may work and answer in (grown as needed): its answer is then a view the next call overwrites. */
-export type RollingScratch = {out: Float64Array; deque: Int32Array}
+/** Buffers `rollingMin` may work and answer in: its answer is then a view the next call overwrites. */
+export type RollingScratch = {out: Scratch<Float64Array>; deque: Scratch<Int32Array>}
 
 /**
  * The rolling floor: for each sample i, the minimum of the finite values whose time lies in the trailing window
@@ -95,14 +96,10 @@ export type RollingScratch = {out: Float64Array; deque: Int32Array}
  */
 export function rollingMin(times: Numbers, values: Numbers, windowMs: number, scratch?: RollingScratch): Float64Array {
   const n = Math.min(times.length, values.length)
-  if (scratch && scratch.out.length < n) {
-    scratch.out = new Float64Array(Math.max(n, 2 * scratch.out.length))
-    scratch.deque = new Int32Array(scratch.out.length)
-  }
-  const out = scratch ? scratch.out.subarray(0, n) : new Float64Array(n)
+  const out = scratch ? scratch.out.take(n) : new Float64Array(n)
   const window = Number.isNaN(windowMs) ? 0 : Math.max(0, windowMs)
   // Indexes of candidate minima, values strictly increasing from head to tail.
-  const deque = scratch ? scratch.deque : new Int32Array(n)
+  const deque = scratch ? scratch.deque.take(n) : new Int32Array(n)
   let head = 0
   let tail = 0
   for (let i = 0; i < n; i++) {

@@ -8,6 +8,7 @@ import {SEN_MAX_POINTS, senSlope} from './stats-sen.js'
 import {differenceLag1, FLOOR_CALIBRATION, varianceScale} from './stats-calibration.js'
 import {estimatePhi, GLS_LINE_CALIBRATION, glsTrend, glsVarianceScale, type GlsResult} from './stats-gls.js'
 import {binByTime, rollingFloorAcf, rollingMin, type RollingScratch} from './stats-series.js'
+import {Scratch} from '../typed-arrays.js'
 
 const MINUTE = 60_000
 /** Fewest samples for the floor test to take part in the decision (ten floor windows of six samples). */
@@ -223,8 +224,7 @@ export function randomWalkRise(v: Float64Array): number {
   if (n < 8) return 1
   const block = Math.max(2, Math.floor(n / 5))
   const rise = median(v.subarray(n - block)) - median(v.subarray(0, block))
-  if (walkScratch.length < n - 1) walkScratch = new Float64Array(Math.max(n - 1, 2 * walkScratch.length))
-  const d = walkScratch.subarray(0, n - 1)
+  const d = walkScratch.take(n - 1)
   for (let i = 1; i < n; i++) d[i - 1] = (v[i] as number) - (v[i - 1] as number)
   const mid = median(d)
   // The absolute deviations in place of the steps (median copied what it needed).
@@ -266,10 +266,10 @@ function num(x: number): string {
 }
 
 /** Buffers reused from call to call: randomWalkRise's steps, and trendTest's time-ordered series (sortedFinite). */
-let walkScratch = new Float64Array(64)
+const walkScratch = new Scratch(Float64Array)
 /** The rolling floor's buffers: trendTest bins the floor (a copy) and drops it. */
-const floorScratch: RollingScratch = {out: new Float64Array(64), deque: new Int32Array(64)}
-let sortedScratch = {t: new Float64Array(64), v: new Float64Array(64)}
+const floorScratch: RollingScratch = {out: new Scratch(Float64Array), deque: new Scratch(Int32Array)}
+const sortedScratch = {t: new Scratch(Float64Array), v: new Scratch(Float64Array)}
 
 /**
  * The finite (time, value) pairs in time order (stable), copying only what is needed. Already finite and in
@@ -285,12 +285,8 @@ function sortedFinite(times: Numbers, values: Numbers): {t: Float64Array; v: Flo
   }
   if (plain) {
     // Into buffers kept between calls: trendTest's copy of the series does not outlive the call.
-    if (sortedScratch.t.length < n) {
-      const size = Math.max(n, 2 * sortedScratch.t.length)
-      sortedScratch = {t: new Float64Array(size), v: new Float64Array(size)}
-    }
-    const t = sortedScratch.t.subarray(0, n)
-    const v = sortedScratch.v.subarray(0, n)
+    const t = sortedScratch.t.take(n)
+    const v = sortedScratch.v.take(n)
     for (let i = 0; i < n; i++) {
       t[i] = times[i] as number
       v[i] = values[i] as number

@@ -15,6 +15,7 @@ import {
   trendTest,
 } from '../../src/analysis/stats.js'
 import {randomWalkRise} from '../../src/analysis/stats-trend.js'
+import {Scratch} from '../../src/typed-arrays.js'
 
 const T0 = Date.UTC(2026, 0, 5)
 const WEEK = 7 * 24 * 3_600_000
@@ -197,7 +198,7 @@ describe('rollingMin, pettitt and benjaminiHochberg properties', () => {
     fc.array(fc.array(fc.tuple(fc.integer({min: 0, max: 600}), fc.integer({min: 0, max: 50})), {maxLength: 80}), {minLength: 1, maxLength: 6}),
     fc.integer({min: 0, max: 200}),
   ])('rollingMin in kept buffers answers as without them, call after call', (calls, window) => {
-    const scratch = {out: new Float64Array(4), deque: new Int32Array(4)}
+    const scratch = {out: new Scratch(Float64Array), deque: new Scratch(Int32Array)}
     for (const pairs of calls) {
       const sorted = [...pairs].sort((a, b) => a[0] - b[0])
       const t = sorted.map(p => p[0])
