@@ -24,20 +24,16 @@ type Held = {ports: number; byState: Record<string, number>; timeWaitAttributed:
  */
 export function heldAt(p: ProcessSeries, t: number, b: BuiltTimeline): Held {
   const byState: Record<string, number> = {}
-  let rows = 0
   for (const s of TCP_STATES) {
     const v = p.byState[s]?.[t] ?? 0
-    if (v > 0 && s !== 'LISTENING') {
-      byState[s] = v
-      rows += v
-    }
+    if (v > 0 && s !== 'LISTENING') byState[s] = v
   }
-  const ports = portsOf(p, t, b, rows, byState.TIME_WAIT ?? 0)
-  return {ports, byState, timeWaitAttributed: p.timeWaitAttributed[t] ?? 0, timeWaitAffinity: p.timeWaitAffinity?.[t] ?? 0}
+  return {ports: heldPortsAt(p, t, b), byState, timeWaitAttributed: p.timeWaitAttributed[t] ?? 0, timeWaitAffinity: p.timeWaitAffinity?.[t] ?? 0}
 }
 
 /** `heldAt(p, t, b).ports` without the record of states: for a scan over a process's whole life. */
 export function heldPortsAt(p: ProcessSeries, t: number, b: BuiltTimeline): number {
+  const tl = b.timeline
   let rows = 0
   let tw = 0
   for (let k = 0; k < TCP_STATES.length; k++) {
@@ -48,12 +44,6 @@ export function heldPortsAt(p: ProcessSeries, t: number, b: BuiltTimeline): numb
       if (s === 'TIME_WAIT') tw = v
     }
   }
-  return portsOf(p, t, b, rows, tw)
-}
-
-/** The ports of `heldAt`, from the rows of the port-holding states and the TIME_WAIT rows among them. */
-function portsOf(p: ProcessSeries, t: number, b: BuiltTimeline, rows: number, tw: number): number {
-  const tl = b.timeline
   const inUse = tl.ephemeralInUse[t] ?? 0
   // EPHEMERAL counts the first tracked range; for another range, the distinct ports held are the bound
   const own = b.rangeIndex === 0 ? (p.ephemeral[t] ?? 0) : (p.ports[t] ?? 0)
