@@ -2,7 +2,7 @@ import {fc, test} from '@fast-check/vitest'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
-import {laneCaseWithTables} from '../helpers/lane-case.js'
+import {countingLaneRows, laneCaseWithTables} from '../helpers/lane-case.js'
 
 // The row lane keys IPv6 addresses by the address table's ids (kernel/netstat.ts otherAddress: a cache of
 // the table's answers, the table asked on a miss). Whatever addresses a loop holds (compressed, full, zone
@@ -114,22 +114,11 @@ describe('the row lane with IPv6 rows', () => {
       tcp('0.0.0.0:135', '0.0.0.0:0', 'LISTENING', '1712'),
     ]
     const text = [0, 1, 2, 3].map(() => [STAMP, ...HEADER, ...rows, ''].join('\r\n')).join('\r\n')
-    const take = SnapshotAggregator.prototype.take
-    let taken = 0
-    SnapshotAggregator.prototype.take = function (this: SnapshotAggregator, ...args: Parameters<typeof take>) {
-      const n = take.apply(this, args)
-      if (n > 0) taken += n
-      return n
-    }
-    try {
-      const on = caseOf(text, true, 1 << 20, false)
-      expect(on).toEqual(caseOf(text, false, 1 << 20, false))
-      // The rows before `zz::1` (not an address: malformed, the long way's verdict) in every snapshot but the first.
-      expect(taken).toBeGreaterThanOrEqual(3 * 4)
-      expect(on.input.skippedByReason).toEqual({malformed: 4})
-      expect(on.tables.at(-1)).toEqual(expect.arrayContaining(['::', '::1', '2406:da00::1', 'fe80::1%4']))
-    } finally {
-      SnapshotAggregator.prototype.take = take
-    }
+    const {result: on, taken} = countingLaneRows(() => caseOf(text, true, 1 << 20, false))
+    expect(on).toEqual(caseOf(text, false, 1 << 20, false))
+    // The rows before `zz::1` (not an address: malformed, the long way's verdict) in every snapshot but the first.
+    expect(taken).toBeGreaterThanOrEqual(3 * 4)
+    expect(on.input.skippedByReason).toEqual({malformed: 4})
+    expect(on.tables.at(-1)).toEqual(expect.arrayContaining(['::', '::1', '2406:da00::1', 'fe80::1%4']))
   })
 })

@@ -1,9 +1,8 @@
 import {fc, test} from '@fast-check/vitest'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import type {InputSink} from '../../src/model/case-builder.js'
-import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
-import {laneCase} from '../helpers/lane-case.js'
+import {countingLaneRows, laneCase} from '../helpers/lane-case.js'
 
 // The row lane (kernel/netstat.ts `lane`, through SnapshotAggregator's RowLane side) parses and aggregates
 // plain rows in the kernel. Whatever the loop holds, the case and the input summary must be the ones the
@@ -68,26 +67,6 @@ const ownerLoop = fc.tuple(fc.array(ownerSnapshot, {minLength: 1, maxLength: 6})
 })
 
 describe('the row lane', () => {
-  const take = SnapshotAggregator.prototype.take
-  afterEach(() => {
-    SnapshotAggregator.prototype.take = take
-  })
-
-  /** Counts the rows lanes take while `f` runs. */
-  function counting<T>(f: () => T): {result: T; taken: number} {
-    let taken = 0
-    SnapshotAggregator.prototype.take = function (this: SnapshotAggregator, ...args: Parameters<typeof take>) {
-      const n = take.apply(this, args)
-      if (n > 0) taken += n
-      return n
-    }
-    try {
-      return {result: f(), taken}
-    } finally {
-      SnapshotAggregator.prototype.take = take
-    }
-  }
-
   test.prop([loop, fc.integer({min: 1, max: 400}), fc.boolean(), fc.boolean()])(
     'gives the case, the input summary and the attributions of the long way, however the bytes are cut, with the row memo or without',
     (text, chunk, crlfOnly, memo) => {
@@ -130,7 +109,7 @@ describe('the row lane', () => {
       const snapshot = (image: string) => [STAMP, ...HEADER, ...rows.map((l) => l.replace('LeakyAgent', image)), ''].join(eol)
       // PID 5120's image changes in the fourth snapshot (a new process with a reused PID).
       const text = [snapshot('LeakyAgent'), snapshot('LeakyAgent'), snapshot('LeakyAgent'), snapshot('Updater'), snapshot('Updater')].join(eol)
-      const {result, taken} = counting(() => caseOf(text, true, 1 << 20))
+      const {result, taken} = countingLaneRows(() => caseOf(text, true, 1 << 20))
       const off = caseOf(text, false, 1 << 20)
       expect(result).toEqual(off)
       expect(result.slots).toEqual(expect.arrayContaining(['1712/svchost.exe', '4/', '3020/w3wp.exe', '5120/LeakyAgent.exe', '5120/Updater.exe']))
@@ -152,7 +131,7 @@ describe('the row lane', () => {
       tcp('10.0.0.5:49155', '52.1.1.2:443', 'BOUND', '5120'),
     ]
     const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\r\n')).join('\r\n')
-    const {result, taken} = counting(() => caseOf(text, true, 1 << 20))
+    const {result, taken} = countingLaneRows(() => caseOf(text, true, 1 << 20))
     // The first snapshot meets its PIDs the long way (their slots are made there); the last row of each is left over.
     expect(taken).toBeGreaterThanOrEqual(2 * (rows.length - 1))
     expect(result).toEqual(caseOf(text, false, 1 << 20))
@@ -171,12 +150,12 @@ describe('the row lane', () => {
   it('is not used when the sink is tapped for every row (export --connections); it is with the row memo', () => {
     const rows = Array.from({length: 20}, (_, i) => tcp(`10.0.0.5:${49152 + i}`, '52.1.1.1:443', 'ESTABLISHED', '3020'))
     const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\n')).join('\n')
-    const tapped = counting(() =>
+    const tapped = countingLaneRows(() =>
       caseOf(text, true, 1 << 20, false, (sink) => sink.tap(() => {})),
     )
     expect(tapped.taken).toBe(0)
     expect(tapped.result).toEqual(caseOf(text, false, 1 << 20))
-    const memo = counting(() => caseOf(text, true, 1 << 20, true))
+    const memo = countingLaneRows(() => caseOf(text, true, 1 << 20, true))
     expect(memo.taken).toBeGreaterThan(0)
     expect(memo.result).toEqual(caseOf(text, false, 1 << 20, true))
   })

@@ -2,6 +2,7 @@ import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
 import type {LineParser} from '../../src/formats/types.js'
 import {CaseBuilder, type InputSink} from '../../src/model/case-builder.js'
+import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {SummarySink} from '../../src/model/summary.js'
 
 const decode = lineDecoder('utf-8')
@@ -16,6 +17,22 @@ export function withLane<T>(on: boolean, f: () => T): T {
   } finally {
     if (was === undefined) delete process.env.PORTLEAK_LANE
     else process.env.PORTLEAK_LANE = was
+  }
+}
+
+/** Runs `f` counting the rows row lanes take (SnapshotAggregator.take) meanwhile. */
+export function countingLaneRows<T>(f: () => T): {result: T; taken: number} {
+  const take = SnapshotAggregator.prototype.take
+  let taken = 0
+  SnapshotAggregator.prototype.take = function (this: SnapshotAggregator, ...args: Parameters<typeof take>) {
+    const n = take.apply(this, args)
+    if (n > 0) taken += n
+    return n
+  }
+  try {
+    return {result: f(), taken}
+  } finally {
+    SnapshotAggregator.prototype.take = take
   }
 }
 
