@@ -43,6 +43,12 @@ export default function setup(project: TestProject): () => void {
     rmSync(dir, {recursive: true, force: true})
     throw new Error(`test/global-setup.ts: building the CLI failed (tsc exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`)
   }
+  // The entry modules bundled, as `npm run build` leaves them (scripts/bundle.mjs): the CLI users run.
+  const bundle = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), dir], {encoding: 'utf8', timeout: 120_000})
+  if (bundle.status !== 0) {
+    rmSync(dir, {recursive: true, force: true})
+    throw new Error(`test/global-setup.ts: bundling the CLI failed (exit ${bundle.status ?? bundle.signal}):\n${bundle.stdout}${bundle.stderr}`)
+  }
   // The compiled netstat kernel (kernel/*.ts), as `npm run build:kernel` makes it, from the sources as they are now.
   const kernel = join(dir, 'dist/kernel/netstat.wasm')
   const asc = spawnSync(process.execPath, [join(ROOT, 'node_modules/assemblyscript/bin/asc.js'), ...kernelBuildArgs(), '-o', kernel], {cwd: ROOT, encoding: 'utf8', timeout: 300_000})

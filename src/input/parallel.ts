@@ -10,11 +10,13 @@ import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
 import type {DateOrder, FormatId} from '../formats/types.js'
 import {keepLandmarks, type Landmark} from './landmarks.js'
+import {MODULE_ROOT} from '../module-root.js'
 import type {HashResult, HashTask} from './hash-worker.js'
 import type {WorkerBatch, WorkerResult, WorkerTask} from './parallel-worker.js'
 
-const WORKER = new URL('./parallel-worker.js', import.meta.url)
-const HASH_WORKER = new URL('./hash-worker.js', import.meta.url)
+// From src/ (tests through tsx) these files do not exist: loops are read in one thread there.
+const WORKER = new URL('input/parallel-worker.js', MODULE_ROOT)
+const HASH_WORKER = new URL('input/hash-worker.js', MODULE_ROOT)
 
 /** Files at least this large are split across worker threads (`PORTLEAK_PARALLEL_MIN` overrides, for tests). */
 export const parallelMinBytes = () => Number(process.env.PORTLEAK_PARALLEL_MIN ?? 64 * 1024 * 1024)

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import {PortleakError} from '../../errors.js'
+import {MODULE_ROOT} from '../../module-root.js'
 import {STATE_WORDS} from './locale.js'
 import {TCP_STATES, type TcpState} from '../types.js'
 
@@ -44,7 +45,7 @@ type Exports = {
 }
 
 /** The compiled kernel, built by `npm run build:kernel` (part of `npm install`). */
-export const KERNEL_WASM = new URL('../../../dist/kernel/netstat.wasm', import.meta.url)
+export const KERNEL_WASM = new URL('../dist/kernel/netstat.wasm', MODULE_ROOT)
 
 let compiled: WasmModule | null | undefined
 

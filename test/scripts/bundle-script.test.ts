@@ -1,0 +1,63 @@
+import {spawnSync} from 'node:child_process'
+import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+
+import {describe, expect, inject, it} from 'vitest'
+
+import {moduleRoot} from '../../src/module-root.js'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+const bundle = (root: string) => spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), root], {encoding: 'utf8'})
+
+describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
+  const root = inject('cliRoot')
+
+  it('leaves each command and worker entry importing shared chunks, and no module graph behind them', () => {
+    const chunks = readdirSync(join(root, 'dist/chunks'))
+    expect(chunks.length).toBeGreaterThan(0)
+    const entries = [...readdirSync(join(root, 'dist/commands')).filter((f) => f.endsWith('.js')).map((f) => `commands/${f}`), 'input/parallel-worker.js', 'input/hash-worker.js']
+    for (const entry of entries) {
+      const text = readFileSync(join(root, 'dist', entry), 'utf8')
+      // Imports are of chunks or packages only: a relative import of another tsc module would load its graph.
+      const relative = [...text.matchAll(/from\s+"(\.[^"]+)"/g)].map((m) => m[1]!)
+      expect(relative.every((p) => p.startsWith('../chunks/')), `${entry}: ${relative.join(', ')}`).toBe(true)
+    }
+  })
+
+  it('refuses entries it has bundled already, naming the file, and changes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
+    try {
+      cpSync(join(root, 'dist'), join(dir, 'dist'), {recursive: true})
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+      const before = readdirSync(join(dir, 'dist/chunks')).sort()
+      const r = bundle(dir)
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(/^bundle: .*dist\/commands\/\w+\.js is bundled already: run tsc first\n$/)
+      expect(readdirSync(join(dir, 'dist/chunks')).sort()).toEqual(before)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('keeps the library entry (dist/index.js) whole: its pipeline reads a loop', async () => {
+    const lib = (await import(pathToFileURL(join(root, 'dist/index.js')).href)) as typeof import('../../src/index.js')
+    const doc = await lib.inspectInputs([join(ROOT, 'corpus/netstat/loop-en-us-anobq-bound-leak.txt')], {})
+    expect(doc.inputs[0]!.format).toBe('netstat')
+    expect(doc.inputs[0]!.snapshots).toBeGreaterThan(1)
+  })
+})
+
+describe('moduleRoot: where shipped files are found from, bundled or not', () => {
+  it('is the nearest dist/ or src/ above a module, wherever below it the module sits', () => {
+    expect(moduleRoot('/opt/portleak/dist/chunks/chunk-ABC.js').href).toBe('file:///opt/portleak/dist/')
+    expect(moduleRoot('/opt/portleak/dist/formats/netstat/kernel.js').href).toBe('file:///opt/portleak/dist/')
+    expect(moduleRoot('/home/u/src/portleak/src/input/parallel.ts').href).toBe('file:///home/u/src/portleak/src/')
+    expect(moduleRoot('/home/u/dist/portleak/dist/input/parallel.js').href).toBe('file:///home/u/dist/portleak/dist/')
+  })
+
+  it("is the module's own folder outside either", () => {
+    expect(moduleRoot('/opt/tools/portleak.js').href).toBe('file:///opt/tools/')
+  })
+})
