@@ -567,10 +567,12 @@ function ownEnd(p: usize, n: usize): usize {
 /**
  * The caller read the row of line `line` (PID `pid`) and the owner lines at staged bytes [start, end) after
  * it (complete lines, each one the caller took as an owner line, then a row): kept for that PID, with the
- * slot the row went to, when that row was the last one aggregated (else nothing is learned).
+ * slot the row went to, when that row was the last one aggregated (else nothing is learned); counting
+ * alone (`laneCountOnly`), always, without a slot.
  */
 export function laneLearn(start: i32, end: i32, pid: i32, line: i32): void {
-  const slot = aggLastSlot(line, pid)
+  // Counting alone, no slot is wanted: what the owner lines were is learned whatever row came before.
+  const slot = countOnly ? -1 : aggLastSlot(line, pid)
   const len = end - start
   if (slot < -1 || len <= 0 || len > OWN_MAX) return
   if (own == 0) {
@@ -600,12 +602,23 @@ export function laneLearn(start: i32, end: i32, pid: i32, line: i32): void {
 }
 
 /**
+ * Set by `laneCountOnly`: the lane parses and counts rows but aggregates none (readers that only count,
+ * `inspect`): no process slot is looked up, no address id is sent back, nothing reaches the aggregator.
+ */
+let countOnly = false
+
+export function laneCountOnly(on: bool): void {
+  countOnly = on
+}
+
+/**
  * The row lane: takes the lines of staged bytes [start, end) from `start` on while each is a row this
  * kernel reads and can key itself (TCP/UDP; IPv4, `*` or IPv6 addresses, the last by the caller's ids, see
  * otherAddress; a state word from the table, a PID whose slot the caller made) followed by another row, or
  * (`owners`: the loop has owner lines) by owner lines it learned after a row of this PID (byte for byte, see
- * laneLearn) and then another row; aggregates the rows (aggRow) with their line numbers from `line` on,
- * counting the owner lines as lines too; stops before the first other line (the last row before another
+ * laneLearn) and then another row; aggregates the rows (aggRow; counting alone, no slot is needed and
+ * nothing is aggregated) with their line numbers from `line` on, counting the owner lines as lines too;
+ * stops before the first other line (the last row before another
  * kind of line is the caller's, as is a row whose owner lines are new). Returns the lines taken (what they
  * were in LANE), or LANE_NEED_FLUSH when `flushFirst` and the first line is one it would take (or one whose
  * address it would ask the caller for): the caller hands on the row it holds first, then asks again.
@@ -664,7 +677,7 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       next += len
     }
     let slot = -1
-    if (st != K_TIME_WAIT || pid > 0) {
+    if (!countOnly && (st != K_TIME_WAIT || pid > 0)) {
       slot = plain ? aggPidSlot(pid) : ownSlot
       if (slot < 0) break
     }
@@ -685,9 +698,11 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
       if (st == K_BOUND) flags |= 32
       flags |= (st - 1) << 8
     }
-    if (lOther) v6Use(laddr, lEntry, aggGeneration())
-    if (rOther) v6Use(raddr, rEntry, aggGeneration())
-    aggRow(flags, slot, pid, laddr, lport, raddr, rport, line + taken)
+    if (!countOnly) {
+      if (lOther) v6Use(laddr, lEntry, aggGeneration())
+      if (rOther) v6Use(raddr, rEntry, aggGeneration())
+      aggRow(flags, slot, pid, laddr, lport, raddr, rport, line + taken)
+    }
     const at = LANE_COUNTS + (<usize>(udp ? 0 : st) << 2)
     store<i32>(at, load<i32>(at) + 1)
     if (st == K_BOUND) store<i32>(LANE_BOUND, 1)

@@ -6,6 +6,7 @@ import {detach} from './interning.js'
 import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './port-ranges.js'
 import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
 import type {RowLane} from '../formats/netstat/lane.js'
+import {countingLane} from '../formats/netstat/counting-lane.js'
 
 export type CaseInput = {index: number; path: string; format: FormatId; host: string | null; notes: Record<string, string>}
 
@@ -250,10 +251,15 @@ export class InputSink implements RecordSink {
     } else this.c.dumpRow(restoreRow(memo, entry, line, process), this.input.index)
   }
 
-  /** The aggregator's row lane, while rows only go there: not for inputs read for their marks only, nor tapped ones. */
+  /**
+   * The aggregator's row lane, while rows only go there; a lane that only counts for inputs read for their
+   * marks only; none for tapped ones (their rows are wanted as records).
+   */
   rowLane(): RowLane | null {
-    return this.marksOnly || this.onRow !== null ? null : this.c.agg
+    if (this.onRow !== null) return null
+    return this.marksOnly ? (this.counting ??= countingLane()) : this.c.agg.lane
   }
+  private counting: RowLane | undefined
 
   process(r: ProcessRecord): void {
     this.c.processes.push({input: this.input.index, snapshot: this.snapIndex, pid: r.pid, name: detach(r.name), total: r.handles, afd: null, line: r.line})

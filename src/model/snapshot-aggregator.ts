@@ -7,8 +7,8 @@ import {isIpv6, isLoopback, isWildcard, V4_BASE} from './address-kinds.js'
 import {Interner} from './interning.js'
 import {inRange, type PortRange} from './port-ranges.js'
 import {PortleakError} from '../errors.js'
-import {kernelInstance, type KernelMemory, writeStateWords} from '../formats/netstat/kernel.js'
-import type {RowLane} from '../formats/netstat/lane.js'
+import {kernelCall, kernelError, kernelInstance, type KernelMemory, writeStateWords} from '../formats/netstat/kernel.js'
+import {KernelLane} from '../formats/netstat/kernel-lane.js'
 import {checkedAddress, NOT_AN_ADDRESS} from '../formats/netstat/row.js'
 import {PORTS_SLOT, SLOT_COUNT, STATE_SLOT, UDP_SLOT} from './slots.js'
 
@@ -115,7 +115,7 @@ export const endpointLabel = (addr: string, port: number) => `${addr.includes(':
  * for the snapshot after next; address ids not used since are given back and the rest renumbered now
  * and then (see `compactAddresses`).
  */
-export class SnapshotAggregator implements RowLane {
+export class SnapshotAggregator {
   readonly processes = new Interner()
   readonly addresses = new AddressTable()
   /** The remote endpoints summaries report (strings are made only for these). */
@@ -131,6 +131,11 @@ export class SnapshotAggregator implements RowLane {
    */
   private readonly k: AggregatorExports
   private readonly memory: KernelMemory
+  /**
+   * The row lane (kernel/netstat.ts `lane`) that parses and aggregates plain rows into this aggregator, for
+   * sinks whose rows only go here (InputSink.rowLane).
+   */
+  readonly lane: KernelLane
   /** The kernel's snapshot generation (address ids are marked with it, see AddressTable.use). */
   private generation = 1
   /** This aggregator's tag in row memos' words (changes when address ids are renumbered). */
@@ -156,6 +161,7 @@ export class SnapshotAggregator implements RowLane {
     const instance = kernelInstance({env: {laneAddressId: (start, end, loose) => this.laneAddressId(start, end, loose === 1)}})
     this.k = instance.exports as AggregatorExports
     this.memory = this.k.memory
+    this.lane = new KernelLane(this.k, {star: (id) => id, starFacts: (id) => this.addressFacts(id), ran: (out, star) => this.laneRan(out, star)})
     if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
       throw new PortleakError('the compiled netstat kernel is out of date', 'EIO', ["Run `npm run build:kernel` (or `npm install`) in portleak's folder."])
     }
@@ -168,11 +174,7 @@ export class SnapshotAggregator implements RowLane {
 
   /** Runs kernel calls; a trap (out of memory: the tables are bounded by one snapshot) becomes a one-line error. */
   private kernel<T>(f: () => T): T {
-    try {
-      return f()
-    } catch (e) {
-      throw kernelError(e)
-    }
+    return kernelCall(f)
   }
 
   /** The kernel counts distinct ports in the first tracked range (ranges can change between snapshots). */
@@ -196,58 +198,16 @@ export class SnapshotAggregator implements RowLane {
     return s
   }
 
-  /** Where the staged bytes start in the caller's buffer (see `stage`), and how many. */
-  private laneBase = 0
-  private laneLength = 0
-  runEnd = 0
-  runBound = false
-  runPid = false
-  runOwnerLines = 0
-  readonly runCounts = new Int32Array(14)
-
-  stage(buf: Uint8Array, start: number, end: number): boolean {
-    let at: number
-    try {
-      at = this.k.inputArea(end - start)
-    } catch {
-      return false
-    }
-    new Uint8Array(this.memory.buffer, at, end - start).set(buf.subarray(start, end))
-    this.laneBase = start
-    this.laneLength = end - start
-    return true
-  }
-
-  learn(start: number, end: number, pid: number, line: number): void {
-    const base = this.laneBase
-    // Owner lines that began before the staged bytes (the lane was asked first past them) are not learned.
-    if (start < base || end > base + this.laneLength) return
-    this.kernel(() => this.k.laneLearn(start - base, end - base, pid, line))
-  }
-
-  take(start: number, line: number, starId: number, flushFirst: boolean, owners: boolean): number {
-    const k = this.k
-    const base = this.laneBase
-    const n = this.kernel(() => k.lane(start - base, this.laneLength, line, starId, this.addressFacts(starId), flushFirst, owners))
-    if (n <= 0) return n
-    const out = new Int32Array(this.memory.buffer, k.laneOut(), 20)
-    this.runEnd = base + out[0]!
-    this.runBound = out[1] === 1
-    this.runPid = out[2] === 1
+  /** What a run of the lane (`lane`) says beyond its counts: `*` met, and the other addresses the rows used. */
+  private laneRan(out: Int32Array, starId: number): void {
     if (out[3] === 1) this.addresses.use(starId, this.generation)
-    this.runCounts.set(out.subarray(4, 18))
-    this.runOwnerLines = out[18]!
     // The ids of other addresses (IPv6) the rows used, each once per generation: what compaction keeps.
     const used = out[19]!
     if (used > 0) {
-      const ids = new Int32Array(this.memory.buffer, k.laneUsed(), used)
+      const ids = new Int32Array(this.memory.buffer, this.k.laneUsed(), used)
       for (let i = 0; i < used; i++) this.addresses.use(ids[i]!, this.generation)
     }
-    return n
   }
-
-  /** The kernel's memory as bytes, for the lane's questions (remade when the memory grows). */
-  private laneBytes: Buffer | null = null
 
   /**
    * The lane's question (kernel/netstat.ts otherAddress) about an address it has not met, printable ASCII with
@@ -256,10 +216,7 @@ export class SnapshotAggregator implements RowLane {
    * `loose`: the kernel found it to be what the row reader's check accepts first (LOOSE_V6), no need to check.
    */
   private laneAddressId(start: number, end: number, loose: boolean): number {
-    let bytes = this.laneBytes
-    // A grown memory detaches the buffer the view was made on (its length is 0 then).
-    if (bytes === null || end > bytes.length) bytes = this.laneBytes = Buffer.from(this.memory.buffer)
-    const text = bytes.toString('latin1', start, end)
+    const text = this.lane.text(start, end)
     const addr = loose ? text : checkedAddress(text)
     if (addr === NOT_AN_ADDRESS) return -1
     const id = this.addresses.id(addr, true)
@@ -588,12 +545,6 @@ function hotPortsIn(bits: Int32Array, h: number, wild: Int32Array, start: number
     p = (w + 1) << 5
   }
   return n
-}
-
-/** A kernel trap as a one-line error (the kernel traps only when its memory cannot grow). */
-function kernelError(e: unknown): Error {
-  const what = e instanceof Error ? e.message : String(e)
-  return new PortleakError(`the netstat kernel ran out of memory for one snapshot's tables (${what})`, 'ELIMIT')
 }
 
 /** The aggregator's part of the compiled kernel (kernel/aggregate.ts). */

@@ -7,6 +7,7 @@ import {detach} from './interning.js'
 import {STATE_SLOT} from './slots.js'
 import type {InputSummary} from './types.js'
 import type {RowLane} from '../formats/netstat/lane.js'
+import {countingLane} from '../formats/netstat/counting-lane.js'
 
 const EXAMPLES_PER_REASON = 3
 
@@ -79,9 +80,12 @@ export class SummarySink implements RecordSink {
     else next.connection(restoreRow(memo, entry, line, process))
   }
 
+  /** The next sink's lane; with no next sink (rows are only counted), a lane that only counts. */
   rowLane(): RowLane | null {
-    return this.next?.rowLane?.() ?? null
+    if (this.next === null) return (this.counting ??= countingLane())
+    return this.next.rowLane?.() ?? null
   }
+  private counting: RowLane | undefined
 
   /** Rows a lane took (see RecordSink.rowLane): [0] UDP, [k] TCP in state TCP_STATES[k - 1]. */
   rowsTaken(counts: Int32Array): void {

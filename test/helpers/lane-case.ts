@@ -2,7 +2,7 @@ import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
 import type {LineParser} from '../../src/formats/types.js'
 import {CaseBuilder, type InputSink} from '../../src/model/case-builder.js'
-import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
+import {KernelLane} from '../../src/formats/netstat/kernel-lane.js'
 import {SummarySink} from '../../src/model/summary.js'
 
 const decode = lineDecoder('utf-8')
@@ -20,11 +20,11 @@ export function withLane<T>(on: boolean, f: () => T): T {
   }
 }
 
-/** Runs `f` counting the rows row lanes take (SnapshotAggregator.take) meanwhile. */
+/** Runs `f` counting the lines row lanes take (KernelLane.take: the aggregator's, or the counting lane) meanwhile. */
 export function countingLaneRows<T>(f: () => T): {result: T; taken: number} {
-  const take = SnapshotAggregator.prototype.take
+  const take = KernelLane.prototype.take
   let taken = 0
-  SnapshotAggregator.prototype.take = function (this: SnapshotAggregator, ...args: Parameters<typeof take>) {
+  KernelLane.prototype.take = function (this: KernelLane, ...args: Parameters<typeof take>) {
     const n = take.apply(this, args)
     if (n > 0) taken += n
     return n
@@ -32,7 +32,7 @@ export function countingLaneRows<T>(f: () => T): {result: T; taken: number} {
   try {
     return {result: f(), taken}
   } finally {
-    SnapshotAggregator.prototype.take = take
+    KernelLane.prototype.take = take
   }
 }
 

@@ -82,6 +82,21 @@ export function kernelInstance(imports: KernelImports = NO_LANE): {readonly expo
   return new WebAssembly.Instance(m, imports)
 }
 
+/** A kernel trap as a one-line error (the kernel traps only when its memory cannot grow). */
+export function kernelError(e: unknown): Error {
+  const what = e instanceof Error ? e.message : String(e)
+  return new PortleakError(`the netstat kernel ran out of memory for one snapshot's tables (${what})`, 'ELIMIT')
+}
+
+/** Runs kernel calls; a trap becomes a one-line error (`kernelError`). */
+export function kernelCall<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    throw kernelError(e)
+  }
+}
+
 /** The WebAssembly memory of an instance, as the wrappers use it. */
 export type KernelMemory = WasmMemory
 
