@@ -6,7 +6,7 @@
  * and Fisher's combination for restarts folded into one hypothesis. Pure.
  */
 import {median} from './stats-core.js'
-import {trendTest, type TrendResult} from './stats-trend.js'
+import {floorCanRise, trendTest, type TrendResult} from './stats-trend.js'
 
 /** Windows tested, as fractions of the series' samples: whole, late starts, early stops. */
 export const WINDOWS: readonly (readonly [number, number])[] = [
@@ -137,6 +137,8 @@ export function referenceMean(v: ArrayLike<number>, positions: readonly number[]
 export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array | null): ScanResult {
   const n = t.length
   const results: WindowResult[] = []
+  // Windows tested whose floor cannot pass its checks: their p is 1, so they count for Bonferroni only.
+  let hopeless = 0
   const seen = new Set<string>()
   for (const [a, b] of WINDOWS) {
     const from = Math.floor(a * n)
@@ -147,6 +149,13 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
     seen.add(key)
     const tt = t.subarray(from, to + 1)
     const vv = v.subarray(from, to + 1)
+    // Past the whole series (WINDOWS[0], whose trend stands for the series when no window passes), a window whose
+    // samples, span or floor rise fail trendTest's checks has p 1 whatever its tests say, and is never the best:
+    // the tests, about a millisecond a window, are not run.
+    if (results.length > 0 && !floorCanRise(tt, vv)) {
+      hopeless++
+      continue
+    }
     const trend = trendTest(tt, vv)
     let p = passes(trend) ? trend.pValue : 1
     let loadAdjusted = false
@@ -163,7 +172,7 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
     if (to < n - 1 && p < 1 && !holds(v, to, trend)) p = 1
     results.push({from, to, trend, p, loadAdjusted, relativeP})
   }
-  const windows = results.length
+  const windows = results.length + hopeless
   let best = results[0]!
   for (const r of results) if (r.p < best.p) best = r
   const p = Math.min(1, best.p * windows)

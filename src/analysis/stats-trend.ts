@@ -114,24 +114,13 @@ export type TrendResult = {
  * Times in ms, slopes per hour. O(n log n) for unsorted input, else O(n), plus O(maxPoints²) on the bins.
  */
 export function trendTest(times: Numbers, values: Numbers, options: TrendOptions = {}): TrendResult {
-  const alpha = options.alpha !== undefined && options.alpha > 0 && options.alpha < 1 ? options.alpha : 0.05
-  const maxPoints = Math.max(2, Math.min(SEN_MAX_POINTS, Math.floor(options.maxPoints ?? 200)))
-  const minSamples = options.minSamples ?? 8
-  const minSpanMs = options.minSpanMs ?? 10 * MINUTE
+  const {alpha, maxPoints, minSamples, minSpanMs} = settings(options)
   const {t, v} = sortedFinite(times, values)
   const n = t.length
   const start = n > 0 ? (t[0] as number) : null
   const end = n > 0 ? (t[n - 1] as number) : null
-  const spanMs = n > 0 ? (t[n - 1] as number) - (t[0] as number) : 0
-  const requested = options.floorWindowMs ?? Math.max(5 * MINUTE, spanMs / 10)
-  const floorWindowMs = Math.max(0, Math.min(Number.isNaN(requested) ? 0 : requested, spanMs / 2))
-
   const raw = binByTime(t, v, maxPoints, 'mean')
-  const floorAll = rollingMin(t, v, floorWindowMs, floorScratch)
-  let from = 0
-  while (from < n && (t[from] as number) < (t[0] as number) + floorWindowMs) from++
-  // Each floor bin keeps the floor at its latest sample: exactly the trailing-window minimum at that time.
-  const floor = binByTime(t.subarray(from), floorAll.subarray(from), maxPoints, 'last')
+  const {spanMs, floorWindowMs, floor, floorStart, floorEnd, rise, minRise} = floorOf(t, v, options, maxPoints)
   // The floor bins' mean spacing: span over the gaps between the bins actually kept (not over maxPoints, which
   // overstated the overlap, and so the correction, 2–3 times below maxPoints samples).
   const spacing = floor.t.length > 1 ? ((floor.t[floor.t.length - 1] as number) - (floor.t[0] as number)) / (floor.t.length - 1) : 0
@@ -171,10 +160,6 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
   const change = pettitt(floor.v)
 
   const fb = floor.v.length
-  const floorStart = fb > 0 ? (floor.v[0] as number) : null
-  const floorEnd = fb > 0 ? (floor.v[fb - 1] as number) : null
-  const rise = floorStart !== null && floorEnd !== null ? floorEnd - floorStart : 0
-  const minRise = options.minRise ?? Math.max(5, 0.1 * Math.abs(floorStart ?? 0))
   const checks: TrendChecks = {
     samples: n >= minSamples,
     span: spanMs >= minSpanMs,
@@ -209,6 +194,52 @@ export function trendTest(times: Numbers, values: Numbers, options: TrendOptions
     checks,
     reasons: reasonsFor(checks, {n, minSamples, spanMs, minSpanMs, alpha, p: pValue, sen, rise, minRise}),
   }
+}
+
+/** trendTest's options with their defaults. */
+function settings(options: TrendOptions) {
+  return {
+    alpha: options.alpha !== undefined && options.alpha > 0 && options.alpha < 1 ? options.alpha : 0.05,
+    maxPoints: Math.max(2, Math.min(SEN_MAX_POINTS, Math.floor(options.maxPoints ?? 200))),
+    minSamples: options.minSamples ?? 8,
+    minSpanMs: options.minSpanMs ?? 10 * MINUTE,
+  }
+}
+
+/**
+ * The rolling floor of finite samples in time order, as trendTest tests it: kept from one window after the start
+ * and binned to ≤ maxPoints bins, each holding the floor at its latest sample; its first and last bin, the rise
+ * between them and the rise it must reach.
+ */
+function floorOf(t: Float64Array, v: Float64Array, options: TrendOptions, maxPoints: number) {
+  const n = t.length
+  const spanMs = n > 0 ? (t[n - 1] as number) - (t[0] as number) : 0
+  const requested = options.floorWindowMs ?? Math.max(5 * MINUTE, spanMs / 10)
+  const floorWindowMs = Math.max(0, Math.min(Number.isNaN(requested) ? 0 : requested, spanMs / 2))
+  const floorAll = rollingMin(t, v, floorWindowMs, floorScratch)
+  let from = 0
+  while (from < n && (t[from] as number) < (t[0] as number) + floorWindowMs) from++
+  // Each floor bin keeps the floor at its latest sample: exactly the trailing-window minimum at that time.
+  const floor = binByTime(t.subarray(from), floorAll.subarray(from), maxPoints, 'last')
+  const fb = floor.v.length
+  const floorStart = fb > 0 ? (floor.v[0] as number) : null
+  const floorEnd = fb > 0 ? (floor.v[fb - 1] as number) : null
+  const rise = floorStart !== null && floorEnd !== null ? floorEnd - floorStart : 0
+  const minRise = options.minRise ?? Math.max(5, 0.1 * Math.abs(floorStart ?? 0))
+  return {spanMs, floorWindowMs, floor, floorStart, floorEnd, rise, minRise}
+}
+
+/**
+ * Whether `trendTest(times, values, options)` can call the series increasing as far as its cheap checks go:
+ * enough samples, span and floor rise, computed as it computes them (O(n) for finite samples in time order).
+ * False means its `checks` fail whatever its tests say; true says nothing of the tests or the slope.
+ */
+export function floorCanRise(times: Numbers, values: Numbers, options: TrendOptions = {}): boolean {
+  const {maxPoints, minSamples, minSpanMs} = settings(options)
+  const {t, v} = sortedFinite(times, values)
+  if (t.length < minSamples) return false
+  const f = floorOf(t, v, options, maxPoints)
+  return f.spanMs >= minSpanMs && f.floor.v.length > 0 && f.rise >= f.minRise
 }
 
 /**

@@ -14,7 +14,8 @@ import {
   senSlope,
   trendTest,
 } from '../../src/analysis/stats.js'
-import {randomWalkRise} from '../../src/analysis/stats-trend.js'
+import {floorCanRise, randomWalkRise} from '../../src/analysis/stats-trend.js'
+import {MIN_WINDOW_SAMPLES, scanSeries, WINDOWS} from '../../src/analysis/scan.js'
 import {Scratch} from '../../src/typed-arrays.js'
 
 const T0 = Date.UTC(2026, 0, 5)
@@ -84,6 +85,23 @@ describe('stats on arbitrary finite input', () => {
     expect(r.reasons.length).toBe(failed)
     expect(r.increasing).toBe(failed === 0)
     expect(r.bins.raw).toBeLessThanOrEqual(200)
+  })
+
+  test.prop([
+    fc.oneof(
+      samples,
+      fc.array(fc.tuple(time, fc.oneof(value, fc.constant(Number.NaN))), {maxLength: 200}),
+      // A step of about the rise the check needs (5 by default), so the boundary is met.
+      fc.tuple(fc.integer({min: 8, max: 120}), fc.integer({min: 0, max: 60}), fc.integer({min: 3, max: 7})).map(([n, a, d]) =>
+        Array.from({length: n}, (_, i) => [T0 + i * 60_000, i < n / 2 ? a : a + d] as [number, number]),
+      ),
+    ),
+    fc.record({minRise: fc.option(fc.integer({min: 0, max: 50}), {nil: undefined}), floorWindowMs: fc.option(fc.integer({min: 0, max: 3_600_000}), {nil: undefined}), minSamples: fc.option(fc.integer({min: 1, max: 30}), {nil: undefined})}),
+  ])('floorCanRise is exactly trendTest\'s samples, span and rise checks (the scan skips windows on it)', (pairs, o) => {
+    const times = pairs.map((p) => p[0])
+    const values = pairs.map((p) => p[1])
+    const {checks} = trendTest(times, values, o)
+    expect(floorCanRise(times, values, o)).toBe(checks.samples && checks.span && checks.rise)
   })
 
   test.prop([samples, fc.integer({min: 1, max: 300}), fc.constantFrom('mean', 'min', 'max', 'last')])(
@@ -305,5 +323,68 @@ describe('trendTest properties', () => {
         order.map(i => values[i]!),
       ),
     ).toEqual(trendTest(times, values))
+  })
+})
+
+/**
+ * The scan as first written: every window of WINDOWS tested (no window skipped), the best by p; without a load.
+ * The scan skips the tests of windows whose floor cannot pass (`floorCanRise`): it must answer the same.
+ */
+function scanEveryWindow(t: Float64Array, v: Float64Array) {
+  const n = t.length
+  const seen = new Set<string>()
+  const results: {from: number; to: number; p: number; increasing: boolean}[] = []
+  for (const [a, b] of WINDOWS) {
+    const from = Math.floor(a * n)
+    const to = Math.max(from, Math.ceil(b * n) - 1)
+    if ((to - from + 1 < MIN_WINDOW_SAMPLES && !(a === 0 && b === 1)) || seen.has(`${from}:${to}`)) continue
+    seen.add(`${from}:${to}`)
+    const trend = trendTest(t.subarray(from, to + 1), v.subarray(from, to + 1))
+    const c = trend.checks
+    const passes = c.samples && c.span && c.slope && c.rise
+    let p = passes ? trend.pValue : 1
+    const after = v.subarray(to + 1)
+    if (to < n - 1 && p < 1 && after.length > 0 && median(after) < (trend.floorStart ?? 0) + 0.5 * trend.rise) p = 1
+    results.push({from, to, p, increasing: passes})
+  }
+  let best = results[0]!
+  for (const r of results) if (r.p < best.p) best = r
+  return {from: best.from, to: best.to, windows: results.length, p: Math.min(1, best.p * results.length), increasing: best.p < 1 && best.increasing}
+}
+
+describe('scanSeries', () => {
+  // Minute snapshots: noise around a level, a ramp that may start late and may stop, a step, rare gaps (NaN).
+  const shaped = fc
+    .record({
+      n: fc.integer({min: 2, max: 240}),
+      level: fc.integer({min: 0, max: 500}),
+      noise: fc.integer({min: 0, max: 40}),
+      start: fc.double({min: 0, max: 1, noNaN: true}),
+      stop: fc.double({min: 0, max: 1, noNaN: true}),
+      slope: fc.oneof(fc.constant(0), fc.double({min: -2, max: 5, noNaN: true})),
+      step: fc.integer({min: -100, max: 200}),
+      seed: fc.integer(),
+    })
+    .map((s) => {
+      let x = s.seed | 0
+      const rand = () => {
+        x ^= x << 13
+        x ^= x >>> 17
+        x ^= x << 5
+        return (x >>> 0) / 4294967296
+      }
+      const t = new Float64Array(s.n)
+      const v = new Float64Array(s.n)
+      for (let i = 0; i < s.n; i++) {
+        t[i] = T0 + i * 60_000
+        const ramp = Math.max(0, Math.min(i, s.stop * s.n) - s.start * s.n) * s.slope
+        v[i] = rand() < 0.01 ? Number.NaN : Math.round(s.level + ramp + (i > s.n / 2 ? s.step : 0) + s.noise * rand())
+      }
+      return {t, v}
+    })
+
+  test.prop([shaped])('answers as testing every window does: best window, windows counted, p, increasing', ({t, v}) => {
+    const r = scanSeries(t, v, null)
+    expect({from: r.best.from, to: r.best.to, windows: r.windows, p: r.p, increasing: r.increasing}).toEqual(scanEveryWindow(t, v))
   })
 })
