@@ -5,6 +5,8 @@ import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
 import type {LineParser} from '../../src/formats/types.js'
 import {CaseBuilder} from '../../src/model/case-builder.js'
+import {countingLane} from '../../src/formats/netstat/counting-lane.js'
+import {TCP_STATES} from '../../src/model/records.js'
 import {SummarySink} from '../../src/model/summary.js'
 import {countingLaneRows, withLane} from '../helpers/lane-case.js'
 import {HEADER, loop, ownerLoop, STAMP, tcp} from '../helpers/lane-loops.js'
@@ -71,4 +73,24 @@ describe('the counting lane (inspect)', () => {
     // The first row's owner line is learned the long way; the lane then takes rows with theirs.
     expect(taken).toBeGreaterThanOrEqual(2 * 6)
   })
+
+  it('shares one kernel instance between sinks, each taking its own bytes whatever the other staged since', () => {
+    const rows = (state: string, n: number) => Buffer.from(Array.from({length: n}, (_, i) => `${tcp(`10.0.0.5:${50000 + i}`, `52.1.1.1:${443 + i}`, state, '0')}\r\n`).join(''))
+    const a = countingLane()
+    const b = countingLane()
+    const established = rows('ESTABLISHED', 4)
+    const timeWait = rows('TIME_WAIT', 7)
+    const byState = (lane: ReturnType<typeof countingLane>) => Object.fromEntries(TCP_STATES.map((s, k) => [s, lane.runCounts[k + 1]!]).filter(([, n]) => n !== 0))
+    expect(a.stage(established, 0, established.length)).toBe(true)
+    expect(b.stage(timeWait, 0, timeWait.length)).toBe(true)
+    // Every row but the last (the lane leaves the row before another kind of line, or the end, to the caller).
+    expect(a.take(0, 1, -1, false, false)).toBe(3)
+    expect(byState(a)).toEqual({ESTABLISHED: 3})
+    expect(b.take(0, 1, -1, false, false)).toBe(6)
+    expect(byState(b)).toEqual({TIME_WAIT: 6})
+    expect(a.take(0, 1, -1, false, false)).toBe(3)
+    expect(byState(a)).toEqual({ESTABLISHED: 3})
+    expect(a.runEnd).toBe((3 * established.length) / 4)
+  })
 })
+
