@@ -48,8 +48,9 @@ export interface RecordSink {
   carried?(memo: MemoRows, entry: number, line: number, process?: string | null): void
   /**
    * Optional: a lane that takes plain netstat rows in runs and aggregates them itself (src/formats/netstat/lane.ts),
-   * when every row this sink gets only goes there; null or absent otherwise. `rowsTaken` is then told, after each
-   * run, how many rows per state it took (counters the sink keeps per row).
+   * when every row this sink gets only goes there, or only counts them when rows are only counted (`inspect`,
+   * counting-lane.ts); null or absent otherwise. `rowsTaken` is then told, after each run, how many rows per
+   * state it took (counters the sink keeps per row).
    */
   rowLane?(): RowLane | null
   rowsTaken?(counts: Int32Array): void

@@ -3,7 +3,8 @@
  * kernel (kernel/netstat.ts, `lane`) parses and aggregates every line of a stretch that is a plain row it
  * can key itself (in `-b` loops, with the owner lines after it when they are those it learned for the
  * row's PID), and stops before the first other line (which the parser then reads the usual way).
- * Offered by sinks that only aggregate (see RecordSink.rowLane); line numbers are the parser's.
+ * Offered by sinks that only aggregate, or only count (see RecordSink.rowLane); line numbers are the
+ * parser's. KernelLane (kernel-lane.ts) is the one implementation, for the aggregator and counting-lane.ts.
  */
 export interface RowLane {
   /** Copies buf[start, end) into the kernel; later `take` calls read from it. False when it cannot (then no lane). */
