@@ -131,7 +131,21 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
       const {scan, idx} = test(v, p.first, p.last, load)
       if (!scan || idx.length < 2) continue
       const attribution = p.pid <= 0 ? null : state === 'TIME_WAIT' ? twAttribution(p) : 'owner'
-      const c = candidateOf({kind: 'monotonic-growth', series: [si], state, trend: scan.best.trend, attribution, ...window(v, idx, t, scan)}, scan, idx)
+      const c = candidateOf(
+        {
+          kind: 'monotonic-growth',
+          series: [si],
+          state,
+          // Read when needed (not spread: that would read it): the scan may leave its best window untested.
+          get trend() {
+            return scan.best.trend
+          },
+          attribution,
+          ...window(v, idx, t, scan),
+        },
+        scan,
+        idx,
+      )
       candidates.push(c)
       bySeries.set(`${si}:${state}`, c)
     }
@@ -142,7 +156,18 @@ export function detectGrowth(tl: Timeline, remotes: Map<string, Int32Array>, o: 
     // Like a process, an endpoint is tested from when it is first seen: its absence before is no growth.
     const {scan, idx} = test(v, Math.max(0, v.findIndex((x) => x > 0)), tl.times.length - 1, host?.load ?? null)
     if (!scan) continue
-    candidates.push(candidateOf({kind: 'remote-endpoint-growth', series: [], state: 'CONNECTIONS', remote, trend: scan.best.trend, attribution: null, ...window(v, idx, t, scan)}, scan, idx))
+    const growth = {
+      kind: 'remote-endpoint-growth' as const,
+      series: [],
+      state: 'CONNECTIONS',
+      remote,
+      get trend() {
+        return scan.best.trend
+      },
+      attribution: null,
+      ...window(v, idx, t, scan),
+    }
+    candidates.push(candidateOf(growth, scan, idx))
   }
   const folds = foldRestarts(tl, bySeries, restartGroups(tl, o.remoteOwners))
   const all = [...candidates, ...folds]

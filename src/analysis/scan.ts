@@ -149,11 +149,13 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
     seen.add(key)
     const tt = t.subarray(from, to + 1)
     const vv = v.subarray(from, to + 1)
-    // Past the whole series (WINDOWS[0], whose trend stands for the series when no window passes), a window whose
-    // samples, span or floor rise fail trendTest's checks has p 1 whatever its tests say, and is never the best:
-    // the tests, about a millisecond a window, are not run.
-    if (results.length > 0 && !floorCanRise(tt, vv)) {
-      hopeless++
+    // A window whose samples, span or floor rise fail trendTest's checks has p 1 whatever its tests say, and is
+    // never the best: the tests, about a millisecond a window, are not run. The whole series (WINDOWS[0]) stands
+    // for the series when no window passes: its trend is then tested when first read (restarts folded into one
+    // hypothesis read their members'; a series that is no finding is never read).
+    if (!floorCanRise(tt, vv)) {
+      if (results.length > 0) hopeless++
+      else results.push(untested(from, to, () => trendTest(tt, vv)))
       continue
     }
     const trend = trendTest(tt, vv)
@@ -177,6 +179,21 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
   for (const r of results) if (r.p < best.p) best = r
   const p = Math.min(1, best.p * windows)
   return {best, windows, p, increasing: best.p < 1 && passes(best.trend)}
+}
+
+/** A window with p 1 whose trend is tested when first read (once). */
+function untested(from: number, to: number, test: () => TrendResult): WindowResult {
+  let trend: TrendResult | undefined
+  return {
+    from,
+    to,
+    get trend() {
+      return (trend ??= test())
+    },
+    p: 1,
+    loadAdjusted: false,
+    relativeP: null,
+  }
 }
 
 /**
