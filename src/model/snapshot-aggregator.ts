@@ -165,16 +165,11 @@ export class SnapshotAggregator {
     if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
       throw new PortleakError('the compiled netstat kernel is out of date', 'EIO', ["Run `npm run build:kernel` (or `npm install`) in portleak's folder."])
     }
-    this.kernel(() => this.k.aggInit(SnapshotAggregator.tableCapacity))
+    kernelCall(() => this.k.aggInit(SnapshotAggregator.tableCapacity))
     this.syncRange()
     // The row lane reads rows with the kernel's row reader: its state words, no last addresses.
     writeStateWords(new Uint8Array(this.memory.buffer), this.k.statesOffset())
     this.k.forget()
-  }
-
-  /** Runs kernel calls; a trap (out of memory: the tables are bounded by one snapshot) becomes a one-line error. */
-  private kernel<T>(f: () => T): T {
-    return kernelCall(f)
   }
 
   /** The kernel counts distinct ports in the first tracked range (ranges can change between snapshots). */
@@ -193,7 +188,7 @@ export class SnapshotAggregator {
       this.slotName.push(nameId)
       this.slotOf.set(key, s)
       // The row lane finds the slots of rows without an image name by PID.
-      if (name === null) this.kernel(() => this.k.aggSetPidSlot(pid, s))
+      if (name === null) kernelCall(() => this.k.aggSetPidSlot(pid, s))
     }
     return s
   }
@@ -325,7 +320,7 @@ export class SnapshotAggregator {
   end(): SnapshotSummary {
     const k = this.k
     const timeWait = this.attributeTimeWait()
-    const nq = this.kernel(() => k.aggCounts())
+    const nq = kernelCall(() => k.aggCounts())
     // Views of the kernel's memory: made after the calls that may grow it, read before the next one that may.
     const buf = this.memory.buffer
     const countQuads = new Int32Array(buf, k.aggCountsAt(), nq).slice()
@@ -382,7 +377,7 @@ export class SnapshotAggregator {
     const k = this.k
     const zero = k.aggTimeWaitRows() > 0 ? this.slot(0, null) : -1
     const tell = this.onTimeWait
-    this.kernel(() => k.aggAttribute(zero, tell !== null))
+    kernelCall(() => k.aggAttribute(zero, tell !== null))
     if (tell) {
       const n = k.aggTwOutLength()
       const told = new Int32Array(this.memory.buffer, k.aggTwOut(), n).slice()
@@ -476,7 +471,7 @@ export class SnapshotAggregator {
   }
 
   private reset(): void {
-    this.follow(this.kernel(() => this.k.aggReset()))
+    this.follow(kernelCall(() => this.k.aggReset()))
     this.syncRange()
     // Address ids only grow: renumber the ones the next snapshot can still look back to, now and then.
     if (this.addresses.size > this.addressCompactAt) this.compactAddresses()
@@ -503,7 +498,7 @@ export class SnapshotAggregator {
     const amap = this.addresses.compact(was - 1)
     this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
     remap(this.facts, amap, this.addresses.size)
-    const at = this.kernel(() => this.k.aggScratch(amap.length))
+    const at = kernelCall(() => this.k.aggScratch(amap.length))
     new Int32Array(this.memory.buffer, at, amap.length).set(amap)
     this.k.aggRekey(was)
     this.k.laneForgetAddresses()

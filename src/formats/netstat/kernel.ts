@@ -88,7 +88,7 @@ export function kernelError(e: unknown): Error {
   return new PortleakError(`the netstat kernel ran out of memory for one snapshot's tables (${what})`, 'ELIMIT')
 }
 
-/** Runs kernel calls; a trap becomes a one-line error (`kernelError`). */
+/** Runs kernel calls; a trap (out of memory: the tables are bounded by one snapshot) becomes a one-line error (`kernelError`). */
 export function kernelCall<T>(f: () => T): T {
   try {
     return f()
