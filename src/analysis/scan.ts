@@ -6,7 +6,7 @@
  * and Fisher's combination for restarts folded into one hypothesis. Pure.
  */
 import {median} from './stats-core.js'
-import {floorCanRise, trendTest, type TrendResult} from './stats-trend.js'
+import {trendTest, trendTestIfRising, type TrendResult} from './stats-trend.js'
 
 /** Windows tested, as fractions of the series' samples: whole, late starts, early stops. */
 export const WINDOWS: readonly (readonly [number, number])[] = [
@@ -153,12 +153,12 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
     // never the best: the tests, about a millisecond a window, are not run. The whole series (WINDOWS[0]) stands
     // for the series when no window passes: its trend is then tested when first read (restarts folded into one
     // hypothesis read their members'; a series that is no finding is never read).
-    if (!floorCanRise(tt, vv)) {
+    const trend = trendTestIfRising(tt, vv)
+    if (trend === null) {
       if (results.length > 0) hopeless++
       else results.push(untested(from, to, () => trendTest(tt, vv)))
       continue
     }
-    const trend = trendTest(tt, vv)
     let p = passes(trend) ? trend.pValue : 1
     let loadAdjusted = false
     let relativeP: number | null = null

@@ -114,13 +114,26 @@ export type TrendResult = {
  * Times in ms, slopes per hour. O(n log n) for unsorted input, else O(n), plus O(maxPoints²) on the bins.
  */
 export function trendTest(times: Numbers, values: Numbers, options: TrendOptions = {}): TrendResult {
+  return trendOf(times, values, options, false)!
+}
+
+/**
+ * `trendTest`, or null without running its tests when its cheap checks already fail (too few samples, too short
+ * a span, too small a floor rise): its `increasing` would be false whatever the tests say. O(n) then.
+ */
+export function trendTestIfRising(times: Numbers, values: Numbers, options: TrendOptions = {}): TrendResult | null {
+  return trendOf(times, values, options, true)
+}
+
+function trendOf(times: Numbers, values: Numbers, options: TrendOptions, onlyRising: boolean): TrendResult | null {
   const {alpha, maxPoints, minSamples, minSpanMs} = settings(options)
   const {t, v} = sortedFinite(times, values)
   const n = t.length
   const start = n > 0 ? (t[0] as number) : null
   const end = n > 0 ? (t[n - 1] as number) : null
-  const raw = binByTime(t, v, maxPoints, 'mean')
   const {spanMs, floorWindowMs, floor, floorStart, floorEnd, rise, minRise} = floorOf(t, v, options, maxPoints)
+  if (onlyRising && !(n >= minSamples && spanMs >= minSpanMs && floor.v.length > 0 && rise >= minRise)) return null
+  const raw = binByTime(t, v, maxPoints, 'mean')
   // The floor bins' mean spacing: span over the gaps between the bins actually kept (not over maxPoints, which
   // overstated the overlap, and so the correction, 2–3 times below maxPoints samples).
   const spacing = floor.t.length > 1 ? ((floor.t[floor.t.length - 1] as number) - (floor.t[0] as number)) / (floor.t.length - 1) : 0
@@ -227,19 +240,6 @@ function floorOf(t: Float64Array, v: Float64Array, options: TrendOptions, maxPoi
   const rise = floorStart !== null && floorEnd !== null ? floorEnd - floorStart : 0
   const minRise = options.minRise ?? Math.max(5, 0.1 * Math.abs(floorStart ?? 0))
   return {spanMs, floorWindowMs, floor, floorStart, floorEnd, rise, minRise}
-}
-
-/**
- * Whether `trendTest(times, values, options)` can call the series increasing as far as its cheap checks go:
- * enough samples, span and floor rise, computed as it computes them (O(n) for finite samples in time order).
- * False means its `checks` fail whatever its tests say; true says nothing of the tests or the slope.
- */
-export function floorCanRise(times: Numbers, values: Numbers, options: TrendOptions = {}): boolean {
-  const {maxPoints, minSamples, minSpanMs} = settings(options)
-  const {t, v} = sortedFinite(times, values)
-  if (t.length < minSamples) return false
-  const f = floorOf(t, v, options, maxPoints)
-  return f.spanMs >= minSpanMs && f.floor.v.length > 0 && f.rise >= f.minRise
 }
 
 /**

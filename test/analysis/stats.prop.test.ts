@@ -14,7 +14,7 @@ import {
   senSlope,
   trendTest,
 } from '../../src/analysis/stats.js'
-import {floorCanRise, randomWalkRise} from '../../src/analysis/stats-trend.js'
+import {randomWalkRise, trendTestIfRising} from '../../src/analysis/stats-trend.js'
 import {MIN_WINDOW_SAMPLES, scanSeries, WINDOWS} from '../../src/analysis/scan.js'
 import {Scratch} from '../../src/typed-arrays.js'
 
@@ -97,11 +97,14 @@ describe('stats on arbitrary finite input', () => {
       ),
     ),
     fc.record({minRise: fc.option(fc.integer({min: 0, max: 50}), {nil: undefined}), floorWindowMs: fc.option(fc.integer({min: 0, max: 3_600_000}), {nil: undefined}), minSamples: fc.option(fc.integer({min: 1, max: 30}), {nil: undefined})}),
-  ])('floorCanRise is exactly trendTest\'s samples, span and rise checks (the scan skips windows on it)', (pairs, o) => {
+  ])('trendTestIfRising is null exactly when trendTest\'s samples, span or rise check fails, else trendTest (the scan skips windows on it)', (pairs, o) => {
     const times = pairs.map((p) => p[0])
     const values = pairs.map((p) => p[1])
-    const {checks} = trendTest(times, values, o)
-    expect(floorCanRise(times, values, o)).toBe(checks.samples && checks.span && checks.rise)
+    const full = trendTest(times, values, o)
+    const {checks} = full
+    const rising = trendTestIfRising(times, values, o)
+    expect(rising !== null).toBe(checks.samples && checks.span && checks.rise)
+    if (rising !== null) expect(rising).toEqual(full)
   })
 
   test.prop([samples, fc.integer({min: 1, max: 300}), fc.constantFrom('mean', 'min', 'max', 'last')])(
@@ -328,7 +331,7 @@ describe('trendTest properties', () => {
 
 /**
  * The scan as first written: every window of WINDOWS tested (no window skipped), the best by p; without a load.
- * The scan skips the tests of windows whose floor cannot pass (`floorCanRise`): it must answer the same.
+ * The scan skips the tests of windows whose floor cannot pass (`trendTestIfRising`): it must answer the same.
  */
 function scanEveryWindow(t: Float64Array, v: Float64Array) {
   const n = t.length
