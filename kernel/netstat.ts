@@ -62,7 +62,8 @@ const TOK: usize = 400
 export function inputArea(size: i32): i32 {
   if (<usize>size > inCap) {
     if (inCap > 0) free(IN)
-    inCap = <usize>size + (<usize>size >> 3) + 64
+    // Room past the bytes for a line's 128-byte masks (tokensShort).
+    inCap = <usize>size + (<usize>size >> 3) + 192
     IN = alloc(inCap)
   }
   return <i32>IN
@@ -83,8 +84,11 @@ export function forget(): void {
 }
 
 // Blank runs, words and line ends are found 16 bytes at a time (WebAssembly SIMD): a row is about 85
-// bytes of short words and blank runs. Blocks are read only where all 16 bytes lie before the end
-// given, so nothing past the caller's bytes is read; the rest goes byte by byte.
+// bytes of short words and blank runs. A line shorter than 128 bytes is split from two 64-bit masks of
+// its bytes (tokensShort) and a port from its first 16 (shortDigits): these read up to 127 bytes past
+// the line and drop what they read there (inputArea leaves that much room after the
+// caller's bytes). Elsewhere blocks are read only where all 16 bytes lie before the end given, and the rest
+// goes byte by byte.
 
 /** Bit k set where byte k of the 16 at `p` is a blank (space or tab). */
 @inline function blanks16(p: usize): i32 {
@@ -145,31 +149,57 @@ function digits(s: usize, e: usize): i32 {
   return v
 }
 
+/** Bit k set where byte k of the 16 at `p` is a decimal digit. */
+@inline function digits16(p: usize): i32 {
+  return i8x16.bitmask(i8x16.lt_u(i8x16.sub(v128.load(p), i8x16.splat(48)), i8x16.splat(10)))
+}
+
 /** The 32-bit value of a canonical dotted quad in [s, e) (no leading zeros), else -1 (as f64: values pass 2^31). */
 function dottedQuad(s: usize, e: usize): f64 {
   const n = e - s
   if (n < 7 || n > 15) return -1
+  // Octet by octet: one to three digits (no leading zero, at most 255), then a dot, but after the fourth.
   let value: u32 = 0
-  let octet: u32 = 0
-  let nd: u32 = 0
-  let dots: u32 = 0
-  for (let i = s; i < e; i++) {
-    const c = <u32>load<u8>(i)
-    if (c == 46) {
-      if (nd == 0 || dots == 3) return -1
-      value = (value << 8) | octet
-      octet = 0
-      nd = 0
-      dots++
-    } else if (c >= 48 && c <= 57) {
-      if (nd > 0 && octet == 0) return -1
-      octet = octet * 10 + (c - 48)
-      nd++
-      if (nd > 3 || octet > 255) return -1
-    } else return -1
+  let p = s
+  for (let k = 0; k < 4; k++) {
+    const d0 = <u32>load<u8>(p) - 48
+    if (d0 > 9) return -1
+    let octet = d0
+    let q = p + 1
+    let d = q < e ? <u32>load<u8>(q) - 48 : 10
+    if (d <= 9) {
+      if (d0 == 0) return -1
+      octet = octet * 10 + d
+      q++
+      d = q < e ? <u32>load<u8>(q) - 48 : 10
+      if (d <= 9) {
+        octet = octet * 10 + d
+        if (octet > 255) return -1
+        q++
+      }
+    }
+    value = (value << 8) | octet
+    if (k < 3) {
+      if (q + 1 >= e || load<u8>(q) != 46) return -1
+      p = q + 1
+    } else if (q != e) return -1
   }
-  if (nd == 0 || dots != 3) return -1
-  return <f64>((value << 8) | octet)
+  return <f64>value
+}
+
+/** As `digits` for [s, e), one to seven bytes of them, without a branch per byte (16 bytes from `s` are read). */
+function shortDigits(s: usize, e: usize): i32 {
+  const len = <i32>(e - s)
+  if (len < 1 || len > 7) return digits(s, e)
+  const live = (1 << len) - 1
+  if ((digits16(s) & live) != live) return -1
+  // The digits moved to the high bytes (most significant digit first in memory: lowest), zeros before them.
+  const shift = <u64>(64 - 8 * len)
+  let v = (load<u64>(s) << shift) - (0x3030303030303030 << shift)
+  v = ((v * 10) + (v >> 8)) & 0x00ff00ff00ff00ff
+  v = ((v * 100) + (v >> 16)) & 0x0000ffff0000ffff
+  v = (v * 10000) + (v >> 32)
+  return <i32>(v & 0xffffffff)
 }
 
 /** Compares [s, e) with the bytes kept at `last` and keeps them (length at last + 64; 255 = none). */
@@ -212,7 +242,7 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
     as = s + 1
     ae = colon - 1
   }
-  const port = digits(colon + 1, e)
+  const port = shortDigits(colon + 1, e)
   if (port > 65535) return false
   field(base, <i32>(as - IN))
   field(base + 1, <i32>(ae - IN))
@@ -285,14 +315,8 @@ function state(s: usize, e: usize, words: bool): i32 {
   return found
 }
 
-/**
- * Parses the row whose protocol starts at IN + start and whose line ends at IN + end. Returns OK (fields
- * in OUT), REJECT (not a complete row, as the JS reader decides) or FALLBACK (a state word this kernel
- * cannot read: the caller parses the row itself).
- */
-export function parseRow(start: i32, end: i32): i32 {
-  const n = IN + <usize>end
-  let i = IN + <usize>start
+/** Splits [i, n) into at most eight words (TOK); returns how many. */
+function tokens(i: usize, n: usize): i32 {
   let count: i32 = 0
   while (i < n && count < 8) {
     i = skipBlanks(i, n)
@@ -302,6 +326,64 @@ export function parseRow(start: i32, end: i32): i32 {
     store<i32>(TOK + (<usize>count << 3) + 4, <i32>i)
     count++
   }
+  return count
+}
+
+/** Bit k set where byte k of the 64 from `p` is part of a word (not blank, before `n`; `n` > p). */
+@inline function words64(p: usize, n: usize): u64 {
+  let m = <u64>(~blanks16(p) & 0xffff)
+  m |= <u64>(~blanks16(p + 16) & 0xffff) << 16
+  m |= <u64>(~blanks16(p + 32) & 0xffff) << 32
+  m |= <u64>(~blanks16(p + 48) & 0xffff) << 48
+  const len = n - p
+  return len < 64 ? m & ((<u64>1 << <u64>len) - 1) : m
+}
+
+/**
+ * As `tokens`, for a line shorter than 128 bytes: where words start and end, from two 64-bit masks of
+ * its bytes. Reads up to 127 bytes past `n` (inputArea leaves room), which the masks drop.
+ */
+function tokensShort(s: usize, n: usize): i32 {
+  const w0 = words64(s, n)
+  const w1 = n - s > 64 ? words64(s + 64, n) : 0
+  const carry = w0 >> 63
+  let starts0 = w0 & ~(w0 << 1)
+  let starts1 = w1 & ~((w1 << 1) | carry)
+  let ends0 = ~w0 & (w0 << 1)
+  let ends1 = ~w1 & ((w1 << 1) | carry)
+  let count: i32 = 0
+  while (starts0 != 0 && count < 8) {
+    store<i32>(TOK + (<usize>count << 3), <i32>(s + <usize>ctz(starts0)))
+    starts0 &= starts0 - 1
+    count++
+  }
+  while (starts1 != 0 && count < 8) {
+    store<i32>(TOK + (<usize>count << 3), <i32>(s + 64 + <usize>ctz(starts1)))
+    starts1 &= starts1 - 1
+    count++
+  }
+  let k: i32 = 0
+  while (ends0 != 0 && k < count) {
+    store<i32>(TOK + (<usize>k << 3) + 4, <i32>(s + <usize>ctz(ends0)))
+    ends0 &= ends0 - 1
+    k++
+  }
+  while (k < count) {
+    store<i32>(TOK + (<usize>k << 3) + 4, <i32>(s + 64 + <usize>ctz(ends1)))
+    ends1 &= ends1 - 1
+    k++
+  }
+  return count
+}
+
+/**
+ * Parses the row whose protocol starts at IN + start and whose line ends at IN + end. Returns OK (fields
+ * in OUT), REJECT (not a complete row, as the JS reader decides) or FALLBACK (a state word this kernel
+ * cannot read: the caller parses the row itself).
+ */
+export function parseRow(start: i32, end: i32): i32 {
+  const n = IN + <usize>end
+  const count = n - (IN + <usize>start) < 128 ? tokensShort(IN + <usize>start, n) : tokens(IN + <usize>start, n)
   if (count < 3) return REJECT
   const udp = load<u8>(IN + <usize>start) == 85
   field(F_PROTO, udp ? 1 : 0)

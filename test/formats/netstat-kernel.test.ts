@@ -54,10 +54,16 @@ function utf8Of(path: string): Buffer {
 }
 
 const octet = fc.oneof(fc.nat(255).map(String), fc.constantFrom('010', '256', '999', '00'))
-const ipv4 = fc.oneof(fc.tuple(octet, octet, octet, octet).map((p) => p.join('.')), fc.constantFrom('0.0.0.0', '127.0.0.1', '1.2.3', '1.2.3.4.5'))
+const ipv4 = fc.oneof(
+  fc.tuple(octet, octet, octet, octet).map((p) => p.join('.')),
+  fc.constantFrom('0.0.0.0', '127.0.0.1', '1.2.3', '1.2.3.4.5', '255.255.255.255', '1000.1.1.1', '1.2.3.4444', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4a', '100.100.100.1000'),
+)
 const ipv6 = fc.constantFrom('[::]', '[::1]', '[fe80::f5d1:8bf7:c410:e325%64]', '[2001:db8::17]', '[fe80::asda:4124%11]', '[zz::1]', '[]', 'fe80::1')
 const host = fc.constantFrom('DESKTOP-1', 'localhost', 'server.example.com', '12345', 'ÄÖÜ-host')
-const port = fc.oneof(fc.nat(70_000).map(String), fc.constantFrom('0', '*', 'https', '', '1234567890', '-1', '080'))
+const port = fc.oneof(
+  fc.nat(70_000).map(String),
+  fc.constantFrom('0', '*', 'https', '', '1234567890', '-1', '080', '0000080', '1234567', '12345678', '123456789', '12a4', '4443\u00e9', '65536'),
+)
 const endpoint = fc.oneof(
   {arbitrary: fc.tuple(fc.oneof(ipv4, ipv6, host), port).map(([a, p]) => `${a}:${p}`), weight: 12},
   {arbitrary: fc.constantFrom('*:*', '*', ':80', 'x', '[::1]80', '1.2.3.4'), weight: 1},
@@ -67,7 +73,8 @@ const state = fc.constantFrom(
   'listening', 'Established', 'TIMEWAIT', 'ABHÖREN', 'ABHREN', 'ABH™REN', 'ABHxREN', 'abhXren', 'ABHXYZREN', 'HERGESTELLT', 'WARTEND',
   'ÉCOUTE', 'ÉTABLI', 'IN ASCOLTO', 'ATTESA  TEMPO', 'SYN\tGESENDET', 'ÚLTIMO_ACK', 'ultimo_ack', 'ESCUCHANDO', 'BOGUS_STATE', 'TIME_WAIT\u0001',
 )
-const gap = fc.constantFrom(' ', '  ', '    ', '\t', ' \t ', '        ')
+// Long blank runs put rows past 64 and 128 bytes (the kernel splits shorter lines by masks of 64 bytes).
+const gap = fc.constantFrom(' ', '  ', '    ', '\t', ' \t ', '        ', ' '.repeat(27), ' '.repeat(45))
 const pid = fc.oneof(fc.nat(99_999).map(String), fc.constantFrom('', '0', '4', '1234567890', '12a'))
 const tcpRow = fc.tuple(fc.constantFrom('', '  ', '\t'), endpoint, endpoint, state, pid, gap, gap, fc.option(fc.constantFrom('extra', 'x y z'), {nil: undefined}))
   .map(([lead, l, r, s, p, g1, g2, more]) => `${lead}TCP${g1}${l}${g2}${r}${g1}${s}${g2}${p}${more ? ` ${more}` : ''}`.trimEnd())
