@@ -14,6 +14,7 @@
 //   SCRATCH[4096, 4352)   the state word being looked up
 //   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state,
 //                         owner lines, address ids handed back (see laneUsed)
+//   QUAD   [4480, 4544)   the last local and remote address bytes read and their IPv4 value (see quadOf)
 //   WORDS  [4608, 5120)   state words already looked up: 16 entries of [len u8][state u8][bytes…] (see `state`)
 //   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
 //
@@ -220,6 +221,26 @@ function sameAsLast(last: usize, s: usize, e: usize): bool {
   return same
 }
 
+// The last local and remote address read and its dottedQuad value: [16 bytes][length i32][_ i32][value f64].
+// A server's rows share a few local addresses, often row after row, and a repeat-heavy loop's remote ones.
+const QUAD_LOCAL: usize = 4480
+const QUAD_REMOTE: usize = 4512
+
+/** dottedQuad of [s, e), from `cache` when it holds these bytes (16 bytes from `s` are read), else kept there. */
+@inline function quadOf(s: usize, e: usize, cache: usize): f64 {
+  const len = <i32>(e - s)
+  // Outside 7–15 bytes no quad (and the cache, zeroed at first, holds 7–15 only).
+  if (len < 7 || len > 15) return -1
+  const v = v128.load(s)
+  const live = (1 << len) - 1
+  if (load<i32>(cache, 16) == len && (i8x16.bitmask(i8x16.eq(v, v128.load(cache))) & live) == live) return load<f64>(cache, 24)
+  const value = dottedQuad(s, e)
+  v128.store(cache, v)
+  store<i32>(cache, len, 16)
+  store<f64>(cache, value, 24)
+  return value
+}
+
 /**
  * Splits `addr:port` at [s, e) into fields base…base+4 (start, end relative to IN, port, IPv4 value,
  * same as the last one) and `star` (1: the address is `*`). False when it is no address (as the JS reader's `address`).
@@ -247,7 +268,7 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
   field(base, <i32>(as - IN))
   field(base + 1, <i32>(ae - IN))
   field(base + 2, port)
-  store<f64>(OUT + 96 + (base == F_LSTART ? 0 : 8), dottedQuad(as, ae))
+  store<f64>(OUT + 96 + (base == F_LSTART ? 0 : 8), quadOf(as, ae, base == F_LSTART ? QUAD_LOCAL : QUAD_REMOTE))
   // The lane keys addresses itself: only a caller reading fields wants to know whether they repeat.
   if (tracking) field(base + 4, sameAsLast(last, as, ae) ? 1 : 0)
   return true

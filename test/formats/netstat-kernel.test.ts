@@ -117,6 +117,20 @@ describe('netstat row kernel', () => {
     expect(k.parseRow(buf.indexOf('TCP'), Buffer.byteLength(rows[0]!))).toBe(K_OK)
   })
 
+  it('reads an address that begins like the one before it as itself (the kernel keeps the last one read)', () => {
+    // Each address is the one before it cut short or grown by a digit: equal in their first bytes.
+    const quads = ['10.0.0.15', '10.0.0.1', '10.0.0.10', '10.0.0.1', '1.2.3.45', '1.2.3.4', '1.2.3.44', '1.2.3.4', '192.168.100.20', '192.168.100.2']
+    const text = quads.map((q, i) => `  TCP    ${q}:${49152 + i}   ${quads[quads.length - 1 - i]}:443   ESTABLISHED   ${100 + i}`).join('\r\n') + '\r\n'
+    for (const ids of [false, true]) {
+      const bytes = Buffer.from(text)
+      const got = parseBytes(bytes, 1 << 20, true, ids)
+      expect(got).toEqual(parseBytes(bytes, 1 << 20, false, ids))
+      const rows = got.records.filter((r) => r.kind === 'connection')
+      expect(rows.map((r) => (r as ConnectionRecord).localAddr)).toEqual(quads)
+      expect(rows.map((r) => (r as ConnectionRecord).remoteAddr)).toEqual([...quads].reverse())
+    }
+  })
+
   test.prop([fc.array(fc.tuple(fc.oneof(tcpRow, udpRow), fc.boolean()), {maxLength: 40}), fc.boolean()], {numRuns: 200})(
     'reads every row exactly as the JavaScript reader does (addresses, ids, states, PIDs, rejects)',
     (rows, ids) => {
