@@ -25,7 +25,7 @@
 // Cases run in a worker thread with a watchdog, so a hang is a failure too. Every failure is saved under a
 // temp folder with its input and a one-line repro. Exit codes: 0 none found, 1 failures, 2 usage or setup.
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {Readable} from 'node:stream'
@@ -493,7 +493,8 @@ function outputProblem(r, analysis, inputs) {
 async function checkFifo(m, c) {
   const {execFileSync} = await import('node:child_process')
   const {open} = await import('node:fs/promises')
-  const path = join(mkdtempSync(join(tmpdir(), 'portleak-fuzz-fifo-')), 'loop.fifo')
+  const dir = mkdtempSync(join(tmpdir(), 'portleak-fuzz-fifo-'))
+  const path = join(dir, 'loop.fifo')
   execFileSync('mkfifo', [path])
   const writer = open(path, 'w').then(async (fh) => {
     await fh.write(c.bytes).catch(() => null)
@@ -516,6 +517,7 @@ async function checkFifo(m, c) {
     return null
   } finally {
     await (await writer).close()
+    rmSync(dir, {recursive: true, force: true})
   }
 }
 
@@ -541,6 +543,7 @@ async function checkFolder(m, c) {
     return null
   } finally {
     clearTimeout(timer)
+    rmSync(dir, {recursive: true, force: true})
   }
 }
 
