@@ -149,7 +149,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   override warn(input: Error | string): Error | string {
-    return super.warn(typeof input === 'string' ? inertLines(input) : Object.assign(input, {message: inertLines(input.message)}))
+    if (typeof input !== 'string') return super.warn(Object.assign(input, {message: inertLines(input.message)}))
+    const warning = inertLines(input)
+    if (this.jsonEnabled() || process.env.DEBUG) return super.warn(warning)
+    process.stderr.write(`${unwrapped(new Errors.CLIError.Warn(warning))}\n`)
+    return warning
   }
 
   /** The JSON document on stdout, with no raw C1 or bidi character in it (JSON `\u` escapes instead). */
@@ -177,6 +181,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // Under --json oclif prints the error object and does not rethrow, so its handler never sees the
     // exit code: set it here (oclif's catch keeps an exit code already set).
     if (this.jsonEnabled()) process.exitCode = mapped.oclif?.exit ?? ExitCode.Runtime
+    else if (mapped instanceof Errors.CLIError && !process.env.DEBUG && !('showHelp' in mapped && mapped.showHelp) && mapped.cause === undefined) {
+      // Printed here, unwrapped; oclif's handler then only exits with the error's code.
+      process.stderr.write(`${unwrapped(mapped)}\n`)
+      Object.assign(mapped, {skipOclifErrorHandling: true})
+    }
     return super.catch(mapped)
   }
 
@@ -189,4 +198,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return super.finally(err)
   }
 
+}
+
+/**
+ * An error or warning in oclif's layout (` ›   Error: …`, then `Code: …` and `Try this: …`), without the hard
+ * wrap oclif's printer puts at 74 columns when standard error is not a terminal: a long path in a message
+ * would be cut in two, and a log or a script reading standard error would see half a line.
+ */
+function unwrapped(err: Errors.CLIError): string {
+  const lines = [`${err.name || 'Error'}: ${err.message}`]
+  if (err.code) lines.push(`Code: ${err.code}`)
+  const suggestions = err.suggestions ?? []
+  if (suggestions.length === 1) lines.push(`Try this: ${suggestions[0]}`)
+  else if (suggestions.length > 1) lines.push('Try this:', ...suggestions.map((x) => `  * ${x}`))
+  const bang = err.bang ?? '›'
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .map((l) => (l === '' ? ` ${bang}` : ` ${bang}   ${l}`))
+    .join('\n')
 }

@@ -55,6 +55,13 @@ describe('portleak binary', () => {
     expect(stderr).not.toMatch(/\n\s+at /)
   })
 
+  it('names a missing file on one line however long its path (no wrap at 80 columns)', () => {
+    const long = join(tmpdir(), 'case-20261206-contoso-web-tier-outbound-failures', 'upload', 'server01-netstat-loop-every-minute.txt')
+    const {status, stderr} = portleak(['analyze', long])
+    expect(status).toBe(2)
+    expect(stderr.split('\n')).toEqual([` ›   Error: ${long}: no such file or directory`, ' ›   Code: ENOENT', ' ›   Try this: Check the path.', ''])
+  })
+
   it('prints a JSON error object on stdout for a missing file under --json, with exit 2', () => {
     const {status, stdout} = portleak(['inspect', '--json', MISSING])
     expect(JSON.parse(stdout)).toEqual({
