@@ -61,14 +61,17 @@ const TOK: usize = 400
 
 /** Where the caller puts its bytes (room for `size` of them; the place may move when it grows). */
 export function inputArea(size: i32): i32 {
-  if (<usize>size > inCap) {
+  // Room past the bytes, whatever their size, for a line's 128-byte masks (tokensShort).
+  if (<usize>size + IN_ROOM > inCap) {
     if (inCap > 0) free(IN)
-    // Room past the bytes for a line's 128-byte masks (tokensShort).
-    inCap = <usize>size + (<usize>size >> 3) + 192
+    inCap = <usize>size + (<usize>size >> 3) + IN_ROOM
     IN = alloc(inCap)
   }
   return <i32>IN
 }
+
+/** Bytes the input area keeps after the caller's, which the kernel may read and drops (see tokensShort). */
+const IN_ROOM: usize = 192
 
 /** Where the caller writes the state words (see STATES). */
 export function statesOffset(): i32 {
