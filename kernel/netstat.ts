@@ -8,13 +8,12 @@
 //
 // Memory layout (bytes):
 //   OUT    [0, 128)       i32 result fields (F_* below); the two IPv4 values as f64 at 96 and 104
-//   LAST   [128, 320)     the last local and remote address bytes (64 each + lengths)
+//   LAST   [128, 320)     the last local and remote address bytes (64 each, then the length and the IPv4 value)
 //   TOK    [400, 464)     token bounds
 //   STATES [512, 4096)    state words, set once by the caller: [len u8][state u8][bytes…], ending in len 0
 //   SCRATCH[4096, 4352)   the state word being looked up
 //   LANE   [4400, 4480)   what the row lane (`lane`) took: end offset, BOUND seen, PID seen, `*` used, rows per state,
 //                         owner lines, address ids handed back (see laneUsed)
-//   QUAD   [4480, 4544)   the last local and remote address bytes read and their IPv4 value (see quadOf)
 //   WORDS  [4608, 5120)   state words already looked up: 16 entries of [len u8][state u8][bytes…] (see `state`)
 //   IN     (heap)         the caller's chunk of input, where `inputArea` puts it
 //
@@ -206,42 +205,27 @@ function shortDigits(s: usize, e: usize): i32 {
   return <i32>(v & 0xffffffff)
 }
 
-/** Compares [s, e) with the bytes kept at `last` and keeps them (length at last + 64; 255 = none). */
+/**
+ * Compares [s, e) with the address bytes kept at `last` (length at last + 64; 255 = none) and keeps them,
+ * with their dottedQuad value at last + 72, when they differ. A server's rows share a few local addresses,
+ * often row after row, and a repeat-heavy loop's remote ones: their quad is then read once.
+ */
 function sameAsLast(last: usize, s: usize, e: usize): bool {
   const len = <u32>(e - s)
-  let same = false
   if (len < 64 && <u32>load<u8>(last + 64) == len) {
-    let k: u32 = 0
-    while (k < len && load<u8>(last + k) == load<u8>(s + k)) k++
-    same = k == len
+    // Up to 16 bytes (IPv4) in one compare of the 16 from `s`; longer ones byte by byte.
+    if (len <= 16) {
+      const live = (1 << len) - 1
+      if ((i8x16.bitmask(i8x16.eq(v128.load(s), v128.load(last))) & live) == live) return true
+    } else if (memory.compare(last, s, len) == 0) return true
   }
-  if (!same) {
-    if (len < 64) {
-      memory.copy(last, s, len)
-      store<u8>(last + 64, <u8>len)
-    } else store<u8>(last + 64, 255)
-  }
-  return same
-}
-
-// The last local and remote address read and its dottedQuad value: [16 bytes][length i32][_ i32][value f64].
-// A server's rows share a few local addresses, often row after row, and a repeat-heavy loop's remote ones.
-const QUAD_LOCAL: usize = 4480
-const QUAD_REMOTE: usize = 4512
-
-/** dottedQuad of [s, e), from `cache` when it holds these bytes (16 bytes from `s` are read), else kept there. */
-@inline function quadOf(s: usize, e: usize, cache: usize): f64 {
-  const len = <i32>(e - s)
-  // Outside 7–15 bytes no quad (and the cache, zeroed at first, holds 7–15 only).
-  if (len < 7 || len > 15) return -1
-  const v = v128.load(s)
-  const live = (1 << len) - 1
-  if (load<i32>(cache, 16) == len && (i8x16.bitmask(i8x16.eq(v, v128.load(cache))) & live) == live) return load<f64>(cache, 24)
-  const value = dottedQuad(s, e)
-  v128.store(cache, v)
-  store<i32>(cache, len, 16)
-  store<f64>(cache, value, 24)
-  return value
+  if (len < 64) {
+    if (len <= 16) v128.store(last, v128.load(s))
+    else memory.copy(last, s, len)
+    store<u8>(last + 64, <u8>len)
+  } else store<u8>(last + 64, 255)
+  store<f64>(last + 72, dottedQuad(s, e))
+  return false
 }
 
 /**
@@ -271,9 +255,12 @@ function address(s: usize, e: usize, base: i32, star: i32, last: usize): bool {
   field(base, <i32>(as - IN))
   field(base + 1, <i32>(ae - IN))
   field(base + 2, port)
-  store<f64>(OUT + 96 + (base == F_LSTART ? 0 : 8), quadOf(as, ae, base == F_LSTART ? QUAD_LOCAL : QUAD_REMOTE))
+  const same = sameAsLast(last, as, ae)
+  // A quad is 7–15 bytes (the bytes kept at first are none of these lengths: zero, then 255).
+  const len = ae - as
+  store<f64>(OUT + 96 + (base == F_LSTART ? 0 : 8), len < 7 || len > 15 ? -1 : load<f64>(last + 72))
   // The lane keys addresses itself: only a caller reading fields wants to know whether they repeat.
-  if (tracking) field(base + 4, sameAsLast(last, as, ae) ? 1 : 0)
+  if (tracking) field(base + 4, same ? 1 : 0)
   return true
 }
 
