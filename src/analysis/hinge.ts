@@ -2,14 +2,36 @@
  * Where growth starts: the knot of the best continuous "flat, then linear" fit
  * y = a + b·max(0, t − t_k), chosen by least squares over every knot t_k. A leak that grows from
  * the first sample gets knot 0; one that starts mid-way gets the sample where the slope begins.
- * O(n²) on n points: callers pass binned series (≤ a few hundred points).
+ *
+ * Every knot is first screened in O(1) from sums carried from the last knot back (`nearStartKnots`); only the
+ * knots that can be the best are fitted exactly, in knot order and by the same rule as fitting every knot
+ * (which `hingeStartEvery` does, for the tests): the result is the same to the bit. O(n) plus O(n) per knot kept.
  */
 export function hingeStart(t: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = Math.min(t.length, y.length)
   if (n < 4) return 0
+  return startKnot(t, y, n, nearStartKnots(t, y, n))
+}
+
+/** {@link hingeStart} fitting every knot exactly: O(n²). The reference the screened version must equal. */
+export function hingeStartEvery(t: ArrayLike<number>, y: ArrayLike<number>): number {
+  const n = Math.min(t.length, y.length)
+  if (n < 4) return 0
+  return startKnot(t, y, n, everyStartKnot(n))
+}
+
+/** The knots growth may start at: 0…n−3. */
+function everyStartKnot(n: number): number[] {
+  const knots: number[] = []
+  for (let k = 0; k <= n - 3; k++) knots.push(k)
+  return knots
+}
+
+/** The best "flat, then linear" fit among `knots` (ascending), each replacing the best only when clearly better. */
+function startKnot(t: ArrayLike<number>, y: ArrayLike<number>, n: number, knots: readonly number[]): number {
   let best = 0
   let bestSse = Infinity
-  for (let k = 0; k <= n - 3; k++) {
+  for (const k of knots) {
     const tk = t[k]!
     // Normal equations for [a, b] with x = max(0, t − tk).
     let sx = 0
@@ -39,6 +61,69 @@ export function hingeStart(t: ArrayLike<number>, y: ArrayLike<number>): number {
     }
   }
   return best
+}
+
+/**
+ * The knots 0…n−3 whose "flat, then linear" fit can be the best (ascending): every knot's squared residuals in
+ * O(1) from the sums over the points after it of x = t − t_k, x² and x·w (w = y − mean), carried from the last
+ * knot back (moving the knot back by d adds d to every x: sums of positive terms, no cancellation), within ten
+ * times the replacement rule's tolerance (plus the rounding of both computations, the exact fit's on values
+ * that are not centred) of the least of them. A knot whose fit is worse than that is never the best, nor does it
+ * change which of the near-best ones is chosen: the first near-best knot fitted leaves both ways at the same
+ * best, which only near-best knots can replace. Knots whose fit is degenerate here are always kept (fitted
+ * exactly). Needs times in order and finite values: otherwise every knot is kept.
+ */
+function nearStartKnots(t: ArrayLike<number>, y: ArrayLike<number>, n: number): number[] {
+  for (let i = 1; i < n; i++) if (!(t[i]! >= t[i - 1]!)) return everyStartKnot(n)
+  const my = meanOf(y, n)
+  let sww = 0
+  let syy = 0
+  let sw = 0
+  for (let i = 0; i < n; i++) {
+    const w = y[i]! - my
+    sww += w * w
+    syy += y[i]! * y[i]!
+    sw += w
+  }
+  if (!Number.isFinite(sww + syy) || !Number.isFinite(t[0]! + t[n - 1]!)) return everyStartKnot(n)
+  const sse = new Float64Array(n - 2)
+  const degenerate = new Uint8Array(n - 2)
+  // The points after knot n − 3: n − 2 and n − 1.
+  let m = 2
+  const x1 = t[n - 2]! - t[n - 3]!
+  const x2 = t[n - 1]! - t[n - 3]!
+  let sx = x1 + x2
+  let sxx = x1 * x1 + x2 * x2
+  let sxw = x1 * (y[n - 2]! - my) + x2 * (y[n - 1]! - my)
+  let after = y[n - 2]! - my + (y[n - 1]! - my)
+  let least = Infinity
+  for (let k = n - 3; ; k--) {
+    const det = n * sxx - sx * sx
+    if (!(det > 1e-9 * n * sxx)) degenerate[k] = 1
+    else {
+      const b = (n * sxw - sx * sw) / det
+      const a = (sw - b * sx) / n
+      sse[k] = sww - a * sw - b * sxw
+      if (sse[k]! < least) least = sse[k]!
+    }
+    if (k === 0) break
+    // Knot k − 1: every x grows by d, and point k joins with x = d.
+    const d = t[k]! - t[k - 1]!
+    const wk = y[k]! - my
+    sxx += 2 * d * sx + m * d * d + d * d
+    sxw += d * after + d * wk
+    sx += m * d + d
+    after += wk
+    m++
+  }
+  // How far a screened value may be from the exact fit's: a few roundings per point of the centred sums here
+  // and of the raw values there (their squares reach syy), generously; and the least distance that keeps every
+  // knot that can be chosen (ten times the replacement rule's).
+  const err = 1e-9 * (n + 10) * (sww + Math.sqrt(sww * syy)) + 1e-9
+  const limit = least + 1e-8 * Math.abs(least) + 1e-8 + 4 * err
+  const near: number[] = []
+  for (let k = 0; k <= n - 3; k++) if (degenerate[k] === 1 || sse[k]! <= limit) near.push(k)
+  return near
 }
 
 export type HingeEnd = {
