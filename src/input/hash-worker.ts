@@ -5,7 +5,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 /** What the parent sends: the file to hash whole, and the flags it starts and stops hashing with. */
 export type HashTask = {
   file: string
-  /** Set to 1 by the parent when hashing may start: the thread waits until then. */
+  /** 1 while hashing may go on: the thread waits whenever the parent sets it to 0 (before the first chunk and between chunks). */
   go: Int32Array
   /** Set to 1 to stop (Ctrl-C, SIGTERM, `--max-seconds`): the digest is then of the bytes read so far. */
   stop: Int32Array
@@ -16,14 +16,20 @@ export type HashResult = {sha256: string; bytes: number}
 
 const CHUNK = 4 << 20
 
-function hashFile(task: HashTask): HashResult {
+/** Waits while the parent holds hashing (`go` 0); true when it may go on, false when it was stopped. */
+function mayGo(task: HashTask): boolean {
   while (Atomics.load(task.go, 0) === 0) Atomics.wait(task.go, 0, 0)
+  return Atomics.load(task.stop, 0) === 0
+}
+
+function hashFile(task: HashTask): HashResult {
   const hash = createHash('sha256')
+  if (!mayGo(task)) return {sha256: hash.digest('hex'), bytes: 0}
   const fd = openSync(task.file, 'r')
   const buf = Buffer.allocUnsafe(CHUNK)
   let bytes = 0
   try {
-    while (Atomics.load(task.stop, 0) === 0) {
+    while (mayGo(task)) {
       const n = readSync(fd, buf, 0, CHUNK, bytes)
       if (n <= 0) break
       hash.update(buf.subarray(0, n))

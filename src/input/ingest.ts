@@ -14,7 +14,8 @@ import {createDecoder, normalizeEncoding, sniffEncoding} from './encoding.js'
 import {ByteLineSplitter, LineSplitter, lineDecoder} from './lines.js'
 import {keepLandmarks, LandmarkNotes} from './landmarks.js'
 import {Utf8Normalizer} from './normalize.js'
-import {absorbWorkers, hashInWorker, keepWorkerLandmarks, parallelMinBytes, planSplit, runWorkers, WorkerCrew, workerCount, workersAvailable} from './parallel.js'
+import {dropEarly, hashInWorker} from './hash-thread.js'
+import {absorbWorkers, keepWorkerLandmarks, parallelMinBytes, planSplit, runWorkers, WorkerCrew, workerCount, workersAvailable} from './parallel.js'
 import type {WorkerResult, WorkerTask} from './parallel-worker.js'
 import {bombGuard, ChunkReader, unsupportedMessage} from './reader.js'
 import {byPath, type InputSource, fsError, listSources} from './sources.js'
@@ -78,6 +79,9 @@ export async function ingest(args: readonly string[], options: IngestOptions, si
   // the order given (archive entries and directory contents by path within their archive or directory).
   const given = new Map(listed.map((s, i) => [s.path, i]))
   const rank = (path: string) => given.get(path) ?? given.get(path.slice(0, path.indexOf('!'))) ?? listed.length
+  // An early digest no reader took over (its file was read some other way, or not at all) stops here; a first
+  // pass that reads only some formats leaves it to the pass after.
+  if (!options.onlyFormats) dropEarly()
   if (!options.lateDigests) await settleDigests(out)
   return out.sort(byPath).sort((a, b) => rank(a.path) - rank(b.path))
 }
@@ -107,6 +111,8 @@ async function ingestSource(
     out.push(failed(source.path, readError(reader.failure)))
     return
   }
+  // An archive's bytes are hashed as this thread reads them: an early digest of it is not needed.
+  if (isZip(head) || isEmptyZip(head) || isTar(head) || isGzip(head)) dropEarly(source.file)
   if (isZip(head) || isEmptyZip(head)) {
     if (depth >= 2) {
       reader.destroy()
@@ -203,6 +209,7 @@ async function parseInput(
 ): Promise<void> {
   const found = await detectInput(reader, firstHead, options)
   if ('binary' in found) {
+    dropEarly(source.file)
     const limits = options.limits ?? DEFAULT_ARCHIVE_LIMITS
     out.push(await parseBinary(found.binary, source, reader, firstHead, hash, options, sinkFor, out.length, limits, {interrupted: INTERRUPTED, readError}))
     return
@@ -224,6 +231,8 @@ async function parseInput(
     // Waiting workers would keep the process alive.
     if (plan === null) crew?.release()
   }
+  // Read by this thread, the input is hashed as it is read: an early digest of it is not needed.
+  if (!plan) dropEarly(source.file)
   out.push(plan ? await readSplit(plan, crew!, source, reader, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
 }
 
@@ -307,8 +316,10 @@ async function readSplit(
   // takes the core the workers' last stretch and then the analysis leave idle, instead of a share of both
   // cores while they read.
   const late = options.lateDigests === true && (source.size ?? Infinity) < LATE_HASH_MAX
+  // Taken over from hashEarly, it may be running already: held while the workers read when late.
   const hasher = hashInWorker(source.file!)
-  if (!late) hasher.go()
+  if (late) hasher.pause()
+  else hasher.go()
   // Interrupted while the workers read, the run keeps what they read and the digest what was hashed (as
   // readLines does); an interrupt later stops neither.
   const onAbort = () => hasher.cancel()

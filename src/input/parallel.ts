@@ -11,15 +11,12 @@ import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/time
 import type {DateOrder, FormatId} from '../formats/types.js'
 import {keepLandmarks, type Landmark} from './landmarks.js'
 import {MODULE_ROOT} from '../module-root.js'
-import type {HashResult, HashTask} from './hash-worker.js'
 import type {WorkerBatch, WorkerResult, WorkerTask} from './parallel-worker.js'
 
 // From src/ (tests through tsx) these files do not exist: loops are read in one thread there.
 const WORKER = new URL('input/parallel-worker.js', MODULE_ROOT)
-const HASH_WORKER = new URL('input/hash-worker.js', MODULE_ROOT)
 
-/** Files at least this large are split across worker threads (`PORTLEAK_PARALLEL_MIN` overrides, for tests). */
-export const parallelMinBytes = () => Number(process.env.PORTLEAK_PARALLEL_MIN ?? 64 * 1024 * 1024)
+export {parallelMinBytes} from './hash-thread.js'
 
 /** TIME_WAIT lasts at most 300 s (TcpTimedWaitDelay): attribution carried from earlier snapshots reaches that far back. */
 const PRIME_SECONDS = 330
@@ -251,33 +248,6 @@ export async function runWorkers(
     signal?.removeEventListener('abort', onAbort)
   }
 }
-
-/**
- * The SHA-256 of a whole file, computed in a thread of its own (src/input/hash-worker.ts) once `go` is
- * called: the thread starts now and waits. After `cancel` hashing stops (or never starts) and the digest
- * is of the bytes read so far.
- */
-export function hashInWorker(file: string): {go(): void; cancel(): void; result: Promise<HashResult>} {
-  const task: HashTask = {file, go: new Int32Array(new SharedArrayBuffer(4)), stop: new Int32Array(new SharedArrayBuffer(4))}
-  const go = () => {
-    Atomics.store(task.go, 0, 1)
-    Atomics.notify(task.go, 0)
-  }
-  const cancel = () => {
-    Atomics.store(task.stop, 0, 1)
-    go()
-  }
-  const worker = new Worker(HASH_WORKER, {workerData: task, resourceLimits: HASH_LIMITS})
-  const result = new Promise<HashResult>((resolve, reject) => {
-    worker.once('message', resolve)
-    worker.once('error', reject)
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`hashing stopped (exit code ${code})`)))
-  })
-  return {go, cancel, result}
-}
-
-/** The hash worker holds one 4 MiB read buffer (outside the heap) and a digest. */
-const HASH_LIMITS = {maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2}
 
 /**
  * Folds the workers' results into the case as if one thread had read the file: slot and address ids
