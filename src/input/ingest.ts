@@ -94,17 +94,12 @@ async function ingestSource(
   depth: number,
 ): Promise<void> {
   const limits = options.limits ?? DEFAULT_ARCHIVE_LIMITS
-  let stream: Readable
-  try {
-    stream = source.open()
-  } catch (error) {
-    out.push(failed(source.path, readError(error)))
+  const opened = openInput(source, options)
+  if ('error' in opened) {
+    out.push(failed(source.path, opened.error))
     return
   }
-  if (options.signal) addAbortSignal(options.signal, stream)
-  const hash = createHash('sha256')
-  // `--max-bytes` holds every stream read to that many bytes, archives' compressed bytes included.
-  const reader = new ChunkReader(stream, hash, options.maxBytes)
+  const {reader, hash} = opened
   // A read error in the head (a truncated gzip, an interrupt) keeps what was read: it is parsed, flagged partial.
   const head = await reader.head(SAMPLE_BYTES)
   if (head.length === 0 && reader.failure) {
@@ -231,9 +226,44 @@ async function parseInput(
     // Waiting workers would keep the process alive.
     if (plan === null) crew?.release()
   }
+  if (plan) {
+    try {
+      out.push(await readSplit(plan, crew!, source, reader, sniffed, options, next))
+      return
+    } catch (error) {
+      // A worker's heap is capped (parallel.ts workerLimits); what it holds is bounded by a snapshot, and a
+      // snapshot can still hold more than that (tens of thousands of fresh IPv6 peers). Nothing of the
+      // workers' reached the case: the file is read again, whole, by this thread, whose heap is not capped.
+      if (!workerOutOfMemory(error)) throw error
+      const again = openInput(source, options)
+      if ('error' in again) {
+        out.push(failed(source.path, again.error))
+        return
+      }
+      out.push(await readLines(parser, source, again.reader, await again.reader.head(SAMPLE_BYTES), again.hash, sniffed, options, next))
+      return
+    }
+  }
   // Read by this thread, the input is hashed as it is read: an early digest of it is not needed.
-  if (!plan) dropEarly(source.file)
-  out.push(plan ? await readSplit(plan, crew!, source, reader, sniffed, options, next) : await readLines(parser, source, reader, head, hash, sniffed, options, next))
+  dropEarly(source.file)
+  out.push(await readLines(parser, source, reader, head, hash, sniffed, options, next))
+}
+
+/** A worker thread ended for want of heap (Node's ERR_WORKER_OUT_OF_MEMORY). */
+const workerOutOfMemory = (error: unknown) => (error as {code?: unknown} | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+
+/** The input opened (again) from its start, with a digest of what is read; or why it cannot be. */
+function openInput(source: InputSource, options: IngestOptions): {reader: ChunkReader; hash: ReturnType<typeof createHash>} | {error: string} {
+  let stream: Readable
+  try {
+    stream = source.open()
+  } catch (error) {
+    return {error: readError(error)}
+  }
+  if (options.signal) addAbortSignal(options.signal, stream)
+  const hash = createHash('sha256')
+  // `--max-bytes` holds every stream read to that many bytes, archives' compressed bytes included.
+  return {reader: new ChunkReader(stream, hash, options.maxBytes), hash}
 }
 
 /**

@@ -170,8 +170,12 @@ export const workersAvailable = () => existsSync(fileURLToPath(WORKER))
 /** How many worker threads a split uses: one per core, at most 8 (fewer than 2: the file is read by this thread). */
 export const workerCount = (workers?: number) => Math.min(workers ?? availableParallelism(), 8)
 
-/** A worker's resource limits: its live heap is small (one snapshot of tuples); a low ceiling makes V8 collect early. */
-const WORKER_LIMITS = {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}
+/**
+ * A worker's resource limits: its live heap is small (one snapshot of tuples); a low ceiling makes V8 collect
+ * early. A worker that still runs out (ingest.ts) leaves the file to one thread. `PORTLEAK_WORKER_HEAP_MB`
+ * lowers the ceiling, for tests.
+ */
+const workerLimits = () => ({maxOldGenerationSizeMb: Number(process.env.PORTLEAK_WORKER_HEAP_MB ?? 48), maxYoungGenerationSizeMb: 4})
 
 /**
  * Worker threads started before their tasks are planned: a worker's start-up (its module graph) overlaps
@@ -203,7 +207,7 @@ export class WorkerCrew {
   }
 
   private start(task: WorkerTask | undefined): {worker: Worker; result: Promise<WorkerResult>} {
-    const worker = new Worker(WORKER, {workerData: {task, stop: this.stop}, resourceLimits: WORKER_LIMITS})
+    const worker = new Worker(WORKER, {workerData: {task, stop: this.stop}, resourceLimits: workerLimits()})
     const result = new Promise<WorkerResult>((resolve, reject) => {
       // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_SUMMARY in their place.
       const sent: SnapshotSummary[] = []
@@ -244,6 +248,10 @@ export async function runWorkers(
     crew.release()
     if (onFirstDone) void Promise.race(results).then(onFirstDone, onFirstDone)
     return await Promise.all(results)
+  } catch (error) {
+    // One worker failed: the others stop at their next chunk (what they read is not wanted).
+    onAbort()
+    throw error
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }

@@ -496,7 +496,9 @@ export class SnapshotAggregator {
   private compactAddresses(): void {
     const was = this.generation - 1
     const amap = this.addresses.compact(was - 1)
-    this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 4)
+    // Twice what is kept, not more: a snapshot of tens of thousands of fresh IPv6 peers keeps that many strings
+    // (and map entries) live, and four times as many before the next renumbering took a worker past its heap.
+    this.addressCompactAt = Math.max(SnapshotAggregator.addressCompactMin, this.addresses.size * 2)
     remap(this.facts, amap, this.addresses.size)
     const at = kernelCall(() => this.k.aggScratch(amap.length))
     new Int32Array(this.memory.buffer, at, amap.length).set(amap)

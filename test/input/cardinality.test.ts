@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,9 +9,10 @@ import {planSplit} from '../../src/input/parallel.js'
 import {SnapshotAggregator} from '../../src/model/snapshot-aggregator.js'
 import {ByteStrings} from '../../src/formats/shared/byte-strings.js'
 import {runAnalysis} from '../../src/pipeline.js'
-import {cliThreads, tempFiles} from '../helpers/run.js'
+import {cliBin, cliThreads, tempFiles} from '../helpers/run.js'
 
 const cli = cliThreads
+const ROOT_DIR = new URL('../../', import.meta.url).pathname
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const two = (n: number) => String(n).padStart(2, '0')
@@ -122,6 +124,36 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
     expect(long.addresses).toBeLessThan(short.addresses * 2 + 65_536)
     // Labels are made only for endpoints a summary names (the steady backends), not for the fresh peers.
     expect(long.endpoints).toBeLessThan(200)
+  })
+
+  it('renumbers IPv6 ids once the table holds twice those of the last two snapshots', async () => {
+    // Fresh IPv6 peers only: every id is new, and what the last two snapshots used is what is kept.
+    const fresh = 300
+    let n = 0
+    const text = (snapshots: number) =>
+      loop(snapshots, 60, () => Array.from({length: fresh}, () => tcp(v6('2001:db8::5', 443), v6(`2001:db8:1::${(n++).toString(16)}`, 50000), 'TIME_WAIT', 0)))
+    SnapshotAggregator.addressCompactMin = 64
+    const {CaseBuilder} = await import('../../src/model/case-builder.js')
+    const {ingest} = await import('../../src/input/ingest.js')
+    let most = 0
+    for (let snapshots = 1; snapshots <= 12; snapshots++) {
+      n = 0
+      const c = new CaseBuilder(null)
+      const [file] = tempFiles({'netstat.txt': text(snapshots)})
+      await ingest([file!], {}, ({path, format}) => c.sinkFor(path, format))
+      most = Math.max(most, c.agg.footprint().addresses)
+    }
+    // Kept: two snapshots' worth (2 × fresh); renumbered past twice that, so at most one snapshot more.
+    expect(most).toBeGreaterThan(4 * fresh)
+    expect(most).toBeLessThanOrEqual(5 * fresh + 2)
+  })
+
+  it('leaves a loop to one thread when a worker runs out of heap, with the same results', () => {
+    const [file] = tempFiles({'netstat.txt': busyLoop(40, 600)})
+    const env = {...process.env, PORTLEAK_PARALLEL_MIN: '1000', PORTLEAK_WORKER_HEAP_MB: '1'}
+    const r = spawnSync('node', [cliBin(), 'analyze', '--json', file!], {cwd: ROOT_DIR, env, encoding: 'utf8', timeout: 240_000})
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toBe(cli(['analyze', '--json', file!], 'single'))
   })
 
   it('reads more than 100,000 distinct IPv4 and IPv6 peers the same with one thread and with workers', () => {
