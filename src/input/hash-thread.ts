@@ -10,7 +10,7 @@ import type {HashResult, HashTask} from './hash-worker.js'
 // From src/ (tests through tsx) this file does not exist: there a loop's digest is computed as it is read.
 const HASH_WORKER = new URL('input/hash-worker.js', MODULE_ROOT)
 
-/** The hash worker holds one 4 MiB read buffer (outside the heap) and a digest. */
+/** The hash worker holds one 1 MiB read buffer (outside the heap) and a digest. */
 const HASH_LIMITS = {maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2}
 
 /** A file's SHA-256 computed in a thread of its own (src/input/hash-worker.ts). */

@@ -14,7 +14,8 @@ export type HashTask = {
 /** The SHA-256 of the bytes read (the whole file unless stopped), and how many there were. */
 export type HashResult = {sha256: string; bytes: number}
 
-const CHUNK = 4 << 20
+/** Bytes read at a time: 1 MiB (4 MiB hashed no faster and kept 3 MB more resident the whole run). */
+const CHUNK = 1 << 20
 
 /** Waits while the parent holds hashing (`go` 0); true when it may go on, false when it was stopped. */
 function mayGo(task: HashTask): boolean {
