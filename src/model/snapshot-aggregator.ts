@@ -1,6 +1,6 @@
 import {M_LADDR, M_LPORT, M_PID, M_RADDR, M_RPORT, MEMO_AUX, MEMO_FIELDS, type RowMemo, restoreRow} from '../formats/netstat/row-memo.js'
 import type {ConnectionRecord} from './records.js'
-import {grownTo} from '../typed-arrays.js'
+import {grownTo, Scratch} from '../typed-arrays.js'
 import {AddressTable} from './address-table.js'
 import {IntTable} from './int-table.js'
 import {isIpv6, isLoopback, isWildcard, V4_BASE} from './address-kinds.js'
@@ -144,6 +144,9 @@ export class SnapshotAggregator {
   private readonly rangeMask = new Uint32Array(65536)
   /** Address id → A_ bits (0 until asked). */
   private facts = new Uint8Array(256)
+  /** ephemeralByAddress's buffers: a local address's place in the snapshot's order, and ports per place and range. */
+  private readonly addressPlace = new Map<number, number>()
+  private readonly addressCounts = new Scratch(Int32Array)
   /**
    * Told how each TIME_WAIT row without an owner of its own was attributed, when the snapshot ends
    * (`export --connections`); pid -1 when unattributed. Null (the default) costs nothing.
@@ -395,55 +398,66 @@ export class SnapshotAggregator {
     const n = this.ranges.length
     const mask = this.rangeBits()
     const ephemeral = new Int32Array(n)
-    const ephemeralAddr: string[] = new Array(n).fill('')
     const wildBits = [new Int32Array(buf, k.aggAt(4), 2048), new Int32Array(buf, k.aggAt(4) + 8192, 2048)]
-    // Per local address: ports in use in each tracked range (hot addresses from their bit sets).
-    const perAddr = new Map<number, Int32Array>()
+    // The local addresses in the order the snapshot first met them (every one the pairs and hot sets name), and
+    // per address, by that place, the ports in use in each tracked range: one buffer and one map kept between
+    // snapshots, not an array per address (a proxy's snapshot holds thousands of local addresses).
+    const order = new Float64Array(buf, k.aggAt(6), k.aggLength(6))
+    const place = this.addressPlace
+    place.clear()
+    for (let j = 0; j < order.length; j++) place.set(order[j]!, j)
+    const counts = this.addressCounts.take(order.length * n)
+    counts.fill(0)
     const pairs = new Float64Array(buf, k.aggAt(1), k.aggLength(1))
     for (let j = 0; j < pairs.length; j += 2) {
       const addr = pairs[j]!
       const port = pairs[j + 1]!
-      let c = perAddr.get(addr)
-      if (c === undefined) perAddr.set(addr, (c = new Int32Array(n)))
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
       if ((wildBits[fam]![port >>> 5]! & (1 << (port & 31))) !== 0) continue
-      if (mask[port] !== 0 || n > 32) this.countIn(c, port, mask[port]!)
+      if (mask[port] !== 0 || n > 32) this.countIn(counts, place.get(addr)! * n, port, mask[port]!)
     }
+    // Hot addresses (their ports in bit sets) are never among the pairs.
     const hotCount = k.aggLength(2)
     const hotAddr = new Float64Array(buf, k.aggAt(2), hotCount)
     const hotBits = new Int32Array(buf, k.aggAt(3), hotCount * 2048)
     for (let h = 0; h < hotCount; h++) {
       const addr = hotAddr[h]!
       const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
-      perAddr.set(
-        addr,
-        Int32Array.from(this.ranges, (r) => hotPortsIn(hotBits, h, wildBits[fam]!, Math.min(65536, Math.max(0, r.start)), Math.max(0, Math.min(65536, r.start + r.count)))),
-      )
+      const at = place.get(addr)! * n
+      this.ranges.forEach((r, i) => {
+        counts[at + i] = hotPortsIn(hotBits, h, wildBits[fam]!, Math.min(65536, Math.max(0, r.start)), Math.max(0, Math.min(65536, r.start + r.count)))
+      })
     }
     const wildIn = [new Int32Array(n), new Int32Array(n)]
     const wildTouched = new Int32Array(buf, k.aggAt(5), k.aggLength(5))
     for (let j = 0; j < wildTouched.length; j++) {
       const w = wildTouched[j]!
       const fam = w >= 65536 ? 1 : 0
-      if (mask[w % 65536] !== 0 || n > 32) this.countIn(wildIn[fam]!, w % 65536, mask[w % 65536]!)
+      if (mask[w % 65536] !== 0 || n > 32) this.countIn(wildIn[fam]!, 0, w % 65536, mask[w % 65536]!)
     }
-    const consider = (label: string, counts: Int32Array) => {
+    // Per range, the address with the most (the first of equals, in the order met; the wildcards last), named
+    // once it has won: a string per address met would be made for nothing.
+    const winner = new Float64Array(n).fill(Number.NaN)
+    for (let j = 0; j < order.length; j++) {
+      const addr = order[j]!
+      const wild = wildIn[this.addressFacts(addr) & A_IPV6 ? 1 : 0]!
       for (let r = 0; r < n; r++) {
-        if (counts[r]! > ephemeral[r]!) {
-          ephemeral[r] = counts[r]!
-          ephemeralAddr[r] = label
+        const total = counts[j * n + r]! + wild[r]!
+        if (total > ephemeral[r]!) {
+          ephemeral[r] = total
+          winner[r] = addr
         }
       }
     }
-    // In the order the snapshot first met the addresses (ties go to the first).
-    const order = new Float64Array(buf, k.aggAt(6), k.aggLength(6))
-    for (let j = 0; j < order.length; j++) {
-      const addr = order[j]!
-      const c = perAddr.get(addr)!
-      const value = this.addresses.value(addr) ?? ''
-      const fam = this.addressFacts(addr) & A_IPV6 ? 1 : 0
-      const total = c.map((v, r) => v + wildIn[fam]![r]!)
-      consider(value, total)
+    const ephemeralAddr: string[] = new Array(n).fill('')
+    for (let r = 0; r < n; r++) if (!Number.isNaN(winner[r]!)) ephemeralAddr[r] = this.addresses.value(winner[r]!) ?? ''
+    const consider = (label: string, wild: Int32Array) => {
+      for (let r = 0; r < n; r++) {
+        if (wild[r]! > ephemeral[r]!) {
+          ephemeral[r] = wild[r]!
+          ephemeralAddr[r] = label
+        }
+      }
     }
     consider('0.0.0.0', wildIn[0]!)
     consider('::', wildIn[1]!)
@@ -465,9 +479,10 @@ export class SnapshotAggregator {
   }
 
   /** One more port in use in each tracked range holding `port` (`bits` from rangeBits; past 32 ranges, compared). */
-  private countIn(c: Int32Array, port: number, bits: number): void {
+  /** Counts `port` in c[at + r] for each tracked range r it is in (`bits`: rangeBits' word for it). */
+  private countIn(c: Int32Array, at: number, port: number, bits: number): void {
     const n = this.ranges.length
-    for (let r = 0; r < n; r++) if (r < 32 ? bits & (1 << r) : inRange(this.ranges[r]!, port)) c[r]!++
+    for (let r = 0; r < n; r++) if (r < 32 ? bits & (1 << r) : inRange(this.ranges[r]!, port)) c[at + r]!++
   }
 
   private reset(): void {
