@@ -49,7 +49,10 @@ function startHasher(file: string, running: boolean): Hasher & {worker: Worker} 
   return {
     worker,
     go: () => set(1),
-    pause: () => set(0),
+    pause: () => {
+      // Once stopped it stays stopped: a hold then would leave the thread waiting for good.
+      if (Atomics.load(task.stop, 0) === 0) set(0)
+    },
     cancel: () => {
       Atomics.store(task.stop, 0, 1)
       set(1)
