@@ -612,7 +612,10 @@ export function aggAttribute(zero: i32, record: bool): void {
     const remote = twRows.at(i + 1)
     const line = twRows.at(i + 2)
     const before = previous(1, tuples.keyA(t), tuples.keyB(t), tuples.keyC(t))
-    const carried = before >= 0 ? prevTuples.get1(before) : NO_OWNER
+    // An owner the tuple had in the snapshot before is newer than one carried along with an older TIME_WAIT
+    // row of the same tuple (listed in use and in TIME_WAIT at once): the row is that owner's. So a carried
+    // owner reaches back no further than one TIME_WAIT row lasts, and a worker's priming covers it.
+    const carried = before >= 0 && prevTuples.get0(before) < 0 ? prevTuples.get1(before) : NO_OWNER
     let slot = carried == NO_OWNER ? NO_OWNER : carried >> 1
     let affinity = carried != NO_OWNER && (carried & 1) == 1
     if (slot < 0) {

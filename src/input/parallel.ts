@@ -20,10 +20,14 @@ export {parallelMinBytes} from './hash-thread.js'
 
 /** TIME_WAIT lasts at most 300 s (TcpTimedWaitDelay): attribution carried from earlier snapshots reaches that far back. */
 const PRIME_SECONDS = 330
-/** How far before a cut the planner looks for the prime's start: a few snapshots first, then much further (tests change it). */
-export const PLAN_WINDOWS = [8 << 20, 32 << 20]
-/** How far after a cut the planner looks for the first stamp there. */
-const AFTER = 8 << 20
+/**
+ * How far before a cut the planner looks for the prime's start: a few snapshots first, then further, then far
+ * enough for the snapshots of a very busy server (100,000 rows, about 10 MB, a minute) (tests change it).
+ */
+export const PLAN_WINDOWS = [8 << 20, 32 << 20, 128 << 20]
+/** How far after a cut the planner looks for the first stamp there: 8 MiB, or a quarter of the window looked back (tests lower `min`). */
+export const PLAN_AFTER = {min: 8 << 20}
+const afterFor = (window: number) => Math.max(PLAN_AFTER.min, window / 4)
 
 /**
  * Around byte `at`: the first stamp line at or after it (the cut), and a stamp line at least
@@ -39,7 +43,7 @@ function cutAt(fd: number, at: number, size: number, dateOrder: DateOrder | unde
 }
 
 /**
- * {@link cutAt} looking back at most `window` bytes (and on at most AFTER). `wide`: the file is UTF-16LE, read
+ * {@link cutAt} looking back at most `window` bytes (and on at most `afterFor(window)`). `wide`: the file is UTF-16LE, read
  * in code units at even offsets (a line ends at an LF unit, `0A 00`).
  */
 function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | undefined, window: number, wide: boolean): [number, number] | null {
@@ -47,7 +51,7 @@ function cutWithin(fd: number, at: number, size: number, dateOrder: DateOrder | 
   const start = Math.max(0, at - window)
   // Arithmetic, not a bit mask: offsets pass 2 GiB (a mask would wrap them to negative int32).
   const from = start - (start % unit)
-  const limit = Math.min(size, at + AFTER)
+  const limit = Math.min(size, at + afterFor(window))
   // Read in pieces into one small buffer: touching fresh memory costs more than reading the bytes.
   const buf = planBuffer()
   let base = from
@@ -161,6 +165,8 @@ export function planSplit(
     prime = p
     start = b
   }
+  // A worker that reads more to prime its range than the range itself (few, large snapshots) saves nothing.
+  if ((o.aggregate ?? true) && tasks.some((t) => t.start - t.primeStart > t.end - t.start)) return null
   return tasks
 }
 

@@ -4,7 +4,7 @@ import {closeSync, openSync, truncateSync, writeSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {parseStamp} from '../../src/formats/shared/timestamps.js'
-import {PLAN_PIECE, PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
+import {PLAN_AFTER, PLAN_PIECE, PLAN_WINDOWS, planSplit} from '../../src/input/parallel.js'
 import {generateLoop, stampLine} from '../../src/synth/loop.js'
 import {cliThreads, loopText, tempFiles} from '../helpers/run.js'
 import {SCENARIOS} from '../helpers/scenarios.js'
@@ -92,6 +92,44 @@ describe('a large loop read by worker threads', () => {
       }
     } finally {
       PLAN_PIECE.bytes = was
+    }
+  })
+
+  it('splits a loop of large snapshots when it looks far enough, and not when priming would cost more than a range', () => {
+    // Snapshots of about 30 KB a minute: the prime (330 s) is six of them back, the next stamp one ahead.
+    const text = (snapshots: number) =>
+      loopText({
+        seed: 5,
+        snapshots,
+        interval: 60,
+        start: new Date(Date.UTC(2024, 4, 2, 9, 0, 0)),
+        processes: [
+          {pid: 1712, name: 'svchost.exe', behaviour: {kind: 'steady', established: 300, noise: 10, timeWaitChurn: 30}},
+          {pid: 2200, name: 'backup.exe', behaviour: {kind: 'timewait-leak', perMinute: 20, growthPerHour: 60, remote: '10.0.0.60:443'}},
+        ],
+        background: 20,
+      })
+    const plan = (t: string, file: string) => planSplit(file, Buffer.byteLength(t), 0, {dateOrder: undefined, maxLine: 1 << 20, ranges: [], workers: 2})
+    const [long, short] = [text(40), text(10)]
+    const [longFile, shortFile] = tempFiles({'long.txt': long, 'short.txt': short})
+    const snapshot = Buffer.byteLength(long) / 40
+    const windows = [...PLAN_WINDOWS]
+    const after = PLAN_AFTER.min
+    try {
+      PLAN_AFTER.min = Math.round(snapshot / 10)
+      // Back far enough for the prime, but on too short a way to meet the next stamp: no split.
+      PLAN_WINDOWS.splice(0, PLAN_WINDOWS.length, Math.round(snapshot * 3))
+      expect(plan(long, longFile!)).toBeNull()
+      // A wider window looks further on too (a quarter of it): split, primed with 330 s of snapshots.
+      PLAN_WINDOWS.push(Math.round(snapshot * 12))
+      const tasks = plan(long, longFile!)
+      expect(tasks).toHaveLength(2)
+      expect(tasks![1]!.start - tasks![1]!.primeStart).toBeGreaterThan(5 * snapshot)
+      // Ten snapshots: the second worker would prime on more than its range holds; one thread reads it.
+      expect(plan(short, shortFile!)).toBeNull()
+    } finally {
+      PLAN_WINDOWS.splice(0, PLAN_WINDOWS.length, ...windows)
+      PLAN_AFTER.min = after
     }
   })
 

@@ -147,3 +147,23 @@ describe('SnapshotAggregator: ports per local address against a brute-force coun
     }
   })
 })
+
+describe('SnapshotAggregator: TIME_WAIT lineage', () => {
+  it('gives a TIME_WAIT row to the owner its tuple had in the snapshot before, not to an older carried one', () => {
+    // 10.0.0.5:50000 → 10.0.3.10:443 is ESTABLISHED under 100, then TIME_WAIT (carried as 100's), then listed
+    // in TIME_WAIT and ESTABLISHED under 200 at once (the tuple reused), then TIME_WAIT alone: 200's by then.
+    const agg = new SnapshotAggregator([DEFAULT_RANGE])
+    const tw = () => row('10.0.0.5', 50000, '10.0.3.10', 443, 'TIME_WAIT', 0)
+    const est = (pid: number) => row('10.0.0.5', 50000, '10.0.3.10', 443, 'ESTABLISHED', pid)
+    expect(counters(agg, snapshot(agg, [est(100)]).counts)['100:ESTABLISHED']).toBe(1)
+    expect(counters(agg, snapshot(agg, [tw()]).counts)['100:TIME_WAIT']).toBe(1)
+    const both = counters(agg, snapshot(agg, [tw(), est(200)]).counts)
+    expect(both['100:TIME_WAIT']).toBe(1)
+    expect(both['200:ESTABLISHED']).toBe(1)
+    const after = counters(agg, snapshot(agg, [tw()]).counts)
+    expect(after['200:TIME_WAIT']).toBe(1)
+    expect(after['100:TIME_WAIT']).toBeUndefined()
+    // And from then on it stays 200's while the row is listed alone.
+    expect(counters(agg, snapshot(agg, [tw()]).counts)['200:TIME_WAIT']).toBe(1)
+  })
+})
