@@ -306,11 +306,16 @@ class Ids {
 
 // ---- The aggregator's state (one per module instance; `aggInit` makes it). ----
 
+// A snapshot's counters are kept by its own numbering of the slots it touches (`local`, in `touched` order):
+// what is held grows with the processes of the largest snapshot, not with every process the file names (a day
+// of short-lived processes names hundreds of thousands). Per slot only its local number plus one (0: not
+// touched this snapshot) is kept: four bytes.
 let slotCap: i32 = 0
+let localOf: usize = 0
+let localCap: i32 = 0
 let cur: usize = 0
 let curLine: usize = 0
-let touchedMark: usize = 0
-let listenPerSlot: usize = 0
+let listenPerLocal: usize = 0
 let touched!: List32
 let listenRows!: List32
 let portSeen!: KeySet
@@ -370,10 +375,11 @@ function zeroed(bytes: usize): usize {
 /** Makes the aggregator's tables (`capacity`: endpoints and tuples each per-snapshot table has room for at first). */
 export function aggInit(capacity: i32): void {
   slotCap = 64
-  cur = zeroed(<usize>slotCap * SLOT_COUNT * 4)
-  curLine = zeroed(<usize>slotCap * SLOT_COUNT * 4)
-  touchedMark = zeroed(<usize>slotCap)
-  listenPerSlot = zeroed(<usize>slotCap)
+  localOf = zeroed(<usize>slotCap << 2)
+  localCap = 64
+  cur = zeroed(<usize>localCap * SLOT_COUNT * 4)
+  curLine = zeroed(<usize>localCap * SLOT_COUNT * 4)
+  listenPerLocal = zeroed(<usize>localCap)
   touched = new List32(64)
   listenRows = new List32(64)
   portSeen = new KeySet(16384)
@@ -406,24 +412,38 @@ export function aggRange(start: i32, count: i32): void {
 function growSlots(slot: i32): void {
   let n = slotCap * 2
   while (n <= slot) n *= 2
-  const bytes = <usize>n * SLOT_COUNT * 4
-  const was = <usize>slotCap * SLOT_COUNT * 4
-  cur = grow(cur, was, bytes, true)
-  curLine = grow(curLine, was, bytes, true)
-  touchedMark = grow(touchedMark, <usize>slotCap, <usize>n, true)
-  listenPerSlot = grow(listenPerSlot, <usize>slotCap, <usize>n, true)
+  localOf = grow(localOf, <usize>slotCap << 2, <usize>n << 2, true)
   slotCap = n
 }
 
-@inline function bump(slot: i32, counter: i32, line: i32): void {
-  const i = (<usize>(slot * SLOT_COUNT + counter)) << 2
+function growLocals(): void {
+  const n = localCap * 2
+  const bytes = <usize>n * SLOT_COUNT * 4
+  const was = <usize>localCap * SLOT_COUNT * 4
+  cur = grow(cur, was, bytes, true)
+  curLine = grow(curLine, was, bytes, true)
+  listenPerLocal = grow(listenPerLocal, <usize>localCap, <usize>n, true)
+  localCap = n
+}
+
+/** The slot's number in this snapshot, given on its first count. */
+@inline function localFor(slot: i32): i32 {
+  if (slot >= slotCap) growSlots(slot)
+  const at = localOf + (<usize>slot << 2)
+  const l = load<i32>(at)
+  if (l != 0) return l - 1
+  const n = touched.len
+  if (n == localCap) growLocals()
+  touched.push(slot)
+  store<i32>(at, n + 1)
+  return n
+}
+
+@inline function bump(local: i32, counter: i32, line: i32): void {
+  const i = (<usize>(local * SLOT_COUNT + counter)) << 2
   const v = load<i32>(cur + i)
   if (v == 0) store<i32>(curLine + i, line)
   store<i32>(cur + i, v + 1)
-  if (load<u8>(touchedMark + <usize>slot) == 0) {
-    store<u8>(touchedMark + <usize>slot, 1)
-    touched.push(slot)
-  }
 }
 
 @inline function portPart(port: i32): i32 {
@@ -460,14 +480,14 @@ export function aggRow(flags: i32, slot: i32, pid: i32, laddrF: f64, lport: i32,
     if (flags & F_LOOP_PEER && rport < 65536) usePort(raddrF, rport)
     return
   }
-  if (slot >= slotCap) growSlots(slot)
-  bump(slot, flags >> COUNTER_SHIFT, line)
+  const local = localFor(slot)
+  bump(local, flags >> COUNTER_SHIFT, line)
   if (tw) ownedTimeWait++
   const portOk = lport >= 0 && lport < 65536
-  if (flags & F_LISTEN && (flags & F_UDP) == 0 && portOk) listener(slot, lport)
+  if (flags & F_LISTEN && (flags & F_UDP) == 0 && portOk) listener(slot, local, lport)
   if (portOk && !tw && newPort(slot, flags & F_UDP ? 1 : 0, lport)) {
-    bump(slot, PORTS_SLOT, line)
-    if (lport >= range0Start && lport < range0End) bump(slot, EPHEMERAL_SLOT, line)
+    bump(local, PORTS_SLOT, line)
+    if (lport >= range0Start && lport < range0End) bump(local, EPHEMERAL_SLOT, line)
   }
   if ((flags & F_UDP) == 0) {
     countEphemeral(lport, laddrF, flags)
@@ -483,13 +503,13 @@ export function aggRow(flags: i32, slot: i32, pid: i32, laddrF: f64, lport: i32,
   }
 }
 
-function listener(slot: i32, port: i32): void {
-  const have = <i32>load<u8>(listenPerSlot + <usize>slot)
+function listener(slot: i32, local: i32, port: i32): void {
+  const have = <i32>load<u8>(listenPerLocal + <usize>local)
   if (have >= LISTEN_PER_SLOT || listenRows.len >= 2 * LISTEN_CAP) return
   if (have > 0) for (let k = 0; k < listenRows.len; k += 2) if (listenRows.at(k) == slot && listenRows.at(k + 1) == port) return
   listenRows.push(slot)
   listenRows.push(port)
-  store<u8>(listenPerSlot + <usize>slot, <u8>(have + 1))
+  store<u8>(listenPerLocal + <usize>local, <u8>(have + 1))
 }
 
 function tupleOf(a: i32, b: i32, lp: i32): i32 {
@@ -603,7 +623,6 @@ export function aggAttribute(zero: i32, record: bool): void {
   twOut.len = 0
   const n = twRows.len
   if (n == 0) return
-  if (zero >= slotCap) growSlots(zero)
   const tuples = tuplesOf(generation)
   const prevTuples = tuplesOf(generation - 1)
   const remotes = remotesOf(generation)
@@ -637,15 +656,15 @@ export function aggAttribute(zero: i32, record: bool): void {
       twOut.push(affinity ? 1 : 0)
     }
     if (slot >= 0) {
-      if (slot >= slotCap) growSlots(slot)
-      bump(slot, TIME_WAIT_SLOT, line)
-      bump(slot, TW_ATTRIBUTED_SLOT, line)
-      if (affinity) bump(slot, TW_AFFINITY_SLOT, line)
+      const local = localFor(slot)
+      bump(local, TIME_WAIT_SLOT, line)
+      bump(local, TW_ATTRIBUTED_SLOT, line)
+      if (affinity) bump(local, TW_AFFINITY_SLOT, line)
       tuples.set1(t, slot * 2 + (affinity ? 1 : 0))
       if (affinity) twAffinity++
       else twLineage++
     } else {
-      bump(zero, TIME_WAIT_SLOT, line)
+      bump(localFor(zero), TIME_WAIT_SLOT, line)
       twUnattributed++
     }
   }
@@ -671,7 +690,7 @@ export function aggCounts(): i32 {
   for (let k = 0; k < touched.len; k++) {
     const slot = touched.at(k)
     for (let c = 0; c < SLOT_COUNT; c++) {
-      const i = (<usize>(slot * SLOT_COUNT + c)) << 2
+      const i = (<usize>(k * SLOT_COUNT + c)) << 2
       const v = load<i32>(cur + i)
       if (v == 0) continue
       quads.push(slot)
@@ -680,7 +699,6 @@ export function aggCounts(): i32 {
       quads.push(load<i32>(curLine + i))
       store<i32>(cur + i, 0)
     }
-    store<u8>(touchedMark + <usize>slot, 0)
   }
   return quads.len
 }
@@ -733,8 +751,10 @@ export function aggReset(): u32 {
   rows = 0
   lastRowLine = -1
   ownedTimeWait = 0
+  // Counters were cleared as aggCounts read them; the slots' numbers and listener counts are cleared here.
+  for (let k = 0; k < touched.len; k++) store<i32>(localOf + (<usize>touched.at(k) << 2), 0)
+  memory.fill(listenPerLocal, 0, <usize>touched.len)
   touched.len = 0
-  for (let k = 0; k < listenRows.len; k += 2) store<u8>(listenPerSlot + <usize>listenRows.at(k), 0)
   listenRows.len = 0
   addrPortSeen.clear()
   memory.fill(hotBits, 0, <usize>hotCount * 2048 * 4)

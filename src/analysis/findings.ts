@@ -1,4 +1,5 @@
 import type {CaseBuilder} from '../model/case-builder.js'
+import {quadsOf} from '../model/packed-quads.js'
 import {STATE_SLOT, PORTS_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from '../model/slots.js'
 import type {BuiltTimeline} from '../model/timeline.js'
 import type {Evidence, Finding, IsoTime, Severity} from '../model/types.js'
@@ -51,14 +52,23 @@ const counterOf = (state: string): number[] => {
   return s === undefined ? [] : [s]
 }
 
+/** A series' slots as a set, made once per list: a series folding short-lived processes holds thousands. */
+const slotSets = new WeakMap<readonly number[], Set<number>>()
+function slotSet(slots: readonly number[]): Set<number> {
+  let set = slotSets.get(slots)
+  if (set === undefined) slotSets.set(slots, (set = new Set(slots)))
+  return set
+}
+
 /** The source line of the first row behind a series at a timeline position, if any. */
 export function rowAt(b: BuiltTimeline, c: CaseBuilder, slots: readonly number[], state: string, t: number, tz: (iso: string) => string): Evidence | null {
   const snap = b.order[t]
   if (!snap) return null
   const counters = counterOf(state)
-  const q = snap.summary.counts
+  const q = quadsOf(snap.summary)
+  const member = slotSet(slots)
   let line = Infinity
-  for (let i = 0; i < q.length; i += 4) if (slots.includes(q[i]!) && counters.includes(q[i + 1]!)) line = Math.min(line, q[i + 3]!)
+  for (let i = 0; i < q.length; i += 4) if (counters.includes(q[i + 1]!) && member.has(q[i]!)) line = Math.min(line, q[i + 3]!)
   const path = c.inputs[snap.input]!.path
   const time = snap.time === null ? null : tz(formatWallTime(snap.time))
   if (line === Infinity) return {path, line: snap.line, time, text: snap.stamp ?? undefined}

@@ -3,7 +3,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {CaseBuilder} from '../model/case-builder.js'
 import type {PortRange} from '../model/port-ranges.js'
-import {EMPTY_SUMMARY, type SnapshotSummary} from '../model/snapshot-aggregator.js'
+import {EMPTY_STORED, type StoredSummary} from '../model/packed-quads.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../formats/netstat/index.js'
@@ -32,10 +32,10 @@ export type WorkerTask = {
 
 /**
  * Sent while a worker reads: the summaries of its next closed snapshots, in order (their arrays moved, not
- * copied). The result's first snapshots then carry EMPTY_SUMMARY: the parent puts these in their place, so
+ * copied). The result's first snapshots then carry EMPTY_STORED: the parent puts these in their place, so
  * a worker never holds a long loop's summaries, nor are they all serialized at once at the end.
  */
-export type WorkerBatch = {kind: 'summaries'; summaries: SnapshotSummary[]}
+export type WorkerBatch = {kind: 'summaries'; summaries: StoredSummary[]}
 
 /** Closed snapshots a worker collects before it sends their summaries on. */
 const BATCH = 64
@@ -46,7 +46,7 @@ export type WorkerResult = {
   /** Reading was stopped before the range's end (the parent asked). */
   stopped: boolean
   summary: InputSummary
-  snapshots: {line: number; stamp: string | null; truncated: boolean; summary: SnapshotSummary}[]
+  snapshots: {line: number; stamp: string | null; truncated: boolean; summary: StoredSummary}[]
   slotPid: number[]
   slotName: number[]
   processes: (string | null)[]
@@ -108,42 +108,53 @@ function feed(
   return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
 }
 
-/** Sends the summaries of snapshots [from, to) on and leaves EMPTY_SUMMARY in their place; returns `to`. */
+/** Sends the summaries of snapshots [from, to) on and leaves EMPTY_STORED in their place; returns `to`. */
 function sendSummaries(c: CaseBuilder, from: number, to: number): number {
-  const taken: SnapshotSummary[] = []
+  const taken: StoredSummary[] = []
   for (let i = from; i < to; i++) {
     taken.push(c.snapshots[i]!.summary)
-    c.snapshots[i]!.summary = EMPTY_SUMMARY
+    c.snapshots[i]!.summary = EMPTY_STORED
   }
-  const {summaries, buffer} = packed(taken)
+  const {summaries, buffers} = packed(taken)
   const batch: WorkerBatch = {kind: 'summaries', summaries}
-  parentPort?.postMessage(batch, [buffer])
+  parentPort?.postMessage(batch, buffers)
   return to
 }
 
 /**
- * Copies of these summaries whose arrays are views of one buffer, to move to the parent rather than copy: the
+ * Copies of these summaries whose arrays are views of two buffers, to move to the parent rather than copy: the
  * parent keeps every summary until the analysis, and a buffer of its own per array cost more than the array's
- * few hundred bytes.
+ * few hundred bytes. The packed quads have a buffer of their own: the parent packs them again (its slot numbers
+ * and lines differ) and drops that buffer.
  */
-function packed(list: readonly SnapshotSummary[]): {summaries: SnapshotSummary[]; buffer: ArrayBuffer} {
+function packed(list: readonly StoredSummary[]): {summaries: StoredSummary[]; buffers: ArrayBuffer[]} {
   let ints = 0
-  for (const s of list) ints += s.counts.length + s.remotes.length + s.ephemeral.length + (s.listeners?.length ?? 0)
+  let bytes = 0
+  for (const s of list) {
+    ints += s.remotes.length + s.ephemeral.length + (s.listeners?.length ?? 0)
+    bytes += s.packed.length
+  }
   const all = new Int32Array(ints)
+  const quads = new Uint8Array(bytes)
   let at = 0
+  let byteAt = 0
   const view = (a: Int32Array) => {
     all.set(a, at)
     at += a.length
     return all.subarray(at - a.length, at)
   }
-  const summaries = list.map((s) => ({
-    ...s,
-    counts: view(s.counts),
-    ephemeral: view(s.ephemeral),
-    remotes: view(s.remotes),
-    ...(s.listeners ? {listeners: view(s.listeners)} : {}),
-  }))
-  return {summaries, buffer: all.buffer}
+  const summaries = list.map((s) => {
+    quads.set(s.packed, byteAt)
+    byteAt += s.packed.length
+    return {
+      ...s,
+      packed: quads.subarray(byteAt - s.packed.length, byteAt),
+      ephemeral: view(s.ephemeral),
+      remotes: view(s.remotes),
+      ...(s.listeners ? {listeners: view(s.listeners)} : {}),
+    }
+  })
+  return {summaries, buffers: [all.buffer, quads.buffer]}
 }
 
 function run(task: WorkerTask): WorkerResult {
@@ -174,9 +185,9 @@ function run(task: WorkerTask): WorkerResult {
 /** Runs `task` and sends its result; the per-snapshot arrays move to the parent instead of being copied (no second copy at the peak). */
 function answer(task: WorkerTask): void {
   const result = run(task)
-  const {summaries, buffer} = packed(result.snapshots.map((s) => s.summary))
+  const {summaries, buffers} = packed(result.snapshots.map((s) => s.summary))
   result.snapshots.forEach((s, i) => (s.summary = summaries[i]!))
-  parentPort?.postMessage(result, [buffer])
+  parentPort?.postMessage(result, buffers)
 }
 
 // Started with its task, or early (parallel.ts WorkerCrew), waiting for it while the parent plans.

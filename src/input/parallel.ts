@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
-import type {SnapshotSummary} from '../model/snapshot-aggregator.js'
+import {remapQuads, type StoredSummary} from '../model/packed-quads.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
@@ -215,8 +215,8 @@ export class WorkerCrew {
   private start(task: WorkerTask | undefined): {worker: Worker; result: Promise<WorkerResult>} {
     const worker = new Worker(WORKER, {workerData: {task, stop: this.stop}, resourceLimits: workerLimits()})
     const result = new Promise<WorkerResult>((resolve, reject) => {
-      // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_SUMMARY in their place.
-      const sent: SnapshotSummary[] = []
+      // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_STORED in their place.
+      const sent: StoredSummary[] = []
       worker.on('message', (m: WorkerBatch | WorkerResult) => {
         if ('kind' in m) {
           sent.push(...m.summaries)
@@ -292,12 +292,8 @@ export function absorbWorkers(
     // Endpoint ids are given out in the order summaries first name them, as one thread would.
     const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
     for (const s of r.snapshots) {
-      // The arrays were moved here from the worker: remapped in place.
-      const counts = s.summary.counts
-      for (let i = 0; i < counts.length; i += 4) {
-        counts[i] = slotMap[counts[i]!]!
-        counts[i + 3] = counts[i + 3]! + offset
-      }
+      // The arrays were moved here from the worker: remapped in place, but for the packed quads (packed again).
+      s.summary.packed = remapQuads(s.summary.packed, slotMap, offset, c.quadBytes)
       const remotes = s.summary.remotes
       for (let i = 0; i < remotes.length; i += 3) {
         const e = remotes[i]!

@@ -4,7 +4,8 @@ import {restoreRow, type RowMemo} from '../formats/netstat/row-memo.js'
 import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
 import {detach} from './interning.js'
 import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './port-ranges.js'
-import {EMPTY_SUMMARY, SnapshotAggregator, type SnapshotSummary} from './snapshot-aggregator.js'
+import {SnapshotAggregator} from './snapshot-aggregator.js'
+import {ByteArena, EMPTY_STORED, stored, type StoredSummary} from './packed-quads.js'
 import type {RowLane} from '../formats/netstat/lane.js'
 import {countingLane} from '../formats/netstat/counting-lane.js'
 
@@ -18,7 +19,7 @@ export type CaseSnapshot = {
   stamp: string | null
   time: WallTime | null
   truncated: boolean
-  summary: SnapshotSummary
+  summary: StoredSummary
 }
 
 /** A handle total for one process at one point (handle listings counted, summaries, process lists). */
@@ -72,6 +73,8 @@ export class CaseBuilder {
   /** Events of other ids in the same exports: read and counted, not relevant. */
   eventsIgnored = 0
   readonly agg: SnapshotAggregator
+  /** Where the snapshots' packed counter quads are kept (see packed-quads.ts). */
+  readonly quadBytes = new ByteArena()
   readonly trackedRanges: PortRange[]
   /** `known`: ranges a first reading found, tracked from the first snapshot on. */
   constructor(flagRange: PortRange | null, known: readonly PortRange[] = []) {
@@ -197,13 +200,13 @@ export class InputSink implements RecordSink {
     this.close()
     const index = this.first < 0 ? 0 : this.c.snapshots.length - this.first
     if (this.first < 0) this.first = this.c.snapshots.length
-    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY_SUMMARY}
+    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY_STORED}
     this.c.snapshots.push(this.open)
     this.lastIndex = index
   }
 
   private close(): void {
-    if (this.open && !this.marksOnly) this.open.summary = this.c.agg.end()
+    if (this.open && !this.marksOnly) this.open.summary = stored(this.c.agg.end(), this.c.quadBytes)
     this.open = null
     this.flushHandles()
   }

@@ -523,7 +523,7 @@ export class SnapshotAggregator {
   }
 
   /** Sizes of the tables that carry over between snapshots (tests hold them to a bound). */
-  footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number} {
+  footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number; kernelBytes: number} {
     const k = this.k
     return {
       addresses: this.addresses.size,
@@ -531,6 +531,7 @@ export class SnapshotAggregator {
       tuples: k.aggSize(1, 0) + k.aggSize(1, 1),
       endpoints: this.endpoints.labels.length,
       slots: this.slotPid.length,
+      kernelBytes: this.memory.buffer.byteLength,
     }
   }
 

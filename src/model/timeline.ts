@@ -2,6 +2,7 @@ import {TCP_STATES, type TcpState, type WallTime} from './records.js'
 import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
 import {type PortRange, rangeKey} from './port-ranges.js'
 import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import {quadsOf} from './packed-quads.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
 /** The timeline plus what is needed to cite evidence for a series afterwards. */
@@ -37,13 +38,14 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
 
   const spans = inputSpans(c, order, inputFilter)
   const apart = new Map(spans.filter((s) => s.outsideSeconds).map((s) => [s.input, s.outsideSeconds!]))
-  const ids = foldWithinBudget(resolveIdentities(c, order, apart), order, n)
+  const ids = foldWithinBudget(resolveIdentities(c, order, apart), order, n, c.agg.slotPid.length)
   const keyOf = keysOf(ids)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
-  // Which slots each series holds, for the membership test: a series that folds short-lived processes holds
+  // Which slots each series holds, for the membership test of slots whose identity changes with time (a slot
+  // of fixed identity is added once, when its series is found): a series that folds short-lived processes holds
   // thousands, and a scan of its list per count made this quadratic (a day of 10-second snapshots: seconds).
-  const slotSets: Set<number>[] = []
+  const slotSets: (Set<number> | undefined)[] = []
   const byKey = new Map<string, number>()
   // The series of slots whose identity is the same at every position, once known (-1: not yet).
   const seriesOfSlot = new Int32Array(c.agg.slotPid.length).fill(-1)
@@ -60,14 +62,14 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const portsUnknown = order.map((s) => c.inputs[s.input]!.notes.view === 'group-object')
   for (let t = 0; t < n; t++) {
     const s = order[t]!.summary
+    const q = quadsOf(s)
     rows[t] = s.rows
     ephemeralInUse[t] = s.ephemeral[rangeIndex] ?? 0
     ephemeralAddr[t] = s.ephemeralAddr[rangeIndex] ?? ''
     if (portsUnknown[t]) {
-      ephemeralInUse[t] = countsHoldingPorts(s.counts)
+      ephemeralInUse[t] = countsHoldingPorts(q)
       ephemeralAddr[t] = ''
     }
-    const q = s.counts
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
       const counter = q[i + 1]!
@@ -82,13 +84,17 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
           byKey.set(key, idx)
           series.push(emptySeries(key, pid, name, n, zeros))
           slots.push([])
-          slotSets.push(new Set())
         }
-        if (!slotSets[idx]!.has(slot)) {
-          slotSets[idx]!.add(slot)
+        if (slot < seriesOfSlot.length && ids.fixed(slot)) {
+          seriesOfSlot[slot] = idx
           slots[idx]!.push(slot)
+        } else {
+          const set = (slotSets[idx] ??= new Set())
+          if (!set.has(slot)) {
+            set.add(slot)
+            slots[idx]!.push(slot)
+          }
         }
-        if (slot < seriesOfSlot.length && ids.fixed(slot)) seriesOfSlot[slot] = idx
       }
       const p = series[idx]!
       p.first = Math.min(p.first, t)
@@ -136,6 +142,17 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   }
 }
 
+/** The series each slot was folded into (the last one holding it when its identity changes with time), -1 for none. */
+export function seriesBySlot(b: BuiltTimeline): Int32Array {
+  let most = -1
+  for (const list of b.slots) for (const s of list) if (s > most) most = s
+  const out = new Int32Array(most + 1).fill(-1)
+  b.slots.forEach((list, i) => {
+    for (const s of list) out[s] = i
+  })
+  return out
+}
+
 /** Listening ports a process series keeps (a service listens on a few; the set stays small whatever the file). */
 export const LISTEN_PORTS_KEPT = 8
 
@@ -178,27 +195,56 @@ function keysOf(ids: Identities): (slot: number, t: number) => string {
   }
 }
 
-function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: number): Identities {
-  const life = new Map<string, {first: number; last: number; rows: number}>()
+function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: number, slotCount: number): Identities {
   const keyOf = keysOf(ids)
+  // Lifetimes by slot while counting (typed arrays: a day of short-lived processes has hundreds of thousands),
+  // then by identity; slots whose identity changes with time are looked up by key at each count.
+  const fixedness = new Int8Array(slotCount)
+  const slotFirst = new Int32Array(slotCount).fill(-1)
+  const slotLast = new Int32Array(slotCount)
+  const slotRows = new Float64Array(slotCount)
+  const index = new Map<string, number>()
+  const keys: string[] = []
+  const first: number[] = []
+  const last: number[] = []
+  const rows: number[] = []
+  const add = (key: string, from: number, to: number, count: number) => {
+    const i = index.get(key)
+    if (i === undefined) {
+      index.set(key, keys.length)
+      keys.push(key)
+      first.push(from)
+      last.push(to)
+      rows.push(count)
+      return
+    }
+    if (from < first[i]!) first[i] = from
+    if (to > last[i]!) last[i] = to
+    rows[i]! += count
+  }
   for (let t = 0; t < n; t++) {
-    const q = order[t]!.summary.counts
+    const q = quadsOf(order[t]!.summary)
     for (let i = 0; i < q.length; i += 4) {
-      const key = keyOf(q[i]!, t)
-      const l = life.get(key)
-      if (l === undefined) life.set(key, {first: t, last: t, rows: q[i + 2]!})
-      else {
-        l.last = t
-        l.rows += q[i + 2]!
-      }
+      const slot = q[i]!
+      let f = slot < slotCount ? fixedness[slot]! : 2
+      if (f === 0) fixedness[slot] = f = ids.fixed(slot) ? 1 : 2
+      if (f === 1) {
+        if (slotFirst[slot]! < 0) slotFirst[slot] = t
+        slotLast[slot] = t
+        slotRows[slot]! += q[i + 2]!
+      } else add(keyOf(slot, t), t, t, q[i + 2]!)
     }
   }
+  for (let slot = 0; slot < slotCount; slot++) {
+    const from = slotFirst[slot]!
+    if (from >= 0) add(keyOf(slot, from), from, slotLast[slot]!, slotRows[slot]!)
+  }
   const keep = Math.max(MIN_KEPT, Math.floor(SERIES_CELL_BUDGET / Math.max(1, n)))
-  if (life.size <= keep) return ids
-  const ranked = [...life.entries()].sort(
-    ([ka, a], [kb, b]) => b.last - b.first - (a.last - a.first) || b.rows - a.rows || (ka < kb ? -1 : ka > kb ? 1 : 0),
+  if (keys.length <= keep) return ids
+  const ranked = Int32Array.from(keys, (_, i) => i).sort(
+    (a, b) => last[b]! - first[b]! - (last[a]! - first[a]!) || rows[b]! - rows[a]! || (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0),
   )
-  const kept = new Set(ranked.slice(0, keep).map(([k]) => k))
+  const kept = new Set(Array.from(ranked.subarray(0, keep), (i) => keys[i]!))
   return {
     identity: (slot, t) => {
       const id = ids.identity(slot, t)
@@ -244,8 +290,8 @@ function inputSpans(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input
 /** The same snapshot in two inputs: same time, same rows, same counts. */
 export function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
   if (a.time === null || a.time !== b.time || a.input === b.input || a.summary.rows !== b.summary.rows) return false
-  const x = a.summary.counts
-  const y = b.summary.counts
+  const x = quadsOf(a.summary)
+  const y = quadsOf(b.summary)
   if (x.length !== y.length) return false
   // Quads hold source lines too (4th value): compare the counts only.
   for (let i = 0; i < x.length; i++) if (i % 4 !== 3 && x[i] !== y[i]) return false
@@ -278,7 +324,7 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart
   // Per PID: named appearances [t, nameId] in timeline order.
   const named = new Map<number, {t: number; name: number}[]>()
   for (let t = 0; t < order.length; t++) {
-    const q = order[t]!.summary.counts
+    const q = quadsOf(order[t]!.summary)
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
       const nameId = agg.slotName[slot]!

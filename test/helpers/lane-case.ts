@@ -1,5 +1,6 @@
 import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
+import {quadsOf} from '../../src/model/packed-quads.js'
 import type {LineParser} from '../../src/formats/types.js'
 import {CaseBuilder, type InputSink} from '../../src/model/case-builder.js'
 import {KernelLane} from '../../src/formats/netstat/kernel-lane.js'
@@ -82,7 +83,7 @@ function read(text: string, lane: boolean, chunk: number, o: LaneCaseOptions, ke
     next.finish()
     const snapshots = c.snapshots.map((s) => ({
       ...s,
-      summary: {...s.summary, counts: [...s.summary.counts], remotes: [...s.summary.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(s.summary.listeners ?? [])]},
+      summary: {...s.summary, packed: undefined, counts: [...quadsOf(s.summary)], remotes: [...s.summary.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(s.summary.listeners ?? [])]},
     }))
     const slots = c.agg.slotPid.map((pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
     const input = summary.summary({encoding: 'utf-8', bytes: bytes.length, sha256: '', lines})

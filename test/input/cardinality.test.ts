@@ -77,13 +77,14 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
   async function summaries(file: string): Promise<string> {
     const {CaseBuilder} = await import('../../src/model/case-builder.js')
     const {ingest} = await import('../../src/input/ingest.js')
+    const {quadsOf} = await import('../../src/model/packed-quads.js')
     const c = new CaseBuilder(null)
     await ingest([file], {}, ({path, format}) => c.sinkFor(path, format))
     return JSON.stringify(
       c.snapshots.map(({summary: s}) => {
         const remotes: string[] = []
         for (let i = 0; i < s.remotes.length; i += 3) remotes.push(`${c.agg.endpoints.label(s.remotes[i]!)}=${s.remotes[i + 1]}/${s.remotes[i + 2]}`)
-        return {rows: s.rows, counts: [...s.counts], ephemeral: [...s.ephemeral], at: s.ephemeralAddr, remotes, tw: s.timeWait}
+        return {rows: s.rows, counts: [...quadsOf(s)], ephemeral: [...s.ephemeral], at: s.ephemeralAddr, remotes, tw: s.timeWait}
       }),
     )
   }
@@ -124,6 +125,34 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
     expect(long.addresses).toBeLessThan(short.addresses * 2 + 65_536)
     // Labels are made only for endpoints a summary names (the steady backends), not for the fresh peers.
     expect(long.endpoints).toBeLessThan(200)
+  })
+
+  it('keeps per-process counters for the processes of a snapshot, not for every process the loop names', async () => {
+    // 200 new PIDs a snapshot, each with one connection, and a TIME_WAIT row after it exits.
+    const text = (snapshots: number) =>
+      loop(snapshots, 10, (s) => {
+        const rows: string[] = []
+        for (let i = 0; i < 200; i++) {
+          const port = 49152 + ((s * 200 + i) % 16000)
+          rows.push(tcp(`10.1.0.5:${port}`, '10.2.0.8:443', 'ESTABLISHED', 20_000 + 4 * (s * 200 + i)))
+          if (s > 0) rows.push(tcp(`10.1.0.5:${49152 + (((s - 1) * 200 + i) % 16000)}`, '10.2.0.8:443', 'TIME_WAIT', 0))
+        }
+        return rows
+      })
+    const {CaseBuilder} = await import('../../src/model/case-builder.js')
+    const {ingest} = await import('../../src/input/ingest.js')
+    const footprint = async (snapshots: number) => {
+      const c = new CaseBuilder(null)
+      const [file] = tempFiles({'netstat.txt': text(snapshots)})
+      await ingest([file!], {}, ({path, format}) => c.sinkFor(path, format))
+      return c.agg.footprint()
+    }
+    const short = await footprint(40)
+    const long = await footprint(400)
+    expect(long.slots).toBeGreaterThan(80_000)
+    // Counters are kept per process of the snapshot; per process named only its number here and its PID's slot
+    // (about 150 bytes per process before: 8 MB → 64 MB of kernel memory from 8,000 to 80,000 processes).
+    expect(long.kernelBytes).toBeLessThanOrEqual(2 * short.kernelBytes)
   })
 
   it('renumbers IPv6 ids once the table holds twice those of the last two snapshots', async () => {

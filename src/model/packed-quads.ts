@@ -1,0 +1,145 @@
+import {EMPTY_SUMMARY, type SnapshotSummary} from './snapshot-aggregator.js'
+
+/**
+ * A snapshot's counter quads (process slot, counter, count, first line) as the case keeps them until the
+ * analysis: variable-length bytes rather than four 32-bit words. A quad's slot and line are kept as the
+ * difference from the quad before (a process's quads are consecutive and mostly share their first line), so
+ * a quad takes 4–8 bytes rather than 16. A loop whose snapshots each list a thousand processes (short-lived
+ * ones whose TIME_WAIT rows linger for four minutes) keeps tens of kilobytes per snapshot: this is most of
+ * what such a case holds.
+ *
+ * Layout: the number of quads, then per quad a header byte (the counter in its low five bits; 0x20 when the slot is
+ * the quad before's, 0x40 when the line is, 0x80 when the count is), then what the header does not say:
+ * zigzag(slot − previous slot), zigzag(count), zigzag(line − previous line). Every number is a little-endian base-128
+ * varint. A process's TIME_WAIT and attributed-TIME_WAIT quads, or its ESTABLISHED, ports and dynamic ports,
+ * usually differ in the counter alone: one byte each after the first.
+ */
+export type StoredSummary = Omit<SnapshotSummary, 'counts'> & {packed: Uint8Array}
+
+/** The most bytes one quad takes: two zigzagged 32-bit differences (5 bytes each), a count (5), the header (1). */
+const QUAD_MAX_BYTES = 16
+const COUNTER_MASK = 0x1f
+const SAME_SLOT = 0x20
+const SAME_LINE = 0x40
+const SAME_COUNT = 0x80
+
+/** Bytes handed out as views of shared chunks: one small buffer per snapshot would cost more than its bytes. */
+export class ByteArena {
+  private chunk = new Uint8Array(0)
+  private at = 0
+  constructor(private readonly chunkBytes = 1 << 16) {}
+
+  /** `bytes` copied into the arena. */
+  keep(bytes: Uint8Array): Uint8Array {
+    const n = bytes.length
+    if (n > this.chunkBytes >> 2) return bytes.slice()
+    if (this.at + n > this.chunk.length) {
+      this.chunk = new Uint8Array(this.chunkBytes)
+      this.at = 0
+    }
+    const view = this.chunk.subarray(this.at, this.at + n)
+    view.set(bytes)
+    this.at += n
+    return view
+  }
+}
+
+let scratch = new Uint8Array(1024)
+
+/** The quads packed; kept in `arena` when given, else in a buffer of their own. */
+export function packQuads(q: ArrayLike<number>, arena?: ByteArena): Uint8Array {
+  const need = 5 + (q.length >> 2) * QUAD_MAX_BYTES
+  if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2))
+  const out = scratch
+  let p = putVarint(out, 0, q.length >> 2)
+  let slot = 0
+  let count = -1
+  let line = 0
+  for (let i = 0; i + 3 < q.length; i += 4) {
+    const s = q[i]!
+    const counter = q[i + 1]!
+    const n = q[i + 2]!
+    const l = q[i + 3]!
+    if (counter < 0 || counter > COUNTER_MASK) throw new Error(`counter ${counter} does not fit a packed quad`)
+    out[p++] = counter | (s === slot ? SAME_SLOT : 0) | (l === line ? SAME_LINE : 0) | (n === count ? SAME_COUNT : 0)
+    if (s !== slot) p = putVarint(out, p, zigzag(s - slot))
+    if (n !== count) p = putVarint(out, p, zigzag(n))
+    if (l !== line) p = putVarint(out, p, zigzag(l - line))
+    slot = s
+    count = n
+    line = l
+  }
+  const bytes = out.subarray(0, p)
+  return arena ? arena.keep(bytes) : bytes.slice()
+}
+
+/** The quads of packed bytes, as four words each. */
+export function unpackQuads(b: Uint8Array): Int32Array {
+  if (b.length === 0) return new Int32Array(0)
+  at = 0
+  const q = new Int32Array(varint(b) * 4)
+  let slot = 0
+  let count = -1
+  let line = 0
+  for (let i = 0; i < q.length; i += 4) {
+    const head = b[at++]!
+    if ((head & SAME_SLOT) === 0) slot += unzigzag(varint(b))
+    if ((head & SAME_COUNT) === 0) count = unzigzag(varint(b))
+    if ((head & SAME_LINE) === 0) line += unzigzag(varint(b))
+    q[i] = slot
+    q[i + 1] = head & COUNTER_MASK
+    q[i + 2] = count
+    q[i + 3] = line
+  }
+  return q
+}
+
+/** Where unpackQuads reads. */
+let at = 0
+
+function varint(b: Uint8Array): number {
+  let byte = b[at++]!
+  if (byte < 128) return byte
+  let v = byte & 127
+  let m = 128
+  do {
+    byte = b[at++]!
+    v += (byte & 127) * m
+    m *= 128
+  } while (byte >= 128)
+  return v
+}
+
+/** Packed quads with their slots renumbered through `slotMap` and `lineOffset` added to their lines. */
+export function remapQuads(b: Uint8Array, slotMap: ArrayLike<number>, lineOffset: number, arena?: ByteArena): Uint8Array {
+  const q = unpackQuads(b)
+  for (let i = 0; i < q.length; i += 4) {
+    q[i] = slotMap[q[i]!]!
+    q[i + 3] = q[i + 3]! + lineOffset
+  }
+  return packQuads(q, arena)
+}
+
+/** A stored summary's quads (a fresh array). */
+export const quadsOf = (s: StoredSummary): Int32Array => unpackQuads(s.packed)
+
+/** A summary as the case keeps it: its quads packed (into `arena`). */
+export function stored(s: SnapshotSummary, arena?: ByteArena): StoredSummary {
+  const {counts, ...rest} = s
+  return {...rest, packed: packQuads(counts, arena)}
+}
+
+function putVarint(out: Uint8Array, p: number, v: number): number {
+  while (v >= 128) {
+    out[p++] = (v % 128) | 128
+    v = Math.floor(v / 128)
+  }
+  out[p++] = v
+  return p
+}
+
+const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1)
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
+
+/** The summary of a snapshot with no rows, as kept. */
+export const EMPTY_STORED: StoredSummary = stored(EMPTY_SUMMARY)
