@@ -1,7 +1,7 @@
 import type {CaseBuilder} from '../model/case-builder.js'
 import {hostKey} from '../model/host-key.js'
 import {DEFAULT_RANGE, type PortRange} from '../model/port-ranges.js'
-import {buildTimeline} from '../model/timeline.js'
+import {buildTimeline, seriesBySlot} from '../model/timeline.js'
 import type {Analysis, AnalysisDocument, DynamicRange, Finding, InputSummary, ProcessSummary, Timeline} from '../model/types.js'
 import {TCP_STATES} from '../model/records.js'
 import {dumpFindings, handleFindings} from './corroborate.js'
@@ -52,8 +52,8 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   }
   const remotes = remoteSeries(c, b.order, tl)
   attachRemotes(c, b)
-  const procOfSlot = new Map(b.slots.flatMap((slots, i) => slots.map((s) => [s, i] as const)))
-  const remoteOwners = new Map([...remotes].map(([k, r]) => [k, Int32Array.from(r.ownerAt, (s) => (s < 0 ? -1 : (procOfSlot.get(s) ?? -1)))]))
+  const procOfSlot = seriesBySlot(b)
+  const remoteOwners = new Map([...remotes].map(([k, r]) => [k, Int32Array.from(r.ownerAt, (s) => (s < 0 ? -1 : (procOfSlot[s] ?? -1)))]))
   // a growth whose last value is not above its start did not grow (a noisy series the test still ranks up)
   const detected = detectGrowth(tl, new Map([...remotes].map(([k, r]) => [k, r.v])), {remoteOwners}).filter((g) => g.now > g.start)
   const growth = foldRemotes(detected, remotes, b.slots)

@@ -274,7 +274,11 @@ function restartGroups(tl: Timeline, remoteOwners: Map<string, Int32Array> | und
   const groups: {members: number[]; joins: Join[]}[] = []
   const byName = new Map<string, number[]>()
   tl.processes.forEach((p, i) => {
-    if (p.name && p.pid > 4) byName.set(p.name.toLowerCase(), [...(byName.get(p.name.toLowerCase()) ?? []), i])
+    if (!p.name || p.pid <= 4) return
+    const key = p.name.toLowerCase()
+    const list = byName.get(key)
+    if (list) list.push(i)
+    else byName.set(key, [i])
   })
   for (const [name, members] of byName) {
     if (members.length < 2) continue
@@ -282,15 +286,27 @@ function restartGroups(tl: Timeline, remoteOwners: Map<string, Int32Array> | und
     groups.push({members: sorted, joins: sorted.slice(1).map((m, k) => ({from: tl.processes[sorted[k]!]!.pid, to: tl.processes[m]!.pid, reason: `same image ${name}`}))})
   }
   const nameless = tl.processes.map((p, i) => ({p, i})).filter(({p}) => p.name === null && p.pid > 4)
+  // Where each starts (positions in `nameless`, ascending): a successor starts within two snapshots of the end,
+  // so only those are tried (all pairs took seconds with thousands of short-lived processes kept).
+  const byStart = new Map<number, number[]>()
+  nameless.forEach(({p}, k) => {
+    const start = p.seenFirst ?? p.first
+    const list = byStart.get(start)
+    if (list) list.push(k)
+    else byStart.set(start, [k])
+  })
+  const held = new Map<ProcessSeries, string>()
   const next = new Map<number, {to: number; reason: string}>()
   for (const {p: a, i: ai} of nameless) {
     const aEnd = a.seenLast ?? a.last
     if (aEnd >= tl.times.length - 2) continue
     let pick: {to: number; reason: string} | null = null
-    for (const {p: b, i: bi} of nameless) {
+    const near = [...(byStart.get(aEnd) ?? []), ...(byStart.get(aEnd + 1) ?? []), ...(byStart.get(aEnd + 2) ?? [])].sort((x, y) => x - y)
+    for (const k of near) {
+      const {p: b, i: bi} = nameless[k]!
       const bStart = b.seenFirst ?? b.first
-      if (bi === ai || bStart < aEnd || bStart > aEnd + 2) continue
-      const reason = listenerHandover(a, b) ?? remoteHandover(remoteOwners, ai, bi, aEnd, bStart) ?? statePattern(a, b, aEnd, bStart)
+      if (bi === ai) continue
+      const reason = listenerHandover(a, b) ?? remoteHandover(remoteOwners, ai, bi, aEnd, bStart) ?? statePattern(a, b, aEnd, bStart, held)
       if (reason) {
         pick = {to: bi, reason}
         break
@@ -329,11 +345,15 @@ function remoteHandover(owners: Map<string, Int32Array> | undefined, a: number, 
 }
 
 /** Both hold the same port-holding states (peak ≥ 5) and the new one starts below half where the old one ended. */
-function statePattern(a: ProcessSeries, b: ProcessSeries, aEnd: number, bStart: number): string | null {
-  const held = (p: ProcessSeries) => TESTED.filter((s) => s !== 'PORTS' && lifePeak(seriesOf(p, s) ?? [], p.first, p.last) >= 5)
-  const sa = held(a)
-  const sb = held(b)
-  if (sa.length === 0 || sa.join() !== sb.join()) return null
+function statePattern(a: ProcessSeries, b: ProcessSeries, aEnd: number, bStart: number, memo: Map<ProcessSeries, string>): string | null {
+  const held = (p: ProcessSeries): string => {
+    let states = memo.get(p)
+    if (states === undefined) memo.set(p, (states = TESTED.filter((s) => s !== 'PORTS' && lifePeak(seriesOf(p, s) ?? [], p.first, p.last) >= 5).join()))
+    return states
+  }
+  const joined = held(a)
+  if (joined === '' || joined !== held(b)) return null
+  const sa = joined.split(',')
   const dropped = sa.every((s) => (seriesOf(b, s)![bStart] ?? 0) <= 0.5 * (seriesOf(a, s)![aEnd] ?? 0))
   return dropped ? `same states (${sa.join(', ')}) started again low under a new PID as the last ended` : null
 }

@@ -1,5 +1,5 @@
 import type {CaseBuilder} from '../model/case-builder.js'
-import type {BuiltTimeline} from '../model/timeline.js'
+import {type BuiltTimeline, seriesBySlot} from '../model/timeline.js'
 import type {Finding, RemoteEndpoint} from '../model/types.js'
 
 /** Endpoints kept per process and per finding. */
@@ -15,14 +15,14 @@ const byCount = (a: RemoteEndpoint, b: RemoteEndpoint) =>
  * that have any; the per-process tallies live only while this runs.
  */
 export function attachRemotes(c: CaseBuilder, b: BuiltTimeline): void {
-  const procOfSlot = new Map(b.slots.flatMap((slots, i) => slots.map((s) => [s, i] as const)))
+  const procOfSlot = seriesBySlot(b)
   const tallies = new Map<number, Map<number, RemoteEndpoint>>()
   b.order.forEach((s, t) => {
     const r = s.summary.remotes
     for (let i = 0; i < r.length; i += 3) {
       const owner = r[i + 2]!
-      const p = owner < 0 ? undefined : procOfSlot.get(owner)
-      if (p === undefined) continue
+      const p = owner < 0 ? -1 : (procOfSlot[owner] ?? -1)
+      if (p < 0) continue
       let mine = tallies.get(p)
       if (!mine) tallies.set(p, (mine = new Map()))
       const key = r[i]!
