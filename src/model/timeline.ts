@@ -115,7 +115,9 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
     }
     const l = s.listeners
     for (let i = 0; l && i < l.length; i += 2) {
-      const p = series[byKey.get(keyOf(l[i]!, t)) ?? -1]
+      // A listener's slot has counts in this snapshot (its LISTENING row): its series is known when fixed.
+      const known = l[i]! < seriesOfSlot.length ? seriesOfSlot[l[i]!]! : -1
+      const p = series[known >= 0 ? known : (byKey.get(keyOf(l[i]!, t)) ?? -1)]
       if (p) addListener(p, l[i + 1]!)
     }
   }
@@ -178,20 +180,14 @@ type Identity = (slot: number, t: number) => {pid: number; name: string | null}
 type Identities = {identity: Identity; fixed: (slot: number) => boolean}
 
 /**
- * The series key (`pid|name`) of a slot at timeline position t, remembered for slots whose identity does not
- * depend on t (most): a long loop has millions of counts, and a key string per count was most of the timeline's
- * build time.
+ * The series key (`pid|name`) of a slot at timeline position t. Callers ask once per slot whose identity does
+ * not depend on t (most; a long loop has millions of counts, and a key string per count was most of the
+ * timeline's build time): keys are not kept, a day of short-lived processes names hundreds of thousands.
  */
 function keysOf(ids: Identities): (slot: number, t: number) => string {
-  const known: (string | undefined)[] = []
   return (slot, t) => {
-    let key = known[slot]
-    if (key === undefined) {
-      const {pid, name} = ids.identity(slot, t)
-      key = `${pid}|${name ?? ''}`
-      if (ids.fixed(slot)) known[slot] = key
-    }
-    return key
+    const {pid, name} = ids.identity(slot, t)
+    return `${pid}|${name ?? ''}`
   }
 }
 
