@@ -7,7 +7,9 @@
 //
 // Memory is the runtime's bump heap (`--runtime stub`, see kernel/memory.ts): every table here is allocated once and grown
 // when one snapshot needs more, so what is held is bounded by the largest snapshot (a grown
-// table's old block may stay behind: at most as much again). Nothing is allocated per row otherwise.
+// table's old block may stay behind: at most as much again), but for what is kept per process slot the
+// file names: its number in this snapshot (4 bytes) and, for a PID without an image name, its entry in the
+// PID table (below). Nothing is allocated per row otherwise.
 
 import {alloc, allocZeroed, free, grow} from './memory'
 
