@@ -293,7 +293,7 @@ export function absorbWorkers(
     const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
     for (const s of r.snapshots) {
       // The arrays were moved here from the worker: remapped in place, but for the packed quads (packed again).
-      s.summary.packed = remapQuads(s.summary.packed, slotMap, offset, c.quadBytes)
+      const summary = {...s.summary, packed: remapQuads(s.summary.packed, slotMap, offset, c.quadBytes)}
       const remotes = s.summary.remotes
       for (let i = 0; i < remotes.length; i += 3) {
         const e = remotes[i]!
@@ -303,7 +303,7 @@ export function absorbWorkers(
       }
       const listeners = s.summary.listeners
       if (listeners) for (let i = 0; i < listeners.length; i += 2) listeners[i] = slotMap[listeners[i]!]!
-      const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary: s.summary}
+      const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary}
       added.push(snap)
       c.snapshots.push(snap)
       const p = s.stamp === null ? null : parseStamp(s.stamp)
