@@ -62,7 +62,7 @@ const TOK: usize = 400
 export function inputArea(size: i32): i32 {
   // Room past the bytes, whatever their size, for a line's 128-byte masks (tokensShort).
   if (<usize>size + IN_ROOM > inCap) {
-    if (inCap > 0) free(IN)
+    if (inCap > 0) free(IN, inCap)
     inCap = <usize>size + (<usize>size >> 3) + IN_ROOM
     IN = alloc(inCap)
   }

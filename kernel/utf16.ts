@@ -14,7 +14,7 @@ let areaCap: usize = 0
 export function utf16Area(n: i32): i32 {
   const need = <usize>n * 5 + 16
   if (need > areaCap) {
-    if (areaCap > 0) free(area)
+    if (areaCap > 0) free(area, areaCap)
     areaCap = need + (need >> 3)
     area = alloc(areaCap)
   }

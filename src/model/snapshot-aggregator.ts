@@ -523,7 +523,7 @@ export class SnapshotAggregator {
   }
 
   /** Sizes of the tables that carry over between snapshots (tests hold them to a bound). */
-  footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number; kernelBytes: number} {
+  footprint(): {addresses: number; remotes: number; tuples: number; endpoints: number; slots: number; kernelBytes: number; kernelTop: number; kernelHanded: number} {
     const k = this.k
     return {
       addresses: this.addresses.size,
@@ -532,6 +532,8 @@ export class SnapshotAggregator {
       endpoints: this.endpoints.labels.length,
       slots: this.slotPid.length,
       kernelBytes: this.memory.buffer.byteLength,
+      kernelTop: this.k.aggHeapTop(),
+      kernelHanded: this.k.aggHeapHanded(),
     }
   }
 
@@ -580,6 +582,8 @@ type AggregatorExports = {
   aggLength(which: number): number
   aggRemotes(which: number): number
   aggSize(which: number, parity: number): number
+  aggHeapTop(): number
+  aggHeapHanded(): number
   aggReset(): number
   aggNextGeneration(): number
   aggScratch(n: number): number
