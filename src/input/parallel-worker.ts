@@ -124,8 +124,8 @@ function sendSummaries(c: CaseBuilder, from: number, to: number): number {
 /**
  * Copies of these summaries whose arrays are views of two buffers, to move to the parent rather than copy: the
  * parent keeps every summary until the analysis, and a buffer of its own per array cost more than the array's
- * few hundred bytes. The packed quads have a buffer of their own: the parent packs them again (its slot numbers
- * and lines differ) and drops that buffer.
+ * few hundred bytes. The packed quads have a buffer of their own, which the parent keeps as it is (it renumbers
+ * slots and shifts lines as they are unpacked).
  */
 function packed(list: readonly StoredSummary[]): {summaries: StoredSummary[]; buffers: ArrayBuffer[]} {
   let ints = 0

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
-import {remapQuads, type StoredSummary} from '../model/packed-quads.js'
+import type {QuadRemap, StoredSummary} from '../model/packed-quads.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
@@ -289,11 +289,13 @@ export function absorbWorkers(
   let index = 0
   for (const r of results) {
     const slotMap = r.slotPid.map((pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
+    // The packed quads stay as the worker packed them (its buffer moved here): renumbered as they are unpacked.
+    const remap: QuadRemap = {slots: Int32Array.from(slotMap), lineOffset: offset}
     // Endpoint ids are given out in the order summaries first name them, as one thread would.
     const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
     for (const s of r.snapshots) {
-      // The arrays were moved here from the worker: remapped in place, but for the packed quads (packed again).
-      const summary = {...s.summary, packed: remapQuads(s.summary.packed, slotMap, offset, c.quadBytes)}
+      // The arrays were moved here from the worker: remapped in place, but for the packed quads (see remap).
+      const summary = {...s.summary, remap}
       const remotes = s.summary.remotes
       for (let i = 0; i < remotes.length; i += 3) {
         const e = remotes[i]!

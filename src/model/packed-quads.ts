@@ -14,7 +14,16 @@ import {EMPTY_SUMMARY, type SnapshotSummary} from './snapshot-aggregator.js'
  * varint. A process's TIME_WAIT and attributed-TIME_WAIT quads, or its ESTABLISHED, ports and dynamic ports,
  * usually differ in the counter alone: one byte each after the first.
  */
-export type StoredSummary = Omit<SnapshotSummary, 'counts'> & {packed: Uint8Array}
+export type StoredSummary = Omit<SnapshotSummary, 'counts'> & {
+  packed: Uint8Array
+  /**
+   * Quads a worker packed keep its slot numbers and lines (counted from its range's start): renumbered through
+   * `slots` and shifted by `lineOffset` as they are unpacked, so the parent never packs them again.
+   */
+  remap?: QuadRemap
+}
+
+export type QuadRemap = {readonly slots: Int32Array; readonly lineOffset: number}
 
 /** The most bytes one quad takes: two zigzagged 32-bit differences (5 bytes each), a count (5), the header (1). */
 const QUAD_MAX_BYTES = 16
@@ -110,18 +119,18 @@ function varint(b: Uint8Array): number {
   return v
 }
 
-/** Packed quads with their slots renumbered through `slotMap` and `lineOffset` added to their lines. */
-export function remapQuads(b: Uint8Array, slotMap: ArrayLike<number>, lineOffset: number, arena?: ByteArena): Uint8Array {
-  const q = unpackQuads(b)
-  for (let i = 0; i < q.length; i += 4) {
-    q[i] = slotMap[q[i]!]!
-    q[i + 3] = q[i + 3]! + lineOffset
+/** A stored summary's quads (a fresh array), in the case's slot numbers and lines. */
+export function quadsOf(s: StoredSummary): Int32Array {
+  const q = unpackQuads(s.packed)
+  const r = s.remap
+  if (r) {
+    for (let i = 0; i < q.length; i += 4) {
+      q[i] = r.slots[q[i]!]!
+      q[i + 3] = q[i + 3]! + r.lineOffset
+    }
   }
-  return packQuads(q, arena)
+  return q
 }
-
-/** A stored summary's quads (a fresh array). */
-export const quadsOf = (s: StoredSummary): Int32Array => unpackQuads(s.packed)
 
 /** A summary as the case keeps it: its quads packed (into `arena`). */
 export function stored(s: SnapshotSummary, arena?: ByteArena): StoredSummary {

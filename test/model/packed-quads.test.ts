@@ -1,7 +1,8 @@
 import {fc, test} from '@fast-check/vitest'
 import {describe, expect, it} from 'vitest'
 
-import {ByteArena, packQuads, remapQuads, unpackQuads} from '../../src/model/packed-quads.js'
+import {ByteArena, packQuads, quadsOf, type StoredSummary, unpackQuads} from '../../src/model/packed-quads.js'
+import {EMPTY_SUMMARY} from '../../src/model/snapshot-aggregator.js'
 
 const int32 = fc.integer({min: -(2 ** 31), max: 2 ** 31 - 1})
 /** Quads as the aggregator makes them: a process's counters together, mostly sharing their count and first line. */
@@ -24,11 +25,14 @@ describe('packed counter quads', () => {
     if (q.length >= 40) expect(packed.length).toBeLessThan((q.length / 4) * 16 * 0.5)
   })
 
-  test.prop([realistic, fc.integer({min: 0, max: 1_000_000})])('are renumbered and shifted as the quads would be', (words, offset) => {
+  test.prop([realistic, fc.integer({min: 0, max: 1_000_000})])('from a worker are renumbered and shifted as they are unpacked', (words, offset) => {
     const q = Int32Array.from(words)
-    const map = Array.from({length: 100_001}, (_, i) => (i * 7919) % 100_003)
-    const expected = q.map((v, i) => (i % 4 === 0 ? map[v]! : i % 4 === 3 ? v + offset : v))
-    expect(unpackQuads(remapQuads(packQuads(q), map, offset))).toEqual(expected)
+    const slots = Int32Array.from({length: 100_001}, (_, i) => (i * 7919) % 100_003)
+    const expected = q.map((v, i) => (i % 4 === 0 ? slots[v]! : i % 4 === 3 ? v + offset : v))
+    const {counts: _, ...rest} = EMPTY_SUMMARY
+    const s: StoredSummary = {...rest, packed: packQuads(q), remap: {slots, lineOffset: offset}}
+    expect(quadsOf(s)).toEqual(expected)
+    expect(quadsOf({...s, remap: undefined})).toEqual(q)
   })
 
   it('refuse a counter past five bits rather than mangle it', () => {
