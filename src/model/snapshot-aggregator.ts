@@ -478,8 +478,7 @@ export class SnapshotAggregator {
     return this.rangeMask
   }
 
-  /** One more port in use in each tracked range holding `port` (`bits` from rangeBits; past 32 ranges, compared). */
-  /** Counts `port` in c[at + r] for each tracked range r it is in (`bits`: rangeBits' word for it). */
+  /** One more port in use, in c[at + r], for each tracked range r holding `port` (`bits` from rangeBits; past 32 ranges, compared). */
   private countIn(c: Int32Array, at: number, port: number, bits: number): void {
     const n = this.ranges.length
     for (let r = 0; r < n; r++) if (r < 32 ? bits & (1 << r) : inRange(this.ranges[r]!, port)) c[at + r]!++
