@@ -170,42 +170,64 @@ class KeySet {
   return cap
 }
 
+// Records per page of an Ids table.
+const PAGE_BITS = 14
+const PAGE_MASK = (1 << PAGE_BITS) - 1
+
 /**
- * src/model/snapshot-ids.ts: dense ids 0, 1, 2… for keys (a, b, c) in the order one snapshot first met
- * them, emptied in O(1) (`begin`). Index slots of 8 bytes (stamp << 16 | 16 hash bits, id); keys by id,
- * four words apart. Two per-id value arrays (`v0`, `v1`) grow with the ids.
+ * Dense ids 0, 1, 2… for keys (a, b, c) in the order one snapshot first met them, emptied in O(1)
+ * (`begin`). Index slots of 8 bytes (stamp << 16 | 16 hash bits, id); one record of `words` 32-bit words per
+ * id: the key's three words, then the values (`get`/`set` word w ≥ 3), so an id's words share a cache line.
+ * Records sit in pages of 2^PAGE_BITS that never move: a table grown by doubling and copying leaves its old
+ * blocks behind, each too small for the next growth (one snapshot of 2 million fresh peers: the heap's top at
+ * twice the live tables). Only the index still doubles, and the pages fill the blocks it leaves.
  */
 class Ids {
   index: usize = 0
   mask: i32 = 0
   stamp: u32 = 1
   size: i32 = 0
-  keys: usize = 0
+  /** Page addresses (u32 each), `pageCap` of room. */
+  pages: usize = 0
+  pageCap: i32 = 0
   cap: i32 = 0
-  v0: usize = 0
-  v1: usize = 0
+  stride: usize = 0
   added: bool = false
   hit: i32 = -1
   tag: u32 = 0
-  constructor(capacity: i32) {
+  /** A count of the owner's, emptied with the ids (the remotes tables count their inline tuples in it). */
+  extra: i32 = 0
+  constructor(capacity: i32, words: i32) {
     const slots = slotsFor(capacity)
     this.index = allocZeroed(<usize>slots << 3)
     this.mask = slots - 1
-    this.cap = capacity
-    this.keys = alloc(<usize>capacity << 4)
-    this.v0 = alloc(<usize>capacity << 2)
-    this.v1 = alloc(<usize>capacity << 2)
+    this.stride = <usize>words << 2
+    this.pageCap = 16
+    this.pages = alloc(<usize>this.pageCap << 2)
+    while (this.cap < capacity) this.addPage()
+  }
+  private addPage(): void {
+    const n = this.cap >>> PAGE_BITS
+    if (n == this.pageCap) {
+      this.pages = grow(this.pages, <usize>n << 2, <usize>n << 3, false)
+      this.pageCap = n * 2
+    }
+    store<u32>(this.pages + (<usize>n << 2), <u32>alloc(<usize>(PAGE_MASK + 1) * this.stride))
+    this.cap += PAGE_MASK + 1
   }
   begin(): void {
     this.size = 0
+    this.extra = 0
     if (++this.stamp == 0x10000) {
       memory.fill(this.index, 0, <usize>(this.mask + 1) << 3)
       this.stamp = 1
     }
   }
+  @inline rec(d: i32): usize {
+    return <usize>load<u32>(this.pages + (<usize>(d >>> PAGE_BITS) << 2)) + <usize>(d & PAGE_MASK) * this.stride
+  }
   private probe(a: i32, b: i32, c: i32): i32 {
     const index = this.index
-    const keys = this.keys
     const mask = this.mask
     const h = hash3(a, b, c)
     const stampBits = this.stamp << 16
@@ -215,7 +237,7 @@ class Ids {
       const t = load<u32>(index + (<usize>i << 3))
       if (t == tag) {
         const d = load<i32>(index + (<usize>i << 3) + 4)
-        const k = keys + (<usize>d << 4)
+        const k = this.rec(d)
         if (load<i32>(k) == a && load<i32>(k, 4) == b && load<i32>(k, 8) == c) {
           this.hit = d
           return i
@@ -238,14 +260,8 @@ class Ids {
       return this.hit
     }
     const d = this.size++
-    if (d == this.cap) {
-      const n = d * 2
-      this.keys = grow(this.keys, <usize>d << 4, <usize>n << 4, false)
-      this.v0 = grow(this.v0, <usize>d << 2, <usize>n << 2, false)
-      this.v1 = grow(this.v1, <usize>d << 2, <usize>n << 2, false)
-      this.cap = n
-    }
-    const k = this.keys + (<usize>d << 4)
+    if (d == this.cap) this.addPage()
+    const k = this.rec(d)
     store<i32>(k, a)
     store<i32>(k, b, 4)
     store<i32>(k, c, 8)
@@ -260,30 +276,24 @@ class Ids {
     return d
   }
   @inline keyA(d: i32): i32 {
-    return load<i32>(this.keys + (<usize>d << 4))
+    return load<i32>(this.rec(d))
   }
   @inline keyB(d: i32): i32 {
-    return load<i32>(this.keys + (<usize>d << 4), 4)
+    return load<i32>(this.rec(d), 4)
   }
   @inline keyC(d: i32): i32 {
-    return load<i32>(this.keys + (<usize>d << 4), 8)
+    return load<i32>(this.rec(d), 8)
   }
-  @inline get0(d: i32): i32 {
-    return load<i32>(this.v0 + (<usize>d << 2))
+  @inline get(d: i32, w: i32): i32 {
+    return load<i32>(this.rec(d) + (<usize>w << 2))
   }
-  @inline set0(d: i32, v: i32): void {
-    store<i32>(this.v0 + (<usize>d << 2), v)
-  }
-  @inline get1(d: i32): i32 {
-    return load<i32>(this.v1 + (<usize>d << 2))
-  }
-  @inline set1(d: i32, v: i32): void {
-    store<i32>(this.v1 + (<usize>d << 2), v)
+  @inline set(d: i32, w: i32, v: i32): void {
+    store<i32>(this.rec(d) + (<usize>w << 2), v)
   }
   /** Rewrites the first key word through map (n entries) unless the second word has a bit of unlessB; re-indexes. */
   rekeyA(map: usize, unlessB: i32): void {
     for (let d = 0; d < this.size; d++) {
-      const k = this.keys + (<usize>d << 4)
+      const k = this.rec(d)
       if ((load<i32>(k, 4) & unlessB) == 0) store<i32>(k, load<i32>(map + (<usize>load<i32>(k) << 2)))
     }
     this.rehash(this.mask + 1)
@@ -305,6 +315,25 @@ class Ids {
       store<i32>(index + (<usize>i << 3) + 4, d)
     }
   }
+}
+
+// A remote endpoint's record (key: address word, port word, 0): its connections and owner, and inline the
+// first connection tuple met on it (local port word; -1: none yet), that tuple's owner and TIME_WAIT
+// attribution. Tuples past the first on an endpoint go to the overflow table, keyed (endpoint id, local port
+// word, 0): on a busy server nearly every endpoint has one tuple, so a row costs one record and one probe, not
+// two of each. A tuple is named by a handle: endpoint id << 1, or overflow id << 1 | 1.
+const R_TLP = 3
+const R_CONNS = 4
+const R_OWNER = 5
+const R_TOWNER = 6
+const R_WORDS = 8
+const O_OWNER = 3
+const O_WORDS = 5
+const NO_TUPLE = -1
+
+/** Words per remote endpoint record (the wrapper reads keys, connections and owners from them). */
+export function aggRemoteWords(): i32 {
+  return R_WORDS | (R_CONNS << 8) | (R_OWNER << 16) | (PAGE_BITS << 24)
 }
 
 // ---- The aggregator's state (one per module instance; `aggInit` makes it). ----
@@ -336,14 +365,14 @@ let wildTouched!: List32
 let portGen: usize = 0
 let portSlot: usize = 0
 let generation: u32 = 1
-/** Remote endpoints (v0 connections, v1 owner) and tuples (v0 owner, v1 TIME_WAIT attribution), per generation parity. */
+/** Remote endpoints with their first tuple (R_* words) and the tuples past it (O_* words), per generation parity. */
 let remotes0!: Ids
 let remotes1!: Ids
 let tuples0!: Ids
 let tuples1!: Ids
 let tableGen0: u32 = 0
 let tableGen1: u32 = 1
-/** TIME_WAIT rows without an owner: tuple id, remote endpoint id (-1: none), line. */
+/** TIME_WAIT rows without an owner: tuple handle, remote endpoint id (-1: none), line. */
 let twRows!: List32
 /** Per attributed TIME_WAIT row when wanted: line, slot (-1: none), 1 when by remote affinity. */
 let twOut!: List32
@@ -397,10 +426,10 @@ export function aggInit(capacity: i32): void {
   wildTouched = new List32(64)
   portGen = zeroed(131072 * 4)
   portSlot = zeroed(131072 * 4)
-  remotes0 = new Ids(capacity)
-  remotes1 = new Ids(capacity)
-  tuples0 = new Ids(capacity)
-  tuples1 = new Ids(capacity)
+  remotes0 = new Ids(capacity, R_WORDS)
+  remotes1 = new Ids(capacity, R_WORDS)
+  tuples0 = new Ids(capacity >> 2, O_WORDS)
+  tuples1 = new Ids(capacity >> 2, O_WORDS)
   twRows = new List32(192)
   twOut = new List32(64)
   quads = new List32(256)
@@ -476,7 +505,7 @@ export function aggRow(flags: i32, slot: i32, pid: i32, laddrF: f64, lport: i32,
     const a = addrWord(raddr)
     const b = portWord(raddr, rport)
     const remote = rport >= 0 ? countRemote(a, b, -1) : -1
-    twRows.push(tupleOf(a, b, portPart(lport)))
+    twRows.push(tupleOf(remote >= 0 ? remote : endpointOnly(a, b), portPart(lport)))
     twRows.push(remote)
     twRows.push(line)
     countEphemeral(lport, laddrF, flags)
@@ -497,11 +526,8 @@ export function aggRow(flags: i32, slot: i32, pid: i32, laddrF: f64, lport: i32,
     if ((flags & F_NO_REMOTE) == 0 && rport >= 0) {
       const a = addrWord(raddr)
       const b = portWord(raddr, rport)
-      countRemote(a, b, pid > 0 ? slot : -1)
-      if (pid > 0) {
-        const t = tupleOf(a, b, portPart(lport))
-        tuplesOf(generation).set0(t, slot)
-      }
+      const d = countRemote(a, b, pid > 0 ? slot : -1)
+      if (pid > 0) tupleSet(generation, tupleOf(d, portPart(lport)), 0, slot)
     }
   }
 }
@@ -515,43 +541,97 @@ function listener(slot: i32, local: i32, port: i32): void {
   store<u8>(listenPerLocal + <usize>local, <u8>(have + 1))
 }
 
-function tupleOf(a: i32, b: i32, lp: i32): i32 {
-  const ids = tuplesOf(generation)
-  const t = ids.id(a, b, lp)
-  if (ids.added) {
-    ids.set0(t, NO_OWNER)
-    ids.set1(t, NO_OWNER)
-  }
-  return t
+function newRemote(ids: Ids, d: i32, conns: i32, owner: i32): void {
+  ids.set(d, R_TLP, NO_TUPLE)
+  ids.set(d, R_CONNS, conns)
+  ids.set(d, R_OWNER, owner)
 }
 
 function countRemote(a: i32, b: i32, owner: i32): i32 {
   const ids = remotesOf(generation)
   const d = ids.id(a, b, 0)
   if (ids.added) {
-    ids.set0(d, 1)
-    ids.set1(d, owner >= 0 ? owner : NO_OWNER)
+    newRemote(ids, d, 1, owner >= 0 ? owner : NO_OWNER)
     return d
   }
-  ids.set0(d, ids.get0(d) + 1)
+  ids.set(d, R_CONNS, ids.get(d, R_CONNS) + 1)
   if (owner < 0) return d
-  const o = ids.get1(d)
-  ids.set1(d, o == NO_OWNER || o == owner ? owner : AMBIGUOUS)
+  const o = ids.get(d, R_OWNER)
+  ids.set(d, R_OWNER, o == NO_OWNER || o == owner ? owner : AMBIGUOUS)
   return d
 }
 
-/** The previous snapshot's id of a key in its remotes (which 0) or tuples (1), or -1. */
-function previous(which: i32, a: i32, b: i32, c: i32): i32 {
+/** The record of (a, b) for a tuple whose remote endpoint is not counted (no remote port): no connections. */
+function endpointOnly(a: i32, b: i32): i32 {
+  const ids = remotesOf(generation)
+  const d = ids.id(a, b, 0)
+  if (ids.added) newRemote(ids, d, 0, NO_OWNER)
+  return d
+}
+
+/** The handle of the tuple (remote endpoint d, local port word lp) in this snapshot, made with no owner. */
+function tupleOf(d: i32, lp: i32): i32 {
+  const r = remotesOf(generation)
+  const have = r.get(d, R_TLP)
+  if (have == lp) return d << 1
+  if (have == NO_TUPLE) {
+    r.set(d, R_TLP, lp)
+    r.set(d, R_TOWNER, NO_OWNER)
+    r.set(d, R_TOWNER + 1, NO_OWNER)
+    r.extra++
+    return d << 1
+  }
+  const o = tuplesOf(generation)
+  const t = o.id(d, lp, 0)
+  if (o.added) {
+    o.set(t, O_OWNER, NO_OWNER)
+    o.set(t, O_OWNER + 1, NO_OWNER)
+  }
+  return (t << 1) | 1
+}
+
+/** Word `which` (0 owner, 1 TIME_WAIT attribution) of tuple handle h of generation g. */
+@inline function tupleGet(g: u32, h: i32, which: i32): i32 {
+  return h & 1 ? tuplesOf(g).get(h >> 1, O_OWNER + which) : remotesOf(g).get(h >> 1, R_TOWNER + which)
+}
+
+@inline function tupleSet(g: u32, h: i32, which: i32, v: i32): void {
+  if (h & 1) tuplesOf(g).set(h >> 1, O_OWNER + which, v)
+  else remotesOf(g).set(h >> 1, R_TOWNER + which, v)
+}
+
+/** The previous snapshot's record of the remote endpoint that previousTuple last looked up (-1: none). */
+let prevRemote: i32 = -1
+
+/** The handle in the snapshot before of this snapshot's tuple h, or -1 (sets prevRemote). */
+function previousTuple(h: i32): i32 {
+  prevRemote = -1
   const q = generation - 1
   if (tableGen(q) != q) return -1
-  return (which == 0 ? remotesOf(q) : tuplesOf(q)).find(a, b, c)
+  const r = remotesOf(generation)
+  let d = h >> 1
+  let lp: i32
+  if (h & 1) {
+    const o = tuplesOf(generation)
+    lp = o.keyB(d)
+    d = o.keyA(d)
+  } else lp = r.get(d, R_TLP)
+  const pr = remotesOf(q)
+  const e = pr.find(r.keyA(d), r.keyB(d), 0)
+  prevRemote = e
+  if (e < 0) return -1
+  if (pr.get(e, R_TLP) == lp) return e << 1
+  const t = tuplesOf(q).find(e, lp, 0)
+  return t < 0 ? -1 : (t << 1) | 1
 }
 
 /** The owner of this snapshot's remote endpoint d in the snapshot before, else NO_OWNER. */
 export function aggPrevRemoteOwner(d: i32): i32 {
+  const q = generation - 1
+  if (tableGen(q) != q) return NO_OWNER
   const ids = remotesOf(generation)
-  const e = previous(0, ids.keyA(d), ids.keyB(d), 0)
-  return e < 0 ? NO_OWNER : remotesOf(generation - 1).get1(e)
+  const e = remotesOf(q).find(ids.keyA(d), ids.keyB(d), 0)
+  return e < 0 ? NO_OWNER : remotesOf(q).get(e, R_OWNER)
 }
 
 function newPort(slot: i32, udp: i32, port: i32): bool {
@@ -626,26 +706,26 @@ export function aggAttribute(zero: i32, record: bool): void {
   twOut.len = 0
   const n = twRows.len
   if (n == 0) return
-  const tuples = tuplesOf(generation)
-  const prevTuples = tuplesOf(generation - 1)
+  const q = generation - 1
   const remotes = remotesOf(generation)
   for (let i = 0; i < n; i += 3) {
     const t = twRows.at(i)
     const remote = twRows.at(i + 1)
     const line = twRows.at(i + 2)
-    const before = previous(1, tuples.keyA(t), tuples.keyB(t), tuples.keyC(t))
+    const before = previousTuple(t)
     // An owner the tuple had in the snapshot before is newer than one carried along with an older TIME_WAIT
     // row of the same tuple (listed in use and in TIME_WAIT at once): the row is that owner's. So a carried
     // owner reaches back no further than one TIME_WAIT row lasts, and a worker's priming covers it.
-    const carried = before >= 0 && prevTuples.get0(before) < 0 ? prevTuples.get1(before) : NO_OWNER
+    const carried = before >= 0 && tupleGet(q, before, 0) < 0 ? tupleGet(q, before, 1) : NO_OWNER
     let slot = carried == NO_OWNER ? NO_OWNER : carried >> 1
     let affinity = carried != NO_OWNER && (carried & 1) == 1
     if (slot < 0) {
-      slot = before >= 0 ? prevTuples.get0(before) : NO_OWNER
-      if (slot < 0) slot = tuples.get0(t)
+      slot = before >= 0 ? tupleGet(q, before, 0) : NO_OWNER
+      if (slot < 0) slot = tupleGet(generation, t, 0)
       if (slot < 0 && remote >= 0) {
-        const a = remotes.get1(remote)
-        const b = aggPrevRemoteOwner(remote)
+        // The tuple's endpoint is `remote`: previousTuple looked it up in the snapshot before.
+        const a = remotes.get(remote, R_OWNER)
+        const b = prevRemote >= 0 ? remotesOf(q).get(prevRemote, R_OWNER) : NO_OWNER
         const owner = a == NO_OWNER ? b : b == NO_OWNER || b == a ? a : AMBIGUOUS
         if (owner >= 0) {
           slot = owner
@@ -663,7 +743,7 @@ export function aggAttribute(zero: i32, record: bool): void {
       bump(local, TIME_WAIT_SLOT, line)
       bump(local, TW_ATTRIBUTED_SLOT, line)
       if (affinity) bump(local, TW_AFFINITY_SLOT, line)
-      tuples.set1(t, slot * 2 + (affinity ? 1 : 0))
+      tupleSet(generation, t, 1, slot * 2 + (affinity ? 1 : 0))
       if (affinity) twAffinity++
       else twLineage++
     } else {
@@ -738,15 +818,15 @@ export function aggLength(which: i32): i32 {
   }
 }
 
-/** This snapshot's remote endpoints: 0 keys (4 words per id), 1 connections, 2 owners; 3 the number of ids. */
+/** This snapshot's remote endpoints: 0 where their pages' addresses are (u32 each, 2^PAGE_BITS records of aggRemoteWords a page), 3 the number of ids. */
 export function aggRemotes(which: i32): usize {
   const ids = remotesOf(generation)
-  return which == 0 ? ids.keys : which == 1 ? ids.v0 : which == 2 ? ids.v1 : <usize>ids.size
+  return which == 0 ? ids.pages : <usize>ids.size
 }
 
-/** Ids in the remotes (which 0) or tuples (1) table of generation parity p. */
+/** Records in the remotes table (which 0; endpoints met without a remote port included) or tuples (1) of generation parity p. */
 export function aggSize(which: i32, p: i32): i32 {
-  return (which == 0 ? remotesOf(<u32>p) : tuplesOf(<u32>p)).size
+  return which == 0 ? remotesOf(<u32>p).size : remotesOf(<u32>p).extra + tuplesOf(<u32>p).size
 }
 
 /** The highest byte of memory the kernel's heap has handed out (tests hold it to a bound). */
@@ -817,8 +897,8 @@ export function aggScratch(n: i32): usize {
 /** Renumbers the non-IPv4 address words of the tables of generation `was` through the map in aggScratch. */
 export function aggRekey(was: u32): void {
   if (tableGen(was) != was) return
+  // Tuples past an endpoint's first are keyed by the endpoint's id, which a renumbering leaves alone.
   remotesOf(was).rekeyA(scratch, V4_WORD)
-  tuplesOf(was).rekeyA(scratch, V4_WORD)
 }
 
 // ---- The last row aggregated (the row lane learns its owner lines, see laneLearn in kernel/netstat.ts). ----

@@ -60,6 +60,12 @@ const V4_WORD = 1 << 17
 /** The address id behind words (a, b) of a key. */
 const addrOfWords = (a: number, b: number) => (b & V4_WORD ? V4_BASE + (a >>> 0) : a)
 const NO_OWNER = -1
+// A remote endpoint's record in the kernel (kernel/aggregate.ts R_*): 8 words, its key's two words first,
+// connections in word 4, owner in word 5; in pages of 2^R_PAGE_BITS records.
+const R_WORDS = 8
+const R_CONNS = 4
+const R_OWNER = 5
+const R_PAGE_BITS = 14
 // Address facts cached per memoised row (bits of the row's flags word).
 const F_WILD = 1
 const F_WILD6 = 2
@@ -165,7 +171,7 @@ export class SnapshotAggregator {
     this.k = instance.exports as AggregatorExports
     this.memory = this.k.memory
     this.lane = new KernelLane(this.k, {star: (id) => id, starFacts: (id) => this.addressFacts(id), ran: (out, star) => this.laneRan(out, star)})
-    if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8))) {
+    if (this.k.aggSlotLayout() !== (SLOT_COUNT | (PORTS_SLOT << 8)) || this.k.aggRemoteWords() !== (R_WORDS | (R_CONNS << 8) | (R_OWNER << 16) | (R_PAGE_BITS << 24))) {
       throw new PortleakError('the compiled netstat kernel is out of date', 'EIO', ["Run `npm run build:kernel` (or `npm install`) in portleak's folder."])
     }
     kernelCall(() => this.k.aggInit(SnapshotAggregator.tableCapacity))
@@ -330,18 +336,17 @@ export class SnapshotAggregator {
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress(buf)
     const remotes: number[] = []
     const met = k.aggRemotes(3)
-    const conns = new Int32Array(buf, k.aggRemotes(1), met)
-    const owners = new Int32Array(buf, k.aggRemotes(2), met)
-    const keys = new Int32Array(buf, k.aggRemotes(0), met * 4)
+    const recs = remoteRecords(buf, k.aggRemotes(0), met)
     let reported = 0
-    for (let d = 0; d < met; d++) if (conns[d]! >= REMOTE_MIN) reported++
-    const floor = reported > REMOTE_CAP ? this.busiestFloor(conns, keys) : null
+    for (let d = 0; d < met; d++) if (recs.words[recs.at(d) + R_CONNS]! >= REMOTE_MIN) reported++
+    const floor = reported > REMOTE_CAP ? this.busiestFloor(recs, met) : null
     // Endpoints in the order this snapshot first met them (ids are handed out in that order).
     for (let d = 0; d < met; d++) {
-      const v = conns[d]!
+      const r = recs.at(d)
+      const v = recs.words[r + R_CONNS]!
       if (v < REMOTE_MIN || (floor !== null && !floor.has(d))) continue
-      const owner = owners[d]!
-      remotes.push(this.endpointOf(keys, d), v, Math.max(-1, owner === NO_OWNER ? k.aggPrevRemoteOwner(d) : owner))
+      const owner = recs.words[r + R_OWNER]!
+      remotes.push(this.endpointOf(recs, d), v, Math.max(-1, owner === NO_OWNER ? k.aggPrevRemoteOwner(d) : owner))
     }
     const nListen = k.aggLength(0)
     const summary: SnapshotSummary = {
@@ -357,20 +362,22 @@ export class SnapshotAggregator {
     return summary
   }
 
-  /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d, keys viewed in `keys` (labels are made only for what summaries report). */
-  private endpointOf(keys: Int32Array, d: number): number {
-    const b = keys[d * 4 + 1]!
-    return this.endpoints.id(endpointLabel(this.addresses.value(addrOfWords(keys[d * 4]!, b)) ?? '?', (b & (V4_WORD - 1)) - 1))
+  /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d, records viewed in `recs` (labels are made only for what summaries report). */
+  private endpointOf(recs: RemoteRecords, d: number): number {
+    const r = recs.at(d)
+    const b = recs.words[r + 1]!
+    return this.endpoints.id(endpointLabel(this.addresses.value(addrOfWords(recs.words[r]!, b)) ?? '?', (b & (V4_WORD - 1)) - 1))
   }
 
   /**
    * The REMOTE_CAP busiest remote endpoints of this snapshot, by connections and then by label (so the
    * choice does not depend on the order ids were handed out in).
    */
-  private busiestFloor(conns: Int32Array, keys: Int32Array): Set<number> {
+  private busiestFloor(recs: RemoteRecords, met: number): Set<number> {
     const list: {d: number; v: number; label: string}[] = []
-    for (let d = 0; d < conns.length; d++) {
-      if (conns[d]! >= REMOTE_MIN) list.push({d, v: conns[d]!, label: this.endpoints.label(this.endpointOf(keys, d))})
+    for (let d = 0; d < met; d++) {
+      const v = recs.words[recs.at(d) + R_CONNS]!
+      if (v >= REMOTE_MIN) list.push({d, v, label: this.endpoints.label(this.endpointOf(recs, d))})
     }
     list.sort((a, b) => b.v - a.v || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
     return new Set(list.slice(0, REMOTE_CAP).map((x) => x.d))
@@ -561,10 +568,20 @@ function hotPortsIn(bits: Int32Array, h: number, wild: Int32Array, start: number
   return n
 }
 
+/** A snapshot's remote endpoint records in the kernel's memory: `at(d)` is where record d starts in `words`. */
+type RemoteRecords = {words: Int32Array; at(d: number): number}
+
+function remoteRecords(buf: ArrayBuffer, pagesAt: number, met: number): RemoteRecords {
+  const pages = new Uint32Array(buf, pagesAt, (met + (1 << R_PAGE_BITS) - 1) >>> R_PAGE_BITS)
+  const mask = (1 << R_PAGE_BITS) - 1
+  return {words: new Int32Array(buf), at: (d) => pages[d >>> R_PAGE_BITS]! / 4 + (d & mask) * R_WORDS}
+}
+
 /** The aggregator's part of the compiled kernel (kernel/aggregate.ts). */
 type AggregatorExports = {
   memory: KernelMemory
   aggSlotLayout(): number
+  aggRemoteWords(): number
   aggInit(capacity: number): void
   aggRange(start: number, count: number): void
   aggRow(flags: number, slot: number, pid: number, laddr: number, lport: number, raddr: number, rport: number, line: number): void
