@@ -136,6 +136,7 @@ async function readFleet(inputs: readonly string[], o: PipelineOptions): Promise
     if (tap) sink.tap((r, snapshot) => tap(r, {path, snapshot}))
     return sink
   })
+  c.doneReading()
   // The analysis lists its inputs in path order, so that its bytes do not depend on the order they were named in
   // (`inspect` lists them as given).
   summaries.sort(pathOrder)

@@ -113,6 +113,11 @@ export class CaseBuilder {
     return new InputSink(this, input, o.marksOnly ?? false)
   }
 
+  /** Every input is read: the aggregator gives back what only reading needs (no sink may be made after this). */
+  doneReading(): void {
+    this.agg.release()
+  }
+
   /** Forgets everything inputs contributed (byte-identical copies of other inputs); one pass for all of them. */
   dropInput(input: number | ReadonlySet<number>): void {
     const gone = typeof input === 'number' ? new Set([input]) : input

@@ -129,19 +129,19 @@ export class SnapshotAggregator {
   /** Process slot → [pid, nameId]. */
   readonly slotPid: number[] = []
   readonly slotName: number[] = []
-  private readonly slotOf = new IntTable(256)
+  private slotOf = new IntTable(256)
   /**
    * The per-row state (counters per slot, listeners, distinct ports, ports in use per local address, the
    * remote-endpoint and tuple tables of this snapshot and the one before, TIME_WAIT rows waiting for an
    * owner) lives in the compiled kernel (kernel/aggregate.ts); this side keeps what needs strings.
    */
-  private readonly k: AggregatorExports
-  private readonly memory: KernelMemory
+  private k: AggregatorExports
+  private memory: KernelMemory
   /**
    * The row lane (kernel/netstat.ts `lane`) that parses and aggregates plain rows into this aggregator, for
    * sinks whose rows only go here (InputSink.rowLane).
    */
-  readonly lane: KernelLane
+  lane: KernelLane
   /** The kernel's snapshot generation (address ids are marked with it, see AddressTable.use). */
   private generation = 1
   /** This aggregator's tag in row memos' words (changes when address ids are renumbered). */
@@ -179,6 +179,19 @@ export class SnapshotAggregator {
     // The row lane reads rows with the kernel's row reader: its state words, no last addresses.
     writeStateWords(new Uint8Array(this.memory.buffer), this.k.statesOffset())
     this.k.forget()
+  }
+
+  /**
+   * Gives back what only reading needs, once every input is read: the kernel's memory (its tables sized for
+   * the largest snapshot, 17 MB on a day of short-lived processes) and the slot lookup (an entry per process
+   * the inputs named, 10 MB for 250,000). What the analysis reads stays: slots, names, endpoints, addresses.
+   * A row, a snapshot or a slot asked for after this fails at once (on null): a caller's bug.
+   */
+  release(): void {
+    this.k = null!
+    this.memory = null!
+    this.lane = null!
+    this.slotOf = null!
   }
 
   /** The kernel counts distinct ports in the first tracked range (ranges can change between snapshots). */
