@@ -236,6 +236,32 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
     expect(JSON.parse(split).snapshots).toBe(8640)
   })
 
+  it('folds the shortest-lived processes past the series budget, ties broken by the PID and name as text', async () => {
+    // 33,000 snapshots: the budget keeps 64 identities. System all along; PID 5000 in two snapshots (longer
+    // life); PID 6000 in one with two rows (more rows); 200 processes in one snapshot with one row each, all
+    // tied, PIDs 900–1099, whose keys as text put "1000|" before "900|".
+    const text = loop(33_000, 10, (s) => {
+      const rows = [tcp('10.1.0.5:445', '10.2.0.9:50123', 'ESTABLISHED', 4)]
+      if (s < 200) rows.push(tcp(`10.1.0.5:${50_000 + s}`, '10.2.0.8:443', 'ESTABLISHED', 900 + s))
+      if (s === 300 || s === 301) rows.push(tcp('10.1.0.5:51000', '10.2.0.7:443', 'ESTABLISHED', 5000))
+      if (s === 400) rows.push(tcp('10.1.0.5:51001', '10.2.0.7:443', 'ESTABLISHED', 6000), tcp('10.1.0.5:51002', '10.2.0.7:443', 'ESTABLISHED', 6000))
+      return rows
+    })
+    const {CaseBuilder} = await import('../../src/model/case-builder.js')
+    const {ingest} = await import('../../src/input/ingest.js')
+    const {buildTimeline} = await import('../../src/model/timeline.js')
+    const {DEFAULT_RANGE} = await import('../../src/model/port-ranges.js')
+    const c = new CaseBuilder(null)
+    const [file] = tempFiles({'netstat.txt': text})
+    await ingest([file!], {}, ({path, format}) => c.sinkFor(path, format))
+    const processes = buildTimeline(c, DEFAULT_RANGE, () => true).timeline.processes
+    const tied = Array.from({length: 200}, (_, i) => 900 + i)
+      .sort((a, b) => (`${a}|` < `${b}|` ? -1 : 1))
+      .slice(0, 64 - 3)
+    expect(processes.filter((p) => p.pid !== -1).map((p) => p.pid).sort((a, b) => a - b)).toEqual([4, 5000, 6000, ...tied].sort((a, b) => a - b))
+    expect(processes.filter((p) => p.pid === -1).map((p) => p.name)).toEqual(['unnamed (short-lived)'])
+  })
+
   it('splits a UTF-16LE loop across workers with the same result as one thread', () => {
     const text = busyLoop(24, 300)
     const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])
