@@ -3,6 +3,7 @@ import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
 import {type PortRange, rangeKey} from './port-ranges.js'
 import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import {IntTable} from './int-table.js'
+import {ZeroSlab} from '../typed-arrays.js'
 import {quadsOf} from './packed-quads.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
@@ -54,7 +55,9 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   // The five series every process has start as one shared array of zeros, and get their own on their first count:
   // a day of short-lived processes leaves most of them zero (nothing writes to these arrays after this loop).
   const zeros = new Int32Array(n)
-  const own = (a: Int32Array) => (a === zeros ? new Int32Array(n) : a)
+  // Their own arrays come from large zeroed buffers: only the pages counts are written to become resident.
+  const slab = new ZeroSlab(n)
+  const own = (a: Int32Array) => (a === zeros ? slab.take() : a)
   const rows = new Int32Array(n)
   const ephemeralInUse = new Int32Array(n)
   const ephemeralAddr: string[] = new Array(n).fill('')
@@ -106,7 +109,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       }
       if (counter < TCP_STATES.length) {
         const state = TCP_STATES[counter]!
-        ;(p.byState[state] ??= new Int32Array(n))[t]! += count
+        ;(p.byState[state] ??= slab.take())[t]! += count
         ;(totalsByState[state] ??= new Int32Array(n))[t]! += count
       } else if (counter === UDP_SLOT) (p.udp = own(p.udp))[t]! += count
       else if (counter === PORTS_SLOT) (p.ports = own(p.ports))[t]! += count
