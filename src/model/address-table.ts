@@ -11,7 +11,7 @@ import {detach} from './interning.js'
  * renumbering through `epoch` and `remap` (old id → new id, -1 when dropped; IPv4 ids never change).
  */
 export class AddressTable {
-  private ids = new Map<string, number>()
+  private ids = new StringIds()
   /** Per id: the address string. */
   private values: (string | null)[] = [null]
   /** Ids handed out (the array above is not shortened by a compaction, so that it does not grow again). */
@@ -34,7 +34,7 @@ export class AddressTable {
     if (value === null) return 0
     if (value === this.lastValue && this.lastId >= 0) return this.lastId
     const n = dottedQuad(value)
-    let id = n >= 0 ? V4_BASE + n : (this.ids.get(value) ?? -1)
+    let id = n >= 0 ? V4_BASE + n : this.ids.get(value, this.values)
     if (id < 0) id = this.add(fresh ? value : detach(value), -1)
     this.lastValue = value
     this.lastId = id
@@ -48,9 +48,9 @@ export class AddressTable {
   add(value: string | null, v4: number): number {
     if (v4 >= 0) return V4_BASE + v4
     const id = this.count
-    this.ids.set(value ?? '', id)
     if (id === this.values.length) this.values.push(value)
     else this.values[id] = value
+    this.ids.add(value ?? '', id)
     this.count = id + 1
     if (id >= this.used.length) this.used = grownTo(this.used, this.used.length * 2)
     return id
@@ -80,27 +80,83 @@ export class AddressTable {
     const map = new Int32Array(n).fill(-1)
     const values = this.values
     const used = this.used
-    const ids = new Map<string, number>()
     map[0] = 0
     let k = 1
     // In place: a kept id only moves towards the front.
     for (let i = 1; i < n; i++) {
       if (used[i]! < since) continue
-      const v = values[i]!
       map[i] = k
       used[k] = used[i]!
-      ids.set(v, k)
-      values[k] = v
+      values[k] = values[i]!
       k++
     }
     values.fill(null, k, n)
     this.count = k
     used.fill(0, k, n)
-    this.ids = ids
+    this.ids.clear()
+    for (let i = 1; i < k; i++) this.ids.add(values[i] ?? '', i)
     this.lastId = -1
     this.lastValue = ''
     this.epoch++
     this.remap = map
     return map
   }
+}
+
+/**
+ * Strings to ids (`values[id]` is the string): open addressing over typed arrays, a slot per id with the
+ * string's hash beside it, grown by doubling and emptied in place. A Map did the same, but a table of the
+ * addresses of two snapshots is rebuilt at every renumbering and grows again after it: on a loop of 60,000
+ * fresh IPv6 peers a snapshot its backing stores were half of what the JavaScript heap allocated, garbage in
+ * the old generation that set the heap's size.
+ */
+class StringIds {
+  private hashes = new Int32Array(1024)
+  /** The id in each slot, -1 when empty. */
+  private slots = new Int32Array(1024).fill(-1)
+  private size = 0
+
+  get(value: string, values: readonly (string | null)[]): number {
+    const mask = this.slots.length - 1
+    const h = stringHash(value)
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id = this.slots[i]!
+      if (id < 0) return -1
+      if (this.hashes[i] === h && (values[id] ?? '') === value) return id
+    }
+  }
+
+  /** Adds `value` (not in the table) as `id`. */
+  add(value: string, id: number): void {
+    if (++this.size * 2 > this.slots.length) this.grow()
+    this.put(stringHash(value), id)
+  }
+
+  clear(): void {
+    this.slots.fill(-1)
+    this.size = 0
+  }
+
+  private put(h: number, id: number): void {
+    const mask = this.slots.length - 1
+    let i = h & mask
+    while (this.slots[i]! >= 0) i = (i + 1) & mask
+    this.slots[i] = id
+    this.hashes[i] = h
+  }
+
+  private grow(): void {
+    const {slots, hashes} = this
+    this.slots = new Int32Array(slots.length * 2).fill(-1)
+    this.hashes = new Int32Array(slots.length * 2)
+    for (let i = 0; i < slots.length; i++) if (slots[i]! >= 0) this.put(hashes[i]!, slots[i]!)
+  }
+}
+
+/** FNV-1a over a string's UTF-16 code units, mixed at the end. */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  h ^= h >>> 15
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12)
 }

@@ -1,3 +1,4 @@
+import {fc, test} from '@fast-check/vitest'
 import {describe, expect, it} from 'vitest'
 
 import {AddressTable} from '../../src/model/address-table.js'
@@ -32,6 +33,62 @@ describe('address ids on the hot path', () => {
     // A dropped address comes back as a new id.
     expect(t.id('fe80::1%12')).toBe(2)
     expect(t.value(2)).toBe('fe80::1%12')
+  })
+
+  test.prop([
+    fc.array(
+      fc.oneof(
+        // An address of a small pool (met again and again), of a large one, any name, and now and then a
+        // renumbering (so thousands of addresses are held between two).
+        {arbitrary: fc.integer({min: 0, max: 60}).map((n) => ({kind: 'ask' as const, value: `2001:db8::${n.toString(16)}`})), weight: 10},
+        {arbitrary: fc.integer({min: 0, max: 5000}).map((n) => ({kind: 'ask' as const, value: `fe80::${n.toString(16)}%12`})), weight: 40},
+        {arbitrary: fc.string({minLength: 1, maxLength: 12}).map((v) => ({kind: 'ask' as const, value: `x${v}`})), weight: 5},
+        {arbitrary: fc.integer({min: 0, max: 3}).map((keep) => ({kind: 'compact' as const, keep})), weight: 1},
+      ),
+      {maxLength: 3000},
+    ),
+  ], {numRuns: 40})('numbers addresses as a map from string to first-seen id does, across renumberings', (steps) => {
+    const t = new AddressTable()
+    // The reference: ids in first-seen order; a renumbering keeps those used in the last `keep` + 1 generations.
+    let ref = new Map<string, number>()
+    let lastUse = new Map<string, number>()
+    let generation = 1
+    for (const step of steps) {
+      if (step.kind === 'ask') {
+        const id = t.id(step.value)
+        if (!ref.has(step.value)) ref.set(step.value, ref.size + 1)
+        expect(id).toBe(ref.get(step.value))
+        expect(t.value(id)).toBe(step.value)
+        t.use(id, generation)
+        lastUse.set(step.value, generation)
+      } else {
+        const since = generation - step.keep
+        t.compact(since)
+        const kept = [...ref].filter(([v]) => lastUse.get(v)! >= since).sort((a, b) => a[1] - b[1])
+        ref = new Map(kept.map(([v], i) => [v, i + 1]))
+        lastUse = new Map([...lastUse].filter(([v]) => ref.has(v)))
+        generation++
+      }
+    }
+    expect(t.size).toBe(ref.size + 1)
+  })
+
+  it('holds tens of thousands of addresses between renumberings and finds each again by its string', () => {
+    const t = new AddressTable()
+    const addr = (n: number) => `2001:db8:${(n >>> 16).toString(16)}::${(n & 0xffff).toString(16)}`
+    // 30,000 fresh addresses in generation 1, 30,000 more in generation 2 (the table grows several times).
+    for (let n = 0; n < 60_000; n++) {
+      const id = t.id(addr(n))
+      expect(id).toBe(n + 1)
+      t.use(id, n < 30_000 ? 1 : 2)
+    }
+    for (let n = 0; n < 60_000; n += 997) expect(t.id(addr(n))).toBe(n + 1)
+    // Generation 2's are kept, renumbered 1…30,000; generation 1's come back as new ids after them.
+    t.compact(2)
+    expect(t.size).toBe(30_001)
+    for (let n = 30_000; n < 60_000; n += 499) expect(t.id(addr(n))).toBe(n - 29_999)
+    for (let n = 0; n < 30_000; n += 3001) expect(t.value(t.id(addr(n)))).toBe(addr(n))
+    expect(t.size).toBe(30_011)
   })
 
   it('gives the same address strings to a consumer that reads them, with and without an address table', () => {
