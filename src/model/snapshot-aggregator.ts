@@ -349,13 +349,13 @@ export class SnapshotAggregator {
     const {ephemeral, ephemeralAddr} = this.ephemeralByAddress(buf)
     const remotes: number[] = []
     const words = new Int32Array(buf)
-    const busy = busyRecords(words, buf, k.aggRemotes(0), k.aggRemotes(3))
-    const floor = busy.length / 2 > REMOTE_CAP ? this.busiestFloor(words, busy) : null
+    const often = metOften(words, buf, k.aggRemotes(0), k.aggRemotes(3))
+    const floor = often.length / 2 > REMOTE_CAP ? this.busiestFloor(words, often) : null
     // Endpoints in the order this snapshot first met them (ids are handed out in that order).
-    for (let i = 0; i < busy.length; i += 2) {
-      const d = busy[i]!
+    for (let i = 0; i < often.length; i += 2) {
+      const d = often[i]!
       if (floor !== null && !floor.has(d)) continue
-      const r = busy[i + 1]!
+      const r = often[i + 1]!
       const owner = words[r + R_OWNER]!
       remotes.push(this.endpointOf(words, r), words[r + R_CONNS]!, Math.max(-1, owner === NO_OWNER ? k.aggPrevRemoteOwner(d) : owner))
     }
@@ -373,7 +373,7 @@ export class SnapshotAggregator {
     return summary
   }
 
-  /** The endpoint id (in `endpoints`) of this snapshot's remote endpoint d, records viewed in `recs` (labels are made only for what summaries report). */
+  /** The endpoint id (in `endpoints`) of the remote endpoint whose record starts at word r of `words` (labels are made only for what summaries report). */
   private endpointOf(words: Int32Array, r: number): number {
     const b = words[r + 1]!
     return this.endpoints.id(endpointLabel(this.addresses.value(addrOfWords(words[r]!, b)) ?? '?', (b & (V4_WORD - 1)) - 1))
@@ -383,11 +383,11 @@ export class SnapshotAggregator {
    * The REMOTE_CAP busiest remote endpoints of this snapshot, by connections and then by label (so the
    * choice does not depend on the order ids were handed out in).
    */
-  private busiestFloor(words: Int32Array, busy: readonly number[]): Set<number> {
+  private busiestFloor(words: Int32Array, often: readonly number[]): Set<number> {
     const list: {d: number; v: number; label: string}[] = []
-    for (let i = 0; i < busy.length; i += 2) {
-      const r = busy[i + 1]!
-      list.push({d: busy[i]!, v: words[r + R_CONNS]!, label: this.endpoints.label(this.endpointOf(words, r))})
+    for (let i = 0; i < often.length; i += 2) {
+      const r = often[i + 1]!
+      list.push({d: often[i]!, v: words[r + R_CONNS]!, label: this.endpoints.label(this.endpointOf(words, r))})
     }
     list.sort((a, b) => b.v - a.v || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
     return new Set(list.slice(0, REMOTE_CAP).map((x) => x.d))
@@ -583,7 +583,7 @@ function hotPortsIn(bits: Int32Array, h: number, wild: Int32Array, start: number
  * `words`, the kernel's memory as words), in id order: `met` records in pages of 2^R_PAGE_BITS whose addresses
  * are at `pagesAt`. A busy server's snapshot meets thousands of endpoints once each: one pass, no call per record.
  */
-function busyRecords(words: Int32Array, buf: ArrayBuffer, pagesAt: number, met: number): number[] {
+function metOften(words: Int32Array, buf: ArrayBuffer, pagesAt: number, met: number): number[] {
   const per = 1 << R_PAGE_BITS
   const pages = new Uint32Array(buf, pagesAt, Math.ceil(met / per))
   const out: number[] = []
