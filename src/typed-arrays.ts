@@ -44,6 +44,8 @@ export class ViewCache {
  * 64-bit glibc), so a slab's pages are made resident only as they are written.
  */
 const SLAB_BYTES = 33 << 20
+/** Int32 words in a 4 KiB page. */
+const PAGE_WORDS = 1024
 
 /**
  * Zeroed Int32Arrays of one length, carved from large buffers. A page no count is written to never becomes
@@ -58,6 +60,8 @@ export class ZeroSlab {
   constructor(private readonly n: number) {}
 
   take(): Int32Array {
+    // An array shorter than a page gains nothing from untouched pages: its own (a small loop keeps no slab).
+    if (this.n < PAGE_WORDS) return new Int32Array(this.n)
     if (this.at + this.n > this.buf.length) {
       this.buf = new Int32Array(Math.max(this.n, SLAB_BYTES >> 2))
       this.at = 0
