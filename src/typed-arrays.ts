@@ -48,7 +48,8 @@ const SLAB_BYTES = 33 << 20
 const PAGE_WORDS = 1024
 
 /**
- * Zeroed Int32Arrays of one length, carved from large buffers. A page no count is written to never becomes
+ * Zeroed Int32Arrays of one length, carved from large buffers when a page or longer (shorter ones are their
+ * own: a page each would save nothing). A page no count is written to never becomes
  * resident: the series of a process that lived a few snapshots of a day-long loop cost a page or two, not
  * the whole length (a day of 10-second snapshots keeps 242 such processes exactly: 42 MB of zeros as arrays
  * of their own).
