@@ -288,9 +288,9 @@ export function absorbWorkers(
   let offset = 0
   let index = 0
   for (const r of results) {
-    const slotMap = r.slotPid.map((pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
+    const slotMap = Int32Array.from(r.slotPid, (pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
     // The packed quads stay as the worker packed them (its buffer moved here): renumbered as they are unpacked.
-    const remap: QuadRemap = {slots: Int32Array.from(slotMap), lineOffset: offset}
+    const remap: QuadRemap = {slots: slotMap, lineOffset: offset}
     // Endpoint ids are given out in the order summaries first name them, as one thread would.
     const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
     for (const s of r.snapshots) {

@@ -189,11 +189,11 @@ type Identities = {identity: Identity; fixed: (slot: number) => boolean}
  * timeline's build time): keys are not kept, a day of short-lived processes names hundreds of thousands.
  */
 function keysOf(ids: Identities): (slot: number, t: number) => string {
-  return (slot, t) => {
-    const {pid, name} = ids.identity(slot, t)
-    return `${pid}|${name ?? ''}`
-  }
+  return (slot, t) => identityKey(ids.identity(slot, t))
 }
+
+/** An identity's series key, `pid|name` (no name and an empty one make the same key). */
+const identityKey = (id: {pid: number; name: string | null}): string => `${id.pid}|${id.name ?? ''}`
 
 function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: number, slotCount: number): Identities {
   // Lifetimes by slot while counting (typed arrays: a day of short-lived processes has hundreds of thousands),
@@ -214,9 +214,9 @@ function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: nu
   const first: number[] = []
   const last: number[] = []
   const rows: number[] = []
-  const keyOf = (i: number) => `${pids[i]}|${names[nameOf[i]!]}`
+  const keyOf = (i: number) => identityKey({pid: pids[i]!, name: names[nameOf[i]!]!})
   const add = (id: {pid: number; name: string | null}, from: number, to: number, count: number) => {
-    // No name and an empty one make the same key, as in keysOf.
+    // No name and an empty one make the same key (identityKey).
     const name = id.name ?? ''
     let k = nameNo.get(name)
     if (k === undefined) {
@@ -225,7 +225,7 @@ function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: nu
       names.push(name)
     }
     const numbered = Number.isInteger(id.pid) && Math.abs(id.pid) < 2 ** 32 && k < 2 ** 20
-    const key = numbered ? (id.pid + 2 ** 32) * 2 ** 20 + k : `${id.pid}|${name}`
+    const key = numbered ? (id.pid + 2 ** 32) * 2 ** 20 + k : identityKey(id)
     const i = typeof key === 'number' ? byNumber.get(key) : (byKey.get(key) ?? -1)
     if (i < 0) {
       if (typeof key === 'number') byNumber.set(key, pids.length)
@@ -276,7 +276,7 @@ function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: nu
   return {
     identity: (slot, t) => {
       const id = ids.identity(slot, t)
-      return kept.has(`${id.pid}|${id.name ?? ''}`) ? id : {pid: -1, name: `${id.name ?? 'unnamed'} (short-lived)`}
+      return kept.has(identityKey(id)) ? id : {pid: -1, name: `${id.name ?? 'unnamed'} (short-lived)`}
     },
     fixed: ids.fixed,
   }
