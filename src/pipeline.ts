@@ -253,10 +253,10 @@ function machineInputs(c: CaseBuilder, dropped: ReadonlySet<number>): MachineInp
   for (const i of c.inputs) if (!dropped.has(i.index)) facts.set(i.index, {start: Infinity, end: -Infinity, rows: false, addresses: new Set()})
   for (const s of c.snapshots) {
     const f = facts.get(s.input)
-    if (!f || s.summary.rows === 0) continue
+    if (!f || c.summaries.rows(s.summary) === 0) continue
     f.rows = true
     if (s.time !== null) (f.start = Math.min(f.start, s.time), f.end = Math.max(f.end, s.time))
-    for (const a of s.summary.ephemeralAddr) if (machineAddress(a)) f.addresses.add(a)
+    for (const a of c.summaries.ephemeralAddrs(s.summary)) if (machineAddress(a)) f.addresses.add(a)
   }
   return [...facts].map(([index, f]) => {
     const input = c.inputs[index]!
@@ -295,12 +295,12 @@ function interleaved(c: CaseBuilder, a: MachineInput, b: MachineInput): boolean 
   if (!a.span || !b.span || a.span.start > b.span.end || b.span.start > a.span.end) return false
   const lo = Math.max(a.span.start, b.span.start)
   const hi = Math.min(a.span.end, b.span.end)
-  const inOverlap = (i: number) => c.snapshots.filter((s) => s.input === i && s.summary.rows > 0 && s.time !== null && s.time >= lo && s.time <= hi)
+  const inOverlap = (i: number) => c.snapshots.filter((s) => s.input === i && c.summaries.rows(s.summary) > 0 && s.time !== null && s.time >= lo && s.time <= hi)
   const as = inOverlap(a.index)
   const bs = inOverlap(b.index)
   const byTime = new Map<number, CaseSnapshot[]>()
   for (const t of as) byTime.set(t.time!, [...(byTime.get(t.time!) ?? []), t])
-  const shared = bs.filter((s) => byTime.get(s.time!)?.some((t) => sameSnapshot(t, s))).length
+  const shared = bs.filter((s) => byTime.get(s.time!)?.some((t) => sameSnapshot(c.summaries, t, s))).length
   return shared * 2 < Math.min(as.length, bs.length)
 }
 
@@ -345,16 +345,16 @@ function markCutOff(c: CaseBuilder, summaries: InputSummary[]): void {
   }
   for (const [input, list] of byInput) {
     const last = list.at(-1)!
-    const before = list.slice(0, -1).filter((s) => s.summary.rows > 0 && !s.truncated).slice(-CUT_OFF_WINDOW)
-    if (last.truncated || last.summary.rows === 0 || before.length < CUT_OFF_HISTORY) continue
-    const rows = before.map((s) => s.summary.rows).sort((a, b) => a - b)
+    const before = list.slice(0, -1).filter((s) => c.summaries.rows(s.summary) > 0 && !s.truncated).slice(-CUT_OFF_WINDOW)
+    if (last.truncated || c.summaries.rows(last.summary) === 0 || before.length < CUT_OFF_HISTORY) continue
+    const rows = before.map((s) => c.summaries.rows(s.summary)).sort((a, b) => a - b)
     const median = rows[rows.length >> 1]!
-    if (last.summary.rows >= median * CUT_OFF_SHARE) continue
+    if (c.summaries.rows(last.summary) >= median * CUT_OFF_SHARE) continue
     last.truncated = true
     const s = summaries.find((x) => x.path === c.inputs[input]!.path)
     if (s) {
       s.truncatedSnapshots++
-      s.notes = {...s.notes, cutOff: `the last snapshot holds ${last.summary.rows} rows where the ones just before hold about ${median}: the loop was stopped while writing it`}
+      s.notes = {...s.notes, cutOff: `the last snapshot holds ${c.summaries.rows(last.summary)} rows where the ones just before hold about ${median}: the loop was stopped while writing it`}
     }
   }
 }

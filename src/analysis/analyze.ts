@@ -86,7 +86,7 @@ export function analyzeCase(c: CaseBuilder, inputs: InputSummary[], o: AnalyzeOp
   const verdict = verdictOf(tl, usable, findings, c, o.tz, window)
   const tw = {total: 0, owner: 0, lineage: 0, remoteAffinity: 0, unattributed: 0}
   for (const s of b.order) {
-    const a = s.summary.timeWait
+    const a = c.summaries.timeWait(s.summary)
     tw.owner += a.owner
     tw.lineage += a.lineage
     tw.remoteAffinity += a['remote-affinity']
@@ -193,10 +193,10 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
 }
 
 /** Connections per remote endpoint over time, for the busiest endpoints, with the slot that mostly owns them. */
-function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32Array}}[], tl: Timeline): Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}> {
+function remoteSeries(c: CaseBuilder, order: readonly {summary: number}[], tl: Timeline): Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}> {
   const peak = new Map<number, number>()
   for (const s of order) {
-    const r = s.summary.remotes
+    const r = c.summaries.remotes(s.summary)
     for (let i = 0; i < r.length; i += 3) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
   }
   const label = (key: number) => c.agg.endpoints.label(key)
@@ -206,7 +206,7 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: {remotes: Int32A
   const tested = new Map(top.map(([key], k) => [key, k]))
   const series = top.map(() => ({v: new Int32Array(tl.times.length), ownerAt: new Int32Array(tl.times.length).fill(-1), owners: new Map<number, number>()}))
   order.forEach((s, t) => {
-    const r = s.summary.remotes
+    const r = c.summaries.remotes(s.summary)
     for (let i = 0; i < r.length; i += 3) {
       const k = tested.get(r[i]!)
       if (k === undefined) continue

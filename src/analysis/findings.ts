@@ -1,5 +1,4 @@
 import type {CaseBuilder} from '../model/case-builder.js'
-import {quadsOf} from '../model/packed-quads.js'
 import {STATE_SLOT, PORTS_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from '../model/slots.js'
 import type {BuiltTimeline} from '../model/timeline.js'
 import type {Evidence, Finding, IsoTime, Severity} from '../model/types.js'
@@ -65,7 +64,7 @@ export function rowAt(b: BuiltTimeline, c: CaseBuilder, slots: readonly number[]
   const snap = b.order[t]
   if (!snap) return null
   const counters = counterOf(state)
-  const q = quadsOf(snap.summary)
+  const q = c.summaries.quads(snap.summary)
   const member = slotSet(slots)
   let line = Infinity
   for (let i = 0; i < q.length; i += 4) if (counters.includes(q[i + 1]!) && member.has(q[i]!)) line = Math.min(line, q[i + 3]!)

@@ -18,7 +18,7 @@ export function attachRemotes(c: CaseBuilder, b: BuiltTimeline): void {
   const procOfSlot = seriesBySlot(b)
   const tallies = new Map<number, Map<number, RemoteEndpoint>>()
   b.order.forEach((s, t) => {
-    const r = s.summary.remotes
+    const r = c.summaries.remotes(s.summary)
     for (let i = 0; i < r.length; i += 3) {
       const owner = r[i + 2]!
       const p = owner < 0 ? -1 : (procOfSlot[owner] ?? -1)

@@ -3,7 +3,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 
 import {CaseBuilder} from '../model/case-builder.js'
 import type {PortRange} from '../model/port-ranges.js'
-import {EMPTY_STORED, type StoredSummary} from '../model/packed-quads.js'
+import {blockBuffers, EMPTY_RECORD, type SummaryBlock} from '../model/summary-store.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {netstatParser} from '../formats/netstat/index.js'
@@ -31,11 +31,10 @@ export type WorkerTask = {
 }
 
 /**
- * Sent while a worker reads: the summaries of its next closed snapshots, in order (their arrays moved, not
- * copied). The result's first snapshots then carry EMPTY_STORED: the parent puts these in their place, so
- * a worker never holds a long loop's summaries, nor are they all serialized at once at the end.
+ * Sent while a worker reads: the summaries of its next closed snapshots, in order, as one block of arrays (moved,
+ * not copied). A worker never holds a long loop's summaries, nor are they all serialized at once at the end.
  */
-export type WorkerBatch = {kind: 'summaries'; summaries: StoredSummary[]}
+export type WorkerBatch = {kind: 'summaries'; block: SummaryBlock}
 
 /** Closed snapshots a worker collects before it sends their summaries on. */
 const BATCH = 64
@@ -46,7 +45,13 @@ export type WorkerResult = {
   /** Reading was stopped before the range's end (the parent asked). */
   stopped: boolean
   summary: InputSummary
-  snapshots: {line: number; stamp: string | null; truncated: boolean; summary: StoredSummary}[]
+  /** Per snapshot of the range, in order: its first line, stamp, and whether it was cut short. */
+  snapshots: {lines: number[]; stamps: (string | null)[]; truncated: boolean[]}
+  /**
+   * The snapshots' summaries, in order, in blocks: the batches sent while reading (the parent puts them first),
+   * then the rest.
+   */
+  summaries: SummaryBlock[]
   slotPid: number[]
   slotName: number[]
   processes: (string | null)[]
@@ -64,7 +69,7 @@ function feed(
   c: CaseBuilder,
   keepLineage: boolean,
   landmarks: Landmark[] | null = null,
-): {summary: InputSummary; lines: number; stopped: boolean} {
+): {summary: InputSummary; lines: number; stopped: boolean; sent: number} {
   const decode = lineDecoder('utf-8')
   const next = c.sinkFor(task.file, 'netstat', {keepLineage, marksOnly: !task.aggregate})
   const sink = new SummarySink(task.file, 'netstat', next)
@@ -105,56 +110,27 @@ function feed(
   }
   const lines = splitter.end()
   next.finish()
-  return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped}
-}
-
-/** Sends the summaries of snapshots [from, to) on and leaves EMPTY_STORED in their place; returns `to`. */
-function sendSummaries(c: CaseBuilder, from: number, to: number): number {
-  const taken: StoredSummary[] = []
-  for (let i = from; i < to; i++) {
-    taken.push(c.snapshots[i]!.summary)
-    c.snapshots[i]!.summary = EMPTY_STORED
-  }
-  const {summaries, buffers} = packed(taken)
-  const batch: WorkerBatch = {kind: 'summaries', summaries}
-  parentPort?.postMessage(batch, buffers)
-  return to
+  return {summary: sink.summary({encoding: task.encoding, bytes: to - from, sha256: '', lines}), lines, stopped, sent}
 }
 
 /**
- * Copies of these summaries whose arrays are views of two buffers, to move to the parent rather than copy: the
- * parent keeps every summary until the analysis, and a buffer of its own per array cost more than the array's
- * few hundred bytes. The packed quads have a buffer of their own, which the parent keeps as it is (it renumbers
- * slots and shifts lines as they are unpacked).
+ * Sends the summaries of snapshots [from, to) on and leaves EMPTY_RECORD in their place; returns `to`. Once
+ * no snapshot names a record any more (those after `to` are still open), the store is emptied.
  */
-function packed(list: readonly StoredSummary[]): {summaries: StoredSummary[]; buffers: ArrayBuffer[]} {
-  let ints = 0
-  let bytes = 0
-  for (const s of list) {
-    ints += s.remotes.length + s.ephemeral.length + (s.listeners?.length ?? 0)
-    bytes += s.packed.length
-  }
-  const all = new Int32Array(ints)
-  const quads = new Uint8Array(bytes)
-  let at = 0
-  let byteAt = 0
-  const view = (a: Int32Array) => {
-    all.set(a, at)
-    at += a.length
-    return all.subarray(at - a.length, at)
-  }
-  const summaries = list.map((s) => {
-    quads.set(s.packed, byteAt)
-    byteAt += s.packed.length
-    return {
-      ...s,
-      packed: quads.subarray(byteAt - s.packed.length, byteAt),
-      ephemeral: view(s.ephemeral),
-      remotes: view(s.remotes),
-      ...(s.listeners ? {listeners: view(s.listeners)} : {}),
-    }
-  })
-  return {summaries, buffers: [all.buffer, quads.buffer]}
+function sendSummaries(c: CaseBuilder, from: number, to: number): number {
+  const block = takeBlock(c, from, to)
+  const batch: WorkerBatch = {kind: 'summaries', block}
+  parentPort?.postMessage(batch, blockBuffers(block))
+  if (c.snapshots.slice(to).every((s) => s.summary === EMPTY_RECORD)) c.summaries.clear()
+  return to
+}
+
+/** The summaries of snapshots [from, to) in a block; EMPTY_RECORD left in their place. */
+function takeBlock(c: CaseBuilder, from: number, to: number): SummaryBlock {
+  const list = c.snapshots.slice(from, to)
+  const block = c.summaries.block(list.map((s) => s.summary))
+  for (const s of list) s.summary = EMPTY_RECORD
+  return block
 }
 
 function run(task: WorkerTask): WorkerResult {
@@ -168,13 +144,15 @@ function run(task: WorkerTask): WorkerResult {
     c.dropInput(0)
   }
   const landmarks: Landmark[] = []
-  const {summary, lines, stopped} = feed(task, task.start, task.end, c, prime, landmarks)
+  const {summary, lines, stopped, sent} = feed(task, task.start, task.end, c, prime, landmarks)
+  const s = c.snapshots
   return {
     landmarks,
     lines,
     stopped,
     summary,
-    snapshots: c.snapshots.map((s) => ({line: s.line, stamp: s.stamp, truncated: s.truncated, summary: s.summary})),
+    snapshots: {lines: s.map((x) => x.line), stamps: s.map((x) => x.stamp), truncated: s.map((x) => x.truncated)},
+    summaries: [takeBlock(c, sent, s.length)],
     slotPid: c.agg.slotPid,
     slotName: c.agg.slotName,
     processes: c.agg.processes.values,
@@ -185,9 +163,7 @@ function run(task: WorkerTask): WorkerResult {
 /** Runs `task` and sends its result; the per-snapshot arrays move to the parent instead of being copied (no second copy at the peak). */
 function answer(task: WorkerTask): void {
   const result = run(task)
-  const {summaries, buffers} = packed(result.snapshots.map((s) => s.summary))
-  result.snapshots.forEach((s, i) => (s.summary = summaries[i]!))
-  parentPort?.postMessage(result, buffers)
+  parentPort?.postMessage(result, result.summaries.flatMap(blockBuffers))
 }
 
 // Started with its task, or early (parallel.ts WorkerCrew), waiting for it while the parent plans.

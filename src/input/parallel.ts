@@ -4,7 +4,8 @@ import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
 import type {CaseBuilder} from '../model/case-builder.js'
-import type {QuadRemap, StoredSummary} from '../model/packed-quads.js'
+import type {QuadRemap} from '../model/packed-quads.js'
+import type {SummaryBlock} from '../model/summary-store.js'
 import {SummarySink} from '../model/summary.js'
 import type {InputSummary} from '../model/types.js'
 import {parseStamp, resolutionNotes, StampResolver} from '../formats/shared/timestamps.js'
@@ -215,14 +216,14 @@ export class WorkerCrew {
   private start(task: WorkerTask | undefined): {worker: Worker; result: Promise<WorkerResult>} {
     const worker = new Worker(WORKER, {workerData: {task, stop: this.stop}, resourceLimits: workerLimits()})
     const result = new Promise<WorkerResult>((resolve, reject) => {
-      // Summaries come in batches while the worker reads, in order; the result last, with EMPTY_STORED in their place.
-      const sent: StoredSummary[] = []
+      // Summaries come in blocks while the worker reads, in order; the result last, with the rest.
+      const sent: SummaryBlock[] = []
       worker.on('message', (m: WorkerBatch | WorkerResult) => {
         if ('kind' in m) {
-          sent.push(...m.summaries)
+          sent.push(m.block)
           return
         }
-        for (let i = 0; i < sent.length; i++) m.snapshots[i]!.summary = sent[i]!
+        m.summaries.unshift(...sent)
         resolve(m)
       })
       worker.once('error', reject)
@@ -279,7 +280,7 @@ export function absorbWorkers(
   if (!results.some((r) => r.stopped)) keepWorkerLandmarks(results, io)
   if (c === null) {
     const stamps = new StampResolver()
-    for (const r of results) for (const s of r.snapshots) stamps.add(s.stamp === null ? null : parseStamp(s.stamp))
+    for (const r of results) for (const s of r.snapshots.stamps) stamps.add(s === null ? null : parseStamp(s))
     return mergeSummaries(results, input, io, stamps.resolve(dateOrder), results.reduce((a, r) => a + r.lines, 0))
   }
   const agg = c.agg
@@ -289,27 +290,23 @@ export function absorbWorkers(
   let index = 0
   for (const r of results) {
     const slotMap = Int32Array.from(r.slotPid, (pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
-    // The packed quads stay as the worker packed them (its buffer moved here): renumbered as they are unpacked.
+    // The packed quads are copied as the worker packed them: renumbered as they are unpacked.
     const remap: QuadRemap = {slots: slotMap, lineOffset: offset}
     // Endpoint ids are given out in the order summaries first name them, as one thread would.
     const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
-    for (const s of r.snapshots) {
-      // The arrays were moved here from the worker: remapped in place, but for the packed quads (see remap).
-      const summary = {...s.summary, remap}
-      const remotes = s.summary.remotes
-      for (let i = 0; i < remotes.length; i += 3) {
-        const e = remotes[i]!
-        if (endpointMap[e]! < 0) endpointMap[e] = agg.endpoints.id(r.endpoints[e]!)
-        remotes[i] = endpointMap[e]!
-        if (remotes[i + 2]! >= 0) remotes[i + 2] = slotMap[remotes[i + 2]!]!
-      }
-      const listeners = s.summary.listeners
-      if (listeners) for (let i = 0; i < listeners.length; i += 2) listeners[i] = slotMap[listeners[i]!]!
-      const snap = {input: input.index, index: index++, line: s.line + offset, stamp: s.stamp, time: null, truncated: s.truncated, summary}
+    const endpoint = (e: number) => (endpointMap[e]! < 0 ? (endpointMap[e] = agg.endpoints.id(r.endpoints[e]!)) : endpointMap[e]!)
+    const first = c.summaries.size
+    for (const b of r.summaries) c.summaries.absorb(b, remap, endpoint)
+    // Copied in: the blocks' buffers go now, not when the results do.
+    r.summaries.length = 0
+    const {lines, stamps: stampOf, truncated} = r.snapshots
+    if (c.summaries.size - first !== lines.length) throw new Error(`a worker sent ${c.summaries.size - first} summaries for ${lines.length} snapshots`)
+    for (let k = 0; k < lines.length; k++) {
+      const stamp = stampOf[k]!
+      const snap = {input: input.index, index: index++, line: lines[k]! + offset, stamp, time: null, truncated: truncated[k]!, summary: first + k}
       added.push(snap)
       c.snapshots.push(snap)
-      const p = s.stamp === null ? null : parseStamp(s.stamp)
-      stamps.add(p)
+      stamps.add(stamp === null ? null : parseStamp(stamp))
     }
     offset += r.lines
   }

@@ -5,7 +5,7 @@ import {type EventSymptom, eventSymptom} from '../formats/events/index.js'
 import {detach} from './interning.js'
 import {DEFAULT_RANGE, LEGACY_RANGE, type PortRange, rangeKey} from './port-ranges.js'
 import {SnapshotAggregator} from './snapshot-aggregator.js'
-import {ByteArena, EMPTY_STORED, stored, type StoredSummary} from './packed-quads.js'
+import {EMPTY_RECORD, SummaryStore} from './summary-store.js'
 import type {RowLane} from '../formats/netstat/lane.js'
 import {countingLane} from '../formats/netstat/counting-lane.js'
 
@@ -19,7 +19,8 @@ export type CaseSnapshot = {
   stamp: string | null
   time: WallTime | null
   truncated: boolean
-  summary: StoredSummary
+  /** Its summary's record in the case's `summaries`. */
+  summary: number
 }
 
 /** A handle total for one process at one point (handle listings counted, summaries, process lists). */
@@ -73,8 +74,8 @@ export class CaseBuilder {
   /** Events of other ids in the same exports: read and counted, not relevant. */
   eventsIgnored = 0
   readonly agg: SnapshotAggregator
-  /** Where the snapshots' packed counter quads are kept (see packed-quads.ts). */
-  readonly quadBytes = new ByteArena()
+  /** The snapshots' summaries (a snapshot's `summary` is its record there). */
+  readonly summaries = new SummaryStore()
   readonly trackedRanges: PortRange[]
   /** `known`: ranges a first reading found, tracked from the first snapshot on. */
   constructor(flagRange: PortRange | null, known: readonly PortRange[] = []) {
@@ -205,13 +206,13 @@ export class InputSink implements RecordSink {
     this.close()
     const index = this.first < 0 ? 0 : this.c.snapshots.length - this.first
     if (this.first < 0) this.first = this.c.snapshots.length
-    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY_STORED}
+    this.open = {input: this.input.index, index, line: mark.line, stamp: detach(mark.stamp), time: null, truncated: false, summary: EMPTY_RECORD}
     this.c.snapshots.push(this.open)
     this.lastIndex = index
   }
 
   private close(): void {
-    if (this.open && !this.marksOnly) this.open.summary = stored(this.c.agg.end(), this.c.quadBytes)
+    if (this.open && !this.marksOnly) this.open.summary = this.c.summaries.add(this.c.agg.end())
     this.open = null
     this.flushHandles()
   }

@@ -1,5 +1,3 @@
-import {EMPTY_SUMMARY, type SnapshotSummary} from './snapshot-aggregator.js'
-
 /**
  * A snapshot's counter quads (process slot, counter, count, first line) as the case keeps them until the
  * analysis: variable-length bytes rather than four 32-bit words. A quad's slot and line are kept as the
@@ -14,15 +12,7 @@ import {EMPTY_SUMMARY, type SnapshotSummary} from './snapshot-aggregator.js'
  * varint. A process's TIME_WAIT and attributed-TIME_WAIT quads, or its ESTABLISHED, ports and dynamic ports,
  * usually differ in the counter alone: one byte each after the first.
  */
-export type StoredSummary = Omit<SnapshotSummary, 'counts'> & {
-  packed: Uint8Array
-  /**
-   * Quads a worker packed keep its slot numbers and lines (counted from its range's start): renumbered through
-   * `slots` and shifted by `lineOffset` as they are unpacked, so the parent never packs them again.
-   */
-  remap?: QuadRemap
-}
-
+/** How a worker's quads are renumbered as they are unpacked: slots through `slots`, lines shifted by `lineOffset`. */
 export type QuadRemap = {readonly slots: Int32Array; readonly lineOffset: number}
 
 /** The most bytes one quad takes: two zigzagged 32-bit differences (5 bytes each), a count (5), the header (1). */
@@ -32,31 +22,15 @@ const SAME_SLOT = 0x20
 const SAME_LINE = 0x40
 const SAME_COUNT = 0x80
 
-/** Bytes handed out as views of shared chunks: one small buffer per snapshot would cost more than its bytes. */
-export class ByteArena {
-  private chunk = new Uint8Array(0)
-  private at = 0
-  constructor(private readonly chunkBytes = 1 << 16) {}
-
-  /** `bytes` copied into the arena. */
-  keep(bytes: Uint8Array): Uint8Array {
-    const n = bytes.length
-    if (n > this.chunkBytes >> 2) return bytes.slice()
-    if (this.at + n > this.chunk.length) {
-      this.chunk = new Uint8Array(this.chunkBytes)
-      this.at = 0
-    }
-    const view = this.chunk.subarray(this.at, this.at + n)
-    view.set(bytes)
-    this.at += n
-    return view
-  }
-}
-
 let scratch = new Uint8Array(1024)
 
-/** The quads packed; kept in `arena` when given, else in a buffer of their own. */
-export function packQuads(q: ArrayLike<number>, arena?: ByteArena): Uint8Array {
+/** The quads packed, in a buffer of their own. */
+export function packQuads(q: ArrayLike<number>): Uint8Array {
+  return packInScratch(q).slice()
+}
+
+/** The quads packed, in a buffer the next call overwrites (copy what you keep). */
+export function packInScratch(q: ArrayLike<number>): Uint8Array {
   const need = 5 + (q.length >> 2) * QUAD_MAX_BYTES
   if (scratch.length < need) scratch = new Uint8Array(Math.max(need, scratch.length * 2))
   const out = scratch
@@ -78,8 +52,7 @@ export function packQuads(q: ArrayLike<number>, arena?: ByteArena): Uint8Array {
     count = n
     line = l
   }
-  const bytes = out.subarray(0, p)
-  return arena ? arena.keep(bytes) : bytes.slice()
+  return out.subarray(0, p)
 }
 
 /** The quads of packed bytes, as four words each. */
@@ -119,25 +92,6 @@ function varint(b: Uint8Array): number {
   return v
 }
 
-/** A stored summary's quads (a fresh array), in the case's slot numbers and lines. */
-export function quadsOf(s: StoredSummary): Int32Array {
-  const q = unpackQuads(s.packed)
-  const r = s.remap
-  if (r) {
-    for (let i = 0; i < q.length; i += 4) {
-      q[i] = r.slots[q[i]!]!
-      q[i + 3] = q[i + 3]! + r.lineOffset
-    }
-  }
-  return q
-}
-
-/** A summary as the case keeps it: its quads packed (into `arena`). */
-export function stored(s: SnapshotSummary, arena?: ByteArena): StoredSummary {
-  const {counts, ...rest} = s
-  return {...rest, packed: packQuads(counts, arena)}
-}
-
 function putVarint(out: Uint8Array, p: number, v: number): number {
   while (v >= 128) {
     out[p++] = (v % 128) | 128
@@ -150,5 +104,3 @@ function putVarint(out: Uint8Array, p: number, v: number): number {
 const zigzag = (d: number): number => (d >= 0 ? d * 2 : -d * 2 - 1)
 const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
 
-/** The summary of a snapshot with no rows, as kept. */
-export const EMPTY_STORED: StoredSummary = stored(EMPTY_SUMMARY)

@@ -4,7 +4,7 @@ import {type PortRange, rangeKey} from './port-ranges.js'
 import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import {IntTable} from './int-table.js'
 import {ZeroSlab} from '../typed-arrays.js'
-import {quadsOf} from './packed-quads.js'
+import type {SummaryStore} from './summary-store.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
 /** The timeline plus what is needed to cite evidence for a series afterwards. */
@@ -28,19 +28,19 @@ export type BuiltTimeline = {
 export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (input: number) => boolean): BuiltTimeline {
   // Only inputs with connection rows make the port timeline; handle and process loops have snapshots
   // too, but their points are placed by time, not interleaved as empty port snapshots.
-  const withRows = new Set(c.snapshots.filter((s) => s.summary.rows > 0).map((s) => s.input))
+  const withRows = new Set(c.snapshots.filter((s) => c.summaries.rows(s.summary) > 0).map((s) => s.input))
   const candidates = c.snapshots.filter((s) => inputFilter(s.input) && withRows.has(s.input))
   const timed = candidates.filter((s) => s.time !== null)
   const sorted = (timed.length > 0 ? timed : candidates).slice()
   sorted.sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.input - b.input || a.index - b.index)
   // The same snapshot in two inputs (overlapping copies of one loop): same time, same counts. Keep one.
-  const order = sorted.filter((s, i) => i === 0 || !sameSnapshot(sorted[i - 1]!, s))
+  const order = sorted.filter((s, i) => i === 0 || !sameSnapshot(c.summaries, sorted[i - 1]!, s))
   const n = order.length
   const rangeIndex = Math.max(0, c.trackedRanges.findIndex((r) => rangeKey(r) === rangeKey(range)))
 
   const spans = inputSpans(c, order, inputFilter)
   const apart = new Map(spans.filter((s) => s.outsideSeconds).map((s) => [s.input, s.outsideSeconds!]))
-  const ids = foldWithinBudget(resolveIdentities(c, order, apart), order, n, c.agg.slotPid.length)
+  const ids = foldWithinBudget(resolveIdentities(c, order, apart), c.summaries, order, n, c.agg.slotPid.length)
   const keyOf = keysOf(ids)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
@@ -66,10 +66,10 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const portsUnknown = order.map((s) => c.inputs[s.input]!.notes.view === 'group-object')
   for (let t = 0; t < n; t++) {
     const s = order[t]!.summary
-    const q = quadsOf(s)
-    rows[t] = s.rows
-    ephemeralInUse[t] = s.ephemeral[rangeIndex] ?? 0
-    ephemeralAddr[t] = s.ephemeralAddr[rangeIndex] ?? ''
+    const q = c.summaries.quads(s)
+    rows[t] = c.summaries.rows(s)
+    ephemeralInUse[t] = c.summaries.ephemeral(s, rangeIndex)
+    ephemeralAddr[t] = c.summaries.ephemeralAddr(s, rangeIndex)
     if (portsUnknown[t]) {
       ephemeralInUse[t] = countsHoldingPorts(q)
       ephemeralAddr[t] = ''
@@ -117,7 +117,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
       else if (counter === TW_ATTRIBUTED_SLOT) (p.timeWaitAttributed = own(p.timeWaitAttributed))[t]! += count
       else if (counter === TW_AFFINITY_SLOT) (p.timeWaitAffinity = own(p.timeWaitAffinity!))[t]! += count
     }
-    const l = s.listeners
+    const l = c.summaries.listeners(s)
     for (let i = 0; l && i < l.length; i += 2) {
       // A listener's slot has counts in this snapshot (its LISTENING row): its series is known when fixed.
       const known = l[i]! < seriesOfSlot.length ? seriesOfSlot[l[i]!]! : -1
@@ -195,7 +195,7 @@ function keysOf(ids: Identities): (slot: number, t: number) => string {
 /** An identity's series key, `pid|name` (no name and an empty one make the same key). */
 const identityKey = (id: {pid: number; name: string | null}): string => `${id.pid}|${id.name ?? ''}`
 
-function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: number, slotCount: number): Identities {
+function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly CaseSnapshot[], n: number, slotCount: number): Identities {
   // Lifetimes by slot while counting (typed arrays: a day of short-lived processes has hundreds of thousands),
   // then by identity, numbered by (PID, the name's number among the names met here) in a typed table: a key
   // string and a map entry per identity were 25 MB of heap on a day of 250,000 short-lived processes. Slots
@@ -242,7 +242,7 @@ function foldWithinBudget(ids: Identities, order: readonly CaseSnapshot[], n: nu
     rows[i]! += count
   }
   for (let t = 0; t < n; t++) {
-    const q = quadsOf(order[t]!.summary)
+    const q = store.quads(order[t]!.summary)
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
       let f = slot < slotCount ? fixedness[slot]! : 2
@@ -316,10 +316,10 @@ function inputSpans(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input
 }
 
 /** The same snapshot in two inputs: same time, same rows, same counts. */
-export function sameSnapshot(a: CaseSnapshot, b: CaseSnapshot): boolean {
-  if (a.time === null || a.time !== b.time || a.input === b.input || a.summary.rows !== b.summary.rows) return false
-  const x = quadsOf(a.summary)
-  const y = quadsOf(b.summary)
+export function sameSnapshot(store: SummaryStore, a: CaseSnapshot, b: CaseSnapshot): boolean {
+  if (a.time === null || a.time !== b.time || a.input === b.input || store.rows(a.summary) !== store.rows(b.summary)) return false
+  const x = store.quads(a.summary)
+  const y = store.quads(b.summary)
   if (x.length !== y.length) return false
   // Quads hold source lines too (4th value): compare the counts only.
   for (let i = 0; i < x.length; i++) if (i % 4 !== 3 && x[i] !== y[i]) return false
@@ -352,7 +352,7 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart
   // Per PID: named appearances [t, nameId] in timeline order.
   const named = new Map<number, {t: number; name: number}[]>()
   for (let t = 0; t < order.length; t++) {
-    const q = quadsOf(order[t]!.summary)
+    const q = c.summaries.quads(order[t]!.summary)
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
       const nameId = agg.slotName[slot]!

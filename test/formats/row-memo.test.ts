@@ -1,6 +1,5 @@
 import {fc, test} from '@fast-check/vitest'
 import {afterEach, describe, expect, it} from 'vitest'
-import {quadsOf} from '../../src/model/packed-quads.js'
 
 import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
 import {analyzeCase} from '../../src/analysis/analyze.js'
@@ -52,7 +51,10 @@ function caseOf(text: string, rowMemo: boolean, chunk = 65_536) {
   next.finish()
   const inputs = [summary.summary({encoding: 'utf-8', bytes: text.length, sha256: '', lines: 0})]
   const analysis = analyzeCase(c, inputs, {flagRange: null, host: undefined, tz: (x) => x})
-  const snapshots = c.snapshots.map((s) => ({...s, summary: {...s.summary, packed: undefined, counts: [...quadsOf(s.summary)], remotes: sortedTriples(s.summary.remotes)}}))
+  const snapshots = c.snapshots.map((s) => {
+    const r = c.summaries.read(s.summary)
+    return {...s, summary: {...r, counts: [...r.counts], remotes: sortedTriples(r.remotes)}}
+  })
   return {snapshots, analysis: JSON.stringify(analysis), inputs}
 }
 

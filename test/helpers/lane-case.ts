@@ -1,6 +1,5 @@
 import {ByteLineSplitter, lineDecoder} from '../../src/input/lines.js'
 import {netstatParser} from '../../src/formats/netstat/index.js'
-import {quadsOf} from '../../src/model/packed-quads.js'
 import type {LineParser} from '../../src/formats/types.js'
 import {CaseBuilder, type InputSink} from '../../src/model/case-builder.js'
 import {KernelLane} from '../../src/formats/netstat/kernel-lane.js'
@@ -81,10 +80,10 @@ function read(text: string, lane: boolean, chunk: number, o: LaneCaseOptions, ke
     for (let at = 0; at < bytes.length; at += chunk) splitter.push(bytes.subarray(at, Math.min(bytes.length, at + chunk)))
     const lines = splitter.end()
     next.finish()
-    const snapshots = c.snapshots.map((s) => ({
-      ...s,
-      summary: {...s.summary, packed: undefined, counts: [...quadsOf(s.summary)], remotes: [...s.summary.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(s.summary.listeners ?? [])]},
-    }))
+    const snapshots = c.snapshots.map((s) => {
+      const r = c.summaries.read(s.summary)
+      return {...s, summary: {...r, counts: [...r.counts], remotes: [...r.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(r.listeners ?? [])]}}
+    })
     const slots = c.agg.slotPid.map((pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
     const input = summary.summary({encoding: 'utf-8', bytes: bytes.length, sha256: '', lines})
     // The kernel heap's own figures depend on which path read the rows (the lane has buffers of its own).

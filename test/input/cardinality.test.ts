@@ -77,14 +77,14 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
   async function summaries(file: string): Promise<string> {
     const {CaseBuilder} = await import('../../src/model/case-builder.js')
     const {ingest} = await import('../../src/input/ingest.js')
-    const {quadsOf} = await import('../../src/model/packed-quads.js')
     const c = new CaseBuilder(null)
     await ingest([file], {}, ({path, format}) => c.sinkFor(path, format))
     return JSON.stringify(
-      c.snapshots.map(({summary: s}) => {
+      c.snapshots.map(({summary: id}) => {
+        const s = c.summaries.read(id)
         const remotes: string[] = []
         for (let i = 0; i < s.remotes.length; i += 3) remotes.push(`${c.agg.endpoints.label(s.remotes[i]!)}=${s.remotes[i + 1]}/${s.remotes[i + 2]}`)
-        return {rows: s.rows, counts: [...quadsOf(s)], ephemeral: [...s.ephemeral], at: s.ephemeralAddr, remotes, tw: s.timeWait}
+        return {rows: s.rows, counts: [...s.counts], ephemeral: [...s.ephemeral], at: s.ephemeralAddr, remotes, tw: s.timeWait}
       }),
     )
   }
