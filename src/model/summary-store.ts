@@ -172,34 +172,39 @@ export class SummaryStore {
   }
 
   /**
-   * Copies a block's records in (a worker's, renumbered into this case): slots through `remap.slots` (listeners,
+   * Takes a block's records in (a worker's, renumbered into this case): slots through `remap.slots` (listeners,
    * endpoint owners, and the quads as they are unpacked), lines shifted by `remap.lineOffset` (the quads'),
-   * endpoints through `endpoint`. Returns the first record's id; the others follow it.
+   * endpoints through `endpoint`. The block's arrays become chunks of this store, rewritten in place: a copy
+   * would keep a loop's summaries twice in memory (the worker's buffers, once freed, stay with its allocator).
+   * Returns the first record's id; the others follow it.
    */
   absorb(block: SummaryBlock, remap: QuadRemap, endpoint: (id: number) => number): number {
     const first = this.count
     const slots = remap.slots
-    const r = this.remaps.push(remap) - 1
+    if (this.remaps.at(-1) !== remap) this.remaps.push(remap)
+    const r = this.remaps.length - 1
     const {meta, ints, bytes, addrs} = block
     const addr = addrs.map((a) => this.addrId(a))
+    const intChunk = ints.length > 0 ? this.ints.adopt(ints) : -1
+    const byteChunk = bytes.length > 0 ? this.bytes.adopt(bytes) : -1
     for (let k = 0; k < meta.length; k += RECORD) {
       const from = meta[k + INTS_AT]!
       const nEph = meta[k + N_EPH]!
       const nAddr = meta[k + N_ADDR]!
       const nRem = meta[k + N_REM]!
       const nListen = meta[k + N_LISTEN]!
-      const remotes = ints.subarray(from + nEph + nAddr, from + nEph + nAddr + nRem)
-      for (let i = 0; i < remotes.length; i += 3) {
-        remotes[i] = endpoint(remotes[i]!)
-        if (remotes[i + 2]! >= 0) remotes[i + 2] = slots[remotes[i + 2]!]!
+      for (let i = from + nEph; i < from + nEph + nAddr; i++) ints[i] = addr[ints[i]!]!
+      for (let i = from + nEph + nAddr; i < from + nEph + nAddr + nRem; i += 3) {
+        ints[i] = endpoint(ints[i]!)
+        if (ints[i + 2]! >= 0) ints[i + 2] = slots[ints[i + 2]!]!
       }
       const at = from + nEph + nAddr + nRem
-      const listeners = nListen < 0 ? null : ints.subarray(at, at + nListen)
-      for (let i = 0; listeners && i < listeners.length; i += 2) listeners[i] = slots[listeners[i]!]!
-      const addrOf = ints.subarray(from + nEph, from + nEph + nAddr).map((a) => addr[a]!)
-      const b = meta[k + BYTES_AT]!
-      const packed = bytes.subarray(b, b + meta[k + N_BYTES]!)
-      this.put(meta[k + ROWS]!, meta[k + TW]!, meta[k + TW + 1]!, meta[k + TW + 2]!, meta[k + TW + 3]!, r, ints.subarray(from, from + nEph), addrOf, remotes, listeners, packed)
+      for (let i = at; i < at + nListen; i += 2) ints[i] = slots[ints[i]!]!
+      const id = this.record()
+      this.meta.set(meta.subarray(k, k + RECORD), id * RECORD)
+      this.meta[id * RECORD + REMAP] = r
+      this.meta[id * RECORD + INTS] = intChunk
+      this.meta[id * RECORD + BYTES] = byteChunk
     }
     return first
   }
@@ -219,6 +224,12 @@ export class SummaryStore {
     return n === 0 ? EMPTY_INTS : this.ints.list[this.meta[at + INTS]!]!.subarray(from, from + n)
   }
 
+  /** A new record's id (its words to be set). */
+  private record(): number {
+    if ((this.count + 1) * RECORD > this.meta.length) this.meta = grownTo(this.meta, this.meta.length * 2)
+    return this.count++
+  }
+
   private put(
     rows: number,
     owner: number,
@@ -232,8 +243,7 @@ export class SummaryStore {
     listeners: ArrayLike<number> | null,
     packed: Uint8Array,
   ): number {
-    if ((this.count + 1) * RECORD > this.meta.length) this.meta = grownTo(this.meta, this.meta.length * 2)
-    const id = this.count++
+    const id = this.record()
     const at = id * RECORD
     const m = this.meta
     m[at + ROWS] = rows
@@ -324,6 +334,11 @@ class Chunks<T extends Int32Array | Uint8Array> {
     this.at = this.fill
     this.fill += n
     return this.filling
+  }
+
+  /** `chunk` whole, as it is (never filled further): its index. */
+  adopt(chunk: T): number {
+    return this.list.push(chunk) - 1
   }
 
   clear(): void {
