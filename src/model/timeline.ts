@@ -3,7 +3,7 @@ import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
 import {type PortRange, rangeKey} from './port-ranges.js'
 import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import {IntTable} from './int-table.js'
-import {ZeroSlab} from '../typed-arrays.js'
+import {grownTo, ZeroSlab} from '../typed-arrays.js'
 import type {SummaryStore} from './summary-store.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
@@ -209,13 +209,16 @@ function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly 
   const byNumber = new IntTable(1024)
   // Identities whose PID or name number does not fit a number key (never on real data), by key string.
   const byKey = new Map<string, number>()
-  const pids: number[] = []
-  const nameOf: number[] = []
-  const first: number[] = []
-  const last: number[] = []
-  const rows: number[] = []
+  // Per identity, in typed arrays grown by doubling: as arrays of numbers they were most of the heap the
+  // analysis kept on a day of 250,000 short-lived processes.
+  let count = 0
+  let pids = new Float64Array(1024)
+  let nameOf = new Int32Array(1024)
+  let first = new Int32Array(1024)
+  let last = new Int32Array(1024)
+  let rows = new Float64Array(1024)
   const keyOf = (i: number) => identityKey({pid: pids[i]!, name: names[nameOf[i]!]!})
-  const add = (id: {pid: number; name: string | null}, from: number, to: number, count: number) => {
+  const add = (id: {pid: number; name: string | null}, from: number, to: number, added: number) => {
     // No name and an empty one make the same key (identityKey).
     const name = id.name ?? ''
     let k = nameNo.get(name)
@@ -228,18 +231,25 @@ function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly 
     const key = numbered ? (id.pid + 2 ** 32) * 2 ** 20 + k : identityKey(id)
     const i = typeof key === 'number' ? byNumber.get(key) : (byKey.get(key) ?? -1)
     if (i < 0) {
-      if (typeof key === 'number') byNumber.set(key, pids.length)
-      else byKey.set(key, pids.length)
-      pids.push(id.pid)
-      nameOf.push(k)
-      first.push(from)
-      last.push(to)
-      rows.push(count)
+      if (typeof key === 'number') byNumber.set(key, count)
+      else byKey.set(key, count)
+      if (count === pids.length) {
+        pids = grownTo(pids, 2 * count)
+        nameOf = grownTo(nameOf, 2 * count)
+        first = grownTo(first, 2 * count)
+        last = grownTo(last, 2 * count)
+        rows = grownTo(rows, 2 * count)
+      }
+      pids[count] = id.pid
+      nameOf[count] = k
+      first[count] = from
+      last[count] = to
+      rows[count++] = added
       return
     }
     if (from < first[i]!) first[i] = from
     if (to > last[i]!) last[i] = to
-    rows[i]! += count
+    rows[i]! += added
   }
   for (let t = 0; t < n; t++) {
     const q = store.quads(order[t]!.summary)
@@ -258,7 +268,6 @@ function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly 
     const from = slotFirst[slot]!
     if (from >= 0) add(ids.identity(slot, from), from, slotLast[slot]!, slotRows[slot]!)
   }
-  const count = pids.length
   const keep = Math.max(MIN_KEPT, Math.floor(SERIES_CELL_BUDGET / Math.max(1, n)))
   if (count <= keep) return ids
   // Longest-lived first, then most rows, then by key: the first `keep` stay. Key strings are made only for the
@@ -271,8 +280,7 @@ function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly 
   while (lo > 0 && tied(ranked[lo - 1]!)) lo--
   let hi = keep
   while (hi < count && tied(ranked[hi]!)) hi++
-  const group = Array.from(ranked.subarray(lo, hi), (i) => keyOf(i)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  const kept = new Set([...Array.from(ranked.subarray(0, lo), keyOf), ...group.slice(0, keep - lo)])
+  const kept = new Set([...Array.from(ranked.subarray(0, lo), keyOf), ...smallest(ranked.subarray(lo, hi), keep - lo, keyOf)])
   return {
     identity: (slot, t) => {
       const id = ids.identity(slot, t)
@@ -280,6 +288,37 @@ function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly 
     },
     fixed: ids.fixed,
   }
+}
+
+/**
+ * The `k` smallest of the keys of `items` (keys distinct), each key made when its item is looked at and kept only
+ * while among the k smallest so far: a tie at the budget's cut can hold a day's short-lived processes, and their
+ * keys all at once were megabytes of strings. A max-heap of k. O(m log k).
+ */
+export function smallest(items: ArrayLike<number>, k: number, keyOf: (item: number) => string): string[] {
+  const heap: string[] = []
+  const swap = (a: number, b: number) => ([heap[a], heap[b]] = [heap[b]!, heap[a]!])
+  for (let j = 0; j < items.length && k > 0; j++) {
+    const key = keyOf(items[j]!)
+    if (heap.length === k && key >= heap[0]!) continue
+    if (heap.length < k) {
+      heap.push(key)
+      for (let i = heap.length - 1; i > 0 && heap[(i - 1) >> 1]! < heap[i]!; i = (i - 1) >> 1) swap(i, (i - 1) >> 1)
+      continue
+    }
+    heap[0] = key
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let top = i
+      if (l < heap.length && heap[l]! > heap[top]!) top = l
+      if (r < heap.length && heap[r]! > heap[top]!) top = r
+      if (top === i) break
+      swap(i, top)
+      i = top
+    }
+  }
+  return heap.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
 /** Rows of TCP states that hold a local port (all but LISTENING), from a snapshot's quads. */
