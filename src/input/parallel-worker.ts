@@ -52,8 +52,8 @@ export type WorkerResult = {
    * then the rest.
    */
   summaries: SummaryBlock[]
-  slotPid: number[]
-  slotName: number[]
+  slotPid: Float64Array<ArrayBuffer>
+  slotName: Int32Array<ArrayBuffer>
   processes: (string | null)[]
   /** Labels of the remote endpoints the snapshots' summaries name, by the worker's endpoint id. */
   endpoints: string[]
@@ -153,8 +153,8 @@ function run(task: WorkerTask): WorkerResult {
     summary,
     snapshots: {lines: s.map((x) => x.line), stamps: s.map((x) => x.stamp), truncated: s.map((x) => x.truncated)},
     summaries: [takeBlock(c, sent, s.length)],
-    slotPid: c.agg.slotPid,
-    slotName: c.agg.slotName,
+    slotPid: c.agg.slotPid.slice(),
+    slotName: c.agg.slotName.slice(),
     processes: c.agg.processes.values,
     endpoints: c.agg.endpoints.labels,
   }
@@ -163,7 +163,7 @@ function run(task: WorkerTask): WorkerResult {
 /** Runs `task` and sends its result; the per-snapshot arrays move to the parent instead of being copied (no second copy at the peak). */
 function answer(task: WorkerTask): void {
   const result = run(task)
-  parentPort?.postMessage(result, result.summaries.flatMap(blockBuffers))
+  parentPort?.postMessage(result, [...result.summaries.flatMap(blockBuffers), result.slotPid.buffer, result.slotName.buffer])
 }
 
 // Started with its task, or early (parallel.ts WorkerCrew), waiting for it while the parent plans.

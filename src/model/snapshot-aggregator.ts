@@ -126,9 +126,10 @@ export class SnapshotAggregator {
   readonly addresses = new AddressTable()
   /** The remote endpoints summaries report (strings are made only for these). */
   readonly endpoints = new EndpointTable()
-  /** Process slot → [pid, nameId]. */
-  readonly slotPid: number[] = []
-  readonly slotName: number[] = []
+  // Process slot → PID and name id, in typed arrays grown by doubling (`slots` in use).
+  private pids = new Float64Array(256)
+  private nameIds = new Int32Array(256)
+  private slots = 0
   private slotOf = new IntTable(256)
   /**
    * The per-row state (counters per slot, listeners, distinct ports, ports in use per local address, the
@@ -200,14 +201,28 @@ export class SnapshotAggregator {
     this.k.aggRange(r ? r.start : 0, r ? r.count : 0)
   }
 
+  /** Each slot's PID (a view, not to be written; made again once slots are added). */
+  get slotPid(): Float64Array {
+    return this.pids.subarray(0, this.slots)
+  }
+
+  /** Each slot's name id in `processes` (a view, as `slotPid`). */
+  get slotName(): Int32Array {
+    return this.nameIds.subarray(0, this.slots)
+  }
+
   slot(pid: number, name: string | null): number {
     const nameId = this.processes.id(name)
     const key = pid * 1048576 + nameId
     let s = this.slotOf.get(key)
     if (s < 0) {
-      s = this.slotPid.length
-      this.slotPid.push(pid)
-      this.slotName.push(nameId)
+      s = this.slots++
+      if (s === this.pids.length) {
+        this.pids = grownTo(this.pids, 2 * s)
+        this.nameIds = grownTo(this.nameIds, 2 * s)
+      }
+      this.pids[s] = pid
+      this.nameIds[s] = nameId
       this.slotOf.set(key, s)
       // The row lane finds the slots of rows without an image name by PID.
       if (name === null) kernelCall(() => this.k.aggSetPidSlot(pid, s))
@@ -403,7 +418,7 @@ export class SnapshotAggregator {
       const told = new Int32Array(this.memory.buffer, k.aggTwOut(), n).slice()
       for (let i = 0; i < n; i += 3) {
         const slot = told[i + 1]!
-        if (slot >= 0) tell(told[i]!, this.slotPid[slot]!, this.processes.values[this.slotName[slot]!] ?? null, told[i + 2] === 1 ? 'remote-affinity' : 'lineage')
+        if (slot >= 0) tell(told[i]!, this.pids[slot]!, this.processes.values[this.nameIds[slot]!] ?? null, told[i + 2] === 1 ? 'remote-affinity' : 'lineage')
         else tell(told[i]!, -1, null, 'unattributed')
       }
     }
@@ -546,7 +561,7 @@ export class SnapshotAggregator {
       remotes: k.aggSize(0, 0) + k.aggSize(0, 1),
       tuples: k.aggSize(1, 0) + k.aggSize(1, 1),
       endpoints: this.endpoints.labels.length,
-      slots: this.slotPid.length,
+      slots: this.slots,
       kernelBytes: this.memory.buffer.byteLength,
       kernelTop: this.k.aggHeapTop(),
       kernelHanded: this.k.aggHeapHanded(),

@@ -388,43 +388,48 @@ function emptySeries(key: string, pid: number, name: string | null, n: number, z
  */
 function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart: ReadonlyMap<number, number>): Identities {
   const agg = c.agg
-  // Per PID: named appearances [t, nameId] in timeline order.
-  const named = new Map<number, {t: number; name: number}[]>()
+  // The case is read: these views stay whole.
+  const slotPid = agg.slotPid
+  const slotName = agg.slotName
+  // Per PID: where its name changes among its named appearances in timeline order, as pairs (t, nameId). The
+  // last appearance at or before a time has the name of the last change at or before it; an object per
+  // appearance was millions of them on a day of short-lived named processes.
+  const named = new Map<number, number[]>()
   for (let t = 0; t < order.length; t++) {
     const q = c.summaries.quads(order[t]!.summary)
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
-      const nameId = agg.slotName[slot]!
+      const nameId = slotName[slot]!
       if (nameId === 0) continue
-      const pid = agg.slotPid[slot]!
-      const list = named.get(pid) ?? []
-      if (list.at(-1)?.name !== nameId || list.at(-1)?.t !== t) list.push({t, name: nameId})
-      named.set(pid, list)
+      const pid = slotPid[slot]!
+      const list = named.get(pid)
+      if (list === undefined) named.set(pid, [t, nameId])
+      else if (list[list.length - 1] !== nameId) list.push(t, nameId)
     }
   }
   const otherNames = namesFromOtherSources(c, apart)
   const identity: Identity = (slot, t) => {
-    const pid = agg.slotPid[slot]!
-    const nameId = agg.slotName[slot]!
+    const pid = slotPid[slot]!
+    const nameId = slotName[slot]!
     if (nameId !== 0) return {pid, name: agg.processes.value(nameId)}
     if (pid <= 4) return {pid, name: pid === 4 ? 'System' : null}
     const list = named.get(pid)
-    if (!list || list.length === 0) return {pid, name: otherNames.get(pid) ?? null}
-    // The nearest named appearance, preferring the last one at or before t (appearances are in time order).
+    if (!list) return {pid, name: otherNames.get(pid) ?? null}
+    // The nearest named appearance, preferring the last one at or before t (changes are in time order).
     let lo = 0
-    let hi = list.length - 1
+    let hi = (list.length >> 1) - 1
     let best = 0
     while (lo <= hi) {
       const mid = (lo + hi) >> 1
-      if (list[mid]!.t <= t) {
+      if (list[2 * mid]! <= t) {
         best = mid
         lo = mid + 1
       } else hi = mid - 1
     }
-    return {pid, name: agg.processes.value(list[best]!.name)}
+    return {pid, name: agg.processes.value(list[2 * best + 1]!)}
   }
   // A slot's identity depends on the time only when its rows have no name and its PID has named ones.
-  const fixed = (slot: number) => agg.slotName[slot] !== 0 || agg.slotPid[slot]! <= 4 || !named.has(agg.slotPid[slot]!)
+  const fixed = (slot: number) => slotName[slot] !== 0 || slotPid[slot]! <= 4 || !named.has(slotPid[slot]!)
   return {identity, fixed}
 }
 

@@ -84,7 +84,7 @@ function read(text: string, lane: boolean, chunk: number, o: LaneCaseOptions, ke
       const r = c.summaries.read(s.summary)
       return {...s, summary: {...r, counts: [...r.counts], remotes: [...r.remotes].map((v, i) => (i % 3 === 0 ? c.agg.endpoints.label(v) : v)), listeners: [...(r.listeners ?? [])]}}
     })
-    const slots = c.agg.slotPid.map((pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
+    const slots = Array.from(c.agg.slotPid, (pid, i) => `${pid}/${c.agg.processes.values[c.agg.slotName[i]!] ?? ''}`)
     const input = summary.summary({encoding: 'utf-8', bytes: bytes.length, sha256: '', lines})
     // The kernel heap's own figures depend on which path read the rows (the lane has buffers of its own).
     const {kernelTop: _top, kernelHanded: _handed, ...footprint} = c.agg.footprint()
