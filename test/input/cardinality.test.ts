@@ -2,6 +2,8 @@ import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import v8 from 'node:v8'
+import {runInNewContext} from 'node:vm'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -125,6 +127,39 @@ describe('a busy server loop: memory bounded by a snapshot', () => {
     expect(long.addresses).toBeLessThan(short.addresses * 2 + 65_536)
     // Labels are made only for endpoints a summary names (the steady backends), not for the fresh peers.
     expect(long.endpoints).toBeLessThan(200)
+  })
+
+  it('keeps each snapshot in a few hundred bytes, not in objects per array', async () => {
+    // Heap and array buffers after a full collection, with a case of `snapshots` read and still held.
+    v8.setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const steady = (s: number) => [
+      ...Array.from({length: 6}, (_, i) => tcp(`0.0.0.0:${[135, 445, 1433, 3389, 5985, 47001][i]}`, '0.0.0.0:0', 'LISTENING', 1000 + 4 * i)),
+      ...Array.from({length: 36}, (_, i) => tcp(`10.0.0.5:${50000 + i}`, `10.0.1.${20 + (i % 9)}:1433`, 'ESTABLISHED', 2480 + 4 * (i % 3))),
+      tcp(`10.0.0.5:${51000 + (s % 500)}`, '10.0.3.10:443', 'TIME_WAIT', 0),
+    ]
+    const held = async (snapshots: number) => {
+      const {CaseBuilder} = await import('../../src/model/case-builder.js')
+      const {ingest} = await import('../../src/input/ingest.js')
+      const [file] = tempFiles({'netstat.txt': loop(snapshots, 60, steady)})
+      gc()
+      const before = process.memoryUsage()
+      const c = new CaseBuilder(null)
+      await ingest([file!], {}, ({path, format}) => c.sinkFor(path, format))
+      c.doneReading()
+      gc()
+      const after = process.memoryUsage()
+      expect(c.snapshots).toHaveLength(snapshots)
+      return {heap: after.heapUsed - before.heapUsed, buffers: after.arrayBuffers - before.arrayBuffers}
+    }
+    const short = await held(500)
+    const long = await held(4500)
+    const heap = (long.heap - short.heap) / 4000
+    const all = (long.heap + long.buffers - short.heap - short.buffers) / 4000
+    // A snapshot's own object, stamp and record, its counters, nine endpoints and six listeners: about 600 bytes in
+    // all, under 100 of them heap. Kept as objects (four typed arrays, a list, the tallies): 1.3 KB of heap, 2.1 KB.
+    expect(heap).toBeLessThan(600)
+    expect(all).toBeLessThan(1200)
   })
 
   it('keeps per-process counters for the processes of a snapshot, not for every process the loop names', async () => {
