@@ -33,6 +33,14 @@ export class SummaryStore {
     return this.count
   }
 
+  /** Bytes of the arrays the records and their arrays take (chunks whole, filled or not). */
+  footprint(): number {
+    let n = this.meta.byteLength
+    for (const c of this.ints.list) n += c.byteLength
+    for (const c of this.bytes.list) n += c.byteLength
+    return n
+  }
+
   /** Keeps a summary; its record. */
   add(s: SnapshotSummary): number {
     const tw = s.timeWait
