@@ -11,7 +11,7 @@ import {grownTo} from '../typed-arrays.js'
  * took about 1.4 KB of heap beyond its numbers: 9 MB on a 5 GB loop of 6,500 snapshots. And as a worker's
  * summaries were made objects in the parent while it read, and kept, they outlived V8's young-generation
  * collections: what survives those makes V8 grow the young generation, which on that loop then added 15–25 MB of
- * RSS. A worker now sends blocks of these arrays (`block`), which the parent copies in (`absorb`).
+ * RSS. A worker now sends blocks of these arrays (`block`), whose arrays the parent takes over (`absorb`).
  */
 export class SummaryStore {
   private meta = new Int32Array(RECORD * 64)
@@ -33,7 +33,7 @@ export class SummaryStore {
     return this.count
   }
 
-  /** Bytes of the arrays the records and their arrays take (chunks whole, filled or not). */
+  /** Bytes of the records' arrays and of the chunks (whole, filled or not). */
   footprint(): number {
     let n = this.meta.byteLength
     for (const c of this.ints.list) n += c.byteLength
