@@ -14,8 +14,12 @@ export type HashTask = {
 /** The SHA-256 of the bytes read (the whole file unless stopped), and how many there were. */
 export type HashResult = {sha256: string; bytes: number}
 
-/** Bytes read at a time: 1 MiB (4 MiB hashed no faster and kept 3 MB more resident the whole run). */
-const CHUNK = 1 << 20
+/**
+ * Bytes read at a time: 256 KiB, which the hash then reads from the core's cache rather than memory (on the
+ * 0.5 GB UTF-16LE loop, alternating runs with the workers' reads at 256 KiB too: 1.32 against 1.345 s median
+ * wall, 2 % less CPU; 4 MiB hashed no faster than 1 MiB and kept 3 MB more resident the whole run).
+ */
+const CHUNK = 1 << 18
 
 /** Waits while the parent holds hashing (`go` 0); true when it may go on, false when it was stopped. */
 function mayGo(task: HashTask): boolean {

@@ -78,7 +78,9 @@ function feed(
   // As in one thread: bytes go through the UTF-8 normaliser, so a UTF-16 block appended by another loop is read.
   const normalizer = new Utf8Normalizer(task.encoding)
   const fd = openSync(task.file, 'r')
-  const buf = Buffer.allocUnsafe(1 << 20)
+  // Read 256 KiB at a time: what the normaliser (UTF-16LE) and the splitter read next is still in the core's
+  // cache. 1 MiB took 0.08 s more system time on the 0.5 GB UTF-16LE loop (see hash-worker.ts CHUNK).
+  const buf = Buffer.allocUnsafe(1 << 18)
   let stopped = false
   // Until a switch, the normaliser's position maps what the splitter got back to the file (UTF-8 and UTF-16LE).
   const notes = landmarks === null ? null : new LandmarkNotes(splitter, from, task.encoding)
