@@ -290,14 +290,14 @@ export function absorbWorkers(
   let index = 0
   for (const r of results) {
     const slotMap = Int32Array.from(r.slotPid, (pid, s) => agg.slot(pid, r.processes[r.slotName[s]!] ?? null))
-    // The packed quads are copied as the worker packed them: renumbered as they are unpacked.
+    // The store takes the worker's blocks over as they are; the packed quads are renumbered as they are unpacked.
     const remap: QuadRemap = {slots: slotMap, lineOffset: offset}
     // Endpoint ids are given out in the order summaries first name them, as one thread would.
     const endpointMap = new Int32Array(r.endpoints.length).fill(-1)
     const endpoint = (e: number) => (endpointMap[e]! < 0 ? (endpointMap[e] = agg.endpoints.id(r.endpoints[e]!)) : endpointMap[e]!)
     const first = c.summaries.size
     for (const b of r.summaries) c.summaries.absorb(b, remap, endpoint)
-    // Copied in: the blocks' buffers go now, not when the results do.
+    // Their record words were copied and their arrays are the store's now: the blocks themselves can go.
     r.summaries.length = 0
     const {lines, stamps: stampOf, truncated} = r.snapshots
     if (c.summaries.size - first !== lines.length) throw new Error(`a worker sent ${c.summaries.size - first} summaries for ${lines.length} snapshots`)
