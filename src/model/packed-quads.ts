@@ -12,6 +12,8 @@
  * varint. A process's TIME_WAIT and attributed-TIME_WAIT quads, or its ESTABLISHED, ports and dynamic ports,
  * usually differ in the counter alone: one byte each after the first.
  */
+import type {Scratch} from '../typed-arrays.js'
+
 /** How a worker's quads are renumbered as they are unpacked: slots through `slots`, lines shifted by `lineOffset`. */
 export type QuadRemap = {readonly slots: Int32Array; readonly lineOffset: number}
 
@@ -55,33 +57,66 @@ export function packInScratch(q: ArrayLike<number>): Uint8Array {
   return out.subarray(0, p)
 }
 
-/** The quads of packed bytes, as four words each. */
-export function unpackQuads(b: Uint8Array): Int32Array {
+/**
+ * The quads of packed bytes, as four words each: in a fresh array, or in `into` (a view the next use of it
+ * overwrites); renumbered through `remap` when given. The analysis unpacks every snapshot's quads in each of
+ * its passes: a fresh array per snapshot and pass was most of its garbage on a day of short-lived processes.
+ */
+export function unpackQuads(b: Uint8Array, into?: Scratch<Int32Array>, remap?: QuadRemap): Int32Array {
   if (b.length === 0) return new Int32Array(0)
-  at = 0
-  const q = new Int32Array(varint(b) * 4)
+  // The cursor is a local: as a module variable it was loaded and stored at every byte.
+  let p = 0
+  let v = b[p++]!
+  if (v >= 128) {
+    v = varint(b, p - 1)
+    p = after
+  }
+  const q = into ? into.take(v * 4) : new Int32Array(v * 4)
+  const slots = remap?.slots
+  const lineOffset = remap?.lineOffset ?? 0
   let slot = 0
   let count = -1
   let line = 0
   for (let i = 0; i < q.length; i += 4) {
-    const head = b[at++]!
-    if ((head & SAME_SLOT) === 0) slot += unzigzag(varint(b))
-    if ((head & SAME_COUNT) === 0) count = unzigzag(varint(b))
-    if ((head & SAME_LINE) === 0) line += unzigzag(varint(b))
-    q[i] = slot
+    const head = b[p++]!
+    if ((head & SAME_SLOT) === 0) {
+      v = b[p++]!
+      if (v >= 128) {
+        v = varint(b, p - 1)
+        p = after
+      }
+      slot += unzigzag(v)
+    }
+    if ((head & SAME_COUNT) === 0) {
+      v = b[p++]!
+      if (v >= 128) {
+        v = varint(b, p - 1)
+        p = after
+      }
+      count = unzigzag(v)
+    }
+    if ((head & SAME_LINE) === 0) {
+      v = b[p++]!
+      if (v >= 128) {
+        v = varint(b, p - 1)
+        p = after
+      }
+      line += unzigzag(v)
+    }
+    q[i] = slots ? slots[slot]! : slot
     q[i + 1] = head & COUNTER_MASK
     q[i + 2] = count
-    q[i + 3] = line
+    q[i + 3] = line + lineOffset
   }
   return q
 }
 
-/** Where unpackQuads reads. */
-let at = 0
+/** Where the last `varint` ended. */
+let after = 0
 
-function varint(b: Uint8Array): number {
+/** A varint of two bytes or more at `at` (where it ends in `after`: an array for the pair was garbage per call). */
+function varint(b: Uint8Array, at: number): number {
   let byte = b[at++]!
-  if (byte < 128) return byte
   let v = byte & 127
   let m = 128
   do {
@@ -89,6 +124,7 @@ function varint(b: Uint8Array): number {
     v += (byte & 127) * m
     m *= 128
   } while (byte >= 128)
+  after = at
   return v
 }
 

@@ -1,6 +1,6 @@
 import {type Attribution, EMPTY_SUMMARY, type SnapshotSummary} from './snapshot-aggregator.js'
 import {packInScratch, type QuadRemap, unpackQuads} from './packed-quads.js'
-import {grownTo} from '../typed-arrays.js'
+import {grownTo, type Scratch} from '../typed-arrays.js'
 
 /**
  * Every snapshot's summary as a case keeps it until the analysis: a record of RECORD words per snapshot, its
@@ -106,21 +106,17 @@ export class SummaryStore {
     return this.view(at, from, n)
   }
 
-  /** The counter quads (a fresh array) in the case's slot numbers and lines. */
-  quads(id: number): Int32Array {
+  /**
+   * The counter quads in the case's slot numbers and lines: a fresh array, or a view of `into` that its next
+   * use overwrites (the analysis' passes over every snapshot).
+   */
+  quads(id: number, into?: Scratch<Int32Array>): Int32Array {
     const at = id * RECORD
     const n = this.meta[at + N_BYTES]!
     if (n === 0) return new Int32Array(0)
     const from = this.meta[at + BYTES_AT]!
-    const q = unpackQuads(this.bytes.list[this.meta[at + BYTES]!]!.subarray(from, from + n))
     const r = this.meta[at + REMAP]! < 0 ? undefined : this.remaps[this.meta[at + REMAP]!]!
-    if (r) {
-      for (let i = 0; i < q.length; i += 4) {
-        q[i] = r.slots[q[i]!]!
-        q[i + 3] = q[i + 3]! + r.lineOffset
-      }
-    }
-    return q
+    return unpackQuads(this.bytes.list[this.meta[at + BYTES]!]!.subarray(from, from + n), into, r)
   }
 
   /** The whole summary again, as the aggregator gave it (fresh arrays). */

@@ -1,9 +1,9 @@
 import {TCP_STATES, type TcpState, type WallTime} from './records.js'
 import type {CaseBuilder, CaseSnapshot, HandlePoint} from './case-builder.js'
 import {type PortRange, rangeKey} from './port-ranges.js'
-import {EPHEMERAL_SLOT, PORTS_SLOT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
+import {EPHEMERAL_SLOT, PORTS_SLOT, SLOT_COUNT, STATE_SLOT, TW_AFFINITY_SLOT, TW_ATTRIBUTED_SLOT, UDP_SLOT} from './slots.js'
 import {IntTable} from './int-table.js'
-import {grownTo, ZeroSlab} from '../typed-arrays.js'
+import {grownTo, Scratch, ZeroSlab} from '../typed-arrays.js'
 import type {SummaryStore} from './summary-store.js'
 import type {EventMarker, HandleSeries, ProcessSeries, Timeline} from './types.js'
 
@@ -40,7 +40,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
 
   const spans = inputSpans(c, order, inputFilter)
   const apart = new Map(spans.filter((s) => s.outsideSeconds).map((s) => [s.input, s.outsideSeconds!]))
-  const ids = foldWithinBudget(resolveIdentities(c, order, apart), c.summaries, order, n, c.agg.slotPid.length)
+  const ids = foldWithinBudget(resolveIdentities(c, order, apart), c.summaries, order, n)
   const keyOf = keysOf(ids)
   const series: ProcessSeries[] = []
   const slots: number[][] = []
@@ -51,13 +51,25 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const byKey = new Map<string, number>()
   // The series of slots whose identity is the same at every position, once known (-1: not yet).
   const seriesOfSlot = new Int32Array(c.agg.slotPid.length).fill(-1)
-  const totalsByState: Partial<Record<TcpState, Int32Array>> = {}
   // The five series every process has start as one shared array of zeros, and get their own on their first count:
   // a day of short-lived processes leaves most of them zero (nothing writes to these arrays after this loop).
   const zeros = new Int32Array(n)
   // Their own arrays come from large zeroed buffers: only the pages counts are written to become resident.
   const slab = new ZeroSlab(n)
-  const own = (a: Int32Array) => (a === zeros ? slab.take() : a)
+  // While counting, a series' arrays are found by (series, counter) in one list and its first and last
+  // positions kept in lists of numbers; they become the series' fields after the loop. On the series objects
+  // (state arrays under state names, fields added as they were met) the count took about 50 ns, most of the
+  // timeline's build on a loop of ten million counts.
+  const cells: (Int32Array | null)[] = []
+  // Cells in the order they were made: a series' byState names its states in the order they were first counted.
+  const made: number[] = []
+  const firstAt: number[] = []
+  const lastAt: number[] = []
+  const seenFirst: number[] = []
+  const seenLast: number[] = []
+  const listenersOf: (number[] | null)[] = []
+  const totals: (Int32Array | null)[] = new Array<Int32Array | null>(TCP_STATES.length).fill(null)
+  const totalsMade: number[] = []
   const rows = new Int32Array(n)
   const ephemeralInUse = new Int32Array(n)
   const ephemeralAddr: string[] = new Array(n).fill('')
@@ -66,7 +78,7 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
   const portsUnknown = order.map((s) => c.inputs[s.input]!.notes.view === 'group-object')
   for (let t = 0; t < n; t++) {
     const s = order[t]!.summary
-    const q = c.summaries.quads(s)
+    const q = c.summaries.quads(s, passQuads)
     rows[t] = c.summaries.rows(s)
     ephemeralInUse[t] = c.summaries.ephemeral(s, rangeIndex)
     ephemeralAddr[t] = c.summaries.ephemeralAddr(s, rangeIndex)
@@ -88,6 +100,12 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
           byKey.set(key, idx)
           series.push(emptySeries(key, pid, name, n, zeros))
           slots.push([])
+          for (let k = 0; k < SLOT_COUNT; k++) cells.push(null)
+          firstAt.push(n)
+          lastAt.push(-1)
+          seenFirst.push(-1)
+          seenLast.push(-1)
+          listenersOf.push(null)
         }
         if (slot < seriesOfSlot.length && ids.fixed(slot)) {
           seriesOfSlot[slot] = idx
@@ -100,31 +118,62 @@ export function buildTimeline(c: CaseBuilder, range: PortRange, inputFilter: (in
           }
         }
       }
-      const p = series[idx]!
-      p.first = Math.min(p.first, t)
-      p.last = Math.max(p.last, t)
+      // Positions come in order: the first count sets `first`, every count `last`.
+      if (firstAt[idx]! > t) firstAt[idx] = t
+      lastAt[idx] = t
       if (counter !== TW_ATTRIBUTED_SLOT && counter !== TW_AFFINITY_SLOT && counter !== STATE_SLOT.TIME_WAIT) {
-        p.seenFirst = Math.min(p.seenFirst ?? t, t)
-        p.seenLast = Math.max(p.seenLast ?? t, t)
+        if (seenFirst[idx]! < 0) seenFirst[idx] = t
+        seenLast[idx] = t
       }
+      if (counter >= SLOT_COUNT) continue
+      const cell = idx * SLOT_COUNT + counter
+      let a = cells[cell]!
+      if (a === null) {
+        a = cells[cell] = slab.take()
+        made.push(cell)
+      }
+      a[t]! += count
       if (counter < TCP_STATES.length) {
-        const state = TCP_STATES[counter]!
-        ;(p.byState[state] ??= slab.take())[t]! += count
-        ;(totalsByState[state] ??= new Int32Array(n))[t]! += count
-      } else if (counter === UDP_SLOT) (p.udp = own(p.udp))[t]! += count
-      else if (counter === PORTS_SLOT) (p.ports = own(p.ports))[t]! += count
-      else if (counter === EPHEMERAL_SLOT) (p.ephemeral = own(p.ephemeral))[t]! += count
-      else if (counter === TW_ATTRIBUTED_SLOT) (p.timeWaitAttributed = own(p.timeWaitAttributed))[t]! += count
-      else if (counter === TW_AFFINITY_SLOT) (p.timeWaitAffinity = own(p.timeWaitAffinity!))[t]! += count
+        let total = totals[counter]!
+        if (total === null) {
+          total = totals[counter] = new Int32Array(n)
+          totalsMade.push(counter)
+        }
+        total[t]! += count
+      }
     }
     const l = c.summaries.listeners(s)
     for (let i = 0; l && i < l.length; i += 2) {
       // A listener's slot has counts in this snapshot (its LISTENING row): its series is known when fixed.
       const known = l[i]! < seriesOfSlot.length ? seriesOfSlot[l[i]!]! : -1
-      const p = series[known >= 0 ? known : (byKey.get(keyOf(l[i]!, t)) ?? -1)]
-      if (p) addListener(p, l[i + 1]!)
+      const idx = known >= 0 ? known : (byKey.get(keyOf(l[i]!, t)) ?? -1)
+      if (idx >= 0) addListener((listenersOf[idx] ??= []), l[i + 1]!)
     }
   }
+  // The fields in the order the series objects were given them while counting (seen before listening ports:
+  // a listening port's series counted its LISTENING row first).
+  series.forEach((p, idx) => {
+    p.first = firstAt[idx]!
+    p.last = lastAt[idx]!
+    if (seenFirst[idx]! >= 0) {
+      p.seenFirst = seenFirst[idx]!
+      p.seenLast = seenLast[idx]!
+    }
+    if (listenersOf[idx]) p.listeners = listenersOf[idx]!
+  })
+  for (const cell of made) {
+    const p = series[Math.floor(cell / SLOT_COUNT)]!
+    const counter = cell % SLOT_COUNT
+    const a = cells[cell]!
+    if (counter < TCP_STATES.length) p.byState[TCP_STATES[counter]!] = a
+    else if (counter === UDP_SLOT) p.udp = a
+    else if (counter === PORTS_SLOT) p.ports = a
+    else if (counter === EPHEMERAL_SLOT) p.ephemeral = a
+    else if (counter === TW_ATTRIBUTED_SLOT) p.timeWaitAttributed = a
+    else if (counter === TW_AFFINITY_SLOT) p.timeWaitAffinity = a
+  }
+  const totalsByState: Partial<Record<TcpState, Int32Array>> = {}
+  for (const counter of totalsMade) totalsByState[TCP_STATES[counter]!] = totals[counter]!
   const timeOf = snapshotTimes(c)
   return {
     timeline: {
@@ -162,8 +211,7 @@ export function seriesBySlot(b: BuiltTimeline): Int32Array {
 /** Listening ports a process series keeps (a service listens on a few; the set stays small whatever the file). */
 export const LISTEN_PORTS_KEPT = 8
 
-function addListener(p: ProcessSeries, port: number): void {
-  const list = (p.listeners ??= [])
+function addListener(list: number[], port: number): void {
   if (list.length >= LISTEN_PORTS_KEPT || list.includes(port)) return
   list.push(port)
   list.sort((a, b) => a - b)
@@ -182,6 +230,11 @@ const MIN_KEPT = 64
 type Identity = (slot: number, t: number) => {pid: number; name: string | null}
 /** Process identities of aggregator slots, and whether a slot's is the same at every timeline position. */
 type Identities = {identity: Identity; fixed: (slot: number) => boolean}
+/**
+ * Identities as resolved from the case, with each slot's first and last timeline position (-1: no counts) and
+ * rows; `beyond`: some count names a slot past the slot table (never from the aggregator).
+ */
+type ResolvedIdentities = Identities & {lifetimes: {first: Int32Array; last: Int32Array; rows: Float64Array}; beyond: boolean}
 
 /**
  * The series key (`pid|name`) of a slot at timeline position t. Callers ask once per slot whose identity does
@@ -195,15 +248,13 @@ function keysOf(ids: Identities): (slot: number, t: number) => string {
 /** An identity's series key, `pid|name` (no name and an empty one make the same key). */
 const identityKey = (id: {pid: number; name: string | null}): string => `${id.pid}|${id.name ?? ''}`
 
-function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly CaseSnapshot[], n: number, slotCount: number): Identities {
-  // Lifetimes by slot while counting (typed arrays: a day of short-lived processes has hundreds of thousands),
-  // then by identity, numbered by (PID, the name's number among the names met here) in a typed table: a key
-  // string and a map entry per identity were 25 MB of heap on a day of 250,000 short-lived processes. Slots
-  // whose identity changes with time are looked up at each count.
-  const fixedness = new Int8Array(slotCount)
-  const slotFirst = new Int32Array(slotCount).fill(-1)
-  const slotLast = new Int32Array(slotCount)
-  const slotRows = new Float64Array(slotCount)
+function foldWithinBudget(ids: ResolvedIdentities, store: SummaryStore, order: readonly CaseSnapshot[], n: number): Identities {
+  // Lifetimes by slot (counted while the identities were resolved: typed arrays, a day of short-lived processes
+  // has hundreds of thousands), then by identity, numbered by (PID, the name's number among the names met
+  // here) in a typed table: a key string and a map entry per identity were 25 MB of heap on a day of 250,000
+  // short-lived processes. Slots whose identity changes with time are looked up at each count.
+  const {first: slotFirst, last: slotLast, rows: slotRows} = ids.lifetimes
+  const slotCount = slotFirst.length
   const nameNo = new Map<string, number>()
   const names: string[] = []
   const byNumber = new IntTable(1024)
@@ -251,22 +302,25 @@ function foldWithinBudget(ids: Identities, store: SummaryStore, order: readonly 
     if (to > last[i]!) last[i] = to
     rows[i]! += added
   }
-  for (let t = 0; t < n; t++) {
-    const q = store.quads(order[t]!.summary)
+  // Counts of slots whose identity changes with time (rows without a name of a PID named elsewhere: never in a
+  // loop read from one kind of output) are added per position, in a pass of their own when there are any.
+  const fixed = new Uint8Array(slotCount)
+  let varying = ids.beyond
+  for (let slot = 0; slot < slotCount; slot++) {
+    if (slotFirst[slot]! < 0) continue
+    if (ids.fixed(slot)) fixed[slot] = 1
+    else varying = true
+  }
+  for (let t = 0; varying && t < n; t++) {
+    const q = store.quads(order[t]!.summary, passQuads)
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
-      let f = slot < slotCount ? fixedness[slot]! : 2
-      if (f === 0) fixedness[slot] = f = ids.fixed(slot) ? 1 : 2
-      if (f === 1) {
-        if (slotFirst[slot]! < 0) slotFirst[slot] = t
-        slotLast[slot] = t
-        slotRows[slot]! += q[i + 2]!
-      } else add(ids.identity(slot, t), t, t, q[i + 2]!)
+      if (slot >= slotCount || fixed[slot] === 0) add(ids.identity(slot, t), t, t, q[i + 2]!)
     }
   }
   for (let slot = 0; slot < slotCount; slot++) {
     const from = slotFirst[slot]!
-    if (from >= 0) add(ids.identity(slot, from), from, slotLast[slot]!, slotRows[slot]!)
+    if (from >= 0 && fixed[slot] === 1) add(ids.identity(slot, from), from, slotLast[slot]!, slotRows[slot]!)
   }
   const keep = Math.max(MIN_KEPT, Math.floor(SERIES_CELL_BUDGET / Math.max(1, n)))
   if (count <= keep) return ids
@@ -354,11 +408,18 @@ function inputSpans(c: CaseBuilder, order: readonly CaseSnapshot[], keep: (input
     })
 }
 
+/**
+ * The quads of the snapshot a pass over the timeline is at (the passes unpack every snapshot's, one at a time),
+ * and of the two snapshots `sameSnapshot` compares.
+ */
+const passQuads = new Scratch(Int32Array)
+const sameQuads = [new Scratch(Int32Array), new Scratch(Int32Array)] as const
+
 /** The same snapshot in two inputs: same time, same rows, same counts. */
 export function sameSnapshot(store: SummaryStore, a: CaseSnapshot, b: CaseSnapshot): boolean {
   if (a.time === null || a.time !== b.time || a.input === b.input || store.rows(a.summary) !== store.rows(b.summary)) return false
-  const x = store.quads(a.summary)
-  const y = store.quads(b.summary)
+  const x = store.quads(a.summary, sameQuads[0])
+  const y = store.quads(b.summary, sameQuads[1])
   if (x.length !== y.length) return false
   // Quads hold source lines too (4th value): compare the counts only.
   for (let i = 0; i < x.length; i++) if (i % 4 !== 3 && x[i] !== y[i]) return false
@@ -386,19 +447,33 @@ function emptySeries(key: string, pid: number, name: string | null, n: number, z
  * A PID whose image name changes is a new process; rows without a name take the name the PID has
  * nearest in time, or the name another source (handle listing, process list) gives that PID.
  */
-function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart: ReadonlyMap<number, number>): Identities {
+function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart: ReadonlyMap<number, number>): ResolvedIdentities {
   const agg = c.agg
   // The case is read: these views stay whole.
   const slotPid = agg.slotPid
   const slotName = agg.slotName
+  const slotCount = slotPid.length
   // Per PID: where its name changes among its named appearances in timeline order, as pairs (t, nameId). The
   // last appearance at or before a time has the name of the last change at or before it; an object per
   // appearance was millions of them on a day of short-lived named processes.
   const named = new Map<number, number[]>()
+  // And per slot its first and last position and its rows, for the series budget (`foldWithinBudget`), which
+  // needed a pass of its own over every snapshot's quads for them.
+  const first = new Int32Array(slotCount).fill(-1)
+  const last = new Int32Array(slotCount)
+  const rows = new Float64Array(slotCount)
+  let beyond = false
   for (let t = 0; t < order.length; t++) {
-    const q = c.summaries.quads(order[t]!.summary)
+    const q = c.summaries.quads(order[t]!.summary, passQuads)
     for (let i = 0; i < q.length; i += 4) {
       const slot = q[i]!
+      if (slot >= slotCount) {
+        beyond = true
+        continue
+      }
+      if (first[slot]! < 0) first[slot] = t
+      last[slot] = t
+      rows[slot]! += q[i + 2]!
       const nameId = slotName[slot]!
       if (nameId === 0) continue
       const pid = slotPid[slot]!
@@ -430,7 +505,7 @@ function resolveIdentities(c: CaseBuilder, order: readonly CaseSnapshot[], apart
   }
   // A slot's identity depends on the time only when its rows have no name and its PID has named ones.
   const fixed = (slot: number) => slotName[slot] !== 0 || slotPid[slot]! <= 4 || !named.has(slotPid[slot]!)
-  return {identity, fixed}
+  return {identity, fixed, lifetimes: {first, last, rows}, beyond}
 }
 
 /** Names other inputs give PIDs; inputs from another time than the snapshots (`apart`) name nothing here. */

@@ -2,6 +2,7 @@ import {fc, test} from '@fast-check/vitest'
 import {describe, expect, it} from 'vitest'
 
 import {packQuads, unpackQuads} from '../../src/model/packed-quads.js'
+import {Scratch} from '../../src/typed-arrays.js'
 
 const int32 = fc.integer({min: -(2 ** 31), max: 2 ** 31 - 1})
 /** Quads as the aggregator makes them: a process's counters together, mostly sharing their count and first line. */
@@ -23,6 +24,20 @@ describe('packed counter quads', () => {
     // A process's counters past its first share slot, and mostly count and line: 16 bytes a quad unpacked.
     if (q.length >= 40) expect(packed.length).toBeLessThan((q.length / 4) * 16 * 0.5)
   })
+
+  test.prop([realistic, realistic, fc.integer({min: -1_000_000, max: 1_000_000})])(
+    'renumber slots and shift lines as they are unpacked into a reused buffer',
+    (first, second, lineOffset) => {
+      const slots = Int32Array.from({length: 100_001}, (_, i) => (i * 7919) % 100_003)
+      const into = new Scratch(Int32Array)
+      // The longer one first: the second unpack reuses (and must not read past) what the first left.
+      for (const words of [first, second].sort((a, b) => b.length - a.length)) {
+        const q = Int32Array.from(words)
+        const want = q.map((v, i) => (i % 4 === 0 ? slots[v]! : i % 4 === 3 ? v + lineOffset : v))
+        expect(unpackQuads(packQuads(q), into, {slots, lineOffset})).toEqual(want)
+      }
+    },
+  )
 
   it('refuse a counter past five bits rather than mangle it', () => {
     expect(() => packQuads(Int32Array.from([1, 32, 1, 1]))).toThrow(/counter 32/)
