@@ -424,7 +424,7 @@ export function parseRow(start: i32, end: i32): i32 {
   return OK
 }
 
-import {aggGeneration, aggLastSlot, aggPidSlot, aggRow} from './aggregate'
+import {aggGeneration, aggLastSlot, aggPidSlot, aggRow, aggSetPidSlot} from './aggregate'
 import {alloc, allocZeroed, free} from './memory'
 export * from './aggregate'
 export * from './utf16'
@@ -472,6 +472,14 @@ let v6Used: usize = 0
 // @ts-ignore: decorator
 @external("env", "laneAddressId")
 declare function laneAddressId(start: i32, end: i32, loose: bool): f64
+
+/**
+ * The lane's question about a PID without a slot (rows without an image name): the caller makes the slot of
+ * (pid, no name), as it would for the row the long way, and answers its number; -1 when it makes none.
+ */
+// @ts-ignore: decorator
+@external("env", "laneSlot")
+declare function laneSlot(pid: i32): i32
 
 @inline function isHex(c: u32): bool {
   return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102)
@@ -707,7 +715,8 @@ export function laneCountOnly(on: bool): void {
 /**
  * The row lane: takes the lines of staged bytes [start, end) from `start` on while each is a row this
  * kernel reads and can key itself (TCP/UDP; IPv4, `*` or IPv6 addresses, the last by the caller's ids, see
- * otherAddress; a state word from the table, a PID whose slot the caller made) followed by another row, or
+ * otherAddress; a state word from the table, a PID whose slot the caller has made or makes when asked, see
+ * laneSlot) followed by another row, or
  * (`owners`: the loop has owner lines) by owner lines it learned after a row of this PID (byte for byte, see
  * laneLearn) and then another row; aggregates the rows (aggRow; counting alone, no slot is needed and
  * nothing is aggregated) with their line numbers from `line` on, counting the owner lines as lines too;
@@ -772,6 +781,13 @@ export function lane(start: i32, end: i32, line: i32, starId: f64, starFacts: i3
     let slot = -1
     if (!countOnly && (st != K_TIME_WAIT || pid > 0)) {
       slot = plain ? aggPidSlot(pid) : ownSlot
+      if (slot < 0 && plain) {
+        // A new process (a day of short-lived ones starts thousands): its slot is made now, in row order as
+        // the long way would, so the row the caller holds goes first.
+        if (!ask) return needFlush()
+        slot = laneSlot(pid)
+        if (slot >= 0) aggSetPidSlot(pid, slot)
+      }
       if (slot < 0) break
     }
     if ((lOther || rOther) && count > 0 && load<i32>(LANE_USED) > V6_USED_CAP - 2) break

@@ -168,7 +168,9 @@ export class SnapshotAggregator {
 
   constructor(readonly ranges: PortRange[]) {
     this.addressCompactAt = SnapshotAggregator.addressCompactMin
-    const instance = kernelInstance({env: {laneAddressId: (start, end, loose) => this.laneAddressId(start, end, loose === 1)}})
+    const instance = kernelInstance({
+      env: {laneAddressId: (start, end, loose) => this.laneAddressId(start, end, loose === 1), laneSlot: (pid) => this.slot(pid, null, false)},
+    })
     this.k = instance.exports as AggregatorExports
     this.memory = this.k.memory
     this.lane = new KernelLane(this.k, {star: (id) => id, starFacts: (id) => this.addressFacts(id), ran: (out, star) => this.laneRan(out, star)})
@@ -211,7 +213,11 @@ export class SnapshotAggregator {
     return this.nameIds.subarray(0, this.slots)
   }
 
-  slot(pid: number, name: string | null): number {
+  /**
+   * The slot of (pid, image name as written), made on first use. The row lane finds the slots of rows without
+   * a name by PID: it is told of each (`tellLane`), unless the lane itself asked for it (and keeps it).
+   */
+  slot(pid: number, name: string | null, tellLane = true): number {
     const nameId = this.processes.id(name)
     const key = pid * 1048576 + nameId
     let s = this.slotOf.get(key)
@@ -224,8 +230,7 @@ export class SnapshotAggregator {
       this.pids[s] = pid
       this.nameIds[s] = nameId
       this.slotOf.set(key, s)
-      // The row lane finds the slots of rows without an image name by PID.
-      if (name === null) kernelCall(() => this.k.aggSetPidSlot(pid, s))
+      if (name === null && tellLane) kernelCall(() => this.k.aggSetPidSlot(pid, s))
     }
     return s
   }

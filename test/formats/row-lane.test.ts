@@ -85,6 +85,48 @@ describe('the row lane', () => {
     expect(result.input.byProto).toEqual({TCP: 15, UDP: 3})
   })
 
+  it('makes the slots of new processes as it meets them, numbered as the long way numbers them', () => {
+    // A server that starts short-lived processes all the time: every snapshot brings PIDs never seen, first met
+    // anywhere in it (first row, right after a row the parser holds, last row), among lingering TIME_WAIT rows.
+    const snapshot = (k: number) => {
+      const rows: string[] = []
+      for (let j = 0; j < 12; j++) {
+        const pid = String(4000 + k * 12 + j)
+        rows.push(tcp(`10.0.0.5:${50000 + j}`, `52.1.${k}.${j}:443`, j % 3 === 0 ? 'SYN_SENT' : 'ESTABLISHED', pid))
+        if (j % 2 === 0) rows.push(tcp(`10.0.0.5:${51000 + j}`, `52.1.${k}.${j}:443`, 'TIME_WAIT', '0'))
+        if (j % 4 === 1) rows.push(tcp(`10.0.0.5:${52000 + j}`, `52.1.${k}.${j}:80`, 'CLOSE_WAIT', pid))
+      }
+      rows.push(tcp('0.0.0.0:135', '0.0.0.0:0', 'LISTENING', '1712'))
+      return [STAMP, ...HEADER, ...rows, ''].join('\r\n')
+    }
+    const text = [0, 1, 2, 3, 4].map(snapshot).join('\r\n')
+    const {result, taken} = countingLaneRows(() => caseOf(text, true, 1 << 20))
+    const off = caseOf(text, false, 1 << 20)
+    expect(result).toEqual(off)
+    // Sixty processes, the listener, and PID 0 (its TIME_WAIT rows, which no one else had).
+    expect(result.slots).toHaveLength(5 * 12 + 2)
+    // All but the last row of each snapshot: a new PID no longer sends its row the long way.
+    const rows = result.input.byProto.TCP!
+    expect(taken).toBeGreaterThanOrEqual(rows - 5)
+    for (const chunk of [9, 97]) expect(caseOf(text, true, chunk)).toEqual(off)
+  })
+
+  test.prop([fc.array(fc.tuple(fc.integer({min: 1, max: 400}), fc.integer({min: 1, max: 6}), fc.boolean()), {minLength: 1, maxLength: 120}), fc.integer({min: 1, max: 300})])(
+    'gives the slots of the long way on loops of ever new PIDs, however the bytes are cut',
+    (rows, chunk) => {
+      // Rows with their snapshot number: a PID is new when its snapshot first names it.
+      let at = 0
+      const lines = [STAMP, ...HEADER]
+      for (const [pid, next, tw] of rows) {
+        if (next === 1 && lines.length > 5) lines.push('', STAMP, ...HEADER)
+        at++
+        lines.push(tcp(`10.0.0.5:${49152 + (at % 900)}`, `52.1.1.${at % 200}:443`, tw ? 'TIME_WAIT' : 'ESTABLISHED', tw && pid % 2 === 0 ? '0' : String(pid)))
+      }
+      const text = [...lines, ''].join('\r\n')
+      expect(caseOf(text, true, chunk)).toEqual(caseOf(text, false, 1 << 20))
+    },
+  )
+
   it('leaves a row followed by owner lines it has not learned to the long way (they name its image)', () => {
     const rows = [tcp('10.0.0.5:49152', '52.1.1.1:443', 'ESTABLISHED', '3020'), tcp('10.0.0.5:49153', '52.1.1.1:443', 'ESTABLISHED', '3020'), ' [w3wp.exe]']
     const text = [0, 1, 2].map(() => [STAMP, ...HEADER, ...rows, ''].join('\n')).join('\n')

@@ -35,7 +35,8 @@ function sharedLane(): KernelLane {
   let lane: KernelLane | null = null
   // The kernel's question about an address it has not met (see SnapshotAggregator.laneAddressId).
   const addressId = (start: number, end: number, loose: boolean) => (loose || checkedAddress(lane!.text(start, end)) !== NOT_AN_ADDRESS ? 0 : -1)
-  const k = kernelInstance({env: {laneAddressId: (start, end, loose) => addressId(start, end, loose === 1)}}).exports as CountingExports
+  // Counting alone, the lane never asks for a slot.
+  const k = kernelInstance({env: {laneAddressId: (start, end, loose) => addressId(start, end, loose === 1), laneSlot: () => -1}}).exports as CountingExports
   writeStateWords(new Uint8Array(k.memory.buffer), k.statesOffset())
   k.forget()
   k.laneCountOnly(true)

@@ -63,10 +63,11 @@ function module(): WasmModule | null {
 
 /**
  * What the kernel imports: the row lane asks its caller for the id of an address it has not met
- * (`laneAddressId`, see kernel/netstat.ts otherAddress). Instances that run no lane answer -1 (no address).
+ * (`laneAddressId`, see kernel/netstat.ts otherAddress) and for the slot of a PID without one (`laneSlot`,
+ * rows without an image name). Instances that run no lane answer -1 (no address, no slot).
  */
-export type KernelImports = {env: {laneAddressId(start: number, end: number, loose: number): number}}
-const NO_LANE: KernelImports = {env: {laneAddressId: () => -1}}
+export type KernelImports = {env: {laneAddressId(start: number, end: number, loose: number): number; laneSlot(pid: number): number}}
+const NO_LANE: KernelImports = {env: {laneAddressId: () => -1, laneSlot: () => -1}}
 
 /**
  * A new instance of the compiled kernel (row reader and aggregator in one module, each instance with its own
