@@ -18,7 +18,7 @@ is reported as failed with its exit status and last error line, never as a time.
 
   --runs N           alternating runs per shape (median reported; default 3)
   --shape NAME       run only this shape (repeatable); names: SHAPES
-  --all              also the cardinality shapes (local-addresses, short-lived, endpoints)
+  --all              also the cardinality shapes (local-addresses, short-lived, endpoints, churn)
   --snapshots N      snapshots of each shape's ~0.5 GB file (--big: 10 × N)
   --big              also the shapes that have a 5 GB size (repeat, busy)
   --seed N           generator seed (default 42)

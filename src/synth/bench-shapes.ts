@@ -11,7 +11,7 @@ import {serverLoop} from './server-loop.js'
 
 export type BenchShape = {
   name: string
-  /** The letter for the shape (a–g). */
+  /** The letter for the shape (a–g; h added since). */
   letter: string
   title: string
   /** Snapshots for about 0.5 GB, or the shape's natural size for the cardinality shapes. */
@@ -111,5 +111,16 @@ export const BENCH_SHAPES: readonly BenchShape[] = [
     stampPattern: EN_US_STAMP,
     file: file('endpoints', 1),
     generate: (snapshots, seed) => busyServerLoop({seed, snapshots, rows: 6000, ipv6Share: 0.5}),
+  },
+  {
+    name: 'churn',
+    letter: 'h',
+    title: '10-second snapshots of a server starting ~50 short-lived processes each, their TIME_WAIT lingering 4 min (~2,000 rows a snapshot, 125,000 processes)',
+    snapshots: 2500,
+    core: false,
+    encoding: 'utf-8',
+    stampPattern: EN_US_STAMP,
+    file: file('churn', 1),
+    generate: (snapshots, seed) => shortLivedLoop({seed, snapshots, perSnapshot: 50}),
   },
 ]

@@ -153,6 +153,18 @@ describe('bench shapes: seeded generators of netstat loops', () => {
     expect(c.pids.size).toBeLessThan(2 * 90 + 10)
   })
 
+  it('churn: about 50 new processes every snapshot, their TIME_WAIT rows lingering as PID 0 rows', async () => {
+    const {bytes} = generate('churn', 40)
+    const s = await inspect('churn', bytes)
+    const c = count(bytes.toString('latin1'), EN_US)
+    expect(s).toMatchObject({format: 'netstat', snapshots: 40, skipped: 0, error: null})
+    expect(s.records).toBe(c.rows)
+    expect(c.pids.size).toBeGreaterThan(40 * 40)
+    expect(c.pids.size).toBeLessThan(40 * 60 + 10)
+    // Four minutes of 10-second snapshots in, the TIME_WAIT rows of the exited ones are most rows.
+    expect(share(s, 'TIME_WAIT')).toBeGreaterThan(0.5)
+  })
+
   it('endpoints: over 100,000 distinct remote addresses and endpoints, IPv4 and IPv6', async () => {
     const {bytes} = generate('endpoints', shape('endpoints').snapshots)
     const s = await inspect('endpoints', bytes)
