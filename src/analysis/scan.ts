@@ -6,7 +6,7 @@
  * and Fisher's combination for restarts folded into one hypothesis. Pure.
  */
 import {median} from './stats-core.js'
-import {trendTest, trendTestIfRising, type TrendResult} from './stats-trend.js'
+import {trendTest, trendTestIfSloped, type TrendResult} from './stats-trend.js'
 
 /** Windows tested, as fractions of the series' samples: whole, late starts, early stops. */
 export const WINDOWS: readonly (readonly [number, number])[] = [
@@ -152,11 +152,16 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
     // A window whose samples, span or floor rise fail trendTest's checks has p 1 whatever its tests say, and is
     // never the best: the tests, about a millisecond a window, are not run. The whole series (WINDOWS[0]) stands
     // for the series when no window passes: its trend is then tested when first read (restarts folded into one
-    // hypothesis read their members'; a series that is no finding is never read).
-    const trend = trendTestIfRising(tt, vv)
+    // hypothesis read their members'; a series that is no finding is never read). A window whose floor's slope
+    // interval reaches 0 has p 1 too, and only its slope is computed (it counts for Bonferroni as a tested one).
+    const trend = trendTestIfSloped(tt, vv)
     if (trend === null) {
       if (results.length > 0) hopeless++
       else results.push(untested(from, to, () => trendTest(tt, vv)))
+      continue
+    }
+    if (trend === 'flat') {
+      results.push(untested(from, to, () => trendTest(tt, vv)))
       continue
     }
     let p = passes(trend) ? trend.pValue : 1

@@ -14,7 +14,7 @@ import {
   senSlope,
   trendTest,
 } from '../../src/analysis/stats.js'
-import {randomWalkRise, trendTestIfRising} from '../../src/analysis/stats-trend.js'
+import {randomWalkRise, trendTestIfRising, trendTestIfSloped} from '../../src/analysis/stats-trend.js'
 import {MIN_WINDOW_SAMPLES, scanSeries, WINDOWS} from '../../src/analysis/scan.js'
 import {Scratch} from '../../src/typed-arrays.js'
 
@@ -97,7 +97,7 @@ describe('stats on arbitrary finite input', () => {
       ),
     ),
     fc.record({minRise: fc.option(fc.integer({min: 0, max: 50}), {nil: undefined}), floorWindowMs: fc.option(fc.integer({min: 0, max: 3_600_000}), {nil: undefined}), minSamples: fc.option(fc.integer({min: 1, max: 30}), {nil: undefined})}),
-  ])('trendTestIfRising is null exactly when trendTest\'s samples, span or rise check fails, else trendTest (the scan skips windows on it)', (pairs, o) => {
+  ])('trendTestIfRising is null exactly when trendTest\'s samples, span or rise check fails, else trendTest; trendTestIfSloped \'flat\' when the slope check fails too (the scan skips windows on them)', (pairs, o) => {
     const times = pairs.map((p) => p[0])
     const values = pairs.map((p) => p[1])
     const full = trendTest(times, values, o)
@@ -105,6 +105,11 @@ describe('stats on arbitrary finite input', () => {
     const rising = trendTestIfRising(times, values, o)
     expect(rising !== null).toBe(checks.samples && checks.span && checks.rise)
     if (rising !== null) expect(rising).toEqual(full)
+    // And past those, 'flat' exactly when the floor's slope interval reaches 0 (the scan's windows then have p 1).
+    const sloped = trendTestIfSloped(times, values, o)
+    if (rising === null) expect(sloped).toBeNull()
+    else if (checks.slope) expect(sloped).toEqual(full)
+    else expect(sloped).toBe('flat')
   })
 
   test.prop([samples, fc.integer({min: 1, max: 300}), fc.constantFrom('mean', 'min', 'max', 'last')])(
@@ -331,7 +336,7 @@ describe('trendTest properties', () => {
 
 /**
  * The scan as first written: every window of WINDOWS tested (no window skipped), the best by p; without a load.
- * The scan skips the tests of windows whose floor cannot pass (`trendTestIfRising`): it must answer the same.
+ * The scan skips the tests of windows whose floor cannot pass (`trendTestIfSloped`): it must answer the same.
  */
 function scanEveryWindow(t: Float64Array, v: Float64Array) {
   const n = t.length
