@@ -288,7 +288,8 @@ function state(s: usize, e: usize, words: bool): i32 {
       store<u8>(SCRATCH + n++, 95)
       continue
     }
-    if (c < 33 || c > 126 || n >= 200) return -1
+    // Bytes of other characters are UTF-8 (every input is UTF-8 by now): `ABHÖREN`, `ÉTABLI` are read here.
+    if (c < 33 || c == 127 || n >= 200) return -1
     store<u8>(SCRATCH + n++, <u8>c)
     i++
   }

@@ -101,7 +101,15 @@ describe('netstat row kernel', () => {
 
   it('reads a row from staged bytes, rejects a cut one and leaves a word it cannot read to JavaScript', () => {
     const k = withKernel(true, () => NetstatKernel.create())!
-    const rows = ['  TCP    10.0.0.5:49152         93.184.216.34:443      ESTABLISHED     4242', '  TCP    10.0.0.5:49152', '  TCP    0.0.0.0:135  0.0.0.0:0  ABHÖREN  4']
+    // A state word with other characters (UTF-8) is read when the table has it as written or in capitals
+    // (`ABHÖREN`, `Établi`); JavaScript's toUpperCase is left the others (`écoute`).
+    const rows = [
+      '  TCP    10.0.0.5:49152         93.184.216.34:443      ESTABLISHED     4242',
+      '  TCP    10.0.0.5:49152',
+      '  TCP    0.0.0.0:135  0.0.0.0:0  écoute  4',
+      '  TCP    0.0.0.0:135  0.0.0.0:0  ABHÖREN  4',
+      '  TCP    10.0.0.5:49153  10.0.0.9:445  Établi  4',
+    ]
     const buf = Buffer.from(rows.join('\n'))
     k.stage(buf)
     let at = 0
@@ -110,7 +118,11 @@ describe('netstat row kernel', () => {
       at += Buffer.byteLength(r) + 1
       return k.parseRow(from, at - 1)
     })
-    expect(answers).toEqual([K_OK, K_REJECT, K_FALLBACK])
+    expect(answers).toEqual([K_OK, K_REJECT, K_FALLBACK, K_OK, K_OK])
+    const whole = Buffer.from([rows[0], rows[2], rows[3], rows[4]].join('\r\n') + '\r\n')
+    const read = parseBytes(whole, 1 << 20, true, false)
+    expect(read).toEqual(parseBytes(whole, 1 << 20, false, false))
+    expect(read.records.map((r) => (r as ConnectionRecord).state)).toEqual(['ESTABLISHED', 'LISTENING', 'LISTENING', 'ESTABLISHED'])
     // Offsets past its memory trap inside the kernel: the row is left to JavaScript, nothing is thrown.
     expect(k.parseRow(2 ** 30, 2 ** 30 + 40)).toBe(K_FALLBACK)
     k.stage(buf)

@@ -101,17 +101,22 @@ export function kernelCall<T>(f: () => T): T {
 /** The WebAssembly memory of an instance, as the wrappers use it. */
 export type KernelMemory = WasmMemory
 
-/** Writes the state words a kernel instance reads itself (the locale table's ASCII words; others fall back) at `at`. */
+/**
+ * Writes the state words a kernel instance reads itself at `at`, in UTF-8 (what its rows are in: every input
+ * is UTF-8 by the time a kernel reads it): the German `ABHÖREN` rows of a UTF-16 loop (about 15 a snapshot)
+ * left the row lane for JavaScript while the table held ASCII words only.
+ */
 export function writeStateWords(bytes: Uint8Array, at: number): void {
   let p = at
   const limit = at + 3584
   for (const [state, words] of STATE_WORDS) {
     for (const w of words) {
-      if (!/^[\x21-\x7e]+$/.test(w) || p + 2 + w.length >= limit) continue
-      bytes[p] = w.length
+      const utf8 = Buffer.from(w, 'utf8')
+      if (utf8.some((b) => b < 0x21 || b === 0x7f) || utf8.length > 255 || p + 2 + utf8.length >= limit) continue
+      bytes[p] = utf8.length
       bytes[p + 1] = TCP_STATES.indexOf(state) + 1
-      for (let k = 0; k < w.length; k++) bytes[p + 2 + k] = w.charCodeAt(k)
-      p += 2 + w.length
+      bytes.set(utf8, p + 2)
+      p += 2 + utf8.length
     }
   }
   bytes[p] = 0
