@@ -155,13 +155,9 @@ export function scanSeries(t: Float64Array, v: Float64Array, load: Float64Array 
     // hypothesis read their members'; a series that is no finding is never read). A window whose floor's slope
     // interval reaches 0 has p 1 too, and only its slope is computed (it counts for Bonferroni as a tested one).
     const trend = trendTestIfSloped(tt, vv)
-    if (trend === null) {
-      if (results.length > 0) hopeless++
+    if (trend === null || trend === 'flat') {
+      if (trend === null && results.length > 0) hopeless++
       else results.push(untested(from, to, () => trendTest(tt, vv)))
-      continue
-    }
-    if (trend === 'flat') {
-      results.push(untested(from, to, () => trendTest(tt, vv)))
       continue
     }
     let p = passes(trend) ? trend.pValue : 1
