@@ -13,7 +13,8 @@ if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsF
 // (src/input/hash-thread.ts hashEarly; it never throws, and a build without it just hashes later).
 await import('../dist/input/hash-thread.js').then((m) => m.hashEarly(process.argv.slice(2)), () => {})
 
-const {execute} = await import('@oclif/core')
+// oclif from the build's chunks (scripts/bundle.mjs), the copy the commands extend.
+const {execute} = await import('../dist/cli.js')
 
 // A failed write to stdout is reported by the command itself (one line, exit 1). oclif's own
 // listener rethrows every stream error but EPIPE as a stack trace (its final flush on a full disk

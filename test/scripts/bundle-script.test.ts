@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -17,12 +17,43 @@ describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
   it('leaves each command and worker entry importing shared chunks, and no module graph behind them', () => {
     const chunks = readdirSync(join(root, 'dist/chunks'))
     expect(chunks.length).toBeGreaterThan(0)
-    const entries = [...readdirSync(join(root, 'dist/commands')).filter((f) => f.endsWith('.js')).map((f) => `commands/${f}`), 'input/parallel-worker.js', 'input/hash-worker.js']
+    const entries = ['cli.js', ...readdirSync(join(root, 'dist/commands')).filter((f) => f.endsWith('.js')).map((f) => `commands/${f}`), 'input/parallel-worker.js', 'input/hash-worker.js']
     for (const entry of entries) {
       const text = readFileSync(join(root, 'dist', entry), 'utf8')
       // Imports are of chunks or packages only: a relative import of another tsc module would load its graph.
       const relative = [...text.matchAll(/from\s+"(\.[^"]+)"/g)].map((m) => m[1]!)
-      expect(relative.every((p) => p.startsWith('../chunks/')), `${entry}: ${relative.join(', ')}`).toBe(true)
+      const chunk = entry.includes('/') ? '../chunks/' : './chunks/'
+      expect(relative.every((p) => p.startsWith(chunk)), `${entry}: ${relative.join(', ')}`).toBe(true)
+      // oclif is in the chunks: one copy for bin/run.js and the commands, none of its files loaded from node_modules.
+      expect(text, entry).not.toMatch(/from\s+"@oclif\/core"/)
+    }
+  })
+
+  it('starts a command without loading a CommonJS module from node_modules (oclif is bundled)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
+    try {
+      // Counts the CommonJS modules loaded by the end of the run (Node's one module cache).
+      const hook = join(dir, 'count.mjs')
+      writeFileSync(
+        hook,
+        "import {createRequire} from 'node:module'\nconst cache = createRequire(import.meta.url).cache\nprocess.on('exit', () => process.stderr.write(`cjs ${Object.keys(cache).filter((k) => k.includes('node_modules')).length}\\n`))\n",
+      )
+      const loop = join(ROOT, 'corpus/netstat/loop-en-us-anobq-bound-leak.txt')
+      // As users run it: NODE_ENV=test (vitest's) has oclif register a TypeScript loader for development.
+      const env = {...process.env}
+      delete env.NODE_ENV
+      const run = (...args: string[]) => spawnSync(process.execPath, ['--import', pathToFileURL(hook).href, join(root, 'bin/run.js'), ...args], {encoding: 'utf8', env})
+      const analyze = run('analyze', '--json', loop)
+      expect(analyze.status).toBe(0)
+      expect(JSON.parse(analyze.stdout).schema).toBe('portleak/analysis@1')
+      expect(analyze.stderr).toMatch(/^cjs 0$/m)
+      // `help <command>` is plugin-help's command: it loads its own oclif from node_modules, and still works.
+      const help = run('help', 'analyze')
+      expect(help.status).toBe(0)
+      expect(help.stdout).toMatch(/^USAGE\n {2}\$ portleak analyze INPUTS\.\.\./m)
+      expect(help.stderr).toMatch(/^cjs [1-9]\d*$/m)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
     }
   })
 
