@@ -194,19 +194,46 @@ function processSummaries(tl: Timeline, tz: (iso: string) => string): ProcessSum
 
 /** Connections per remote endpoint over time, for the busiest endpoints, with the slot that mostly owns them. */
 function remoteSeries(c: CaseBuilder, order: readonly {summary: number}[], tl: Timeline): Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}> {
-  const peak = new Map<number, number>()
-  for (const s of order) {
-    const r = c.summaries.remotes(s.summary)
-    for (let i = 0; i < r.length; i += 3) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
-  }
+  const peak = remotePeaks(c, order)
   const label = (key: number) => c.agg.endpoints.label(key)
   const top = [...peak.entries()].sort((a, b) => b[1] - a[1] || (label(a[0]) < label(b[0]) ? -1 : label(a[0]) > label(b[0]) ? 1 : 0)).slice(0, REMOTES_TESTED)
   // One pass over the snapshots for all of them (one per endpoint read every snapshot's list 30 times). Each
   // endpoint still sees its entries in snapshot order, then list order, so its owners are counted as before.
   const tested = new Map(top.map(([key], k) => [key, k]))
   const series = top.map(() => ({v: new Int32Array(tl.times.length), ownerAt: new Int32Array(tl.times.length).fill(-1), owners: new Map<number, number>()}))
-  order.forEach((s, t) => {
+  fillRemoteSeries(c, order, tested, series)
+  const out = new Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}>()
+  top.forEach(([key], k) => {
+    const {v, ownerAt, owners} = series[k]!
+    const owner = [...owners.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? -1
+    out.set(label(key), {v, owner, ownerAt})
+  })
+  return out
+}
+
+// The two passes over every snapshot's endpoint list are functions of their own, small: run once, a loop
+// that runs long is compiled again while it runs (on-stack replacement), with all of the function around
+// it; remoteSeries whole took V8 about 35 ms of compiling on the 0.5 GB UTF-16 bench loop, for 10 ms of work.
+
+/** The most connections each remote endpoint had in one snapshot (keys of c.agg.endpoints). */
+function remotePeaks(c: CaseBuilder, order: readonly {summary: number}[]): Map<number, number> {
+  const peak = new Map<number, number>()
+  for (const s of order) {
     const r = c.summaries.remotes(s.summary)
+    for (let i = 0; i < r.length; i += 3) peak.set(r[i]!, Math.max(peak.get(r[i]!) ?? 0, r[i + 1]!))
+  }
+  return peak
+}
+
+/** Fills the series of the tested endpoints (`tested`: key → index into `series`), snapshot by snapshot. */
+function fillRemoteSeries(
+  c: CaseBuilder,
+  order: readonly {summary: number}[],
+  tested: ReadonlyMap<number, number>,
+  series: readonly {v: Int32Array; ownerAt: Int32Array; owners: Map<number, number>}[],
+): void {
+  for (let t = 0; t < order.length; t++) {
+    const r = c.summaries.remotes(order[t]!.summary)
     for (let i = 0; i < r.length; i += 3) {
       const k = tested.get(r[i]!)
       if (k === undefined) continue
@@ -215,14 +242,7 @@ function remoteSeries(c: CaseBuilder, order: readonly {summary: number}[], tl: T
       x.ownerAt[t] = r[i + 2]!
       if (r[i + 2]! >= 0) x.owners.set(r[i + 2]!, (x.owners.get(r[i + 2]!) ?? 0) + 1)
     }
-  })
-  const out = new Map<string, {v: Int32Array; owner: number; ownerAt: Int32Array}>()
-  top.forEach(([key], k) => {
-    const {v, ownerAt, owners} = series[k]!
-    const owner = [...owners.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? -1
-    out.set(label(key), {v, owner, ownerAt})
-  })
-  return out
+  }
 }
 
 /** The remote endpoint with the most connections owned by the process with this PID, if any. */
