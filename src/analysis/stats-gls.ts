@@ -116,99 +116,28 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   }
   const first = yc[0]!
   // What depends on φ alone (the y sums' part of the likelihood), for the grid φ = g / 50 (g = −10…49) and for
-  // any other φ; the same expressions whichever way they are reached, so the result does not depend on the path.
-  const atPhi = (phi: number) => {
-    const h2 = 1 - phi * phi
-    const c = 1 - phi
-    // phi² and 2·phi once per φ: `phi * phi * s` and `2 * phi * s` multiply left to right, so the same products.
-    return {
-      phi,
-      phi2: phi * phi,
-      twoPhi: 2 * phi,
-      h2,
-      c,
-      halfLogH2: 0.5 * Math.log(h2),
-      scc: h2 + (n - 1) * c * c,
-      scy: h2 * first + c * (y1 - phi * y0),
-      syy: h2 * first * first + y11 - 2 * phi * y10 + phi * phi * y00,
-    }
-  }
-  const grid = Array.from({length: 60}, (_, k) => atPhi((k - 10) / 50))
-  // The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at φ, from the lag sums
-  // of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the others quasi-differenced.
-  const profile = (p: ReturnType<typeof atPhi>, x: Float64Array) => {
-    // Indexed, not destructured: destructuring a typed array runs its iterator (per knot and φ).
-    const x1 = x[0]!
-    const x0 = x[1]!
-    const x11 = x[2]!
-    const x10 = x[3]!
-    const x00 = x[4]!
-    const x1y1 = x[5]!
-    const x1y0 = x[6]!
-    const x0y1 = x[7]!
-    const x0y0 = x[8]!
-    const {phi, phi2, twoPhi, c, scc, scy, syy} = p
-    const scx = c * (x1 - phi * x0)
-    const sxx = x11 - twoPhi * x10 + phi2 * x00
-    const sxy = x1y1 - phi * (x1y0 + x0y1) + phi2 * x0y0
-    const det = scc * sxx - scx * scx
-    if (!(det > 0)) return -Infinity
-    const rss = syy - (sxx * scy * scy - 2 * scx * scy * sxy + scc * sxy * sxy) / det
-    if (!(rss > 0)) return -Infinity
-    return p.halfLogH2 - 0.5 * Math.log(det) - ((n - 2) / 2) * Math.log(rss)
-  }
+  // any other φ (`phiTerms`): the same expressions whichever way they are reached, so the result does not depend
+  // on the path. Numbers in one array, not an object per φ: the knot loop below is what V8 compiles.
+  const sums: PhiSums = {n, first, y1, y0, y11, y10, y00}
+  const grid = new Float64Array(60 * PHI_TERMS)
+  for (let k = 0; k < 60; k++) phiTerms(grid, k * PHI_TERMS, (k - 10) / 50, sums)
   // Lag sums of x = max(0, i − knot) (and its lag) with 1 and y, over i = knot + 1…n − 1, from suffix sums over i
   // of 1, i, i², i(i − 1), (i − 1)², y_i, y_{i−1}, i·y_i, i·y_{i−1}: O(1) per knot.
   const suffix = new Float64Array(9)
   // One buffer for the knot at hand, copied out when its fit becomes the best (no array per knot).
   const x = new Float64Array(9)
-  const sums = (knot: number) => {
-    const c = suffix[0]!
-    const si = suffix[1]!
-    const sii = suffix[2]!
-    const sii1 = suffix[3]!
-    const si1i1 = suffix[4]!
-    const sy = suffix[5]!
-    const sy0 = suffix[6]!
-    const siy = suffix[7]!
-    const siy0 = suffix[8]!
-    const k = knot
-    x[0] = si - k * c
-    x[1] = si - c - k * c
-    x[2] = sii - 2 * k * si + k * k * c
-    x[3] = sii1 - k * (2 * si - c) + k * k * c
-    x[4] = si1i1 - 2 * k * (si - c) + k * k * c
-    x[5] = siy - k * sy
-    x[6] = siy0 - k * sy0
-    x[7] = siy - sy - k * sy
-    x[8] = siy0 - sy0 - k * sy0
-    return x
-  }
-  const add = (i: number) => {
-    const u = yc[i]!
-    const w = yc[i - 1]!
-    suffix[0]! += 1
-    suffix[1]! += i
-    suffix[2]! += i * i
-    suffix[3]! += i * (i - 1)
-    suffix[4]! += (i - 1) * (i - 1)
-    suffix[5]! += u
-    suffix[6]! += w
-    suffix[7]! += i * u
-    suffix[8]! += i * w
-  }
   let bestPhi = 0
   let bestL = -Infinity
   const bestX = new Float64Array(9)
   // Knots from the last to the first, the suffix growing by one point each.
-  add(n - 1)
+  addSuffix(suffix, yc, n - 1)
   for (let knot = n - 3; knot >= 0; knot--) {
-    add(knot + 1)
+    addSuffix(suffix, yc, knot + 1)
     if (shape === 'line' && knot > 0) continue
-    sums(knot)
+    knotSums(suffix, knot, x)
     let improved = false
     for (let g = -10; g <= 49; g++) {
-      const l = profile(grid[g + 10]!, x)
+      const l = profileAt(grid, (g + 10) * PHI_TERMS, x, n)
       if (l > bestL) {
         bestPhi = g / 50
         bestL = l
@@ -219,16 +148,109 @@ export function estimatePhi(y: ArrayLike<number>, shape: 'hinge' | 'line' = 'hin
   }
   if (!Number.isFinite(bestL)) return 0
   const aroundPhi = bestPhi
+  const one = new Float64Array(PHI_TERMS)
   for (let g = -4; g <= 4; g++) {
     const phi = aroundPhi + g / 200
     if (phi <= -1 || phi >= 1) continue
-    const l = profile(atPhi(phi), bestX)
+    phiTerms(one, 0, phi, sums)
+    const l = profileAt(one, 0, bestX, n)
     if (l > bestL) {
       bestPhi = phi
       bestL = l
     }
   }
   return Math.min(PHI_MAX, Math.max(0, bestPhi))
+}
+
+/** The centred series' sums estimatePhi's likelihood takes from y (over i = 1…n − 1, and its first point). */
+type PhiSums = {n: number; first: number; y1: number; y0: number; y11: number; y10: number; y00: number}
+
+/** Numbers per φ in estimatePhi's grid: φ, φ², 2φ, 1 − φ², 1 − φ, ½·ln(1 − φ²), and the y sums' scc, scy, syy. */
+const PHI_TERMS = 9
+
+/** Writes what the likelihood at φ takes from φ and the y sums alone into out[at…at + PHI_TERMS). */
+function phiTerms(out: Float64Array, at: number, phi: number, s: PhiSums): void {
+  const h2 = 1 - phi * phi
+  const c = 1 - phi
+  // phi² and 2·phi once per φ: `phi * phi * s` and `2 * phi * s` multiply left to right, so the same products.
+  out[at] = phi
+  out[at + 1] = phi * phi
+  out[at + 2] = 2 * phi
+  out[at + 3] = h2
+  out[at + 4] = c
+  out[at + 5] = 0.5 * Math.log(h2)
+  out[at + 6] = h2 + (s.n - 1) * c * c
+  out[at + 7] = h2 * s.first + c * (s.y1 - phi * s.y0)
+  out[at + 8] = h2 * s.first * s.first + s.y11 - 2 * phi * s.y10 + phi * phi * s.y00
+}
+
+/**
+ * The restricted log-likelihood (up to a constant) of y = a + b·max(0, i − knot) + AR(1) at the φ whose terms are at
+ * p[at…], from the lag sums x of x = max(0, i − knot): Prais-Winsten sums, the first point scaled by √(1 − φ²), the
+ * others quasi-differenced. −∞ where the fit is degenerate.
+ */
+function profileAt(p: Float64Array, at: number, x: Float64Array, n: number): number {
+  const x1 = x[0]!
+  const x0 = x[1]!
+  const x11 = x[2]!
+  const x10 = x[3]!
+  const x00 = x[4]!
+  const x1y1 = x[5]!
+  const x1y0 = x[6]!
+  const x0y1 = x[7]!
+  const x0y0 = x[8]!
+  const phi = p[at]!
+  const phi2 = p[at + 1]!
+  const twoPhi = p[at + 2]!
+  const c = p[at + 4]!
+  const scc = p[at + 6]!
+  const scy = p[at + 7]!
+  const syy = p[at + 8]!
+  const scx = c * (x1 - phi * x0)
+  const sxx = x11 - twoPhi * x10 + phi2 * x00
+  const sxy = x1y1 - phi * (x1y0 + x0y1) + phi2 * x0y0
+  const det = scc * sxx - scx * scx
+  if (!(det > 0)) return -Infinity
+  const rss = syy - (sxx * scy * scy - 2 * scx * scy * sxy + scc * sxy * sxy) / det
+  if (!(rss > 0)) return -Infinity
+  return p[at + 5]! - 0.5 * Math.log(det) - ((n - 2) / 2) * Math.log(rss)
+}
+
+/** Adds point i (and its lag) to estimatePhi's suffix sums. */
+function addSuffix(suffix: Float64Array, yc: Float64Array, i: number): void {
+  const u = yc[i]!
+  const w = yc[i - 1]!
+  suffix[0]! += 1
+  suffix[1]! += i
+  suffix[2]! += i * i
+  suffix[3]! += i * (i - 1)
+  suffix[4]! += (i - 1) * (i - 1)
+  suffix[5]! += u
+  suffix[6]! += w
+  suffix[7]! += i * u
+  suffix[8]! += i * w
+}
+
+/** The lag sums of x = max(0, i − knot) with 1 and y, from the suffix sums past the knot, into x. */
+function knotSums(suffix: Float64Array, k: number, x: Float64Array): void {
+  const c = suffix[0]!
+  const si = suffix[1]!
+  const sii = suffix[2]!
+  const sii1 = suffix[3]!
+  const si1i1 = suffix[4]!
+  const sy = suffix[5]!
+  const sy0 = suffix[6]!
+  const siy = suffix[7]!
+  const siy0 = suffix[8]!
+  x[0] = si - k * c
+  x[1] = si - c - k * c
+  x[2] = sii - 2 * k * si + k * k * c
+  x[3] = sii1 - k * (2 * si - c) + k * k * c
+  x[4] = si1i1 - 2 * k * (si - c) + k * k * c
+  x[5] = siy - k * sy
+  x[6] = siy0 - k * sy0
+  x[7] = siy - sy - k * sy
+  x[8] = siy0 - sy0 - k * sy0
 }
 
 /** The calibrated variance factor for a series of `points` points whose estimated φ is `phi` (`table`: the estimate's). */
