@@ -3,6 +3,7 @@ import type {Finding, HandleSeries, Severity} from '../model/types.js'
 import {formatWallTime} from '../model/wall-time.js'
 import {senSlope, trendTest} from './stats.js'
 import {maxOf} from '../model/extremes.js'
+import {int} from '../numbers.js'
 
 /** Processes whose handle counts are large by design (the troubleshooting guide's exceptions). */
 const HEAVY = new Set(['system', 'lsass.exe', 'store.exe', 'sqlservr.exe', 'idle', 'system idle process', 'memory compression', 'registry'])
@@ -128,7 +129,7 @@ export function handleFindings(series: readonly HandleSeries[], tz: (iso: string
       const afdShare = afd === null ? 0 : afd / x.rangeCount
       const severity: Severity = strong || afdShare >= 0.2 ? 'high' : 'medium'
       const mark = strong ? `over 10,000${x.failing ? ', with outbound connections failing' : ''}` : 'over 3,000: suspicious'
-      const sockets = afd !== null && afd > 0 ? `, ${afd.toLocaleString('en-US')} of them \\Device\\Afd (sockets, ${(afdShare * 100).toFixed(1)}% of the ${x.rangeCount.toLocaleString('en-US')} dynamic ports)` : ''
+      const sockets = afd !== null && afd > 0 ? `, ${int(afd)} of them \\Device\\Afd (sockets, ${(afdShare * 100).toFixed(1)}% of the ${int(x.rangeCount)} dynamic ports)` : ''
       const one = listings === 1 ? ' in one listing' : ` at its peak (${listings} listings)`
       out.push(
         base({
@@ -140,7 +141,7 @@ export function handleFindings(series: readonly HandleSeries[], tz: (iso: string
           start: listings === 1 ? peakPoint.total! : totals[0]!.total!,
           now: listings === 1 ? peakPoint.total! : totals.at(-1)!.total!,
           peak: peakPoint.total!,
-          summary: `${name} holds ${peakPoint.total!.toLocaleString('en-US')} handles${one} (${mark})${sockets}`,
+          summary: `${name} holds ${int(peakPoint.total!)} handles${one} (${mark})${sockets}`,
           evidence: [ev(peakPoint)],
           afd,
           samples: listings,

@@ -3,6 +3,7 @@ import type {Finding, HolderFact, ProcessSeries, Severity} from '../model/types.
 import {TCP_STATES} from '../model/records.js'
 import {type FindingContext, isoOrNull, rowAt} from './findings.js'
 import {pidLabel, pidSubject} from '../model/pid-label.js'
+import {int} from '../numbers.js'
 
 /** A holder finding needs this share of the dynamic range (unless the range ran out, then the top holder is named). */
 export const HOLDER_MIN_SHARE = 0.05
@@ -11,7 +12,6 @@ export const HOLDER_MIN_SHARE = 0.05
 const GROWTH_KINDS = new Set<Finding['kind']>(['monotonic-growth', 'sawtooth-growth'])
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`
-const int = (v: number) => v.toLocaleString('en-US')
 
 /** The held ports of one process at one snapshot, with the states that hold them. */
 type Held = {ports: number; byState: Record<string, number>; timeWaitAttributed: number; timeWaitAffinity: number}

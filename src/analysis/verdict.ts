@@ -3,6 +3,7 @@ import {maxOf, minOf} from '../model/extremes.js'
 import type {AnalysisDocument, DynamicRange, Finding, Sampling, Timeline, Verdict} from '../model/types.js'
 import {formatWallTime} from '../model/wall-time.js'
 import {pidSubject} from '../model/pid-label.js'
+import {int} from '../numbers.js'
 
 /** Events that prove exhaustion: Tcpip 4227 (TIME_WAIT collision), 4231 (TCP), 4266 (UDP), AFD 0x209. */
 export const PROOF: ReadonlySet<string> = new Set(['time-wait-collision', 'tcp-ports-exhausted', 'udp-ports-exhausted', 'afd-too-many-addresses'])
@@ -58,7 +59,6 @@ export function spanText(ms: number): string {
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`
-const int = (v: number) => v.toLocaleString('en-US')
 
 export function verdictOf(tl: Timeline, range: DynamicRange, findings: readonly Finding[], c: CaseBuilder, tz: (iso: string) => string, w: EventWindow): Verdict {
   let peak = 0

@@ -2,6 +2,7 @@ import {inertDeep, stripControls} from './escape.js'
 import {formatDistance} from './format.js'
 import type {AnalysisDocument, Finding} from '../model/types.js'
 import {pidCell, pidSubject} from '../model/pid-label.js'
+import {int} from '../numbers.js'
 
 const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
   exhausted: 'EXHAUSTED: the machine ran out of ephemeral ports',
@@ -11,7 +12,7 @@ const STATUS: Record<AnalysisDocument['verdict']['status'], string> = {
 
 // Always leaves at least one space before the next column.
 const pad = (s: string, w: number) => (s.length >= w ? `${s.slice(0, w - 2)}… ` : s.padEnd(w))
-const num = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'))
+const num = (v: number | null) => (v === null ? '–' : int(v))
 
 function culpritRow(f: Finding): string {
   const who = f.process ?? (f.kind === 'remote-endpoint-growth' ? `→ ${f.remote}` : f.pid === 0 ? '(PID 0, no owner)' : f.pid !== null || f.pids.length ? pidSubject(f.pid ?? f.pids[0]) : '?')

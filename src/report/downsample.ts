@@ -3,6 +3,7 @@
  * (each bucket's lowest and highest, so peaks and troughs survive), hover targets, event markers and gap
  * bands are thinned to a bound, and long tables are cut with a note that points to `export`. Pure.
  */
+import {int} from '../numbers.js'
 
 /** Most points a chart draws per series. */
 export const CHART_POINTS = 1200
@@ -94,5 +95,5 @@ export function spread<T>(items: readonly T[], max = CHART_MARKS): T[] {
 export function capRows<T>(rows: readonly T[], max = TABLE_ROWS): {rows: T[]; note: string | null} {
   if (rows.length <= max) return {rows: [...rows], note: null}
   const more = rows.length - max
-  return {rows: rows.slice(0, max), note: `${more.toLocaleString('en-US')} more row${more === 1 ? '' : 's'} not shown; portleak export writes them all.`}
+  return {rows: rows.slice(0, max), note: `${int(more)} more row${more === 1 ? '' : 's'} not shown; portleak export writes them all.`}
 }

@@ -1,7 +1,8 @@
 import {inertDeep, stripControls} from './escape.js'
 import type {InputSummary} from '../model/types.js'
+import {int} from '../numbers.js'
 
-const n = (v: number) => v.toLocaleString('en-US')
+const n = int
 /** Provider/event pairs listed by name in the text output (all of them in `--json`). */
 const EVENTS_SHOWN = 8
 
