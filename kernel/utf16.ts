@@ -21,15 +21,30 @@ export function utf16Area(n: i32): i32 {
   return <i32>area
 }
 
+/** 1 when the bytes the last utf16ToUtf8 read hold an 8-bit CR LF (`0D 0A` side by side, at any offset), else 0. */
+let crLf: i32 = 0
+
+/**
+ * Whether the last {@link utf16ToUtf8} met the bytes `0D 0A` side by side: the sign that 8-bit text follows
+ * (UTF-16 lines end in `0D 00 0A 00`), which the caller otherwise searches every chunk for.
+ */
+export function utf16CrLf(): i32 {
+  return crLf
+}
+
 /**
  * Writes the UTF-8 of the `n` code units at `at` right after them (at at + 2n) and returns its length. A
- * surrogate without its other half becomes EF BF BD (U+FFFD), as in `Buffer.from(string)`.
+ * surrogate without its other half becomes EF BF BD (U+FFFD), as in `Buffer.from(string)`. Notes, in passing,
+ * whether the bytes hold `0D 0A` side by side (`utf16CrLf`). Only a unit of three UTF-8 bytes can hold a CR
+ * (0D) that a LF (0A) follows: as U+0A0D, or as its high byte with the next unit's low byte. The high bytes
+ * of ASCII and two-byte units are at most 07, and those of surrogates D8–DF.
  */
 export function utf16ToUtf8(at: i32, n: i32): i32 {
   let s = <usize>at
   const end = s + (<usize>n << 1)
   let o = end
   const notAscii = i16x8.splat(-128)
+  crLf = 0
   while (s < end) {
     if (s + 32 <= end) {
       const a = v128.load(s)
@@ -49,6 +64,7 @@ export function utf16ToUtf8(at: i32, n: i32): i32 {
       store<u8>(o++, <u8>(0xc0 | (u >> 6)))
       store<u8>(o++, <u8>(0x80 | (u & 0x3f)))
     } else if ((u & 0xf800) != 0xd800) {
+      if (u == 0x0a0d || (u >> 8 == 0x0d && s < end && load<u8>(s) == 0x0a)) crLf = 1
       store<u8>(o++, <u8>(0xe0 | (u >> 12)))
       store<u8>(o++, <u8>(0x80 | ((u >> 6) & 0x3f)))
       store<u8>(o++, <u8>(0x80 | (u & 0x3f)))

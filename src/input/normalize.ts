@@ -71,6 +71,15 @@ export class Utf8Normalizer {
     const out: Buffer[] = []
     let i = 0
     while (i < limit) {
+      if (this.mode === 'utf-16le') {
+        // Nearly every chunk holds no 8-bit CR LF at all, which the kernel notes while it encodes: no search.
+        const whole = this.utf16.writeUnlessCrLf(buf.subarray(i, limit))
+        if (whole) {
+          this.parity = (this.parity + limit - i) % 2
+          out.push(whole)
+          break
+        }
+      }
       const end = this.mode === 'utf-16le' ? this.find8bit(buf.subarray(0, limit), i) : this.findUtf16(buf, i, limit)
       out.push(this.decode(buf.subarray(i, end)))
       if (end >= limit) break

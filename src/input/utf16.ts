@@ -14,6 +14,8 @@ import {kernelInstance, type KernelMemory} from '../formats/netstat/kernel.js'
 export class Utf16leToUtf8 {
   /** Bytes kept from the last chunk (at most 3: a high surrogate and one byte of the next unit). */
   private readonly kept = new Uint8Array(4)
+  /** What `kept` held before a {@link writeUnlessCrLf} that takes nothing. */
+  private readonly savedKept = new Uint8Array(4)
   private keptBytes = 0
   /** Bytes the kept ones wait for (the decoder's "missing bytes"). */
   private missing = 0
@@ -25,6 +27,8 @@ export class Utf16leToUtf8 {
   private aligned = Buffer.alloc(0)
   /** The compiled kernel's encoder, made for the first long stretch (null: not built, the encoder below is used). */
   private kernel: Utf16Kernel | null | undefined
+  /** The last {@link encode} went to the kernel. */
+  private viaKernel = false
 
   /** Input bytes taken but not yet turned into UTF-8 (the tail of a cut unit or surrogate pair). */
   get held(): number {
@@ -44,6 +48,30 @@ export class Utf16leToUtf8 {
 
   /** The UTF-8 for `bytes`: valid until {@link rewind}, untouched by later writes before it. */
   write(bytes: Uint8Array): Buffer {
+    return this.take(bytes).out
+  }
+
+  /**
+   * As {@link write}, for a chunk in which 8-bit text may start: its UTF-8, or null, with nothing taken, when
+   * its bytes may hold an 8-bit CR LF (`0D 0A` side by side, at any offset: `indexOf` would find it), which
+   * the caller then looks for. The compiled kernel notes such a pair while it encodes the chunk (most of it,
+   * in one call); the few bytes around that stretch are looked at here. Without the kernel, or for a chunk
+   * too short for it: null.
+   */
+  writeUnlessCrLf(bytes: Uint8Array): Buffer | null {
+    this.savedKept.set(this.kept)
+    const {keptBytes, missing, used} = this
+    const r = this.take(bytes)
+    if (r.kernel && !this.kernel!.crLf() && !crLfOutside(bytes, r.s, r.e)) return r.out
+    this.kept.set(this.savedKept)
+    this.keptBytes = keptBytes
+    this.missing = missing
+    this.used = used
+    return null
+  }
+
+  /** {@link write}, and the stretch of `bytes` encoded in one call, whether by the kernel. */
+  private take(bytes: Uint8Array): {out: Buffer; s: number; e: number; kernel: boolean} {
     let s = 0
     let n = bytes.length
     this.reserve(n + 4)
@@ -54,7 +82,7 @@ export class Utf16leToUtf8 {
       this.missing -= take
       s = take
       n -= take
-      if (this.missing > 0) return this.out.subarray(at, at)
+      if (this.missing > 0) return {out: this.out.subarray(at, at), s, e: s, kernel: false}
     }
     // What the decoder keeps of this chunk: an odd byte, else a high surrogate at the end.
     let e = s + n
@@ -78,8 +106,9 @@ export class Utf16leToUtf8 {
       this.keptBytes = keep
       this.missing = keep
     }
+    this.viaKernel = false
     this.used = this.encode(bytes, s, e)
-    return this.out.subarray(at, this.used)
+    return {out: this.out.subarray(at, this.used), s, e, kernel: this.viaKernel}
   }
 
   /** The UTF-8 for the bytes still kept at the end of the input (a lone high surrogate; an odd byte is dropped). */
@@ -97,7 +126,10 @@ export class Utf16leToUtf8 {
     if (e <= s) return this.used
     if (e - s >= KERNEL_MIN_BYTES) {
       this.kernel ??= Utf16Kernel.create()
-      if (this.kernel) return this.kernel.encode(bytes, s, e, this.out, this.used)
+      if (this.kernel) {
+        this.viaKernel = true
+        return this.kernel.encode(bytes, s, e, this.out, this.used)
+      }
     }
     const at = bytes.byteOffset + s
     if (LITTLE_ENDIAN && at % 2 === 0) return encode(bytes.buffer, at, (e - s) / 2, this.out, this.used)
@@ -126,7 +158,7 @@ const KERNEL_MIN_BYTES = 4096
  * The compiled kernel's encoder (kernel/utf16.ts, in an instance of its own): the same UTF-8 as
  * {@link encode} below, ASCII 16 units at a time. The units are copied into its memory and the UTF-8 out.
  */
-type Utf16Exports = {memory: KernelMemory; utf16Area(n: number): number; utf16ToUtf8(at: number, n: number): number}
+type Utf16Exports = {memory: KernelMemory; utf16Area(n: number): number; utf16ToUtf8(at: number, n: number): number; utf16CrLf(): number}
 
 class Utf16Kernel {
   private constructor(private readonly ex: Utf16Exports) {}
@@ -140,6 +172,11 @@ class Utf16Kernel {
     }
   }
 
+  /** The last {@link encode}'s bytes held an 8-bit CR LF (`0D 0A` side by side). */
+  crLf(): boolean {
+    return this.ex.utf16CrLf() !== 0
+  }
+
   /** As {@link encode}: the UTF-8 of the units in bytes[s, e) (e − s even, at least 2) written into out at o; returns where it ends. */
   encode(bytes: Uint8Array, s: number, e: number, out: Buffer, o: number): number {
     const n = (e - s) >> 1
@@ -150,6 +187,14 @@ class Utf16Kernel {
     out.set(mem.subarray(at + 2 * n, at + 2 * n + length), o)
     return o + length
   }
+}
+
+/** An 8-bit CR LF (`0D 0A`) in `bytes` that involves a byte outside [s, e) (the stretch the kernel looked at). */
+function crLfOutside(bytes: Uint8Array, s: number, e: number): boolean {
+  const pair = (k: number) => bytes[k] === 0x0d && bytes[k + 1] === 0x0a
+  for (let k = 0; k < s && k + 1 < bytes.length; k++) if (pair(k)) return true
+  for (let k = Math.max(0, e - 1); k + 1 < bytes.length; k++) if (pair(k)) return true
+  return false
 }
 
 /** True where typed arrays are little-endian (x64, arm64): UTF-16LE bytes are read as Uint16Array in place. */

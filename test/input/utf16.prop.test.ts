@@ -88,6 +88,81 @@ describe('UTF-16LE to UTF-8 without a string', () => {
     },
   )
 
+  /** Bytes that make an 8-bit CR LF (`0D 0A` side by side) wherever they land: in a unit, across two, next to ASCII. */
+  const crLfBits = fc.constantFrom(Buffer.from([0x0d, 0x0a]), le(0x0a0d), le(0x0d41, 0x000a), le(0x0d00, 0x0a00), Buffer.from([0x0d, 0x41, 0x0a]))
+  const CR_LF = Buffer.from([0x0d, 0x0a])
+
+  /** The decoder's own UTF-8 for `chunk` after it was given `before`. */
+  const decoded = (before: Buffer, chunk: Buffer) => {
+    const d = new StringDecoder('utf16le')
+    d.write(before)
+    return Buffer.from(d.write(chunk), 'utf8')
+  }
+
+  test.prop([fc.array(piece, {minLength: 300, maxLength: 600}), fc.option(fc.tuple(crLfBits, fc.nat())), fc.constantFrom(0, 1, 3, 4)], {numRuns: 400})(
+    'says "no 8-bit CR LF" only when a chunk has none, wherever one pair sits (the kernel notes it while it encodes)',
+    (pieces, insert, held) => {
+      const clean = Buffer.concat(pieces)
+      fc.pre(clean.indexOf(CR_LF) === -1)
+      const chunk = insert === null ? clean : Buffer.concat([clean.subarray(0, insert[1] % clean.length), insert[0], clean.subarray(insert[1] % clean.length)])
+      // A decoder holding a byte or a unit from before (a surrogate waiting for its pair): its stretch starts later.
+      const before = Buffer.from([0x41, 0x00, 0x3d, 0xd8].slice(0, held))
+      const t = new Utf16leToUtf8()
+      t.write(before)
+      const out = t.writeUnlessCrLf(chunk)
+      expect(out === null, `pair at ${chunk.indexOf(CR_LF)}`).toBe(chunk.indexOf(CR_LF) !== -1)
+      // Null takes nothing: write then gives what it would have; otherwise the answer is write's.
+      expect(Buffer.from(out ?? t.write(chunk))).toEqual(decoded(before, chunk))
+    },
+  )
+
+  it('finds an 8-bit CR LF in the bytes around the stretch the kernel encodes', () => {
+    const text = Buffer.from('  TCP    10.0.0.5:49152   52.1.2.3:443   HERGESTELLT   4\r\n'.repeat(100), 'utf16le')
+    const cases: [string, Buffer, Buffer][] = [
+      // The held byte's unit is completed by the chunk's first byte: the pair starts before the stretch.
+      ['at the first byte, completing a held unit', Buffer.from([0x41]), Buffer.concat([CR_LF, text])],
+      ['across the first byte and the stretch', Buffer.from([0x41]), Buffer.concat([Buffer.from([0x0d]), Buffer.from([0x0a, 0x00]), text])],
+      // An odd chunk keeps its last byte; one ending in a high surrogate keeps two.
+      ['in the last unit of the stretch', Buffer.alloc(0), Buffer.concat([text, le(0x0a0d)])],
+      ['across the stretch and the kept byte', Buffer.alloc(0), Buffer.concat([text, Buffer.from([0x41, 0x0d, 0x0a])])],
+      ['across the stretch and a kept high surrogate', Buffer.alloc(0), Buffer.concat([text, Buffer.from([0x41, 0x0d]), Buffer.from([0x0a, 0xd8])])],
+    ]
+    for (const [what, before, chunk] of cases) {
+      expect(chunk.indexOf(CR_LF), what).not.toBe(-1)
+      const t = new Utf16leToUtf8()
+      t.write(before)
+      expect(t.writeUnlessCrLf(chunk), what).toBeNull()
+      expect(Buffer.from(t.write(chunk)), what).toEqual(decoded(before, chunk))
+    }
+    // The same text without the pair is encoded at once.
+    const t = new Utf16leToUtf8()
+    expect(Buffer.from(t.writeUnlessCrLf(text)!)).toEqual(decoded(Buffer.alloc(0), text))
+  })
+
+  /** Long UTF-16LE stretches with 8-bit CR LFs here and there. */
+  const crLfPiece = fc.oneof({arbitrary: piece, weight: 20}, {arbitrary: crLfBits, weight: 1})
+
+  test.prop([fc.array(crLfPiece, {minLength: 250, maxLength: 600}), fc.array(fc.nat(), {maxLength: 6})], {numRuns: 150})(
+    'the normaliser finds the same switches and text with the kernel noting CR LFs as with searching every chunk',
+    (pieces, cuts) => {
+      const bytes = Buffer.concat(pieces)
+      const run = () => {
+        const n = new Utf8Normalizer('utf-16le')
+        const out = chunksOf(bytes, cuts).map((c) => Buffer.from(n.push(c)))
+        out.push(n.end())
+        return {text: Buffer.concat(out).toString('hex'), switches: n.switches, position: n.position}
+      }
+      const fast = run()
+      const writeUnlessCrLf = Utf16leToUtf8.prototype.writeUnlessCrLf
+      Utf16leToUtf8.prototype.writeUnlessCrLf = () => null
+      try {
+        expect(fast).toEqual(run())
+      } finally {
+        Utf16leToUtf8.prototype.writeUnlessCrLf = writeUnlessCrLf
+      }
+    },
+  )
+
   it('pairs surrogates cut between chunks as the decoder did, and ends a lone one in EF BF BD', () => {
     const emoji = le(0x41, 0xd83d, 0xde00)
     const run = (...chunks: Buffer[]) => {
