@@ -9,7 +9,7 @@ import {setFlagsFromString} from 'node:v8'
 // time, about 2 % more on the analysis-heavy short-lived loop. A budget given to node itself is kept.
 if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsFromString('--interrupt-budget=270336')
 
-// The largest input named starts being hashed now, on the core oclif's start-up (about 0.2 s) leaves idle
+// The largest input named starts being hashed now, on the core start-up (about 0.13 s) leaves idle
 // (src/input/hash-thread.ts hashEarly; it never throws, and a build without it just hashes later).
 await import('../dist/input/hash-thread.js').then((m) => m.hashEarly(process.argv.slice(2)), () => {})
 
