@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {fileURLToPath} from 'node:url'
 import {setFlagsFromString} from 'node:v8'
 
 // V8 compiles a function with TurboFan once it has run a while, in every thread (the main one and each
@@ -13,8 +14,19 @@ if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsF
 // (src/input/hash-thread.ts hashEarly; it never throws, and a build without it just hashes later).
 await import('../dist/input/hash-thread.js').then((m) => m.hashEarly(process.argv.slice(2)), () => {})
 
-// oclif from the build's chunks (scripts/bundle.mjs), the copy the commands extend.
-const {execute} = await import('../dist/cli.js')
+// oclif from the build's chunks (scripts/bundle.mjs), the copy the commands extend. A checkout that was
+// never built has none: one line saying so, not a stack trace.
+const cli = new URL('../dist/cli.js', import.meta.url)
+const {execute} = await import(cli.href).catch((error) => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const missing = error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes(fileURLToPath(cli))
+  process.stderr.write(
+    missing
+      ? `portleak: not built (${fileURLToPath(cli)} is missing): run \`npm install\` or \`npm run build\` in ${root}\n`
+      : `portleak: the build in ${root} does not load (${String(error?.message ?? error).split('\n')[0]}): run \`npm run build\` there\n`,
+  )
+  process.exit(1)
+})
 
 // A failed write to stdout is reported by the command itself (one line, exit 1). oclif's own
 // listener rethrows every stream error but EPIPE as a stack trace (its final flush on a full disk

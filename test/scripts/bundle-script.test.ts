@@ -57,6 +57,21 @@ describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
     }
   })
 
+  it('says in one line that a checkout is not built, with no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
+    try {
+      cpSync(join(root, 'bin'), join(dir, 'bin'), {recursive: true})
+      cpSync(join(root, 'package.json'), join(dir, 'package.json'))
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+      const r = spawnSync(process.execPath, [join(dir, 'bin/run.js'), 'analyze', '--json', 'x.txt'], {encoding: 'utf8'})
+      expect(r.status).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toBe(`portleak: not built (${join(dir, 'dist/cli.js')} is missing): run \`npm install\` or \`npm run build\` in ${dir}/\n`)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('refuses entries it has bundled already, naming the file, and changes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
     try {
