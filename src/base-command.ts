@@ -156,9 +156,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return warning
   }
 
-  /** The JSON document on stdout, with no raw C1 or bidi character in it (JSON `\u` escapes instead). */
+  /**
+   * The JSON document on stdout, with no raw C1 or bidi character in it (JSON `\u` escapes instead). Without a
+   * theme oclif's colouring only splits the document into tokens and joins them again, the same bytes as
+   * `JSON.stringify` at about 100 ms a MB (15 ms for a 144 KB analysis, on the run's last single-threaded stretch).
+   */
   protected override logJson(json: unknown): void {
-    this.out(`${inertJson(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json}))}\n`)
+    const theme = this.config.theme?.json
+    this.out(`${inertJson(theme ? ux.colorizeJson(json, {pretty: true, theme}) : JSON.stringify(json, null, 2))}\n`)
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
