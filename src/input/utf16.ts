@@ -59,6 +59,8 @@ export class Utf16leToUtf8 {
    * too short for it: null.
    */
   writeUnlessCrLf(bytes: Uint8Array): Buffer | null {
+    // Too short for the kernel, or no kernel: nothing to gain, and the caller's search then encodes it once.
+    if (bytes.length < KERNEL_MIN_BYTES || this.kernel === null) return null
     this.savedKept.set(this.kept)
     const {keptBytes, missing, used} = this
     const r = this.take(bytes)
