@@ -2,6 +2,7 @@ import type {IsoTime} from '../model/types.js'
 import {formatWallTime} from '../model/wall-time.js'
 import type {WallTime} from '../model/records.js'
 import {pidCell} from '../model/pid-label.js'
+import {groupDigits} from '../numbers.js'
 
 /** Locale-independent number formatting for reports: same bytes on every machine. */
 
@@ -9,7 +10,7 @@ import {pidCell} from '../model/pid-label.js'
 export function formatInt(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '–'
   const sign = n < 0 ? '-' : ''
-  return sign + String(Math.round(Math.abs(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return sign + groupDigits(String(Math.round(Math.abs(n))))
 }
 
 /** A rate per hour: `+1,796/h`, `-3.5/h`, `–` when unknown. One decimal below 10. */
