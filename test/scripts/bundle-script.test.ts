@@ -11,6 +11,16 @@ import {moduleRoot} from '../../src/module-root.js'
 const ROOT = new URL('../../', import.meta.url).pathname
 const bundle = (root: string) => spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), root], {encoding: 'utf8'})
 
+/** Runs `f` in a fresh folder, removed afterwards. */
+function inTempDir(f: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
+  try {
+    f(dir)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
 describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
   const root = inject('cliRoot')
 
@@ -30,8 +40,7 @@ describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
   })
 
   it('starts a command without loading a CommonJS module from node_modules (oclif is bundled)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
-    try {
+    inTempDir((dir) => {
       // Counts the CommonJS modules loaded by the end of the run (Node's one module cache).
       const hook = join(dir, 'count.mjs')
       writeFileSync(
@@ -52,14 +61,11 @@ describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
       expect(help.status).toBe(0)
       expect(help.stdout).toMatch(/^USAGE\n {2}\$ portleak analyze INPUTS\.\.\./m)
       expect(help.stderr).toMatch(/^cjs [1-9]\d*$/m)
-    } finally {
-      rmSync(dir, {recursive: true, force: true})
-    }
+    })
   })
 
   it('says in one line that a checkout is not built, with no stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
-    try {
+    inTempDir((dir) => {
       cpSync(join(root, 'bin'), join(dir, 'bin'), {recursive: true})
       cpSync(join(root, 'package.json'), join(dir, 'package.json'))
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
@@ -67,14 +73,11 @@ describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
       expect(r.status).toBe(1)
       expect(r.stdout).toBe('')
       expect(r.stderr).toBe(`portleak: not built (${join(dir, 'dist/cli.js')} is missing): run \`npm install\` or \`npm run build\` in ${dir}/\n`)
-    } finally {
-      rmSync(dir, {recursive: true, force: true})
-    }
+    })
   })
 
   it('refuses entries it has bundled already, naming the file, and changes nothing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'portleak-bundle-'))
-    try {
+    inTempDir((dir) => {
       cpSync(join(root, 'dist'), join(dir, 'dist'), {recursive: true})
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
       const before = readdirSync(join(dir, 'dist/chunks')).sort()
@@ -82,9 +85,7 @@ describe('scripts/bundle.mjs: the entry modules the CLI starts from', () => {
       expect(r.status).toBe(1)
       expect(r.stderr).toMatch(/^bundle: .*dist\/commands\/\w+\.js is bundled already: run tsc first\n$/)
       expect(readdirSync(join(dir, 'dist/chunks')).sort()).toEqual(before)
-    } finally {
-      rmSync(dir, {recursive: true, force: true})
-    }
+    })
   })
 
   it('keeps the library entry (dist/index.js) whole: its pipeline reads a loop', async () => {
