@@ -79,11 +79,11 @@ const registry = globalThis as typeof globalThis & {[REGISTRY]?: Early | null}
 /**
  * Starts hashing the largest file named on the command line (`argv`: the arguments after `node run.js`) now,
  * before the CLI framework loads: start-up (oclif, detection, the split's planning) takes about 0.13 s of one
- * core and leaves the other idle, and that is a fifth to a third of a large loop's digest. Only for a command that reads inputs, a regular file large
- * enough to be split across workers (`parallelMinBytes`) and a machine with two cores or more; the thread
- * does not keep the process alive. The input's reader takes it over (`hashInWorker`) or stops it
- * (`dropEarly`), and it is stopped when the inputs are read (`dropEarly()`). Never throws: a digest that
- * cannot start early starts later.
+ * core and leaves the other idle, and that is a fifth to a third of a large loop's digest. Only for a command
+ * that reads inputs, a regular file large enough to be split across workers (`parallelMinBytes`) and a
+ * machine with two cores or more; the thread does not keep the process alive. The input's reader takes it
+ * over (`hashInWorker`) or stops it (`dropEarly`), and it is stopped when the inputs are read (`dropEarly()`).
+ * Never throws: a digest that cannot start early starts later.
  */
 export function hashEarly(argv: readonly string[]): void {
   try {
